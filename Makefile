@@ -1,0 +1,23 @@
+# The two set-up-and-go commands of the README.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test setup setup-dev lint
+
+setup:
+	bash scripts/setup-env.sh
+
+setup-dev:
+	bash scripts/setup-env.sh dev
+
+## demo: set everything up and run the main job
+demo: setup
+	$(PY) -m mibias demo --out runs/demo --epochs 20 --lam 1 --seeds 3
+
+## test: set everything up, lint, check formatting and run the test suite
+test: setup-dev lint
+	$(PY) -m pytest -q
+
+lint:
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks

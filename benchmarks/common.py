@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmarks: where results go and how tables are written."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import mibias
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def write_results(name: str, command: str, rows: list[dict[str, Any]], notes: str = "") -> None:
+    """Write ``results/NAME.json`` and ``results/NAME.md`` (a table of ``rows``)."""
+    RESULTS.mkdir(exist_ok=True)
+    meta = {
+        "command": command,
+        "mibias_version": mibias.__version__,
+        "torch_version": torch.__version__,
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(col)) for col in columns) + " |")
+    text = "\n".join([f"# {name}", "", f"Command: `{command}`", "", *lines, "", notes]).strip()
+    (RESULTS / f"{name}.md").write_text(text + "\n")
+    print(text)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)

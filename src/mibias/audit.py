@@ -1,0 +1,253 @@
+"""How much does a representation leak an attribute? Held-out MI estimates and a probe."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from tqdm.auto import tqdm
+
+from mibias.estimators import AttributeEncoder, MIEstimator, make_estimator
+from mibias.io import InputError
+from mibias.metrics import ProbeKind, probe_accuracy
+from mibias.training.estimator_updates import EstimatorUpdater
+
+
+@dataclass
+class AuditResult:
+    """Outcome of :func:`audit_leakage`.
+
+    Attributes
+    ----------
+    mi_nats, mi_nats_std : float
+        Held-out MI estimate averaged over restarts, and its standard deviation.
+    mi_bits, mi_bits_std : float
+        The same in bits.
+    restarts_nats : list of float
+        The held-out estimate of each restart.
+    probe_accuracy, chance_accuracy : float or None
+        Held-out accuracy of a classifier predicting a single categorical attribute from z,
+        and of always predicting the most frequent training value.
+    """
+
+    estimator: str
+    attribute: str
+    n_train: int
+    n_test: int
+    mi_nats: float
+    mi_nats_std: float
+    restarts_nats: list[float] = field(default_factory=list)
+    probe: str = "none"
+    probe_accuracy: float | None = None
+    chance_accuracy: float | None = None
+
+    @property
+    def mi_bits(self) -> float:
+        return self.mi_nats / math.log(2)
+
+    @property
+    def mi_bits_std(self) -> float:
+        return self.mi_nats_std / math.log(2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dictionary, bits included."""
+        return {**asdict(self), "mi_bits": self.mi_bits, "mi_bits_std": self.mi_bits_std}
+
+
+def validate_pair(z: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Check an embedding matrix and its attribute; returns ``z`` as a 2-D float array.
+
+    Raises
+    ------
+    InputError
+        On wrong dimensions, mismatched row counts, non-numeric or non-finite values, too few
+        rows, or a constant attribute.
+    """
+    if z.ndim not in (1, 2):
+        raise InputError(f"Z must be a matrix (rows x features), got shape {z.shape}")
+    if c.ndim not in (1, 2):
+        raise InputError(f"C must be a vector or a matrix, got shape {c.shape}")
+    if len(z) != len(c):
+        raise InputError(f"Z has {len(z)} rows but C has {len(c)}")
+    if z.dtype.kind not in "biuf":
+        raise InputError(f"Z must be numeric, got values of type {z.dtype}")
+    z = z.reshape(len(z), -1).astype(np.float32)
+    if not np.all(np.isfinite(z)):
+        bad = np.argwhere(~np.isfinite(z))[0]
+        raise InputError(f"Z contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
+    if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
+        raise InputError("C contains NaN or inf")
+    if len(z) < 20:
+        raise InputError(f"at least 20 rows are needed for a held-out estimate, got {len(z)}")
+    if np.all(c == c[:1]):
+        raise InputError("C is constant: there is no information to leak")
+    return z
+
+
+def audit_leakage(
+    z: np.ndarray,
+    c: np.ndarray,
+    *,
+    estimator: str = "mine",
+    restarts: int = 3,
+    steps: int = 2000,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    hidden: Sequence[int] = (64, 64, 64),
+    test_size: float = 0.3,
+    probe: ProbeKind = "mlp",
+    seed: int = 0,
+    progress: bool = True,
+) -> AuditResult:
+    """Estimate I(z; c) on held-out rows, with its spread over restarts, and a probe.
+
+    The rows are split into training and held-out parts; ``z`` is standardised with training
+    statistics and ``c`` encoded by an :class:`~mibias.estimators.AttributeEncoder` fit on the
+    training part. Each restart trains a fresh estimator for up to ``steps`` steps on 80 % of
+    the training rows, keeps the weights that score best on the other 20 % (estimators
+    overfit small samples, which drives held-out bounds below zero), and reports its bound on
+    the held-out rows, which took no part in training or in that choice.
+
+    Parameters
+    ----------
+    z : ndarray of shape (N, d)
+        The representation.
+    c : ndarray of shape (N,) or (N, k)
+        The attribute: labels (any values) or a numeric matrix.
+    estimator : str
+        Name understood by :func:`~mibias.estimators.make_estimator`.
+    restarts, steps, batch_size, lr, hidden
+        Number of independently initialised estimators and how each is trained.
+    test_size : float
+        Held-out fraction.
+    probe : {"mlp", "logistic", "none"}
+        Classifier predicting a single categorical attribute from z.
+    seed : int
+        Seed of the split and of every restart.
+    progress : bool
+        Show a progress bar.
+    """
+    z = validate_pair(z, c)
+    if not 0 < test_size < 1:
+        raise InputError(f"test_size must be between 0 and 1, got {test_size}")
+    if restarts < 1 or steps < 1:
+        raise InputError("restarts and steps must be at least 1")
+    rows = np.arange(len(z))
+    train_rows, test_rows = train_test_split(rows, test_size=test_size, random_state=seed)
+    try:
+        encoder = AttributeEncoder().fit(c[train_rows])
+        c_train, c_test = encoder.transform(c[train_rows]), encoder.transform(c[test_rows])
+    except ValueError as error:
+        raise InputError(f"C: {error}") from error
+    mean, std = z[train_rows].mean(0), z[train_rows].std(0)
+    std[std == 0] = 1.0
+    z_train = torch.from_numpy((z[train_rows] - mean) / std)
+    z_test = torch.from_numpy((z[test_rows] - mean) / std)
+
+    estimates = []
+    bar = tqdm(total=restarts * steps, desc="audit", disable=not progress, leave=False)
+    for restart in range(restarts):
+        torch.manual_seed(seed * 1000 + restart)
+        model = make_estimator(
+            estimator, z_train.shape[1], encoder.dim_, groups=encoder.groups_, hidden=hidden
+        )
+        train_estimator(
+            model, z_train, c_train, steps, batch_size, lr, seed * 1000 + restart, bar, select=True
+        )
+        estimates.append(held_out_estimate(model, z_test, c_test, batch_size, seed))
+    bar.close()
+
+    result = AuditResult(
+        estimator=estimator,
+        attribute="continuous" if encoder.groups_ is None else f"categorical {encoder.groups_}",
+        n_train=len(train_rows),
+        n_test=len(test_rows),
+        mi_nats=float(np.mean(estimates)),
+        mi_nats_std=float(np.std(estimates)),
+        restarts_nats=[float(e) for e in estimates],
+    )
+    if probe != "none" and encoder.groups_ is not None and len(encoder.groups_) == 1:
+        labels_train = c_train.argmax(1).numpy()
+        labels_test = c_test.argmax(1).numpy()
+        result.probe = probe
+        result.probe_accuracy = probe_accuracy(
+            z_train.numpy(), labels_train, z_test.numpy(), labels_test, probe, seed
+        )
+        majority = np.bincount(labels_train).argmax()
+        result.chance_accuracy = float(np.mean(labels_test == majority))
+    return result
+
+
+def train_estimator(
+    model: MIEstimator,
+    z: torch.Tensor,
+    c: torch.Tensor,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    bar: tqdm | None = None,
+    *,
+    select: bool = False,
+) -> None:
+    """Fit ``model`` to the pairs ``(z, c)`` with Adam on random mini-batches.
+
+    With ``select``, a fifth of the rows is kept aside and the model ends with the weights
+    that scored best there (checked 20 times during training).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    validation: tuple[torch.Tensor, torch.Tensor] | None = None
+    if select:
+        order = torch.randperm(len(z), generator=generator)
+        cut = max(len(z) // 5, 2)
+        validation = (z[order[:cut]], c[order[:cut]])
+        z, c = z[order[cut:]], c[order[cut:]]
+    updater = EstimatorUpdater(model, torch.optim.Adam(model.parameters(), lr=lr))
+    rows = min(batch_size, len(z))
+    check_every = max(steps // 20, 1)
+    best_score, best_state = -math.inf, None
+    for step in range(1, steps + 1):
+        batch = torch.randperm(len(z), generator=generator)[:rows]
+        perm = torch.randperm(rows, generator=generator)
+        updater.step(z[batch][None], c[batch][None], perm[None])
+        if bar is not None:
+            bar.update(1)
+        if validation is not None and (step % check_every == 0 or step == steps):
+            score = held_out_estimate(model, *validation, batch_size, seed)
+            if score > best_score:
+                best_score = score
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    if best_state is not None:
+        model.load_state_dict(best_state)
+
+
+@torch.no_grad()
+def held_out_estimate(
+    model: MIEstimator,
+    z: torch.Tensor,
+    c: torch.Tensor,
+    batch_size: int,
+    seed: int,
+    repeats: int = 3,
+) -> float:
+    """The estimator's bound on held-out rows, averaged over chunks and shuffles.
+
+    Chunks hold ``batch_size`` rows, the size the estimator was trained on (InfoNCE's value
+    depends on it through its ``log N`` ceiling).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    total, weight = 0.0, 0
+    for _ in range(repeats):
+        order = torch.randperm(len(z), generator=generator)
+        for chunk in order.split(batch_size):
+            if len(chunk) < 2:
+                continue
+            perm = torch.randperm(len(chunk), generator=generator)
+            total += model.estimate(z[chunk], c[chunk], perm).item() * len(chunk)
+            weight += len(chunk)
+    return total / weight

@@ -1,0 +1,72 @@
+"""Mutual-information estimators sharing one interface (:class:`MIEstimator`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mibias.estimators.attributes import AttributeEncoder
+from mibias.estimators.base import MIEstimator, log_mean_exp, marginal_permutation
+from mibias.estimators.club import CLUB
+from mibias.estimators.mine import MINE, NWJ, InfoNCE
+from mibias.estimators.networks import StatisticsNetwork, mlp
+
+ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
+
+
+def make_estimator(
+    name: str,
+    z_dim: int,
+    c_dim: int,
+    *,
+    groups: Sequence[int] | None = None,
+    hidden: Sequence[int] | None = None,
+    activation: str = "leaky_relu",
+    ema_rate: float = 0.01,
+) -> MIEstimator:
+    """Build an estimator by name.
+
+    Parameters
+    ----------
+    name : str
+        ``mine`` (Donsker-Varadhan with moving-average gradient correction), ``mine-dv``
+        (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``.
+    z_dim, c_dim : int
+        Widths of the representation and of the encoded attribute.
+    groups : sequence of int, optional
+        One-hot block sizes of a categorical attribute (used by ``club``).
+    hidden : sequence of int, optional
+        Hidden widths of the network; default ``(64, 64, 64)`` for critics and ``(64, 64)`` for
+        the CLUB head.
+    activation : str
+        Hidden activation.
+    ema_rate : float
+        Moving-average rate of ``mine``.
+    """
+    if name == "club":
+        return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
+    hidden = hidden or (64, 64, 64)
+    if name == "mine":
+        return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate)
+    if name == "mine-dv":
+        return MINE(z_dim, c_dim, hidden, activation, ema_rate=None)
+    if name == "nwj":
+        return NWJ(z_dim, c_dim, hidden, activation)
+    if name == "infonce":
+        return InfoNCE(z_dim, c_dim, hidden, activation)
+    raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
+
+
+__all__ = [
+    "CLUB",
+    "ESTIMATORS",
+    "MINE",
+    "NWJ",
+    "AttributeEncoder",
+    "InfoNCE",
+    "MIEstimator",
+    "StatisticsNetwork",
+    "log_mean_exp",
+    "make_estimator",
+    "marginal_permutation",
+    "mlp",
+]

@@ -1,0 +1,92 @@
+"""The interface every mutual-information estimator implements."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+
+class MIEstimator(nn.Module, ABC):
+    """Estimate I(z; c) from a batch of paired samples.
+
+    An estimator owns a small network (the critic, or a variational head) and defines two
+    quantities on a batch ``(z, c)`` and a permutation ``perm`` of its rows, where
+    ``c[perm]`` stands for samples of the product of marginals p(z) p(c):
+
+    * :meth:`estimate`: the mutual-information estimate in nats, differentiable with respect to
+      ``z`` (the model minimises it);
+    * :meth:`objective`: the loss whose minimisation trains the estimator's own parameters
+      (for lower bounds, the negative bound, possibly with a bias-corrected gradient), and the
+      new values of any running statistics the estimator keeps as buffers. Buffers are
+      returned rather than changed in place so the loss can be differentiated functionally;
+      :meth:`apply_buffer_updates` stores them after the step.
+
+    ``forward(z, c, perm)`` returns :meth:`estimate`; ``forward(..., objective=True)`` returns
+    :meth:`objective`, so both can be evaluated with substituted parameters through
+    :func:`torch.func.functional_call`. :meth:`penalty` is the estimate with the estimator's
+    parameters detached: gradients reach ``z`` but the estimator itself is left untouched.
+
+    Attributes
+    ----------
+    upper_bound : bool
+        True for estimators that bound I from above (CLUB), False for lower bounds.
+    """
+
+    upper_bound: bool = False
+
+    @abstractmethod
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        """Mutual-information estimate (nats), a scalar differentiable in ``z``."""
+
+    def objective(
+        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Loss minimised by the estimator's optimiser, and new buffer values.
+
+        The default loss is the negative estimate and no buffer changes.
+        """
+        return -self.estimate(z, c, perm), {}
+
+    def apply_buffer_updates(self, updates: dict[str, torch.Tensor]) -> None:
+        """Store buffer values returned by :meth:`objective`."""
+        buffers = dict(self.named_buffers())
+        with torch.no_grad():
+            for name, value in updates.items():
+                buffers[name].copy_(value)
+
+    def forward(
+        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor, objective: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Return :meth:`objective` if ``objective`` else :meth:`estimate`."""
+        return self.objective(z, c, perm) if objective else self.estimate(z, c, perm)
+
+    def penalty(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        """The estimate as a function of ``z`` only: no gradient reaches the estimator."""
+        frozen = {name: t.detach() for name, t in self.state_dict(keep_vars=True).items()}
+        return functional_call(self, frozen, (z, c, perm))
+
+
+def log_mean_exp(x: torch.Tensor) -> torch.Tensor:
+    """``log(mean(exp(x)))`` over all elements, computed stably."""
+    return torch.logsumexp(x.reshape(-1), dim=0) - math.log(x.numel())
+
+
+def marginal_permutation(
+    n: int, generator: torch.Generator | None = None, strata: torch.Tensor | None = None
+) -> torch.Tensor:
+    """A random permutation of ``range(n)`` pairing each z with another row's c.
+
+    With ``strata`` (integer labels of shape ``(n,)``), rows are only shuffled among rows of
+    the same stratum, so ``c[perm]`` samples p(c | stratum) instead of p(c).
+    """
+    if strata is None:
+        return torch.randperm(n, generator=generator)
+    perm = torch.arange(n)
+    for value in torch.unique(strata):
+        rows = torch.nonzero(strata == value).squeeze(1)
+        perm[rows] = rows[torch.randperm(len(rows), generator=generator)]
+    return perm

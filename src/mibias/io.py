@@ -1,0 +1,78 @@
+"""Reading user-supplied arrays (.npy, .csv, .pt) with errors that name the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+
+class InputError(ValueError):
+    """User input that cannot be used; the message names the file and the problem."""
+
+
+def load_array(path: str | Path) -> np.ndarray:
+    """Load a matrix or vector from ``.npy``, ``.csv`` (header optional) or ``.pt``.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, unreadable or of an unsupported type.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a .npy, .csv or .pt file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            array = np.load(path, allow_pickle=False)
+        elif suffix == ".csv":
+            array = _read_csv(path)
+        elif suffix == ".pt":
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+            if not isinstance(loaded, torch.Tensor):
+                raise InputError(f"{path}: expected a saved tensor, found {type(loaded).__name__}")
+            array = loaded.detach().numpy()
+        else:
+            raise InputError(f"{path}: unsupported file type {suffix!r} (use .npy, .csv or .pt)")
+    except InputError:
+        raise
+    except Exception as error:
+        raise InputError(f"{path}: cannot be read ({type(error).__name__}: {error})") from error
+    if array.size == 0:
+        raise InputError(f"{path}: the file holds no values")
+    return array
+
+
+def _first_line_is_header(frame: pd.DataFrame) -> bool:
+    """A first line of text above numbers, or of values that never occur again below it."""
+    first = pd.to_numeric(frame.iloc[0], errors="coerce")
+    rest = frame.iloc[1:].apply(pd.to_numeric, errors="coerce")
+    if first.isna().all() and not rest.isna().all().all():
+        return True
+    repeated = frame.iloc[1:].apply(lambda column: column.duplicated(keep=False).all())
+    return bool(
+        first.isna().all()
+        and repeated.all()
+        and all(frame.iloc[0, j] not in set(frame.iloc[1:, j]) for j in range(frame.shape[1]))
+    )
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    """Read a CSV; its first line is taken as a header when :func:`_first_line_is_header`."""
+    try:
+        frame = pd.read_csv(path, header=None)
+    except pd.errors.EmptyDataError as error:
+        raise InputError(f"{path}: the file is empty") from error
+    if len(frame) > 1 and _first_line_is_header(frame):
+        frame = pd.read_csv(path, header=0)
+    numeric = frame.apply(pd.to_numeric, errors="coerce")
+    if numeric.notna().all().all() or (frame.isna() == numeric.isna()).all().all():
+        return numeric.to_numpy()
+    return frame.to_numpy()

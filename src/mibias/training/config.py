@@ -1,0 +1,167 @@
+"""Typed, serialisable configuration of a training run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+import torch
+
+ClipMode = Literal["param", "global", "z", "none"]
+MIStep = Literal["joint", "separate"]
+
+
+@dataclass
+class OptimizerConfig:
+    """An optimiser and its settings.
+
+    Parameters
+    ----------
+    name : {"adam", "adamw", "sgd"}
+        The optimiser.
+    lr : float
+        Learning rate.
+    momentum : float
+        SGD momentum.
+    weight_decay : float
+        L2 penalty (decoupled for AdamW).
+    betas : tuple of float
+        Adam's moment rates.
+    """
+
+    name: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+
+    def build(
+        self, params: Iterable[torch.nn.Parameter], lr_scale: float = 1.0
+    ) -> torch.optim.Optimizer:
+        """Create the optimiser over ``params`` with learning rate ``lr * lr_scale``."""
+        lr = self.lr * lr_scale
+        if self.name == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=self.betas, weight_decay=self.weight_decay)
+        if self.name == "adamw":
+            return torch.optim.AdamW(
+                params, lr=lr, betas=self.betas, weight_decay=self.weight_decay
+            )
+        if self.name == "sgd":
+            return torch.optim.SGD(
+                params, lr=lr, momentum=self.momentum, weight_decay=self.weight_decay
+            )
+        raise ValueError(f"unknown optimizer {self.name!r}; choose adam, adamw or sgd")
+
+
+@dataclass
+class TrainerConfig:
+    """Settings of Algorithm 1 (the alternating trainer).
+
+    Parameters
+    ----------
+    lam : float
+        Weight lambda of the MI term; 0 is plain empirical risk minimisation.
+    k : int
+        Estimator steps before each model step (the paper's K). With ``lam = 0`` and ``k > 0``
+        the estimator is still trained, so the MI estimate is logged for the baseline too.
+    epochs : int
+        Passes over the training data.
+    estimator_batch : int or None
+        Rows per estimator step; default the training batch size.
+    feature_pool : int
+        The estimator steps draw their rows from the detached features of the last
+        ``feature_pool`` training batches (1 = the current batch only). The encoder is never
+        run again for them: this is what makes K estimator steps cheap. Older features were
+        computed by slightly older encoder weights; see docs/estimator-steps.md.
+    warmup_batches : int
+        Estimator-only steps at the start of each epoch, one per training batch, features
+        computed without gradients; ``-1`` is a full pass, as in the authors' code.
+    accumulation : int
+        Mini-batches whose estimator gradients are averaged per estimator step.
+    clip : {"param", "global", "z", "none"}
+        Clipping of the MI gradient so it cannot dominate the task gradient: ``param`` is the
+        authors' per-parameter rule ``g_MI <- min(|g_task|, |g_MI|) g_MI / |g_MI|``,
+        ``global`` the same on the global norms, ``z`` on the gradients at the representation
+        (one backward pass through the encoder instead of two), ``none`` off.
+    mi_step : {"joint", "separate"}
+        ``joint`` adds the (clipped) MI gradient to the task gradient in one optimiser;
+        ``separate`` applies it with its own optimiser of learning rate ``lr * lam``, as the
+        authors' code does.
+    model_optimizer, estimator_optimizer : OptimizerConfig
+        Optimisers of the model (encoder and classifier) and of the estimator.
+    compile_estimator : bool
+        Fuse each estimator step (forward, gradient, optimiser update) with ``torch.compile``;
+        falls back to eager execution with a warning when compilation fails.
+    device : str
+        ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
+    seed : int
+        Seed of every random number generator of the run.
+    progress, tensorboard : bool
+        Show a progress bar; write TensorBoard logs.
+    """
+
+    lam: float = 1.0
+    k: int = 40
+    epochs: int = 10
+    estimator_batch: int | None = None
+    feature_pool: int = 8
+    warmup_batches: int = 0
+    accumulation: int = 1
+    clip: ClipMode = "param"
+    mi_step: MIStep = "joint"
+    model_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    estimator_optimizer: OptimizerConfig = field(
+        default_factory=lambda: OptimizerConfig(name="adam", lr=1e-4)
+    )
+    compile_estimator: bool = True
+    device: str = "auto"
+    seed: int = 0
+    progress: bool = True
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        checks = {
+            "lam must be >= 0": self.lam >= 0,
+            "k must be >= 0": self.k >= 0,
+            "epochs must be >= 1": self.epochs >= 1,
+            "feature_pool must be >= 1": self.feature_pool >= 1,
+            "accumulation must be >= 1": self.accumulation >= 1,
+            "warmup_batches must be >= -1": self.warmup_batches >= -1,
+            "clip must be param, global, z or none": self.clip in ("param", "global", "z", "none"),
+            "mi_step must be joint or separate": self.mi_step in ("joint", "separate"),
+            "estimator_batch must be >= 2": self.estimator_batch is None
+            or self.estimator_batch >= 2,
+        }
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError("invalid TrainerConfig: " + "; ".join(failed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dictionary of every setting."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainerConfig:
+        """Rebuild a config written by :meth:`to_dict`."""
+        values = dict(values)
+        for name in ("model_optimizer", "estimator_optimizer"):
+            if isinstance(values.get(name), dict):
+                opt = dict(values[name])
+                opt["betas"] = tuple(opt.get("betas", (0.9, 0.999)))
+                values[name] = OptimizerConfig(**opt)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainerConfig settings: {', '.join(unknown)}")
+        return cls(**values)
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn ``auto`` into ``cuda`` when a GPU is present, else ``cpu``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available")
+    return resolved

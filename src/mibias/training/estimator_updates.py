@@ -1,0 +1,146 @@
+"""Cheap estimator steps: a pool of recent features and a fused optimisation step."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch.func import functional_call, grad
+
+from mibias.estimators import MIEstimator
+
+
+class FeaturePool:
+    """Ring buffer of the most recent detached ``(z, c)`` rows.
+
+    The estimator steps sample their mini-batches here instead of running the encoder again.
+
+    Parameters
+    ----------
+    capacity : int
+        Rows kept; the oldest rows are overwritten first.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("the feature pool needs a capacity of at least one row")
+        self.capacity = capacity
+        self.z: torch.Tensor | None = None
+        self.c: torch.Tensor | None = None
+        self.size = 0
+        self.cursor = 0
+
+    def add(self, z: torch.Tensor, c: torch.Tensor) -> None:
+        """Append a batch (detached); keeps at most ``capacity`` rows."""
+        z, c = z.detach(), c.detach()
+        if self.z is None or self.c is None:
+            self.z = z.new_empty((self.capacity, z.shape[1]))
+            self.c = c.new_empty((self.capacity, c.shape[1]))
+        n = min(len(z), self.capacity)
+        z, c = z[-n:], c[-n:]
+        first = min(n, self.capacity - self.cursor)
+        self.z[self.cursor : self.cursor + first] = z[:first]
+        self.c[self.cursor : self.cursor + first] = c[:first]
+        self.z[: n - first] = z[first:]
+        self.c[: n - first] = c[first:]
+        self.cursor = (self.cursor + n) % self.capacity
+        self.size = min(self.size + n, self.capacity)
+
+    def sample(
+        self, steps: int, rows: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Draw ``steps`` mini-batches of ``rows`` distinct rows each, plus marginal permutations.
+
+        Returns tensors of shape ``(steps, rows, z_dim)``, ``(steps, rows, c_dim)`` and
+        ``(steps, rows)``; ``rows`` is capped at the number of rows held.
+        """
+        if self.z is None or self.c is None or self.size == 0:
+            raise RuntimeError("the feature pool is empty")
+        rows = min(rows, self.size)
+        device = self.z.device
+        order = torch.rand(steps, self.size, generator=generator).argsort(dim=1)[:, :rows]
+        perms = torch.rand(steps, rows, generator=generator).argsort(dim=1)
+        order, perms = order.to(device), perms.to(device)
+        return self.z[order], self.c[order], perms
+
+    def state_dict(self) -> dict[str, Any]:
+        """Contents and cursor, for checkpoints."""
+        return {"z": self.z, "c": self.c, "size": self.size, "cursor": self.cursor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.z, self.c = state["z"], state["c"]
+        self.size, self.cursor = int(state["size"]), int(state["cursor"])
+
+
+class EstimatorUpdater:
+    """Runs optimisation steps of an estimator on detached features.
+
+    With ``compile=True`` one step (the objective's forward pass, its gradient through
+    :func:`torch.func.grad` and the optimiser update) is fused by :func:`torch.compile`: the
+    estimator is tiny, so an eager step is dominated by per-operation dispatch. Compilation
+    failures fall back to eager steps with a warning.
+
+    Parameters
+    ----------
+    estimator : MIEstimator
+        The estimator whose parameters are trained.
+    optimizer : torch.optim.Optimizer
+        Optimiser over the estimator's parameters.
+    compile : bool
+        Fuse the step with ``torch.compile``.
+    """
+
+    def __init__(
+        self, estimator: MIEstimator, optimizer: torch.optim.Optimizer, compile: bool = False
+    ) -> None:
+        self.estimator = estimator
+        self.optimizer = optimizer
+        self._compiled = torch.compile(self._fused_step, dynamic=False) if compile else None
+
+    def step(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> None:
+        """One update from mini-batches stacked on a leading accumulation axis.
+
+        ``z``, ``c`` and ``perm`` have shapes ``(A, m, z_dim)``, ``(A, m, c_dim)`` and
+        ``(A, m)``; the gradients of the ``A`` mini-batches are averaged.
+        """
+        if self._compiled is not None:
+            try:
+                self._compiled(z, c, perm)
+                return
+            except Exception as error:
+                warnings.warn(
+                    f"torch.compile of the estimator step failed ({type(error).__name__}: "
+                    f"{str(error)[:200]}); using eager estimator steps",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                self._compiled = None
+        self.optimizer.zero_grad(set_to_none=True)
+        for a in range(len(z)):
+            loss, updates = self.estimator(z[a], c[a], perm[a], objective=True)
+            (loss / len(z)).backward()
+            self.estimator.apply_buffer_updates(updates)
+        self.optimizer.step()
+
+    def _fused_step(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> None:
+        named = dict(self.estimator.named_parameters())
+        params = {name: p.detach() for name, p in named.items()}
+        buffers = dict(self.estimator.named_buffers())
+
+        def objective(
+            p: dict[str, torch.Tensor], a: int
+        ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            return functional_call(
+                self.estimator, {**p, **buffers}, (z[a], c[a], perm[a]), {"objective": True}
+            )
+
+        total: dict[str, torch.Tensor] = {}
+        for a in range(len(z)):
+            grads, updates = grad(objective, has_aux=True)(params, a)
+            self.estimator.apply_buffer_updates(updates)
+            total = {name: total.get(name, 0) + g for name, g in grads.items()}
+        for name, p in named.items():
+            p.grad = total[name] / len(z)
+        self.optimizer.step()

@@ -1,0 +1,122 @@
+"""What a run writes to its output folder: metrics.csv, TensorBoard events and run.json."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import mibias
+
+
+def write_json_atomic(data: dict[str, Any], path: Path) -> None:
+    """Write ``data`` as indented JSON through a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, default=str)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree mibias runs from, if it is a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(mibias.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class RunLog:
+    """Per-epoch metrics of a run, mirrored to CSV, TensorBoard and ``run.json``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The run's output folder.
+    config : dict
+        The run's full configuration, recorded in ``run.json``.
+    tensorboard : bool
+        Also write TensorBoard event files under ``out_dir/tensorboard``.
+    """
+
+    def __init__(self, out_dir: Path, config: dict[str, Any], tensorboard: bool = True) -> None:
+        self.out_dir = out_dir
+        self.config = config
+        self.rows: list[dict[str, float]] = []
+        self._writer = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is a dependency, but keep runs going without it
+                SummaryWriter = None
+            if SummaryWriter is not None:
+                self._writer = SummaryWriter(str(out_dir / "tensorboard"))
+
+    def restore(self, rows: list[dict[str, float]]) -> None:
+        """Continue after ``rows`` (from a checkpoint): rewrite the CSV without later lines."""
+        self.rows = list(rows)
+        self._write_csv()
+
+    def log_epoch(self, row: dict[str, float]) -> None:
+        """Record one epoch's metrics."""
+        self.rows.append(row)
+        self._write_csv()
+        if self._writer is not None:
+            step = int(row["epoch"])
+            for key, value in row.items():
+                if key != "epoch":
+                    self._writer.add_scalar(key, value, step)
+            self._writer.flush()
+
+    def write_summary(self, status: str, extra: dict[str, Any] | None = None) -> None:
+        """Write ``run.json``: config, versions, seed, metrics per epoch, final metrics, timings."""
+        summary = {
+            "status": status,
+            "mibias_version": mibias.__version__,
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "git_commit": git_commit(),
+            "seed": self.config.get("seed"),
+            "config": self.config,
+            "epochs": self.rows,
+            "final": self.rows[-1] if self.rows else {},
+            "timings": {
+                "epoch_seconds": [row.get("epoch_seconds") for row in self.rows],
+                "total_seconds": sum(row.get("epoch_seconds", 0.0) for row in self.rows),
+            },
+        }
+        summary.update(extra or {})
+        write_json_atomic(summary, self.out_dir / "run.json")
+
+    def close(self) -> None:
+        """Flush and close the TensorBoard writer."""
+        if self._writer is not None:
+            self._writer.close()
+
+    def _write_csv(self) -> None:
+        if not self.rows:
+            return
+        columns = list(dict.fromkeys(key for row in self.rows for key in row))
+        path = self.out_dir / "metrics.csv"
+        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=".metrics.", suffix=".tmp")
+        with os.fdopen(fd, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        os.replace(tmp, path)

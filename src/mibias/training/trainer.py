@@ -1,0 +1,443 @@
+"""The alternating trainer: the paper's Algorithm 1 for any PyTorch encoder and classifier."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from mibias.estimators import MIEstimator
+from mibias.training.checkpoint import (
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_atomic,
+)
+from mibias.training.clipping import clip_mi_gradients
+from mibias.training.config import TrainerConfig, resolve_device
+from mibias.training.estimator_updates import EstimatorUpdater, FeaturePool
+from mibias.training.run_log import RunLog
+
+Batch = Sequence[torch.Tensor]
+CHECKPOINT = "checkpoint.pt"
+# settings that may differ between an interrupted run and its resumption
+RESUMABLE_CHANGES = frozenset({"epochs", "progress", "tensorboard", "device", "compile_estimator"})
+
+
+class DivergenceError(RuntimeError):
+    """A loss or the MI estimate became NaN or infinite; the run stopped."""
+
+    def __init__(self, epoch: int, step: int, what: str, checkpoint: Path | None) -> None:
+        kept = (
+            f"; the last good checkpoint is kept at {checkpoint}"
+            if checkpoint is not None and checkpoint.exists()
+            else ""
+        )
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: {what}{kept}")
+        self.epoch, self.step, self.checkpoint = epoch, step, checkpoint
+
+
+class Callback(Protocol):
+    """Hooks a recipe or test can attach to :class:`MITrainer`; every method is optional."""
+
+    def on_step_end(self, trainer: MITrainer, epoch: int, step: int) -> None: ...
+
+    def on_epoch_end(self, trainer: MITrainer, row: dict[str, float]) -> None: ...
+
+
+class MITrainer:
+    """Train ``classifier(encoder(x))`` while minimising the MI between ``z`` and ``c``.
+
+    Per model step (Algorithm 1): ``k`` estimator steps maximise the estimator's bound on
+    detached features, then one step on the encoder and classifier with
+    ``task_loss + lam * I_hat(z; c)``, the classifier receiving only the task gradient.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Feature extractor g: ``x -> z`` of shape ``(N, z_dim)``.
+    classifier : nn.Module
+        Head f: ``z -> logits``.
+    estimator : MIEstimator or None
+        Estimator of I(z; c), fed ``c`` as the loader yields it (a float matrix, for example
+        from :class:`~mibias.estimators.AttributeEncoder`). ``None`` only with
+        ``lam = 0`` and ``k = 0``.
+    config : TrainerConfig
+        Algorithm settings.
+    task_loss : callable, optional
+        ``loss(logits, y)``; cross-entropy by default.
+    out_dir : path, optional
+        Where metrics.csv, TensorBoard logs, run.json and the checkpoint go. Without it
+        nothing is written and ``resume`` is unavailable.
+    callbacks : iterable of Callback
+        Objects with optional ``on_step_end`` / ``on_epoch_end`` methods.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        classifier: nn.Module,
+        estimator: MIEstimator | None,
+        config: TrainerConfig | None = None,
+        *,
+        task_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        out_dir: str | Path | None = None,
+        callbacks: Iterable[Callback] = (),
+    ) -> None:
+        self.config = config = config or TrainerConfig()
+        if estimator is None and (config.lam > 0 or config.k > 0):
+            raise ValueError("an estimator is needed when lam > 0 or k > 0")
+        self.device = resolve_device(config.device)
+        self.encoder = encoder.to(self.device)
+        self.classifier = classifier.to(self.device)
+        self.estimator = estimator.to(self.device) if estimator is not None else None
+        self.task_loss = task_loss or nn.functional.cross_entropy
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.callbacks = list(callbacks)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.encoder_params = [p for p in self.encoder.parameters() if p.requires_grad]
+        self.classifier_params = [p for p in self.classifier.parameters() if p.requires_grad]
+        self.model_optimizer = config.model_optimizer.build(
+            self.encoder_params + self.classifier_params
+        )
+        self.mi_optimizer = (
+            config.model_optimizer.build(self.encoder_params, lr_scale=config.lam)
+            if config.mi_step == "separate" and config.lam > 0
+            else None
+        )
+        self.updater = (
+            EstimatorUpdater(
+                self.estimator,
+                config.estimator_optimizer.build(self.estimator.parameters()),
+                compile=config.compile_estimator,
+            )
+            if self.estimator is not None
+            else None
+        )
+        self.pool: FeaturePool | None = None
+        self.history: list[dict[str, float]] = []
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        """The run's checkpoint file, if the run has an output folder."""
+        return self.out_dir / CHECKPOINT if self.out_dir is not None else None
+
+    # ------------------------------------------------------------------ training loop
+    def fit(
+        self,
+        train_loader: Iterable[Batch],
+        eval_loaders: Mapping[str, Iterable[Batch]] | None = None,
+        *,
+        resume: bool = False,
+    ) -> list[dict[str, float]]:
+        """Train for ``config.epochs`` epochs; returns one row of metrics per epoch.
+
+        Parameters
+        ----------
+        train_loader : iterable of (x, y, c)
+            Training batches, for example a DataLoader with ``shuffle=True``.
+        eval_loaders : mapping of name to iterable of (x, y, c), optional
+            Evaluated after every epoch; their accuracy and loss are logged as
+            ``{name}_accuracy`` and ``{name}_loss``.
+        resume : bool
+            Continue from the checkpoint in ``out_dir`` if there is one.
+        """
+        eval_loaders = dict(eval_loaders or {})
+        log = (
+            RunLog(self.out_dir, self.config.to_dict(), self.config.tensorboard)
+            if self.out_dir is not None
+            else None
+        )
+        start = 0
+        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
+            start = self._restore(load_checkpoint(self.checkpoint_path, self.device))
+            if log is not None:
+                log.restore(self.history)
+        elif resume and self.out_dir is None:
+            raise ValueError("resume needs an out_dir holding a checkpoint")
+        else:
+            seed_everything(self.config.seed)
+            self.generator.manual_seed(self.config.seed)
+        try:
+            for epoch in range(start + 1, self.config.epochs + 1):
+                row = self._run_epoch(epoch, train_loader)
+                started = time.perf_counter()
+                for name, loader in eval_loaders.items():
+                    for key, value in self.evaluate(loader).items():
+                        row[f"{name}_{key}"] = value
+                row["eval_seconds"] = time.perf_counter() - started
+                self.history.append(row)
+                if log is not None:
+                    log.log_epoch(row)
+                    self._save(epoch)
+                    log.write_summary("running")
+                for callback in self.callbacks:
+                    if hasattr(callback, "on_epoch_end"):
+                        callback.on_epoch_end(self, row)
+        except DivergenceError as error:
+            if log is not None:
+                log.write_summary("diverged", {"error": str(error)})
+            raise
+        finally:
+            if log is not None:
+                log.close()
+        if log is not None:
+            log.write_summary("finished")
+        return self.history
+
+    def _run_epoch(self, epoch: int, loader: Iterable[Batch]) -> dict[str, float]:
+        self.encoder.train()
+        self.classifier.train()
+        started = time.perf_counter()
+        if self.config.warmup_batches and self.config.k > 0:
+            self._warm_up(loader)
+        totals = {"task_loss": 0.0, "mi": 0.0, "correct": 0.0, "rows": 0.0, "steps": 0.0}
+        total_steps = len(loader) if hasattr(loader, "__len__") else None
+        bar = tqdm(
+            loader,
+            total=total_steps,
+            desc=f"epoch {epoch}/{self.config.epochs}",
+            disable=None if self.config.progress else True,
+            leave=False,
+            dynamic_ncols=True,
+        )
+        for step, batch in enumerate(bar, start=1):
+            stats = self.train_step(batch, epoch=epoch, step=step)
+            for key in ("task_loss", "mi"):
+                totals[key] += stats[key]
+            totals["correct"] += stats["correct"]
+            totals["rows"] += stats["rows"]
+            totals["steps"] += 1
+            if step % 10 == 0 or step == total_steps:
+                bar.set_postfix(
+                    loss=f"{totals['task_loss'] / totals['steps']:.3f}",
+                    mi=f"{totals['mi'] / totals['steps']:.3f}",
+                    acc=f"{totals['correct'] / totals['rows']:.3f}",
+                )
+            for callback in self.callbacks:
+                if hasattr(callback, "on_step_end"):
+                    callback.on_step_end(self, epoch, step)
+        bar.close()
+        steps = max(totals["steps"], 1.0)
+        return {
+            "epoch": float(epoch),
+            "task_loss": totals["task_loss"] / steps,
+            "mi": totals["mi"] / steps,
+            "train_accuracy": totals["correct"] / max(totals["rows"], 1.0),
+            "epoch_seconds": time.perf_counter() - started,
+        }
+
+    def _warm_up(self, loader: Iterable[Batch]) -> None:
+        """Estimator-only steps, one per batch, on features computed without gradients."""
+        limit = self.config.warmup_batches
+        for index, batch in enumerate(loader):
+            if 0 <= limit <= index:
+                break
+            x, _, c = self._to_device(batch)
+            with torch.no_grad():
+                z = self.encoder(x)
+            self._estimator_steps(z, c, steps=1)
+
+    def _estimator_steps(self, z: torch.Tensor, c: torch.Tensor, steps: int) -> None:
+        """Add the batch to the feature pool, then run ``steps`` estimator updates from it."""
+        assert self.updater is not None
+        if self.pool is None:
+            self.pool = FeaturePool(self.config.feature_pool * len(z))
+        self.pool.add(z, c)
+        rows = self.config.estimator_batch or len(z)
+        accumulation = self.config.accumulation
+        zs, cs, perms = self.pool.sample(steps * accumulation, rows, self.generator)
+        shape = (steps, accumulation)
+        zs = zs.view(*shape, *zs.shape[1:])
+        cs = cs.view(*shape, *cs.shape[1:])
+        perms = perms.view(*shape, perms.shape[-1])
+        for i in range(steps):
+            self.updater.step(zs[i], cs[i], perms[i])
+
+    def train_step(self, batch: Batch, *, epoch: int = 0, step: int = 0) -> dict[str, float]:
+        """One model step preceded by ``k`` estimator steps; returns the step's statistics."""
+        config = self.config
+        x, y, c = self._to_device(batch)
+        z = self.encoder(x)
+        logits = self.classifier(z)
+        task = self.task_loss(logits, y)
+        if config.k > 0:
+            self._estimator_steps(z, c, config.k)
+        perm = torch.randperm(len(z), generator=self.generator).to(self.device)
+        if config.lam > 0:
+            assert self.estimator is not None
+            mi = self.estimator.penalty(z, c, perm)
+            self._check_finite(epoch, step, task, mi)
+            self._apply_gradients(z, task, mi)
+        else:
+            with torch.no_grad():
+                mi = (
+                    self.estimator.estimate(z.detach(), c, perm)
+                    if self.estimator is not None and config.k > 0
+                    else torch.tensor(math.nan)
+                )
+            self._check_finite(epoch, step, task, None if math.isnan(mi.item()) else mi)
+            self.model_optimizer.zero_grad(set_to_none=True)
+            task.backward()
+            self.model_optimizer.step()
+        correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
+        return {"task_loss": task.item(), "mi": mi.item(), "correct": correct, "rows": len(y)}
+
+    def _apply_gradients(self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor) -> None:
+        """Step the model on task + lam * MI, with the MI gradient clipped as configured."""
+        config = self.config
+        scale = config.lam if config.mi_step == "joint" else 1.0
+        self.model_optimizer.zero_grad(set_to_none=True)
+        if self.mi_optimizer is not None:
+            self.mi_optimizer.zero_grad(set_to_none=True)
+        if config.clip == "none" and self.mi_optimizer is None:
+            (task + scale * mi).backward()
+            self.model_optimizer.step()
+            return
+        n_classifier = len(self.classifier_params)
+        if config.clip == "z":
+            grads = torch.autograd.grad(task, [*self.classifier_params, z], retain_graph=True)
+            classifier_grads, task_z = grads[:n_classifier], grads[n_classifier]
+            (mi_z,) = torch.autograd.grad(scale * mi, z, retain_graph=True)
+            (mi_z,) = clip_mi_gradients([task_z], [mi_z], "z")
+            separate = self.mi_optimizer is not None
+            encoder_task = torch.autograd.grad(
+                z, self.encoder_params, task_z if separate else task_z + mi_z, retain_graph=separate
+            )
+            encoder_mi = torch.autograd.grad(z, self.encoder_params, mi_z) if separate else None
+        else:
+            grads = torch.autograd.grad(
+                task, [*self.classifier_params, *self.encoder_params], retain_graph=True
+            )
+            classifier_grads, encoder_task = grads[:n_classifier], grads[n_classifier:]
+            encoder_mi = clip_mi_gradients(
+                encoder_task,
+                torch.autograd.grad(scale * mi, self.encoder_params),
+                config.clip,
+            )
+            if self.mi_optimizer is None:
+                encoder_task = tuple(t + m for t, m in zip(encoder_task, encoder_mi, strict=True))
+                encoder_mi = None
+        _assign(self.classifier_params, classifier_grads)
+        _assign(self.encoder_params, encoder_task)
+        self.model_optimizer.step()
+        if self.mi_optimizer is not None and encoder_mi is not None:
+            _assign(self.encoder_params, encoder_mi)
+            self.mi_optimizer.step()
+
+    def _check_finite(
+        self, epoch: int, step: int, task: torch.Tensor, mi: torch.Tensor | None
+    ) -> None:
+        if not torch.isfinite(task):
+            raise DivergenceError(
+                epoch, step, f"the task loss is {task.item()}", self.checkpoint_path
+            )
+        if mi is not None and not torch.isfinite(mi):
+            raise DivergenceError(
+                epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint_path
+            )
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def evaluate(self, loader: Iterable[Batch]) -> dict[str, float]:
+        """Accuracy and mean task loss of the model on ``loader``."""
+        self.encoder.eval()
+        self.classifier.eval()
+        loss_sum, correct, rows = 0.0, 0, 0
+        for batch in loader:
+            x, y, _ = self._to_device(batch)
+            logits = self.classifier(self.encoder(x))
+            loss_sum += self.task_loss(logits, y).item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            rows += len(y)
+        self.encoder.train()
+        self.classifier.train()
+        return {"accuracy": correct / max(rows, 1), "loss": loss_sum / max(rows, 1)}
+
+    @torch.no_grad()
+    def embed(self, loader: Iterable[Batch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The representation z of every row of ``loader``, with its y and c (numpy arrays)."""
+        self.encoder.eval()
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for batch in loader:
+            x, y, c = self._to_device(batch)
+            parts.append((self.encoder(x).cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
+        self.encoder.train()
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, epoch: int) -> None:
+        assert self.checkpoint_path is not None
+        state: dict[str, Any] = {
+            "epoch": epoch,
+            "config": self.config.to_dict(),
+            "encoder": self.encoder.state_dict(),
+            "classifier": self.classifier.state_dict(),
+            "model_optimizer": self.model_optimizer.state_dict(),
+            "rng": capture_rng_state(self.generator),
+            "history": self.history,
+        }
+        if self.estimator is not None and self.updater is not None:
+            state["estimator"] = self.estimator.state_dict()
+            state["estimator_optimizer"] = self.updater.optimizer.state_dict()
+        if self.mi_optimizer is not None:
+            state["mi_optimizer"] = self.mi_optimizer.state_dict()
+        if self.pool is not None:
+            state["pool"] = self.pool.state_dict()
+        save_atomic(state, self.checkpoint_path)
+
+    def _restore(self, state: dict[str, Any]) -> int:
+        saved = state["config"]
+        current = self.config.to_dict()
+        changed = sorted(
+            key
+            for key in current
+            if key not in RESUMABLE_CHANGES and saved.get(key) != current[key]
+        )
+        if changed:
+            raise ValueError(
+                "cannot resume: the checkpoint was written with different settings for "
+                + ", ".join(f"{key} ({saved.get(key)!r} -> {current[key]!r})" for key in changed)
+            )
+        self.encoder.load_state_dict(state["encoder"])
+        self.classifier.load_state_dict(state["classifier"])
+        self.model_optimizer.load_state_dict(state["model_optimizer"])
+        if self.estimator is not None and self.updater is not None:
+            self.estimator.load_state_dict(state["estimator"])
+            self.updater.optimizer.load_state_dict(state["estimator_optimizer"])
+        if self.mi_optimizer is not None:
+            self.mi_optimizer.load_state_dict(state["mi_optimizer"])
+        if "pool" in state:
+            self.pool = FeaturePool(len(state["pool"]["z"]))
+            self.pool.load_state_dict(state["pool"])
+        restore_rng_state(state["rng"], self.generator)
+        self.history = [dict(row) for row in state["history"]]
+        return int(state["epoch"])
+
+    def _to_device(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if len(batch) != 3:
+            raise ValueError(
+                f"each training batch must be (x, y, c); got a batch of {len(batch)} items"
+            )
+        x, y, c = (t.to(self.device, non_blocking=True) for t in batch)
+        return x, y, c
+
+
+def _assign(params: Sequence[nn.Parameter], grads: Sequence[torch.Tensor | None]) -> None:
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global random number generators."""
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - the global generator user code draws from
+    torch.manual_seed(seed)

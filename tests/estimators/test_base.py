@@ -1,0 +1,141 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mibias.estimators import (
+    CLUB,
+    MINE,
+    AttributeEncoder,
+    log_mean_exp,
+    make_estimator,
+    marginal_permutation,
+)
+
+
+def batch(n=64, z_dim=5, c_dim=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, z_dim, generator=g), torch.randn(n, c_dim, generator=g)
+
+
+@pytest.mark.parametrize("name", ["mine", "mine-dv", "nwj", "infonce", "club"])
+def test_penalty_is_differentiable_in_z_and_leaves_the_estimator_alone(name):
+    torch.manual_seed(0)
+    est = make_estimator(name, 5, 3)
+    z, c = batch()
+    z.requires_grad_(True)
+    before = {k: v.clone() for k, v in est.state_dict().items()}
+    value = est.penalty(z, c, torch.randperm(len(z)))
+    value.backward()
+    assert z.grad is not None and torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+    assert all(p.grad is None for p in est.parameters())
+    for key, tensor in est.state_dict().items():
+        assert torch.equal(tensor, before[key]) or (
+            torch.isnan(tensor).all() and torch.isnan(before[key]).all()
+        )
+
+
+def test_penalty_equals_estimate():
+    torch.manual_seed(0)
+    est = make_estimator("mine", 5, 3)
+    z, c = batch()
+    perm = torch.randperm(len(z))
+    assert torch.allclose(est.penalty(z, c, perm), est.estimate(z, c, perm))
+
+
+def test_mine_moving_average_correction():
+    torch.manual_seed(0)
+    est = MINE(5, 3, hidden=(8,), ema_rate=0.1)
+    z, c = batch()
+    perm = torch.randperm(len(z))
+    loss, updates = est.objective(z, c, perm)
+    joint, marginal = est.joint_and_marginal_scores(z, c, perm)
+    # first call: the average starts at the batch value
+    assert torch.allclose(updates["log_ema"], log_mean_exp(marginal))
+    est.apply_buffer_updates(updates)
+    ema = float(torch.exp(est.log_ema))
+    # second call: gradient of the marginal term is grad(mean exp T) / ema_new
+    loss, updates = est.objective(z, c, perm)
+    new_ema = 0.9 * ema + 0.1 * float(torch.exp(log_mean_exp(marginal.detach())))
+    assert math.isclose(float(torch.exp(updates["log_ema"])), new_ema, rel_tol=1e-5)
+    grads = torch.autograd.grad(loss, list(est.parameters()))
+    joint, marginal = est.joint_and_marginal_scores(z, c, perm)
+    reference = -(joint.mean() - torch.exp(marginal).mean() / new_ema)
+    expected = torch.autograd.grad(reference, list(est.parameters()))
+    for g, e in zip(grads, expected, strict=True):
+        assert torch.allclose(g, e, atol=1e-5)
+
+
+def test_plain_dv_objective_is_the_negative_bound():
+    torch.manual_seed(0)
+    est = make_estimator("mine-dv", 5, 3)
+    z, c = batch()
+    perm = torch.randperm(len(z))
+    loss, updates = est.objective(z, c, perm)
+    assert updates == {}
+    assert torch.allclose(loss, -est.estimate(z, c, perm))
+
+
+def test_club_categorical_checks_groups():
+    with pytest.raises(ValueError, match="do not add up"):
+        CLUB(4, 6, groups=(2, 3))
+
+
+def test_unknown_estimator_is_refused():
+    with pytest.raises(ValueError, match="unknown estimator 'mime'"):
+        make_estimator("mime", 4, 2)
+
+
+def test_marginal_permutation_respects_strata():
+    strata = torch.tensor([0, 0, 1, 1, 1, 2, 0, 2])
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        perm = marginal_permutation(len(strata), g, strata)
+        assert sorted(perm.tolist()) == list(range(len(strata)))
+        assert torch.equal(strata[perm], strata)
+
+
+class TestAttributeEncoder:
+    def test_labels_become_one_hot(self):
+        enc = AttributeEncoder().fit(np.array(["a", "b", "a", "c"]))
+        assert enc.groups_ == (3,)
+        out = enc.transform(np.array(["c", "a"]))
+        assert out.tolist() == [[0, 0, 1], [1, 0, 0]]
+
+    def test_one_hot_input_is_kept(self):
+        onehot = np.eye(4)[[0, 3, 2, 1, 0]]
+        enc = AttributeEncoder().fit(onehot)
+        assert enc.groups_ == (4,)
+        assert np.array_equal(enc.transform(onehot).numpy(), onehot)
+
+    def test_integer_columns_as_groups(self):
+        codes = np.array([[0, 7, 1], [3, 2, 1], [7, 0, 0]])
+        enc = AttributeEncoder(kind="categorical").fit(codes)
+        assert enc.groups_ == (3, 3, 2)
+        assert enc.transform(codes).shape == (3, 8)
+
+    def test_continuous_is_standardised_with_fit_statistics(self):
+        values = np.array([[0.5, 1.0], [1.5, 3.0], [2.5, 5.0]])
+        enc = AttributeEncoder().fit(values)
+        assert enc.groups_ is None
+        out = enc.transform(values).numpy()
+        assert np.allclose(out.mean(0), 0, atol=1e-6) and np.allclose(out.std(0), 1, atol=1e-6)
+
+    @pytest.mark.parametrize(
+        "values, message",
+        [
+            (np.ones(5), "constant"),
+            (np.array([1.0, np.nan, 2.0]), "NaN"),
+            (np.zeros((2, 2, 2)), "1 or 2 dimensions"),
+            (np.array([]), "empty"),
+        ],
+    )
+    def test_bad_attributes_are_refused(self, values, message):
+        with pytest.raises(ValueError, match=message):
+            AttributeEncoder().fit(values)
+
+    def test_unseen_category_is_refused(self):
+        enc = AttributeEncoder().fit(np.array([0, 1, 0, 1]))
+        with pytest.raises(ValueError, match="not seen"):
+            enc.transform(np.array([2]))

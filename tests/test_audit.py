@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from mibias.audit import audit_leakage, validate_pair
+from mibias.io import InputError
+
+
+def leaky_embedding(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 3, size=n)
+    z = np.concatenate([np.eye(3)[c] + 0.1 * rng.normal(size=(n, 3)), rng.normal(size=(n, 2))], 1)
+    return z, c
+
+
+def test_leaky_representation_is_detected():
+    z, c = leaky_embedding()
+    result = audit_leakage(z, c, restarts=2, steps=400, progress=False)
+    assert result.mi_nats > 0.8  # the truth is H(c) = log 3 = 1.10 nats
+    assert result.mi_bits == pytest.approx(result.mi_nats / np.log(2))
+    assert len(result.restarts_nats) == 2
+    assert result.probe_accuracy > 0.95 and result.chance_accuracy < 0.45
+
+
+def test_clean_representation_is_passed():
+    z, c = leaky_embedding()
+    rng = np.random.default_rng(1)
+    result = audit_leakage(rng.normal(size=z.shape), c, restarts=2, steps=400, progress=False)
+    assert abs(result.mi_nats) < 0.1
+    assert result.probe_accuracy < result.chance_accuracy + 0.06
+
+
+def test_continuous_attribute_has_no_probe():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(500, 2))
+    result = audit_leakage(z, z[:, 0] + 0.1 * rng.normal(size=500), steps=200, progress=False)
+    assert result.attribute == "continuous" and result.probe_accuracy is None
+    assert result.mi_nats > 0.5
+
+
+@pytest.mark.parametrize(
+    "z, c, message",
+    [
+        (np.zeros((30, 2, 2)), np.zeros(30), "Z must be a matrix"),
+        (np.zeros((30, 2)), np.zeros(31), "Z has 30 rows but C has 31"),
+        (np.full((30, 2), np.nan), np.arange(30) % 2, "Z contains NaN or inf"),
+        (np.zeros((30, 2)), np.ones(30), "C is constant"),
+        (np.zeros((5, 2)), np.arange(5) % 2, "at least 20 rows"),
+        (np.array([["a", "b"]] * 30), np.arange(30) % 2, "Z must be numeric"),
+    ],
+)
+def test_bad_input_is_named(z, c, message):
+    with pytest.raises(InputError, match=message):
+        validate_pair(z, c)

@@ -1,0 +1,91 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mibias.cli import main
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "mibias", *map(str, args)], capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def leaky_files(tmp_path):
+    rng = np.random.default_rng(0)
+    c = rng.integers(0, 2, size=600)
+    z = np.stack([c + 0.1 * rng.normal(size=600), rng.normal(size=600)], axis=1)
+    np.save(tmp_path / "z.npy", z)
+    np.savetxt(tmp_path / "c.csv", c, fmt="%d")
+    return tmp_path / "z.npy", tmp_path / "c.csv"
+
+
+def test_audit_json(leaky_files):
+    result = run_cli("audit", *leaky_files, "--json", "--steps", "300", "--restarts", "2")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mi_nats"] > 0.4 and report["mi_bits"] > report["mi_nats"]
+    assert report["probe_accuracy"] > 0.95 and report["n_test"] == 180
+
+
+def test_audit_text(leaky_files, capsys):
+    assert main(["audit", *map(str, leaky_files), "--steps", "200", "--probe", "logistic"]) == 0
+    out = capsys.readouterr().out
+    assert "nats" in out and "bits" in out and "chance" in out
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: (d / "nope.npy", d / "c.npy"), "no such file"),
+        (
+            lambda d: (_save(d, "z.npy", np.zeros((40, 2))), _save(d, "c.npy", np.ones(40))),
+            "C is constant",
+        ),
+        (
+            lambda d: (_save(d, "z.npy", np.zeros((40, 2))), _save(d, "c.npy", np.arange(39) % 2)),
+            "Z has 40 rows but C has 39",
+        ),
+        (
+            lambda d: (
+                _save(d, "z.npy", np.full((40, 2), np.inf)),
+                _save(d, "c.npy", np.arange(40) % 2),
+            ),
+            "NaN or inf",
+        ),
+        (lambda d: (_touch(d / "z.csv"), _save(d, "c.npy", np.arange(40) % 2)), "empty"),
+        (
+            lambda d: (
+                _save(d, "z.npy", np.zeros((40, 2, 3))),
+                _save(d, "c.npy", np.arange(40) % 2),
+            ),
+            "must be a matrix",
+        ),
+    ],
+)
+def test_audit_bad_input_is_one_line_and_status_2(tmp_path, make, message):
+    z, c = make(tmp_path)
+    result = run_cli("audit", z, c)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _save(folder, name, values):
+    np.save(folder / name, values)
+    return folder / name
+
+
+def _touch(path):
+    path.write_text("")
+    return path
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "audit" in capsys.readouterr().out

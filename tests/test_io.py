@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+import torch
+
+from mibias.io import InputError, load_array
+
+
+def test_reads_npy_csv_and_pt(tmp_path):
+    values = np.arange(12, dtype=np.float64).reshape(4, 3)
+    np.save(tmp_path / "a.npy", values)
+    (tmp_path / "b.csv").write_text("x,y,z\n" + "\n".join(",".join(map(str, r)) for r in values))
+    (tmp_path / "c.csv").write_text("\n".join(",".join(map(str, r)) for r in values))
+    torch.save(torch.tensor(values), tmp_path / "d.pt")
+    for name in ("a.npy", "b.csv", "c.csv", "d.pt"):
+        assert np.array_equal(load_array(tmp_path / name), values), name
+
+
+def test_reads_string_labels(tmp_path):
+    (tmp_path / "labels.csv").write_text("group\nred\nblue\nred\nblue\n")
+    assert load_array(tmp_path / "labels.csv").ravel().tolist() == ["red", "blue", "red", "blue"]
+    (tmp_path / "bare.csv").write_text("red\nblue\nred\nblue\n")
+    assert load_array(tmp_path / "bare.csv").ravel().tolist() == ["red", "blue", "red", "blue"]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("missing.npy", None, "no such file"),
+        ("empty.csv", b"", "the file is empty"),
+        ("table.xlsx", b"x", "unsupported file type"),
+        ("broken.npy", b"not numpy", "cannot be read"),
+    ],
+)
+def test_bad_files_are_named(tmp_path, name, content, message):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(InputError, match=message) as error:
+        load_array(tmp_path / name)
+    assert name in str(error.value)
+
+
+def test_pickled_objects_are_not_loaded(tmp_path):
+    torch.save({"not": "a tensor"}, tmp_path / "obj.pt")
+    with pytest.raises(InputError, match="expected a saved tensor"):
+        load_array(tmp_path / "obj.pt")

@@ -1,0 +1,19 @@
+"""The README's "debias your own model" example runs as written."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    text = README.read_text()
+    block = re.search(r"<!-- example: start -->\n```python\n(.*?)```", text, re.S)
+    assert block, "the README lost its example"
+    assert len(block.group(1).strip().splitlines()) <= 18
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block.group(1), str(README), "exec"), namespace)
+    history = namespace["history"]
+    assert len(history) == 5 and history[-1]["train_accuracy"] > 0.7
+    assert (tmp_path / "runs/my-model/run.json").exists()

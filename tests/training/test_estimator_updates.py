@@ -1,0 +1,91 @@
+import copy
+
+import pytest
+import torch
+
+from mibias.estimators import make_estimator
+from mibias.training import EstimatorUpdater, FeaturePool
+
+
+def test_pool_keeps_the_most_recent_rows():
+    pool = FeaturePool(5)
+    for start in (0, 3, 6):
+        rows = torch.arange(start, start + 3, dtype=torch.float32)[:, None]
+        pool.add(rows, rows)
+    assert pool.size == 5
+    assert sorted(pool.z[:, 0].tolist()) == [4, 5, 6, 7, 8]
+
+
+def test_pool_samples_distinct_rows_and_permutations():
+    pool = FeaturePool(64)
+    pool.add(torch.arange(64.0)[:, None], torch.arange(64.0)[:, None])
+    z, c, perms = pool.sample(4, 16, torch.Generator().manual_seed(0))
+    assert z.shape == (4, 16, 1) and perms.shape == (4, 16)
+    for step in range(4):
+        assert len(set(z[step, :, 0].tolist())) == 16
+        assert sorted(perms[step].tolist()) == list(range(16))
+    assert torch.equal(z, c)
+
+
+def test_pool_caps_rows_at_its_size():
+    pool = FeaturePool(100)
+    pool.add(torch.zeros(10, 2), torch.zeros(10, 1))
+    z, _, _ = pool.sample(2, 32, torch.Generator())
+    assert z.shape == (2, 10, 2)
+
+
+def test_empty_pool_refuses_to_sample():
+    with pytest.raises(RuntimeError, match="empty"):
+        FeaturePool(4).sample(1, 2, torch.Generator())
+
+
+def train(updater, z, c, perms):
+    for i in range(len(z)):
+        updater.step(z[i : i + 1], c[i : i + 1], perms[i : i + 1])
+
+
+def test_steps_raise_the_bound():
+    torch.manual_seed(0)
+    est = make_estimator("mine", 2, 2, hidden=(32,))
+    z = torch.randn(2048, 2)
+    c = z + 0.3 * torch.randn(2048, 2)
+    pool = FeaturePool(2048)
+    pool.add(z, c)
+    zs, cs, perms = pool.sample(300, 256, torch.Generator().manual_seed(0))
+    before = est.estimate(z, c, torch.randperm(2048)).item()
+    train(EstimatorUpdater(est, torch.optim.Adam(est.parameters(), 1e-2)), zs, cs, perms)
+    after = est.estimate(z, c, torch.randperm(2048)).item()
+    assert after > before + 0.5
+
+
+def test_accumulation_averages_gradients():
+    torch.manual_seed(0)
+    est = make_estimator("mine-dv", 3, 2, hidden=(8,))
+    twin = copy.deepcopy(est)
+    z, c = torch.randn(2, 16, 3), torch.randn(2, 16, 2)
+    perms = torch.stack([torch.randperm(16), torch.randperm(16)])
+    EstimatorUpdater(est, torch.optim.SGD(est.parameters(), lr=0.1)).step(z, c, perms)
+    twin_opt = torch.optim.SGD(twin.parameters(), lr=0.1)
+    loss = sum(twin(z[a], c[a], perms[a], objective=True)[0] for a in range(2)) / 2
+    loss.backward()
+    twin_opt.step()
+    for a, b in zip(est.parameters(), twin.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_compiled_step_matches_eager_step():
+    torch.manual_seed(0)
+    eager = make_estimator("mine", 4, 3, hidden=(16, 16))
+    fused = copy.deepcopy(eager)
+    z, c = torch.randn(5, 1, 32, 4), torch.randn(5, 1, 32, 3)
+    perms = torch.stack([torch.randperm(32) for _ in range(5)])[:, None]
+    updaters = [
+        EstimatorUpdater(model, torch.optim.SGD(model.parameters(), lr=0.05), compile=flag)
+        for model, flag in ((eager, False), (fused, True))
+    ]
+    for updater in updaters:
+        for i in range(5):
+            updater.step(z[i], c[i], perms[i])
+    assert updaters[1]._compiled is not None, "compilation fell back to eager"
+    for a, b in zip(eager.state_dict().values(), fused.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)

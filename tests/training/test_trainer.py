@@ -1,0 +1,175 @@
+import json
+import math
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from mibias.data import make_biased_sample
+from mibias.demo import train_synthetic
+from mibias.estimators import make_estimator
+from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.checkpoint import load_checkpoint
+
+JOB = Path(__file__).with_name("_resume_job.py")
+
+
+def small_setup(seed=0, n=400):
+    torch.manual_seed(seed)
+    data = make_biased_sample(n, seed=seed)
+    encoder = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 4))
+    classifier = nn.Linear(4, 4)
+    loader = DataLoader(data.dataset(), batch_size=50, shuffle=True)
+    return encoder, classifier, loader
+
+
+def quiet(**settings):
+    return TrainerConfig(
+        compile_estimator=False,
+        progress=False,
+        tensorboard=False,
+        model_optimizer=OptimizerConfig(lr=1e-2),
+        **settings,
+    )
+
+
+def test_mi_penalty_removes_the_bias_and_generalises_better():
+    """Same seeds, lambda 0 vs 1: a probe finds less colour in z, unbiased accuracy rises."""
+    erm = [train_synthetic(0.0, seed) for seed in range(3)]
+    mi = [train_synthetic(1.0, seed) for seed in range(3)]
+    for base, ours in zip(erm, mi, strict=True):
+        assert ours["test_accuracy"] > base["test_accuracy"]
+        assert ours["probe_accuracy"] < base["probe_accuracy"]
+    mean = lambda runs, key: np.mean([run[key] for run in runs])  # noqa: E731
+    assert mean(mi, "test_accuracy") >= mean(erm, "test_accuracy") + 0.03
+    assert mean(mi, "probe_accuracy") <= mean(erm, "probe_accuracy") - 0.05
+    assert mean(mi, "mi") < mean(erm, "mi")
+
+
+def without_timings(rows):
+    return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in rows]
+
+
+def test_resume_after_a_kill_mid_epoch_reaches_the_same_metrics(tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    subprocess.run([sys.executable, str(JOB), str(whole)], check=True)
+    killed = subprocess.run([sys.executable, str(JOB), str(broken), "--kill-at", "3", "4"])
+    assert killed.returncode == -signal.SIGKILL
+    assert load_checkpoint(broken / "checkpoint.pt")["epoch"] == 2
+    subprocess.run([sys.executable, str(JOB), str(broken), "--resume"], check=True)
+    expected = json.loads((whole / "run.json").read_text())
+    resumed = json.loads((broken / "run.json").read_text())
+    assert resumed["status"] == "finished"
+    assert len(resumed["epochs"]) == 4
+    assert without_timings(resumed["epochs"]) == without_timings(expected["epochs"])
+    lines = (broken / "metrics.csv").read_text().strip().splitlines()
+    assert len(lines) == 5  # header + 4 epochs, no line left from the killed epoch
+
+
+class PoisonAt:
+    """Sets an encoder weight to NaN after a given step, as an exploding update would."""
+
+    def __init__(self, epoch, step):
+        self.at = (epoch, step)
+
+    def on_step_end(self, trainer, epoch, step):
+        if (epoch, step) == self.at:
+            with torch.no_grad():
+                trainer.encoder[0].weight[0, 0] = math.nan
+
+
+def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_path):
+    encoder, classifier, loader = small_setup()
+    trainer = MITrainer(
+        encoder,
+        classifier,
+        make_estimator("mine", 4, 4, hidden=(8,)),
+        quiet(lam=1.0, k=2, epochs=3),
+        out_dir=tmp_path,
+        callbacks=[PoisonAt(2, 3)],
+    )
+    with pytest.raises(DivergenceError, match=r"epoch 2, step 4: the task loss is nan") as err:
+        trainer.fit(loader)
+    assert "last good checkpoint" in str(err.value)
+    checkpoint = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert checkpoint["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in checkpoint["encoder"].values())
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert summary["status"] == "diverged" and "epoch 2, step 4" in summary["error"]
+
+
+def test_lambda_zero_without_estimator_is_plain_erm():
+    encoder, classifier, loader = small_setup()
+    trainer = MITrainer(encoder, classifier, None, quiet(lam=0.0, k=0, epochs=8))
+    history = trainer.fit(loader)
+    assert history[-1]["train_accuracy"] > 0.8  # the colour shortcut is learnt
+    assert math.isnan(history[-1]["mi"])
+
+
+def test_lambda_zero_still_tracks_the_mi_estimate():
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    history = MITrainer(encoder, classifier, estimator, quiet(lam=0.0, k=2, epochs=2)).fit(loader)
+    assert all(math.isfinite(row["mi"]) for row in history)
+
+
+@pytest.mark.parametrize("clip", ["param", "global", "z", "none"])
+@pytest.mark.parametrize("mi_step", ["joint", "separate"])
+def test_every_gradient_mode_trains(clip, mi_step):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=0.5, k=2, epochs=2, clip=clip, mi_step=mi_step)
+    before = [p.detach().clone() for p in encoder.parameters()]
+    history = MITrainer(encoder, classifier, estimator, config).fit(loader)
+    assert all(math.isfinite(row["task_loss"]) for row in history)
+    assert any(not torch.equal(a, b) for a, b in zip(before, encoder.parameters(), strict=True))
+
+
+def test_warmup_and_accumulation_run():
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=1.0, k=2, epochs=1, warmup_batches=-1, accumulation=2, feature_pool=2)
+    history = MITrainer(encoder, classifier, estimator, config).fit(loader)
+    assert math.isfinite(history[0]["mi"])
+
+
+def test_run_folder_holds_config_metrics_and_timings(tmp_path):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = TrainerConfig(lam=1.0, k=1, epochs=2, compile_estimator=False, progress=False)
+    MITrainer(encoder, classifier, estimator, config, out_dir=tmp_path).fit(
+        loader, {"train": loader}
+    )
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert summary["config"]["lam"] == 1.0 and summary["seed"] == 0
+    assert summary["mibias_version"] and summary["status"] == "finished"
+    assert len(summary["timings"]["epoch_seconds"]) == 2
+    assert "train_accuracy" in summary["final"] and "train_loss" in summary["final"]
+    assert (tmp_path / "metrics.csv").exists()
+    assert any((tmp_path / "tensorboard").iterdir())
+
+
+def test_resume_refuses_changed_settings(tmp_path):
+    encoder, classifier, loader = small_setup()
+    est = make_estimator("mine", 4, 4, hidden=(8,))
+    MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=1), out_dir=tmp_path).fit(loader)
+    trainer = MITrainer(encoder, classifier, est, quiet(lam=0.5, k=1, epochs=2), out_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"lam \(1.0 -> 0.5\)"):
+        trainer.fit(loader, resume=True)
+
+
+def test_bad_settings_and_batches_are_refused():
+    with pytest.raises(ValueError, match="lam must be >= 0; k must be >= 0"):
+        TrainerConfig(lam=-1, k=-1)
+    encoder, classifier, _ = small_setup()
+    with pytest.raises(ValueError, match="an estimator is needed"):
+        MITrainer(encoder, classifier, None, quiet(lam=1.0))
+    trainer = MITrainer(encoder, classifier, None, quiet(lam=0.0, k=0))
+    with pytest.raises(ValueError, match=r"must be \(x, y, c\)"):
+        trainer.fit([(torch.zeros(2, 12), torch.zeros(2, dtype=torch.long))])
