@@ -89,3 +89,10 @@ def _touch(path):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "audit" in capsys.readouterr().out
+
+
+def test_data_verify_names_a_tampered_file(tmp_path, capsys):
+    assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == 0
+    (tmp_path / "mnist.pkl.gz").write_bytes(b"tampered")
+    assert main(["data", "verify", "mnist", "--data-home", str(tmp_path)]) == 1
+    assert "mnist.pkl.gz" in capsys.readouterr().err

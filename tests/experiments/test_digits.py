@@ -1,0 +1,27 @@
+import json
+
+import pytest
+
+from mibias.cli import main
+from mibias.data.colored_mnist import make_colored_mnist
+from tests.data.test_colored_mnist import fake_mnist
+
+
+@pytest.fixture
+def tiny_data(monkeypatch):
+    data = make_colored_mnist(0.02, mnist=fake_mnist(256, 128), cache=False)
+    monkeypatch.setattr("mibias.experiments.digits.make_colored_mnist", lambda *a, **k: data)
+    return data
+
+
+@pytest.mark.parametrize("method", ["erm", "mi"])
+def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
+    out = tmp_path / method
+    args = ["digits", "--method", method, "--epochs", "2", "--k", "2", "--limit", "128"]
+    assert main([*args, "--batch-size", "64", "--no-compile", "--out", str(out)]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["status"] == "finished" and len(summary["epochs"]) == 2
+    assert {"test_accuracy", "train_accuracy", "mi"} <= set(summary["final"])
+    assert json.loads((out / "recipe.json").read_text())["method"] == method
+    assert summary["config"]["lam"] == (0.0 if method == "erm" else 1.0)
