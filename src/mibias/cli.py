@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import mibias
 from mibias.estimators import ESTIMATORS
@@ -75,24 +76,51 @@ def build_parser() -> argparse.ArgumentParser:
     digits.add_argument("--method", choices=("erm", "mi"), default="mi")
     digits.add_argument("--lambda", dest="lam", type=float, default=1.0)
     digits.add_argument("--seed", type=int, default=0)
-    digits.add_argument("--epochs", type=int, default=10)
-    digits.add_argument("--k", type=int, default=40, help="estimator steps per model step")
-    digits.add_argument("--batch-size", type=int, default=128)
-    digits.add_argument("--lr", type=float, default=1e-3)
-    digits.add_argument("--estimator-lr", type=float, default=1e-4)
-    digits.add_argument("--estimator", choices=ESTIMATORS, default="mine")
-    digits.add_argument("--clip", choices=("param", "global", "z", "none"), default="param")
-    digits.add_argument("--mi-step", choices=("joint", "separate"), default="joint")
-    digits.add_argument("--feature-pool", type=int, default=8)
-    digits.add_argument("--warmup-batches", type=int, default=0)
-    digits.add_argument("--encoding", choices=("onehot", "binary"), default="onehot")
-    digits.add_argument("--test-colours", choices=("palette", "uniform"), default="palette")
-    digits.add_argument("--limit", type=int, help="use only the first N training/test digits")
-    digits.add_argument("--no-compile", action="store_true", help="eager estimator steps")
-    digits.add_argument("--device", default="auto")
     digits.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     digits.add_argument("--out", required=True, help="output folder")
+    add_digits_settings(digits)
     digits.set_defaults(handler=run_digits_command)
+
+    table1 = commands.add_parser(
+        "table1",
+        help="Table 1: a grid of Colored MNIST runs and the table beside the paper's",
+        description="Runs sigmas x methods x seeds in parallel processes (finished runs are "
+        "skipped) and writes table1.md / table1.csv with the published rows.",
+    )
+    table1.add_argument("--methods", default="erm,mi", help="comma-separated: erm, mi")
+    table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
+    table1.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    table1.add_argument("--lambda", dest="lam", type=float, default=1.0)
+    table1.add_argument(
+        "--quick", action="store_true", help="3 sigmas, 1 seed, 2 epochs, 10k digits"
+    )
+    table1.add_argument("--workers", type=int, default=1, help="runs in parallel")
+    table1.add_argument("--out", default="runs/table1")
+    add_digits_settings(table1)
+    table1.set_defaults(handler=run_table1)
+
+    figure4 = commands.add_parser(
+        "figure4", help="Figure 4: MI, test and train accuracy per epoch for lambda 0, 0.5, 1"
+    )
+    figure4.add_argument("--sigmas", default="0.030,0.045")
+    figure4.add_argument("--lambdas", default="0,0.5,1")
+    figure4.add_argument("--seeds", type=int, default=1)
+    figure4.add_argument("--workers", type=int, default=1)
+    figure4.add_argument("--out", default="runs/figure4")
+    add_digits_settings(figure4)
+    figure4.set_defaults(handler=run_figure4)
+
+    select = commands.add_parser(
+        "select",
+        help="choose lambda from training logs only (no test or validation data)",
+        description="Picks, per sigma, the largest lambda whose runs still fit the training data "
+        "while their MI estimate goes down (the paper's validation-free model selection).",
+    )
+    select.add_argument("runs", nargs="+", help="run folders (or folders holding run folders)")
+    select.add_argument("--fit-tolerance", type=float, default=0.05)
+    select.add_argument("--window", type=int, default=3, help="epochs averaged at the end")
+    select.add_argument("--json", action="store_true")
+    select.set_defaults(handler=run_select)
 
     demo = commands.add_parser(
         "demo",
@@ -161,30 +189,62 @@ def run_data(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def add_digits_settings(parser: argparse.ArgumentParser) -> None:
+    """The training settings shared by ``digits``, ``table1`` and ``figure4``."""
+    group = parser.add_argument_group("training settings")
+    group.add_argument("--epochs", type=int, default=None, help="default 10 (quick grids: 2)")
+    group.add_argument("--k", type=int, default=40, help="estimator steps per model step")
+    group.add_argument("--batch-size", type=int, default=128)
+    group.add_argument("--lr", type=float, default=1e-3)
+    group.add_argument("--estimator-lr", type=float, default=1e-4)
+    group.add_argument("--estimator", choices=ESTIMATORS, default="mine")
+    group.add_argument("--clip", choices=("param", "global", "z", "none"), default="param")
+    group.add_argument("--mi-step", choices=("joint", "separate"), default="joint")
+    group.add_argument("--feature-pool", type=int, default=8)
+    group.add_argument("--warmup-batches", type=int, default=0)
+    group.add_argument("--encoding", choices=("onehot", "binary"), default="onehot")
+    group.add_argument("--test-colours", choices=("palette", "uniform"), default="palette")
+    group.add_argument("--limit", type=int, help="use only the first N training and test digits")
+    group.add_argument("--no-compile", action="store_true", help="eager estimator steps")
+    group.add_argument("--device", default="auto")
+
+
+def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``DigitsRun`` fields set by :func:`add_digits_settings`."""
+    settings = {
+        "k": args.k,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "estimator_lr": args.estimator_lr,
+        "estimator": args.estimator,
+        "clip": args.clip,
+        "mi_step": args.mi_step,
+        "feature_pool": args.feature_pool,
+        "warmup_batches": args.warmup_batches,
+        "encoding": args.encoding,
+        "test_colours": args.test_colours,
+        "limit": args.limit,
+        "compile_estimator": not args.no_compile,
+        "device": args.device,
+    }
+    if args.epochs is not None:
+        settings["epochs"] = args.epochs
+    return settings
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise InputError(f"expected comma-separated numbers, got {text!r}") from error
+
+
 def run_digits_command(args: argparse.Namespace) -> int:
     """``mibias digits``."""
     from mibias.experiments.digits import DigitsRun, run_digits
 
     run = DigitsRun(
-        sigma=args.sigma,
-        method=args.method,
-        lam=args.lam,
-        seed=args.seed,
-        epochs=args.epochs,
-        k=args.k,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        estimator_lr=args.estimator_lr,
-        estimator=args.estimator,
-        clip=args.clip,
-        mi_step=args.mi_step,
-        feature_pool=args.feature_pool,
-        warmup_batches=args.warmup_batches,
-        encoding=args.encoding,
-        test_colours=args.test_colours,
-        limit=args.limit,
-        compile_estimator=not args.no_compile,
-        device=args.device,
+        sigma=args.sigma, method=args.method, lam=args.lam, seed=args.seed, **digits_settings(args)
     )
     history = run_digits(run, args.out, resume=args.resume)
     last = history[-1]
@@ -192,6 +252,90 @@ def run_digits_command(args: argparse.Namespace) -> int:
         f"epoch {int(last['epoch'])}: test accuracy {last['test_accuracy']:.4f}, "
         f"train accuracy {last['train_accuracy']:.4f}, MI estimate {last['mi']:.4f} nats"
     )
+    return 0
+
+
+def run_table1(args: argparse.Namespace) -> int:
+    """``mibias table1``."""
+    from mibias.data.colored_mnist import SIGMAS
+    from mibias.experiments.table1 import QUICK, table1
+
+    settings = digits_settings(args)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = set(methods) - {"erm", "mi"}
+    if unknown:
+        raise InputError(f"unknown methods: {', '.join(sorted(unknown))} (available: erm, mi)")
+    sigmas: list[float] = list(SIGMAS)
+    seeds = list(range(args.seeds))
+    if args.quick:
+        sigmas, seeds = list(QUICK["sigmas"]), list(QUICK["seeds"])
+        settings.setdefault("epochs", QUICK["epochs"])
+        settings["limit"] = settings["limit"] or QUICK["limit"]
+    if args.sigmas:
+        sigmas = _floats(args.sigmas)
+    text = table1(
+        args.out,
+        methods=methods,
+        sigmas=sigmas,
+        seeds=seeds,
+        lams=(args.lam,),
+        workers=args.workers,
+        **settings,
+    )
+    print(text)
+    return 0
+
+
+def run_figure4(args: argparse.Namespace) -> int:
+    """``mibias figure4``."""
+    from mibias.experiments.figure4 import figure4
+
+    path = figure4(
+        args.out,
+        sigmas=_floats(args.sigmas),
+        lams=_floats(args.lambdas),
+        seeds=list(range(args.seeds)),
+        workers=args.workers,
+        **digits_settings(args),
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def run_select(args: argparse.Namespace) -> int:
+    """``mibias select RUNS``."""
+    from pathlib import Path
+
+    from mibias.selection import load_run, select_lambda
+
+    folders = []
+    for given in map(Path, args.runs):
+        if (given / "run.json").exists():
+            folders.append(given)
+        elif given.is_dir():
+            folders += sorted(p.parent for p in given.glob("*/run.json"))
+        else:
+            raise InputError(f"{given}: no such run folder")
+    if not folders:
+        raise InputError("no run folders found (a run folder holds run.json and metrics.csv)")
+    try:
+        runs = [load_run(folder) for folder in folders]
+    except ValueError as error:
+        raise InputError(str(error)) from error
+    selections = select_lambda(runs, fit_tolerance=args.fit_tolerance, window=args.window)
+    if args.json:
+        print(json.dumps([s.to_dict() for s in selections], indent=2))
+        return 0
+    for selection in selections:
+        print(f"{selection.group}: chosen lambda = {selection.chosen_lambda:g}")
+        for lam, reason in selection.reasons.items():
+            print(f"  lambda {lam:g}: {reason}")
+        if selection.best_lambda_in_hindsight is not None:
+            print(
+                f"  for information, test accuracy: chosen {selection.test_accuracy_chosen:.4f}; "
+                f"best in hindsight lambda {selection.best_lambda_in_hindsight:g} "
+                f"{selection.test_accuracy_best:.4f}"
+            )
     return 0
 
 

@@ -48,13 +48,14 @@ def test_training_colours_follow_the_class_mean_with_variance_sigma(sigma):
 
 def test_test_colours_carry_no_label_information():
     gray = fake_mnist(n_test=4000)
+    data = make_colored_mnist(0.02, mnist=gray, cache=False)
     for rule in ("palette", "uniform"):
-        data = make_colored_mnist(0.02, mnist=gray, test_colours=rule, cache=False)
-        colours = stroke_colours(data.test_images)
+        colours = stroke_colours(data.test_images(rule))
         per_class = [colours[data.test_labels == k].mean(0) for k in range(10)]
         assert np.ptp(np.array(per_class), axis=0).max() < 0.12, rule
-    uniform = make_colored_mnist(0.02, mnist=gray, test_colours="uniform", cache=False)
-    assert abs(stroke_colours(uniform.test_images).mean() - 0.5) < 0.03
+    assert abs(stroke_colours(data.test_images("uniform")).mean() - 0.5) < 0.03
+    with pytest.raises(ValueError, match="palette or uniform"):
+        data.test_images("random")
 
 
 def test_generation_is_deterministic_and_cached(tmp_path, monkeypatch):
@@ -69,7 +70,7 @@ def test_generation_is_deterministic_and_cached(tmp_path, monkeypatch):
     assert list((tmp_path / "colored_mnist").glob("*.npz"))
     monkeypatch.setattr("mibias.data.colored_mnist.load_mnist", lambda home: 1 / 0)
     again = make_colored_mnist(0.03, seed=4, home=tmp_path)  # from the cache, MNIST not read
-    assert np.array_equal(first.test_images, again.test_images)
+    assert np.array_equal(first.test_images_uniform, again.test_images_uniform)
 
 
 def test_any_palette_is_accepted_and_bad_ones_refused():

@@ -90,19 +90,26 @@ def binary_colour(images: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ColoredMNIST:
-    """A generated Colored MNIST split pair (uint8 images ``(N, 28, 28, 3)``)."""
+    """Generated Colored MNIST: coloured training digits and the test digits under both
+    test-colour rules (uint8 images ``(N, 28, 28, 3)``)."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
-    test_images: np.ndarray
     test_labels: np.ndarray
+    test_images_palette: np.ndarray
+    test_images_uniform: np.ndarray
+
+    def test_images(self, rule: TestColours) -> np.ndarray:
+        """The test digits coloured by ``rule`` (``palette`` or ``uniform``)."""
+        if rule not in ("palette", "uniform"):
+            raise ValueError(f"test colours must be palette or uniform, got {rule!r}")
+        return self.test_images_palette if rule == "palette" else self.test_images_uniform
 
 
 def make_colored_mnist(
     sigma: float,
     *,
     seed: int = 0,
-    test_colours: TestColours = "palette",
     palette: np.ndarray | None = None,
     home: str | Path | None = None,
     cache: bool = True,
@@ -110,15 +117,17 @@ def make_colored_mnist(
 ) -> ColoredMNIST:
     """Generate (or read from the cache) Colored MNIST for one colour variance.
 
+    Test digits are coloured by both rules: ``palette`` (a random class's mean colour plus the
+    same jitter) and ``uniform`` (a uniformly random colour); see docs/colored-mnist.md for
+    which one tables use.
+
     Parameters
     ----------
     sigma : float
         The protocol's sigma, a variance: jitter standard deviation ``sqrt(sigma)``.
     seed : int
-        Seed of the colours; the same seed gives the same images.
-    test_colours : {"palette", "uniform"}
-        Test digits get a random class's palette colour plus the same jitter, or a uniformly
-        random colour; see docs/colored-mnist.md for how the default was chosen.
+        Seed of the colours; the same seed gives the same images. Training colours and each
+        rule's test colours come from independent streams of it.
     palette : ndarray of shape (10, 3), optional
         Class mean colours (0-255); default :data:`KIM_PALETTE`.
     home : path, optional
@@ -130,35 +139,31 @@ def make_colored_mnist(
     """
     if sigma < 0:
         raise ValueError(f"sigma is a variance and must be >= 0, got {sigma}")
-    if test_colours not in ("palette", "uniform"):
-        raise ValueError(f"test_colours must be palette or uniform, got {test_colours!r}")
     palette = KIM_PALETTE if palette is None else np.asarray(palette, dtype=np.float64)
     if palette.shape != (10, 3):
         raise ValueError(f"the palette must have shape (10, 3), got {palette.shape}")
-    key = hashlib.sha256(
-        f"{sigma:.6f}|{seed}|{test_colours}|".encode() + palette.tobytes()
-    ).hexdigest()[:16]
+    key = hashlib.sha256(f"{sigma:.6f}|{seed}|".encode() + palette.tobytes()).hexdigest()[:16]
     path = data_home(home) / "colored_mnist" / f"sigma{sigma:.3f}-seed{seed}-{key}.npz"
     if cache and mnist is None and path.exists():
         with np.load(path, allow_pickle=False) as stored:
             return ColoredMNIST(**{name: stored[name] for name in ColoredMNIST.__annotations__})
     gray = mnist if mnist is not None else load_mnist(home)
-    rng = np.random.default_rng(seed)
+    train_rng, palette_rng, uniform_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    )
+    test_gray, test_labels = gray["test_images"], gray["test_labels"]
     data = ColoredMNIST(
         train_images=colourise(
-            gray["train_images"], gray["train_labels"], sigma=sigma, palette=palette, rng=rng
+            gray["train_images"], gray["train_labels"], sigma=sigma, palette=palette, rng=train_rng
         ),
         train_labels=gray["train_labels"].astype(np.int64),
-        test_images=colourise(
-            gray["test_images"],
-            gray["test_labels"],
-            sigma=sigma,
-            palette=palette,
-            rng=rng,
-            random_class=test_colours == "palette",
-            uniform=test_colours == "uniform",
+        test_labels=test_labels.astype(np.int64),
+        test_images_palette=colourise(
+            test_gray, test_labels, sigma=sigma, palette=palette, rng=palette_rng, random_class=True
         ),
-        test_labels=gray["test_labels"].astype(np.int64),
+        test_images_uniform=colourise(
+            test_gray, test_labels, sigma=sigma, palette=palette, rng=uniform_rng, uniform=True
+        ),
     )
     if cache and mnist is None:
         path.parent.mkdir(parents=True, exist_ok=True)

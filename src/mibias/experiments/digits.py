@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from mibias.data.colored_mnist import (
     ColoredMNIST,
+    TestColours,
     binary_colour,
     colour_bins,
     make_colored_mnist,
@@ -44,7 +45,8 @@ class DigitsRun:
     feature_pool: int = 8
     warmup_batches: int = 0
     encoding: Encoding = "onehot"
-    test_colours: str = "palette"
+    test_colours: TestColours = "palette"
+    data_seed: int = 0
     limit: int | None = None
     track_mi: bool = True
     compile_estimator: bool = True
@@ -79,14 +81,18 @@ def run_digits(
     ``method="erm"`` is lambda 0 through the same trainer; with ``track_mi`` its estimator is
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
     """
-    data = data or make_colored_mnist(run.sigma, seed=0, test_colours=run.test_colours)  # type: ignore[arg-type]
-    train_images, train_labels = data.train_images, data.train_labels
-    test_images, test_labels = data.test_images, data.test_labels
-    if run.limit is not None:
-        train_images, train_labels = train_images[: run.limit], train_labels[: run.limit]
-        test_images, test_labels = test_images[: run.limit], test_labels[: run.limit]
-    train = to_dataset(train_images, train_labels, run.encoding)
-    test = to_dataset(test_images, test_labels, run.encoding)
+    data = data or make_colored_mnist(run.sigma, seed=run.data_seed)
+    rows = slice(run.limit)
+    train = to_dataset(data.train_images[rows], data.train_labels[rows], run.encoding)
+    # "test" is the unbiased test set under the run's rule; both rules are logged
+    other = "uniform" if run.test_colours == "palette" else "palette"
+    evaluations = {
+        name: DataLoader(
+            to_dataset(data.test_images(rule)[rows], data.test_labels[rows], run.encoding),
+            batch_size=1000,
+        )
+        for name, rule in (("test", run.test_colours), (f"test_{other}", other))
+    }
     lam = 0.0 if run.method == "erm" else run.lam
     k = run.k if (lam > 0 or run.track_mi) else 0
     torch.manual_seed(run.seed)
@@ -119,4 +125,4 @@ def run_digits(
         write_json_atomic(asdict(run), Path(out_dir) / "recipe.json")
     # shuffling draws from torch's global generator, whose state checkpoints restore
     train_loader = DataLoader(train, batch_size=run.batch_size, shuffle=True)
-    return trainer.fit(train_loader, {"test": DataLoader(test, batch_size=1000)}, resume=resume)
+    return trainer.fit(train_loader, evaluations, resume=resume)

@@ -1,0 +1,126 @@
+"""Validation-free choice of lambda from training logs (the paper, Sec. 5.1).
+
+"Choose the highest lambda value that allows the model fitting the data (i.e. minimising
+L_task) and reducing the mutual information (i.e. minimising L_ne)." Only training metrics are
+read: train accuracy and the MI estimate per epoch. Test accuracy is reported for information.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunLog:
+    """The per-epoch training log of one run and the settings that identify it."""
+
+    path: Path
+    lam: float
+    group: str
+    epochs: list[dict[str, float]]
+
+    def tail_mean(self, key: str, window: int) -> float:
+        """Mean of ``key`` over the last ``window`` epochs."""
+        values = [row[key] for row in self.epochs[-window:] if key in row]
+        return sum(values) / len(values) if values else math.nan
+
+
+@dataclass
+class Selection:
+    """The choice for one group of runs (runs that differ only in lambda and seed)."""
+
+    group: str
+    chosen_lambda: float
+    reasons: dict[float, str] = field(default_factory=dict)
+    test_accuracy_chosen: float | None = None
+    best_lambda_in_hindsight: float | None = None
+    test_accuracy_best: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable."""
+        return {**self.__dict__, "reasons": {str(k): v for k, v in self.reasons.items()}}
+
+
+def load_run(path: str | Path) -> RunLog:
+    """Read a run folder (metrics.csv and run.json or recipe.json)."""
+    path = Path(path)
+    metrics, summary = path / "metrics.csv", path / "run.json"
+    if not metrics.exists() or not summary.exists():
+        raise ValueError(f"{path}: not a run folder (metrics.csv and run.json are needed)")
+    with metrics.open() as handle:
+        epochs = [
+            {k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)
+        ]
+    config = json.loads(summary.read_text())["config"]
+    recipe_file = path / "recipe.json"
+    recipe = json.loads(recipe_file.read_text()) if recipe_file.exists() else {}
+    group = f"sigma={recipe['sigma']:.3f}" if "sigma" in recipe else "all"
+    return RunLog(path, float(config["lam"]), group, epochs)
+
+
+def select_lambda(
+    runs: list[RunLog], *, fit_tolerance: float = 0.05, window: int = 3
+) -> list[Selection]:
+    """Choose, per group, the largest lambda whose runs fit and drive the MI estimate down.
+
+    A lambda *fits* when its mean train accuracy over the last ``window`` epochs is within
+    ``fit_tolerance`` of the best in its group. It *reduces MI* when its MI estimate over the
+    last ``window`` epochs is below that of lambda 0 (or, without a lambda-0 run, below its
+    own first ``window`` epochs). Seeds of the same lambda are averaged.
+    """
+    groups: dict[str, dict[float, list[RunLog]]] = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        groups[run.group][run.lam].append(run)
+    selections = []
+    for group, by_lam in sorted(groups.items()):
+        fit = {
+            lam: _mean(r.tail_mean("train_accuracy", window) for r in rs)
+            for lam, rs in by_lam.items()
+        }
+        mi = {lam: _mean(r.tail_mean("mi", window) for r in rs) for lam, rs in by_lam.items()}
+        early = {
+            lam: _mean(_mean(row["mi"] for row in r.epochs[:window]) for r in rs)
+            for lam, rs in by_lam.items()
+        }
+        best_fit = max(fit.values())
+        reasons: dict[float, str] = {}
+        eligible = []
+        for lam in sorted(by_lam):
+            reference = mi.get(0.0, early[lam]) if lam > 0 else math.nan
+            fits = fit[lam] >= best_fit - fit_tolerance
+            reduces = lam == 0 or mi[lam] < reference
+            reasons[lam] = (
+                f"train accuracy {fit[lam]:.3f} ({'fits' if fits else 'does not fit'}), "
+                f"MI {mi[lam]:.3f} nats"
+                + (
+                    ""
+                    if lam == 0
+                    else f" vs reference {reference:.3f} ({'down' if reduces else 'not down'})"
+                )
+            )
+            if fits and reduces:
+                eligible.append(lam)
+        chosen = max(eligible) if eligible else min(by_lam)
+        test = {
+            lam: _mean(r.epochs[-1].get("test_accuracy", math.nan) for r in rs)
+            for lam, rs in by_lam.items()
+        }
+        selection = Selection(group, chosen, reasons)
+        if all(not math.isnan(v) for v in test.values()):
+            best = max(test, key=test.get)  # type: ignore[arg-type]
+            selection.test_accuracy_chosen = test[chosen]
+            selection.best_lambda_in_hindsight = best
+            selection.test_accuracy_best = test[best]
+        selections.append(selection)
+    return selections
+
+
+def _mean(values: Any) -> float:
+    values = [v for v in values if v == v]
+    return sum(values) / len(values) if values else math.nan

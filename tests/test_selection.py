@@ -1,0 +1,48 @@
+import csv
+import json
+
+import pytest
+
+from mibias.cli import main
+from mibias.selection import load_run, select_lambda
+
+
+def fake_run(folder, lam, train_acc, mi, test_acc, sigma=0.03):
+    folder.mkdir(parents=True)
+    with (folder / "metrics.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=["epoch", "train_accuracy", "mi", "test_accuracy"]
+        )
+        writer.writeheader()
+        for epoch, (a, m) in enumerate(zip(train_acc, mi, strict=True), start=1):
+            writer.writerow(
+                {"epoch": epoch, "train_accuracy": a, "mi": m, "test_accuracy": test_acc}
+            )
+    (folder / "run.json").write_text(json.dumps({"config": {"lam": lam}, "status": "finished"}))
+    (folder / "recipe.json").write_text(json.dumps({"sigma": sigma, "lam": lam}))
+    return folder
+
+
+@pytest.fixture
+def runs(tmp_path):
+    return [
+        fake_run(tmp_path / "l0", 0.0, [0.9, 0.99, 0.99], [1.0, 1.2, 1.3], 0.50),
+        fake_run(tmp_path / "l05", 0.5, [0.9, 0.97, 0.98], [0.8, 0.6, 0.5], 0.70),
+        fake_run(tmp_path / "l1", 1.0, [0.8, 0.96, 0.97], [0.7, 0.4, 0.3], 0.80),
+        fake_run(tmp_path / "l2", 2.0, [0.5, 0.60, 0.62], [0.3, 0.1, 0.1], 0.40),  # does not fit
+        fake_run(tmp_path / "l3", 3.0, [0.9, 0.99, 0.99], [1.0, 1.4, 1.5], 0.45),  # MI not down
+    ]
+
+
+def test_largest_lambda_that_fits_and_lowers_mi(runs):
+    (selection,) = select_lambda([load_run(r) for r in runs], window=2)
+    assert selection.chosen_lambda == 1.0
+    assert "does not fit" in selection.reasons[2.0] and "not down" in selection.reasons[3.0]
+    assert selection.best_lambda_in_hindsight == 1.0 and selection.test_accuracy_chosen == 0.8
+
+
+def test_select_cli(runs, tmp_path, capsys):
+    assert main(["select", str(tmp_path), "--window", "2", "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["chosen_lambda"] == 1.0 and report["group"] == "sigma=0.030"
+    assert main(["select", str(tmp_path / "missing")]) == 2
