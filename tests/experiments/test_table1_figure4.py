@@ -37,3 +37,12 @@ def test_figure4_draws_a_png(tiny_data, tmp_path):
 
 def test_table1_refuses_unknown_methods(tmp_path):
     assert main(["table1", "--methods", "erm,magic", "--out", str(tmp_path)]) == 2
+
+
+def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
+    assert main(["quickstart", "--out", str(tmp_path), *FAST]) == 0
+    text = (tmp_path / "quickstart.md").read_text()
+    assert "ERM (lambda 0) (ours)" in text and "MI backprop (lambda 1) (ours)" in text
+    assert "MI backprop, paper (lambda 1) (published) | 0.864" in text
+    assert (tmp_path / "figure4.png").exists()
+    assert "Colored MNIST" in capsys.readouterr().out

@@ -23,3 +23,9 @@ def test_zero_mi_gradient_and_none_mode():
     assert torch.equal(clip_mi_gradients(task, [torch.zeros(1)], "param")[0], torch.zeros(1))
     mi = [torch.tensor([100.0])]
     assert clip_mi_gradients(task, mi, "none")[0] is mi[0]
+
+
+def test_ratio_raises_the_cap():
+    task = [torch.tensor([3.0, 4.0])]
+    mi = [torch.tensor([0.0, 100.0])]
+    assert torch.allclose(clip_mi_gradients(task, mi, "z", ratio=3.0)[0], torch.tensor([0.0, 15.0]))

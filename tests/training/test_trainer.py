@@ -131,6 +131,35 @@ def test_every_gradient_mode_trains(clip, mi_step):
     assert any(not torch.equal(a, b) for a, b in zip(before, encoder.parameters(), strict=True))
 
 
+def test_literal_algorithm_one_runs_the_encoder_for_each_estimator_step():
+    encoder, classifier, loader = small_setup()
+    calls = []
+    encoder.register_forward_hook(lambda *_: calls.append(torch.is_grad_enabled()))
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=1.0, k=3, epochs=1, estimator_features="fresh")
+    MITrainer(encoder, classifier, estimator, config).fit(loader)
+    steps = len(loader)
+    assert len(calls) == steps * (1 + 3)  # one forward for the model step, K for the estimator
+    assert calls.count(True) == steps  # the estimator's forwards run without gradients
+
+
+def test_bf16_and_channels_last_train_a_conv_encoder():
+    torch.manual_seed(0)
+    x = torch.randint(0, 256, (64, 3, 28, 28), dtype=torch.uint8)
+    y = (x.float().mean((1, 2, 3)) > 127.5).long()
+    c = torch.nn.functional.one_hot(y, 2).float()
+    loader = DataLoader(torch.utils.data.TensorDataset(x, y, c), batch_size=32)
+    from mibias.models import DigitEncoder
+
+    encoder = DigitEncoder(z_dim=8)
+    config = quiet(lam=1.0, k=1, epochs=2, bf16=True, channels_last=True)
+    trainer = MITrainer(encoder, nn.Linear(8, 2), make_estimator("mine", 8, 2, hidden=(8,)), config)
+    history = trainer.fit(loader, {"train": loader})
+    assert all(math.isfinite(row["task_loss"]) and math.isfinite(row["mi"]) for row in history)
+    z, _, _ = trainer.embed(loader)
+    assert z.dtype == np.float32 and z.shape == (64, 8)
+
+
 def test_warmup_and_accumulation_run():
     encoder, classifier, loader = small_setup()
     estimator = make_estimator("mine", 4, 4, hidden=(8,))

@@ -41,8 +41,10 @@ class DigitsRun:
     estimator_lr: float = 1e-4
     estimator: str = "mine"
     clip: str = "param"
+    clip_ratio: float = 1.0
     mi_step: str = "joint"
     feature_pool: int = 8
+    estimator_features: str = "pool"
     warmup_batches: int = 0
     encoding: Encoding = "onehot"
     test_colours: TestColours = "palette"
@@ -50,6 +52,8 @@ class DigitsRun:
     limit: int | None = None
     track_mi: bool = True
     compile_estimator: bool = True
+    bf16: bool = False
+    channels_last: bool = False
     device: str = "auto"
     progress: bool = True
 
@@ -110,12 +114,16 @@ def run_digits(
         k=k,
         epochs=run.epochs,
         feature_pool=run.feature_pool,
+        estimator_features=run.estimator_features,  # type: ignore[arg-type]
         warmup_batches=run.warmup_batches,
         clip=run.clip,  # type: ignore[arg-type]
+        clip_ratio=run.clip_ratio,
         mi_step=run.mi_step,  # type: ignore[arg-type]
         model_optimizer=OptimizerConfig(lr=run.lr),
         estimator_optimizer=OptimizerConfig(lr=run.estimator_lr),
         compile_estimator=run.compile_estimator,
+        bf16=run.bf16,
+        channels_last=run.channels_last,
         device=run.device,
         seed=run.seed,
         progress=run.progress,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mibias.experiments.table1 import digits_jobs
-from mibias.sweep import run_jobs
+from mibias.sweep import JobResult, run_jobs
 
 PANELS = (
     ("mi", "MI estimate (nats)"),
@@ -28,9 +28,11 @@ def figure4(
     seeds: Sequence[int] = (0,),
     workers: int = 1,
     **settings: Any,
-) -> Path:
+) -> tuple[Path, list[JobResult]]:
     """Run lambda x sigma x seed (MI method; lambda 0 is ERM with the MI estimate tracked)
-    and draw ``figure4.png``: one row per sigma, panels MI / test / train accuracy."""
+    and draw ``figure4.png``: one row per sigma, panels MI / test / train accuracy.
+
+    Returns the figure's path and the runs' results."""
     out = Path(out)
     jobs = digits_jobs(["mi"], sigmas, seeds, lams=lams, track_mi=True, **settings)
     results = run_jobs(jobs, out / "runs", workers=workers)
@@ -38,7 +40,7 @@ def figure4(
     for job, result in zip(jobs, results, strict=True):
         if result.status == "finished":
             curves[(job.settings["sigma"], job.settings["lam"])].append(_read(result.out_dir))
-    return plot_curves(curves, sigmas, lams, out / "figure4.png")
+    return plot_curves(curves, sigmas, lams, out / "figure4.png"), results
 
 
 def _read(run_dir: Path) -> dict[str, list[float]]:

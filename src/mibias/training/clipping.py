@@ -10,7 +10,10 @@ from mibias.training.config import ClipMode
 
 
 def clip_mi_gradients(
-    task: Sequence[torch.Tensor], mi: Sequence[torch.Tensor], mode: ClipMode
+    task: Sequence[torch.Tensor],
+    mi: Sequence[torch.Tensor],
+    mode: ClipMode,
+    ratio: float = 1.0,
 ) -> list[torch.Tensor]:
     """Scale the MI gradients ``mi`` against the task gradients ``task`` of the same tensors.
 
@@ -19,9 +22,11 @@ def clip_mi_gradients(
     task, mi : sequence of Tensor
         Gradients of the task loss and of the MI term for the same parameters (or tensors).
     mode : {"param", "global", "z", "none"}
-        ``param``: each tensor's MI gradient gets norm ``min(|g_task|, |g_MI|)`` (the authors'
-        rule). ``global`` and ``z``: the whole MI gradient gets global norm
-        ``min(|g_task|, |g_MI|)``. ``none``: unchanged.
+        ``param``: each tensor's MI gradient gets norm ``min(ratio |g_task|, |g_MI|)`` (the
+        authors' rule, ``ratio = 1``). ``global`` and ``z``: the whole MI gradient gets global
+        norm ``min(ratio |g_task|, |g_MI|)``. ``none``: unchanged.
+    ratio : float
+        How large the MI gradient may get relative to the task gradient.
 
     Returns
     -------
@@ -31,10 +36,10 @@ def clip_mi_gradients(
     if mode == "none":
         return list(mi)
     if mode == "param":
-        return [m * _ratio(t.norm(), m.norm()) for t, m in zip(task, mi, strict=True)]
+        return [m * _ratio(ratio * t.norm(), m.norm()) for t, m in zip(task, mi, strict=True)]
     task_norm = torch.linalg.vector_norm(torch.stack([t.norm() for t in task]))
     mi_norm = torch.linalg.vector_norm(torch.stack([m.norm() for m in mi]))
-    scale = _ratio(task_norm, mi_norm)
+    scale = _ratio(ratio * task_norm, mi_norm)
     return [m * scale for m in mi]
 
 

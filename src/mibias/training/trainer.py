@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,7 +29,9 @@ from mibias.training.run_log import RunLog
 Batch = Sequence[torch.Tensor]
 CHECKPOINT = "checkpoint.pt"
 # settings that may differ between an interrupted run and its resumption
-RESUMABLE_CHANGES = frozenset({"epochs", "progress", "tensorboard", "device", "compile_estimator"})
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "progress", "tensorboard", "device", "compile_estimator", "channels_last"}
+)
 
 
 class DivergenceError(RuntimeError):
@@ -97,6 +99,8 @@ class MITrainer:
             raise ValueError("an estimator is needed when lam > 0 or k > 0")
         self.device = resolve_device(config.device)
         self.encoder = encoder.to(self.device)
+        if config.channels_last:
+            self.encoder = self.encoder.to(memory_format=torch.channels_last)
         self.classifier = classifier.to(self.device)
         self.estimator = estimator.to(self.device) if estimator is not None else None
         self.task_loss = task_loss or nn.functional.cross_entropy
@@ -123,6 +127,7 @@ class MITrainer:
             else None
         )
         self.pool: FeaturePool | None = None
+        self._fresh_batches: Iterator[Batch] | None = None
         self.history: list[dict[str, float]] = []
 
     @property
@@ -151,6 +156,8 @@ class MITrainer:
             Continue from the checkpoint in ``out_dir`` if there is one.
         """
         eval_loaders = dict(eval_loaders or {})
+        if self.config.estimator_features == "fresh":
+            self._fresh_batches = _endless(train_loader)
         log = (
             RunLog(self.out_dir, self.config.to_dict(), self.config.tensorboard)
             if self.out_dir is not None
@@ -243,12 +250,15 @@ class MITrainer:
                 break
             x, _, c = self._to_device(batch)
             with torch.no_grad():
-                z = self.encoder(x)
+                z, _ = self._forward(x)
             self._estimator_steps(z, c, steps=1)
 
     def _estimator_steps(self, z: torch.Tensor, c: torch.Tensor, steps: int) -> None:
         """Add the batch to the feature pool, then run ``steps`` estimator updates from it."""
         assert self.updater is not None
+        if self._fresh_batches is not None:
+            self._fresh_estimator_steps(steps)
+            return
         if self.pool is None:
             self.pool = FeaturePool(self.config.feature_pool * len(z))
         self.pool.add(z, c)
@@ -262,12 +272,25 @@ class MITrainer:
         for i in range(steps):
             self.updater.step(zs[i], cs[i], perms[i])
 
+    def _fresh_estimator_steps(self, steps: int) -> None:
+        """Algorithm 1 read literally: each step on a new batch run through the encoder."""
+        assert self.updater is not None and self._fresh_batches is not None
+        for _ in range(steps):
+            parts = []
+            for _ in range(self.config.accumulation):
+                x, _, c = self._to_device(next(self._fresh_batches))
+                with torch.no_grad():
+                    z, _ = self._forward(x)
+                perm = torch.randperm(len(z), generator=self.generator).to(self.device)
+                parts.append((z, c, perm))
+            zs, cs, perms = (torch.stack(items) for items in zip(*parts, strict=True))
+            self.updater.step(zs, cs, perms)
+
     def train_step(self, batch: Batch, *, epoch: int = 0, step: int = 0) -> dict[str, float]:
         """One model step preceded by ``k`` estimator steps; returns the step's statistics."""
         config = self.config
         x, y, c = self._to_device(batch)
-        z = self.encoder(x)
-        logits = self.classifier(z)
+        z, logits = self._forward(x)
         task = self.task_loss(logits, y)
         if config.k > 0:
             self._estimator_steps(z, c, config.k)
@@ -291,6 +314,13 @@ class MITrainer:
         correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
         return {"task_loss": task.item(), "mi": mi.item(), "correct": correct, "rows": len(y)}
 
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Representation and logits, in float32 whatever precision computed them."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+            z = self.encoder(x)
+            logits = self.classifier(z)
+        return z.float(), logits.float()
+
     def _apply_gradients(self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor) -> None:
         """Step the model on task + lam * MI, with the MI gradient clipped as configured."""
         config = self.config
@@ -307,7 +337,7 @@ class MITrainer:
             grads = torch.autograd.grad(task, [*self.classifier_params, z], retain_graph=True)
             classifier_grads, task_z = grads[:n_classifier], grads[n_classifier]
             (mi_z,) = torch.autograd.grad(scale * mi, z, retain_graph=True)
-            (mi_z,) = clip_mi_gradients([task_z], [mi_z], "z")
+            (mi_z,) = clip_mi_gradients([task_z], [mi_z], "z", config.clip_ratio)
             separate = self.mi_optimizer is not None
             encoder_task = torch.autograd.grad(
                 z, self.encoder_params, task_z if separate else task_z + mi_z, retain_graph=separate
@@ -322,6 +352,7 @@ class MITrainer:
                 encoder_task,
                 torch.autograd.grad(scale * mi, self.encoder_params),
                 config.clip,
+                config.clip_ratio,
             )
             if self.mi_optimizer is None:
                 encoder_task = tuple(t + m for t, m in zip(encoder_task, encoder_mi, strict=True))
@@ -354,7 +385,7 @@ class MITrainer:
         loss_sum, correct, rows = 0.0, 0, 0
         for batch in loader:
             x, y, _ = self._to_device(batch)
-            logits = self.classifier(self.encoder(x))
+            _, logits = self._forward(x)
             loss_sum += self.task_loss(logits, y).item() * len(y)
             correct += (logits.argmax(dim=1) == y).sum().item()
             rows += len(y)
@@ -369,7 +400,8 @@ class MITrainer:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for batch in loader:
             x, y, c = self._to_device(batch)
-            parts.append((self.encoder(x).cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
+            z, _ = self._forward(x)
+            parts.append((z.cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
         self.encoder.train()
         return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
 
@@ -428,7 +460,15 @@ class MITrainer:
                 f"each training batch must be (x, y, c); got a batch of {len(batch)} items"
             )
         x, y, c = (t.to(self.device, non_blocking=True) for t in batch)
+        if self.config.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         return x, y, c
+
+
+def _endless(loader: Iterable[Batch]) -> Iterator[Batch]:
+    """The loader's batches, epoch after epoch."""
+    while True:
+        yield from loader
 
 
 def _assign(params: Sequence[nn.Parameter], grads: Sequence[torch.Tensor | None]) -> None:
