@@ -12,7 +12,7 @@ setup-dev:
 
 ## demo: set everything up and run the main job
 demo: setup
-	$(PY) -m mibias demo --out runs/demo --epochs 20 --lam 1 --seeds 3
+	$(PY) -m mibias quickstart --out runs/quickstart --epochs 6
 
 ## test: set everything up, lint, check formatting and run the test suite
 test: setup-dev lint

@@ -10,7 +10,10 @@ from typing import Any
 
 import mibias
 from mibias.estimators import ESTIMATORS
+from mibias.experiments.digits import DigitsRun
 from mibias.io import InputError, load_array
+
+RUN_DEFAULTS = DigitsRun()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digits.add_argument("--sigma", type=float, default=0.02, help="colour variance")
     digits.add_argument("--method", choices=("erm", "mi"), default="mi")
-    digits.add_argument("--lambda", dest="lam", type=float, default=1.0)
+    digits.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
     digits.add_argument("--seed", type=int, default=0)
     digits.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     digits.add_argument("--out", required=True, help="output folder")
@@ -90,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     table1.add_argument("--methods", default="erm,mi", help="comma-separated: erm, mi")
     table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
     table1.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
-    table1.add_argument("--lambda", dest="lam", type=float, default=1.0)
+    table1.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
     table1.add_argument(
         "--quick", action="store_true", help="3 sigmas, 1 seed, 2 epochs, 10k digits"
     )
@@ -103,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "figure4", help="Figure 4: MI, test and train accuracy per epoch for lambda 0, 0.5, 1"
     )
     figure4.add_argument("--sigmas", default="0.030,0.045")
-    figure4.add_argument("--lambdas", default="0,0.5,1")
+    figure4.add_argument("--lambdas", default="0,0.5,1", help="the paper's: 0, 0.5, 1")
     figure4.add_argument("--seeds", type=int, default=1)
     figure4.add_argument("--workers", type=int, default=1)
     figure4.add_argument("--out", default="runs/figure4")
@@ -118,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     quickstart.add_argument("--sigma", type=float, default=0.020)
     quickstart.add_argument("--seed", type=int, default=0)
+    quickstart.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
     quickstart.add_argument("--out", default="runs/quickstart")
     add_digits_settings(quickstart)
     quickstart.set_defaults(handler=run_quickstart)
@@ -204,30 +208,31 @@ def run_data(args: argparse.Namespace) -> int:
 def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     """The training settings shared by ``digits``, ``table1`` and ``figure4``."""
     group = parser.add_argument_group("training settings")
-    group.add_argument("--epochs", type=int, default=None, help="default 10 (quick grids: 2)")
-    group.add_argument("--k", type=int, default=40, help="estimator steps per model step")
-    group.add_argument("--batch-size", type=int, default=128)
-    group.add_argument("--lr", type=float, default=1e-3)
-    group.add_argument("--estimator-lr", type=float, default=1e-4)
-    group.add_argument("--estimator", choices=ESTIMATORS, default="mine")
-    group.add_argument("--clip", choices=("param", "global", "z", "none"), default="param")
-    group.add_argument("--clip-ratio", type=float, default=1.0, help="MI / task norm cap")
-    group.add_argument("--mi-step", choices=("joint", "separate"), default="joint")
-    group.add_argument("--feature-pool", type=int, default=8)
+    d = RUN_DEFAULTS
+    group.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}")
+    group.add_argument("--k", type=int, default=d.k, help="estimator steps per model step")
+    group.add_argument("--batch-size", type=int, default=d.batch_size)
+    group.add_argument("--lr", type=float, default=d.lr)
+    group.add_argument("--estimator-lr", type=float, default=d.estimator_lr)
+    group.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
+    group.add_argument("--clip", choices=("param", "global", "z", "none"), default=d.clip)
+    group.add_argument("--clip-ratio", type=float, default=d.clip_ratio, help="MI/task norm cap")
+    group.add_argument("--mi-step", choices=("joint", "separate"), default=d.mi_step)
+    group.add_argument("--feature-pool", type=int, default=d.feature_pool)
     group.add_argument(
         "--estimator-features",
         choices=("pool", "fresh"),
-        default="pool",
+        default=d.estimator_features,
         help="pool: recent detached features (fast); fresh: Algorithm 1 read literally",
     )
-    group.add_argument("--warmup-batches", type=int, default=0)
-    group.add_argument("--encoding", choices=("onehot", "binary"), default="onehot")
-    group.add_argument("--test-colours", choices=("palette", "uniform"), default="palette")
+    group.add_argument("--warmup-batches", type=int, default=d.warmup_batches)
+    group.add_argument("--encoding", choices=("onehot", "binary"), default=d.encoding)
+    group.add_argument("--test-colours", choices=("palette", "uniform"), default=d.test_colours)
     group.add_argument("--limit", type=int, help="use only the first N training and test digits")
     group.add_argument("--no-compile", action="store_true", help="eager estimator steps")
     group.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the network")
     group.add_argument("--channels-last", action="store_true", help="channels-last layout")
-    group.add_argument("--device", default="auto")
+    group.add_argument("--device", default=d.device)
 
 
 def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -266,7 +271,7 @@ def _floats(text: str) -> list[float]:
 
 def run_digits_command(args: argparse.Namespace) -> int:
     """``mibias digits``."""
-    from mibias.experiments.digits import DigitsRun, run_digits
+    from mibias.experiments.digits import run_digits
 
     run = DigitsRun(
         sigma=args.sigma, method=args.method, lam=args.lam, seed=args.seed, **digits_settings(args)
@@ -331,7 +336,8 @@ def run_quickstart(args: argparse.Namespace) -> int:
     """``mibias quickstart``."""
     from mibias.experiments.quickstart import quickstart
 
-    print(quickstart(args.out, sigma=args.sigma, seed=args.seed, **digits_settings(args)))
+    settings = digits_settings(args)
+    print(quickstart(args.out, sigma=args.sigma, seed=args.seed, lam=args.lam, **settings))
     return 0
 
 

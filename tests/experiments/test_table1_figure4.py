@@ -19,7 +19,7 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
     args = ["table1", "--sigmas", "0.02,0.05", "--seeds", "2", "--out", str(tmp_path), *FAST]
     assert main(args) == 0
     text = (tmp_path / "table1.md").read_text()
-    assert "ERM (ours)" in text and "MI (lambda 1) (ours)" in text
+    assert "ERM (ours)" in text and "MI (lambda 0.3) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864 | 0.982 |" in text
     assert len(list((tmp_path / "runs").glob("*/run.json"))) == 8
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/run.json")}
@@ -42,7 +42,7 @@ def test_table1_refuses_unknown_methods(tmp_path):
 def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     assert main(["quickstart", "--out", str(tmp_path), *FAST]) == 0
     text = (tmp_path / "quickstart.md").read_text()
-    assert "ERM (lambda 0) (ours)" in text and "MI backprop (lambda 1) (ours)" in text
+    assert "ERM (lambda 0) (ours)" in text and "MI backprop (lambda 0.3) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864" in text
     assert (tmp_path / "figure4.png").exists()
     assert "Colored MNIST" in capsys.readouterr().out

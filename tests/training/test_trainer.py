@@ -104,6 +104,24 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp
     assert summary["status"] == "diverged" and "epoch 2, step 4" in summary["error"]
 
 
+class BlowUpCritic:
+    """Scales the critic's output layer so that its bound collapses to a huge negative value."""
+
+    def on_step_end(self, trainer, epoch, step):
+        if (epoch, step) == (1, 2):
+            with torch.no_grad():
+                trainer.estimator.critic.net[-1].weight.mul_(1e4)
+
+
+def test_an_estimator_that_lost_track_stops_the_run():
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=1.0, k=0, epochs=1)
+    trainer = MITrainer(encoder, classifier, estimator, config, callbacks=[BlowUpCritic()])
+    with pytest.raises(DivergenceError, match=r"step 3: the MI estimate is .* below -10"):
+        trainer.fit(loader)
+
+
 def test_lambda_zero_without_estimator_is_plain_erm():
     encoder, classifier, loader = small_setup()
     trainer = MITrainer(encoder, classifier, None, quiet(lam=0.0, k=0, epochs=8))

@@ -5,36 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mibias.data.colored_mnist import SIGMAS
+from mibias.experiments.digits import DigitsRun
 from mibias.experiments.figure4 import figure4
-from mibias.experiments.table1 import PUBLISHED, collect
-from mibias.report import summary_table, write_table
+from mibias.experiments.table1 import accuracy_table, collect
+from mibias.report import write_table
 
 
-def quickstart(out: str | Path, *, sigma: float = 0.020, seed: int = 0, **settings: Any) -> str:
-    """Train ERM (lambda 0, MI estimate tracked) and MI backprop (lambda 1) at one colour
+def quickstart(
+    out: str | Path,
+    *,
+    sigma: float = 0.020,
+    seed: int = 0,
+    lam: float = DigitsRun.lam,
+    **settings: Any,
+) -> str:
+    """Train ERM (lambda 0, MI estimate tracked) and MI backprop (``lam``) at one colour
     variance, write ``quickstart.md`` (ours beside the paper's rows) and ``figure4.png``."""
     out = Path(out)
-    path, results = figure4(out, sigmas=(sigma,), lams=(0.0, 1.0), seeds=(seed,), **settings)
+    path, results = figure4(out, sigmas=(sigma,), lams=(0.0, lam), seeds=(seed,), **settings)
     frame = collect(results)
     if frame.empty:
         raise RuntimeError("neither run finished; see error.txt in the run folders")
     frame["label"] = [
-        "ERM (lambda 0)" if lam == 0 else "MI backprop (lambda 1)" for lam in frame["lam"]
+        "ERM (lambda 0)" if value == 0 else f"MI backprop (lambda {value:g})"
+        for value in frame["lam"]
     ]
-    published = {
-        name: [PUBLISHED[name][SIGMAS.index(sigma)]] if sigma in SIGMAS else [None]
-        for name in ("ERM, paper", "Kim et al.", "MI backprop, paper (lambda 1)")
-    }
-    table = summary_table(
-        frame,
-        row="label",
-        column="sigma",
-        value="test_accuracy",
-        published=published,
-        columns=[sigma],
-    )
-    table.columns = [f"test accuracy, sigma={sigma:.3f}"]
+    names = ("ERM, paper", "Kim et al.", "MI backprop, paper (lambda 1)")
+    table = accuracy_table(frame, [sigma], names)
     epochs = int(frame["epochs"].iloc[0])
     note = (
         f"Ours: seed {seed}, {epochs} epochs, unbiased test digits with "

@@ -81,6 +81,27 @@ def collect(results: Sequence[JobResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def accuracy_table(
+    frame: pd.DataFrame, sigmas: Sequence[float], names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Unbiased test accuracy per ``label`` (rows) and sigma (columns), mean +- std over
+    seeds, with the published rows ``names`` (default: all) first."""
+    published = {
+        name: [PUBLISHED[name][SIGMAS.index(s)] if s in SIGMAS else None for s in sigmas]
+        for name in (names if names is not None else PUBLISHED)
+    }
+    table = summary_table(
+        frame,
+        row="label",
+        column="sigma",
+        value="test_accuracy",
+        published=published,
+        columns=sigmas,
+    )
+    table.columns = [f"sigma={s:.3f}" for s in sigmas]
+    return table
+
+
 def table1(
     out: str | Path,
     *,
@@ -102,19 +123,7 @@ def table1(
         "ERM" if m == "erm" else f"{m.upper()} (lambda {lam:g})"
         for m, lam in zip(frame["method"], frame["lam"], strict=True)
     ]
-    published = {
-        name: [values[SIGMAS.index(s)] if s in SIGMAS else None for s in sigmas]
-        for name, values in PUBLISHED.items()
-    }
-    table = summary_table(
-        frame,
-        row="label",
-        column="sigma",
-        value="test_accuracy",
-        published=published,
-        columns=sigmas,
-    )
-    table.columns = [f"sigma={s:.3f}" for s in sigmas]
+    table = accuracy_table(frame, sigmas)
     failed = [r.key for r in results if r.status != "finished"]
     epochs = sorted(frame["epochs"].unique())
     note = (

@@ -100,6 +100,10 @@ class TrainerConfig:
         authors' code does.
     model_optimizer, estimator_optimizer : OptimizerConfig
         Optimisers of the model (encoder and classifier) and of the estimator.
+    mi_floor : float
+        A lower-bound MI estimate below this (nats) stops the run as diverged: the estimator
+        has lost track of the encoder (seen as estimates of -3,000 nats when the encoder's
+        learning rate outran the estimator's).
     bf16 : bool
         Run the encoder and classifier under bfloat16 autocast (the estimator, losses and
         optimiser states stay float32). About 2x faster convolutions on CPUs with AVX-512
@@ -132,6 +136,7 @@ class TrainerConfig:
     estimator_optimizer: OptimizerConfig = field(
         default_factory=lambda: OptimizerConfig(name="adam", lr=1e-4)
     )
+    mi_floor: float = -10.0
     bf16: bool = False
     channels_last: bool = False
     compile_estimator: bool = True

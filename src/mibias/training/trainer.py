@@ -375,6 +375,16 @@ class MITrainer:
             raise DivergenceError(
                 epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint_path
             )
+        upper_bound = self.estimator is not None and self.estimator.upper_bound
+        if mi is not None and not upper_bound and mi.item() < self.config.mi_floor:
+            raise DivergenceError(
+                epoch,
+                step,
+                f"the MI estimate is {mi.item():.4g} nats, below {self.config.mi_floor:g}: the "
+                "estimator has lost track of the encoder (lower the model's learning rate, "
+                "raise the estimator's, or clip the MI gradient)",
+                self.checkpoint_path,
+            )
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
