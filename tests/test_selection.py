@@ -46,3 +46,13 @@ def test_select_cli(runs, tmp_path, capsys):
     (report,) = json.loads(capsys.readouterr().out)
     assert report["chosen_lambda"] == 1.0 and report["group"] == "sigma=0.030"
     assert main(["select", str(tmp_path / "missing")]) == 2
+
+
+def test_without_a_baseline_estimate_each_run_is_compared_with_its_own_start(tmp_path):
+    runs = [
+        fake_run(tmp_path / "l0", 0.0, [0.9, 0.99], [float("nan")] * 2, 0.5),
+        fake_run(tmp_path / "l1", 1.0, [0.9, 0.98], [1.0, 0.5], 0.7),
+        fake_run(tmp_path / "l2", 2.0, [0.9, 0.98], [0.5, 0.9], 0.6),
+    ]
+    (selection,) = select_lambda([load_run(r) for r in runs], window=1)
+    assert selection.chosen_lambda == 1.0

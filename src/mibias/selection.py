@@ -71,8 +71,8 @@ def select_lambda(
 
     A lambda *fits* when its mean train accuracy over the last ``window`` epochs is within
     ``fit_tolerance`` of the best in its group. It *reduces MI* when its MI estimate over the
-    last ``window`` epochs is below that of lambda 0 (or, without a lambda-0 run, below its
-    own first ``window`` epochs). Seeds of the same lambda are averaged.
+    last ``window`` epochs is below that of lambda 0 (or, without a lambda-0 run that logged an
+    MI estimate, below its own first ``window`` epochs). Seeds of the same lambda are averaged.
     """
     groups: dict[str, dict[float, list[RunLog]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
@@ -92,7 +92,8 @@ def select_lambda(
         reasons: dict[float, str] = {}
         eligible = []
         for lam in sorted(by_lam):
-            reference = mi.get(0.0, early[lam]) if lam > 0 else math.nan
+            baseline = mi.get(0.0, math.nan)
+            reference = (early[lam] if math.isnan(baseline) else baseline) if lam > 0 else math.nan
             fits = fit[lam] >= best_fit - fit_tolerance
             reduces = lam == 0 or mi[lam] < reference
             reasons[lam] = (
