@@ -298,7 +298,7 @@ class MITrainer:
         if config.lam > 0:
             assert self.estimator is not None
             mi = self.estimator.penalty(z, c, perm)
-            self._check_finite(epoch, step, task, mi)
+            self._check_divergence(epoch, step, task, mi)
             self._apply_gradients(z, task, mi)
         else:
             with torch.no_grad():
@@ -307,7 +307,7 @@ class MITrainer:
                     if self.estimator is not None and config.k > 0
                     else torch.tensor(math.nan)
                 )
-            self._check_finite(epoch, step, task, None if math.isnan(mi.item()) else mi)
+            self._check_divergence(epoch, step, task, None if math.isnan(mi.item()) else mi)
             self.model_optimizer.zero_grad(set_to_none=True)
             task.backward()
             self.model_optimizer.step()
@@ -364,7 +364,7 @@ class MITrainer:
             _assign(self.encoder_params, encoder_mi)
             self.mi_optimizer.step()
 
-    def _check_finite(
+    def _check_divergence(
         self, epoch: int, step: int, task: torch.Tensor, mi: torch.Tensor | None
     ) -> None:
         if not torch.isfinite(task):
