@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from mibias.atomic import atomic_path
 from mibias.data.fetch import data_home
 from mibias.data.mnist import load_mnist
 
@@ -166,9 +165,6 @@ def make_colored_mnist(
         ),
     )
     if cache and mnist is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        os.close(fd)
-        np.savez(tmp, **data.__dict__)
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=".npz") as tmp:
+            np.savez(tmp, **data.__dict__)
     return data

