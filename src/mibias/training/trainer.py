@@ -250,7 +250,7 @@ class MITrainer:
                 break
             x, _, c = self._to_device(batch)
             with torch.no_grad():
-                z, _ = self._forward(x)
+                z = self._encode(x)
             self._estimator_steps(z, c, steps=1)
 
     def _estimator_steps(self, z: torch.Tensor, c: torch.Tensor, steps: int) -> None:
@@ -280,7 +280,7 @@ class MITrainer:
             for _ in range(self.config.accumulation):
                 x, _, c = self._to_device(next(self._fresh_batches))
                 with torch.no_grad():
-                    z, _ = self._forward(x)
+                    z = self._encode(x)
                 perm = torch.randperm(len(z), generator=self.generator).to(self.device)
                 parts.append((z, c, perm))
             zs, cs, perms = (torch.stack(items) for items in zip(*parts, strict=True))
@@ -314,12 +314,20 @@ class MITrainer:
         correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
         return {"task_loss": task.item(), "mi": mi.item(), "correct": correct, "rows": len(y)}
 
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The representation, in float32 whatever precision computed it."""
+        with self._autocast():
+            return self.encoder(x).float()
+
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Representation and logits, in float32 whatever precision computed them."""
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
-            z = self.encoder(x)
+        z = self._encode(x)
+        with self._autocast():
             logits = self.classifier(z)
-        return z.float(), logits.float()
+        return z, logits.float()
 
     def _apply_gradients(self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor) -> None:
         """Step the model on task + lam * MI, with the MI gradient clipped as configured."""
@@ -410,7 +418,7 @@ class MITrainer:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for batch in loader:
             x, y, c = self._to_device(batch)
-            z, _ = self._forward(x)
+            z = self._encode(x)
             parts.append((z.cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
         self.encoder.train()
         return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
