@@ -8,7 +8,6 @@ Runs go to runs/calibration (finished runs are reused).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 from benchmarks.common import write_results
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.table1 import PUBLISHED, table1
+from mibias.training.run_log import read_metrics
 
 COMMAND = "python -m benchmarks.calibration"
 SIGMAS_CHECKED = (0.020, 0.035, 0.050)
@@ -52,8 +52,7 @@ def main() -> None:
 
 
 def _metric(run: Path, epoch: int, column: str) -> float:
-    with (run / "metrics.csv").open() as handle:
-        return float(list(csv.DictReader(handle))[epoch - 1][column])
+    return read_metrics(run)[epoch - 1][column]
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ read: train accuracy and the MI estimate per epoch. Test accuracy is reported fo
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mibias.training.run_log import read_metrics
 
 
 @dataclass
@@ -53,10 +54,7 @@ def load_run(path: str | Path) -> RunLog:
     metrics, summary = path / "metrics.csv", path / "run.json"
     if not metrics.exists() or not summary.exists():
         raise ValueError(f"{path}: not a run folder (metrics.csv and run.json are needed)")
-    with metrics.open() as handle:
-        epochs = [
-            {k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)
-        ]
+    epochs = read_metrics(path)
     config = json.loads(summary.read_text())["config"]
     recipe_file = path / "recipe.json"
     recipe = json.loads(recipe_file.read_text()) if recipe_file.exists() else {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 
 from mibias.experiments.table1 import digits_jobs
 from mibias.sweep import JobResult, run_jobs
+from mibias.training.run_log import read_metrics
 
 PANELS = (
     ("mi", "MI estimate (nats)"),
@@ -44,9 +44,8 @@ def figure4(
 
 
 def _read(run_dir: Path) -> dict[str, list[float]]:
-    with (run_dir / "metrics.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    return {key: [float(row[key]) for row in rows] for key, _ in PANELS}
+    rows = read_metrics(run_dir)
+    return {key: [row[key] for row in rows] for key, _ in PANELS}
 
 
 def plot_curves(

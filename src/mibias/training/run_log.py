@@ -22,6 +22,13 @@ def write_json_atomic(data: dict[str, Any], path: Path) -> None:
         handle.write("\n")
 
 
+def read_metrics(run_dir: Path) -> list[dict[str, float]]:
+    """The per-epoch rows of a run's ``metrics.csv`` (what :class:`RunLog` wrote), as floats;
+    cells left empty (a metric some epochs lack) are omitted from their row."""
+    with (run_dir / "metrics.csv").open(newline="") as handle:
+        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+
+
 def git_commit() -> str | None:
     """The commit of the source tree mibias runs from, if it is a git checkout."""
     try:
