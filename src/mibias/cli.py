@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import mibias
+from mibias.cli_fairness import add_fairness_commands
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import DigitsRun
 from mibias.io import InputError, load_array
@@ -64,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="fetch or verify datasets")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     for action, text in (("fetch", "download ahead of time"), ("verify", "re-check hashes")):
-        sub = data_commands.add_parser(action, help=f"{text}: mnist or all")
-        sub.add_argument("name", choices=("mnist", "all"))
+        sub = data_commands.add_parser(action, help=f"{text}: mnist, adult, german or all")
+        sub.add_argument("name", choices=("mnist", "adult", "german", "all"))
         sub.add_argument("--data-home", help="data folder (default $MIBIAS_DATA)")
         sub.set_defaults(handler=run_data)
 
@@ -149,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--lam", type=float, default=1.0)
     demo.add_argument("--seeds", type=int, default=3)
     demo.set_defaults(handler=run_demo)
+
+    add_fairness_commands(commands)
     return parser
 
 
@@ -187,21 +190,34 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_data(args: argparse.Namespace) -> int:
-    """``mibias data fetch|verify mnist|all``."""
+    """``mibias data fetch|verify mnist|adult|german|all``."""
     from mibias.data.fetch import FetchError
     from mibias.data.mnist import load_mnist, verify_mnist
+    from mibias.data.uci import load_fairness_data, verify_uci
 
+    names = ("mnist", "adult", "german") if args.name == "all" else (args.name,)
     if args.data_command == "fetch":
-        try:
-            load_mnist(args.data_home)
-        except FetchError as error:
-            raise InputError(str(error)) from error
-        print("mnist: ready")
+        for name in names:
+            try:
+                if name == "mnist":
+                    load_mnist(args.data_home)
+                else:
+                    load_fairness_data(name, args.data_home)
+            except FetchError as error:
+                raise InputError(str(error)) from error
+            print(f"{name}: ready")
         return 0
-    problems = verify_mnist(args.data_home)
+    problems = verify_mnist(args.data_home) if "mnist" in names else []
+    if {"adult", "german"} & set(names):
+        problems += [
+            problem
+            for problem in verify_uci(args.data_home)
+            if any(name in problem for name in names)
+        ]
     for problem in problems:
         print(f"mismatch: {problem}", file=sys.stderr)
-    print("mnist: " + ("FAILED" if problems else "all cached files match their sha256"))
+    status = "FAILED" if problems else "all cached files match their sha256"
+    print(f"{', '.join(names)}: {status}")
     return 1 if problems else 0
 
 
@@ -213,6 +229,12 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--k", type=int, default=d.k, help="estimator steps per model step")
     group.add_argument("--batch-size", type=int, default=d.batch_size)
     group.add_argument("--lr", type=float, default=d.lr)
+    group.add_argument(
+        "--lr-schedule",
+        choices=("constant", "cosine"),
+        default=d.lr_schedule,
+        help="model learning rate over the epochs",
+    )
     group.add_argument("--estimator-lr", type=float, default=d.estimator_lr)
     group.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
     group.add_argument("--clip", choices=("param", "global", "z", "none"), default=d.clip)
@@ -241,6 +263,7 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "k": args.k,
         "batch_size": args.batch_size,
         "lr": args.lr,
+        "lr_schedule": args.lr_schedule,
         "estimator_lr": args.estimator_lr,
         "estimator": args.estimator,
         "clip": args.clip,

@@ -89,3 +89,16 @@ def test_compiled_step_matches_eager_step():
     assert updaters[1]._compiled is not None, "compilation fell back to eager"
     for a, b in zip(eager.state_dict().values(), fused.state_dict().values(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_pool_permutations_stay_within_strata_and_strata_are_all_or_nothing():
+    pool = FeaturePool(12)
+    strata = torch.tensor([0, 1, 0, 1, 2, 2])
+    pool.add(torch.arange(6.0)[:, None], torch.zeros(6, 1), strata)
+    pool.add(torch.arange(6.0, 12.0)[:, None], torch.zeros(6, 1), strata)
+    z, _, perms = pool.sample(5, 8, torch.Generator().manual_seed(0))
+    held = torch.cat([strata, strata])
+    for rows, perm in zip(z[..., 0].long(), perms, strict=True):
+        assert torch.equal(held[rows][perm], held[rows])
+    with pytest.raises(ValueError, match="strata with every batch"):
+        pool.add(torch.zeros(2, 1), torch.zeros(2, 1))

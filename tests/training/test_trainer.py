@@ -220,3 +220,61 @@ def test_bad_settings_and_batches_are_refused():
     trainer = MITrainer(encoder, classifier, None, quiet(lam=0.0, k=0))
     with pytest.raises(ValueError, match=r"must be \(x, y, c\)"):
         trainer.fit([(torch.zeros(2, 12), torch.zeros(2, dtype=torch.long))])
+
+
+def test_a_checkpoint_from_before_new_settings_still_resumes(tmp_path):
+    """Settings added since a checkpoint was written count as their defaults."""
+    encoder, classifier, loader = small_setup()
+    est = make_estimator("mine", 4, 4, hidden=(8,))
+    MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=1), out_dir=tmp_path).fit(loader)
+    path = tmp_path / "checkpoint.pt"
+    state = load_checkpoint(path, torch.device("cpu"))
+    for key in ("mi_condition", "penalise", "lr_schedule"):
+        del state["config"][key]
+    del state["estimator_rows"]
+    torch.save(state, path)
+    trainer = MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=2), out_dir=tmp_path)
+    assert len(trainer.fit(loader, resume=True)) == 2
+    assert trainer._estimator_rows == 50
+
+
+def test_cosine_schedule_decays_the_model_learning_rate_per_epoch():
+    encoder, classifier, loader = small_setup()
+    config = quiet(lam=0.0, k=0, epochs=4, lr_schedule="cosine")
+    history = MITrainer(encoder, classifier, None, config).fit(loader)
+    expected = [1e-2 * 0.5 * (1 + math.cos(math.pi * e / 4)) for e in range(4)]
+    assert [row["lr"] for row in history] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("condition", ["label", "positive"])
+def test_conditional_mi_terms_train_and_track_the_estimate(condition):
+    encoder, classifier, loader = small_setup()
+    c_dim = 4 + (4 if condition == "label" else 0)
+
+    def with_label(batches):
+        for x, y, c in batches:
+            yield x, y, torch.cat([c, nn.functional.one_hot(y, 4).float()], 1)
+
+    batches = list(with_label(loader)) if condition == "label" else list(loader)
+    est = make_estimator("mine", 4, c_dim, hidden=(8,))
+    config = quiet(lam=0.5, k=2, epochs=2, mi_condition=condition)
+    trainer = MITrainer(encoder, classifier, est, config)
+    history = trainer.fit(batches)
+    assert all(math.isfinite(row["mi"]) for row in history)
+    if condition == "label":
+        held = trainer.pool.strata[: trainer.pool.size, 0]
+        assert set(held.tolist()) <= {0, 1, 2, 3}
+    else:
+        assert trainer.pool.strata is None
+
+
+def test_chi_squared_on_the_prediction_needs_no_estimator_steps():
+    encoder, classifier, loader = small_setup()
+    chi2 = make_estimator("chi2", 4, 4)
+    with pytest.raises(ValueError, match="no parameters to train: use k=0"):
+        MITrainer(encoder, classifier, chi2, quiet(lam=1.0, k=2, clip="none"))
+    with pytest.raises(ValueError, match="penalise='prediction' needs clip='none'"):
+        quiet(lam=1.0, k=0, penalise="prediction", clip="param")
+    config = quiet(lam=1.0, k=0, epochs=2, penalise="prediction", clip="none")
+    history = MITrainer(encoder, classifier, chi2, config).fit(loader)
+    assert all(row["mi"] >= 0 for row in history)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mibias.estimators.attributes import AttributeEncoder
-from mibias.estimators.base import MIEstimator, log_mean_exp, marginal_permutation
+from mibias.estimators.base import (
+    MIEstimator,
+    log_mean_exp,
+    marginal_permutation,
+    stratified_permutations,
+)
 from mibias.estimators.club import CLUB
+from mibias.estimators.dependence import Adversary, ChiSquaredInformation
 from mibias.estimators.mine import MINE, NWJ, InfoNCE
 from mibias.estimators.networks import StatisticsNetwork, mlp
 
 ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
+DEPENDENCE_MEASURES = ("chi2", "adversary")
 
 
 def make_estimator(
@@ -29,7 +36,9 @@ def make_estimator(
     ----------
     name : str
         ``mine`` (Donsker-Varadhan with moving-average gradient correction), ``mine-dv``
-        (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``.
+        (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``;
+        or a baseline's dependence measure: ``chi2`` (:class:`ChiSquaredInformation`, no
+        parameters) or ``adversary`` (:class:`Adversary`).
     z_dim, c_dim : int
         Widths of the representation and of the encoded attribute.
     groups : sequence of int, optional
@@ -44,6 +53,10 @@ def make_estimator(
     """
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
+    if name == "chi2":
+        return ChiSquaredInformation(c_dim, groups)
+    if name == "adversary":
+        return Adversary(z_dim, c_dim, groups, hidden or (64,), activation)
     hidden = hidden or (64, 64, 64)
     if name == "mine":
         return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate)
@@ -53,15 +66,19 @@ def make_estimator(
         return NWJ(z_dim, c_dim, hidden, activation)
     if name == "infonce":
         return InfoNCE(z_dim, c_dim, hidden, activation)
-    raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
+    known = ", ".join(ESTIMATORS + DEPENDENCE_MEASURES)
+    raise ValueError(f"unknown estimator {name!r}; choose from {known}")
 
 
 __all__ = [
     "CLUB",
+    "DEPENDENCE_MEASURES",
     "ESTIMATORS",
     "MINE",
     "NWJ",
+    "Adversary",
     "AttributeEncoder",
+    "ChiSquaredInformation",
     "InfoNCE",
     "MIEstimator",
     "StatisticsNetwork",
@@ -69,4 +86,5 @@ __all__ = [
     "make_estimator",
     "marginal_permutation",
     "mlp",
+    "stratified_permutations",
 ]

@@ -34,9 +34,13 @@ class MIEstimator(nn.Module, ABC):
     ----------
     upper_bound : bool
         True for estimators that bound I from above (CLUB), False for lower bounds.
+    floor_check : bool
+        Whether an estimate far below zero means the estimator lost track of the encoder
+        (true of the critic-based lower bounds; see ``TrainerConfig.mi_floor``).
     """
 
     upper_bound: bool = False
+    floor_check: bool = True
 
     @abstractmethod
     def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
@@ -85,8 +89,21 @@ def marginal_permutation(
     """
     if strata is None:
         return torch.randperm(n, generator=generator)
-    perm = torch.arange(n)
-    for value in torch.unique(strata):
-        rows = torch.nonzero(strata == value).squeeze(1)
-        perm[rows] = rows[torch.randperm(len(rows), generator=generator)]
-    return perm
+    if strata.shape != (n,):
+        raise ValueError(f"strata must have shape ({n},), got {tuple(strata.shape)}")
+    return stratified_permutations(strata.cpu()[None], generator)[0]
+
+
+def stratified_permutations(
+    strata: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """One within-stratum permutation per row of ``strata`` (integer labels, shape ``(B, n)``).
+
+    Sorting the rows by ``stratum + uniform noise`` twice gives two random orders that list the
+    strata in the same blocks; pairing the i-th entries of the two orders shuffles each stratum
+    independently, for every row of the batch at once.
+    """
+    keys = strata.to(torch.float64)
+    first = (keys + torch.rand(keys.shape, generator=generator, dtype=torch.float64)).argsort(1)
+    second = (keys + torch.rand(keys.shape, generator=generator, dtype=torch.float64)).argsort(1)
+    return torch.empty_like(first).scatter_(1, first, second)

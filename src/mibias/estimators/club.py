@@ -30,6 +30,7 @@ class CLUB(MIEstimator):
     """
 
     upper_bound = True
+    floor_check = False
 
     def __init__(
         self,

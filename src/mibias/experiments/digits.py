@@ -43,6 +43,7 @@ class DigitsRun:
     k: int = 40
     batch_size: int = 128
     lr: float = 1e-3
+    lr_schedule: str = "constant"
     estimator_lr: float = 1e-4
     estimator: str = "mine"
     clip: str = "none"
@@ -125,6 +126,7 @@ def run_digits(
         clip_ratio=run.clip_ratio,
         mi_step=run.mi_step,  # type: ignore[arg-type]
         model_optimizer=OptimizerConfig(lr=run.lr),
+        lr_schedule=run.lr_schedule,  # type: ignore[arg-type]
         estimator_optimizer=OptimizerConfig(lr=run.estimator_lr),
         compile_estimator=run.compile_estimator,
         bf16=run.bf16,

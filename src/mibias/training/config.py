@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
@@ -11,6 +12,9 @@ import torch
 ClipMode = Literal["param", "global", "z", "none"]
 EstimatorFeatures = Literal["pool", "fresh"]
 MIStep = Literal["joint", "separate"]
+LRSchedule = Literal["constant", "cosine"]
+MICondition = Literal["none", "label", "positive"]
+Penalised = Literal["representation", "prediction"]
 
 
 @dataclass
@@ -98,8 +102,23 @@ class TrainerConfig:
         ``joint`` adds the (clipped) MI gradient to the task gradient in one optimiser;
         ``separate`` applies it with its own optimiser of learning rate ``lr * lam``, as the
         authors' code does.
+    mi_condition : {"none", "label", "positive"}
+        Which independence the MI term measures. ``none``: I(z; c), the paper's term
+        (demographic parity for a protected c). ``label``: I(z; c | y), equalized odds: the
+        marginal samples shuffle c only among rows of the same class; the estimator should
+        also see y, so the caller appends y one-hot to c (as :class:`mibias.MIFairClassifier`
+        does). ``positive``: I(z; c | y = 1), equal opportunity: only rows with ``y == 1`` enter
+        the estimator and the MI term.
+    penalise : {"representation", "prediction"}
+        What the estimator reads as its "z": the encoder's output (the paper) or the
+        classifier's logits (a dependence between prediction and c, as in Mary et al.).
     model_optimizer, estimator_optimizer : OptimizerConfig
         Optimisers of the model (encoder and classifier) and of the estimator.
+    lr_schedule : {"constant", "cosine"}
+        Learning rate of the model's optimisers over the epochs: constant, or cosine decay
+        from ``lr`` in the first epoch towards 0 after the last (set per epoch, so resuming
+        with a different ``epochs`` re-plans the rest of the decay). The estimator's learning
+        rate stays constant: T must keep tracking the encoder to the end.
     mi_floor : float
         A lower-bound MI estimate below this (nats) stops the run as diverged: the estimator
         has lost track of the encoder (seen as estimates of -3,000 nats when the encoder's
@@ -132,10 +151,13 @@ class TrainerConfig:
     clip: ClipMode = "param"
     clip_ratio: float = 1.0
     mi_step: MIStep = "joint"
+    mi_condition: MICondition = "none"
+    penalise: Penalised = "representation"
     model_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     estimator_optimizer: OptimizerConfig = field(
         default_factory=lambda: OptimizerConfig(name="adam", lr=1e-4)
     )
+    lr_schedule: LRSchedule = "constant"
     mi_floor: float = -10.0
     bf16: bool = False
     channels_last: bool = False
@@ -156,6 +178,14 @@ class TrainerConfig:
             "warmup_batches must be >= -1": self.warmup_batches >= -1,
             "clip must be param, global, z or none": self.clip in ("param", "global", "z", "none"),
             "mi_step must be joint or separate": self.mi_step in ("joint", "separate"),
+            "mi_condition must be none, label or positive": self.mi_condition
+            in ("none", "label", "positive"),
+            "penalise must be representation or prediction": self.penalise
+            in ("representation", "prediction"),
+            "penalise='prediction' needs clip='none' and mi_step='joint' (the MI gradient must "
+            "reach the classifier too)": self.penalise == "representation"
+            or (self.clip == "none" and self.mi_step == "joint"),
+            "lr_schedule must be constant or cosine": self.lr_schedule in ("constant", "cosine"),
             "estimator_features must be pool or fresh": self.estimator_features
             in ("pool", "fresh"),
             "estimator_batch must be >= 2": self.estimator_batch is None
@@ -183,6 +213,13 @@ class TrainerConfig:
         if unknown:
             raise ValueError(f"unknown TrainerConfig settings: {', '.join(unknown)}")
         return cls(**values)
+
+
+def lr_factor(schedule: LRSchedule, epoch: int, epochs: int) -> float:
+    """Multiplier of the base learning rate during ``epoch`` (1-based) of ``epochs``."""
+    if schedule == "constant":
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / epochs))
 
 
 def resolve_device(device: str) -> torch.device:

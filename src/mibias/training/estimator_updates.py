@@ -8,13 +8,14 @@ from typing import Any
 import torch
 from torch.func import functional_call, grad
 
-from mibias.estimators import MIEstimator
+from mibias.estimators import MIEstimator, stratified_permutations
 
 
 class FeaturePool:
-    """Ring buffer of the most recent detached ``(z, c)`` rows.
+    """Ring buffer of the most recent detached ``(z, c)`` rows, with optional strata.
 
     The estimator steps sample their mini-batches here instead of running the encoder again.
+    Rows added with integer ``strata`` get marginal permutations within their stratum.
 
     Parameters
     ----------
@@ -28,22 +29,29 @@ class FeaturePool:
         self.capacity = capacity
         self.z: torch.Tensor | None = None
         self.c: torch.Tensor | None = None
+        self.strata: torch.Tensor | None = None
         self.size = 0
         self.cursor = 0
 
-    def add(self, z: torch.Tensor, c: torch.Tensor) -> None:
-        """Append a batch (detached); keeps at most ``capacity`` rows."""
-        z, c = z.detach(), c.detach()
-        if self.z is None or self.c is None:
-            self.z = z.new_empty((self.capacity, z.shape[1]))
-            self.c = c.new_empty((self.capacity, c.shape[1]))
+    def add(self, z: torch.Tensor, c: torch.Tensor, strata: torch.Tensor | None = None) -> None:
+        """Append a batch (detached); keeps at most ``capacity`` rows.
+
+        Give ``strata`` with every batch or with none.
+        """
+        if self.size > 0 and (strata is None) != (self.strata is None):
+            raise ValueError("give strata with every batch added to the pool, or with none")
+        columns = {"z": z.detach(), "c": c.detach()}
+        if strata is not None:
+            columns["strata"] = strata.detach().reshape(-1, 1)
         n = min(len(z), self.capacity)
-        z, c = z[-n:], c[-n:]
         first = min(n, self.capacity - self.cursor)
-        self.z[self.cursor : self.cursor + first] = z[:first]
-        self.c[self.cursor : self.cursor + first] = c[:first]
-        self.z[: n - first] = z[first:]
-        self.c[: n - first] = c[first:]
+        for name, values in columns.items():
+            if getattr(self, name) is None:
+                setattr(self, name, values.new_empty((self.capacity, values.shape[1])))
+            store: torch.Tensor = getattr(self, name)
+            values = values[-n:]
+            store[self.cursor : self.cursor + first] = values[:first]
+            store[: n - first] = values[first:]
         self.cursor = (self.cursor + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 
@@ -53,24 +61,34 @@ class FeaturePool:
         """Draw ``steps`` mini-batches of ``rows`` distinct rows each, plus marginal permutations.
 
         Returns tensors of shape ``(steps, rows, z_dim)``, ``(steps, rows, c_dim)`` and
-        ``(steps, rows)``; ``rows`` is capped at the number of rows held.
+        ``(steps, rows)``; ``rows`` is capped at the number of rows held. With strata, each
+        permutation only exchanges rows of the same stratum.
         """
         if self.z is None or self.c is None or self.size == 0:
             raise RuntimeError("the feature pool is empty")
         rows = min(rows, self.size)
         device = self.z.device
         order = torch.rand(steps, self.size, generator=generator).argsort(dim=1)[:, :rows]
-        perms = torch.rand(steps, rows, generator=generator).argsort(dim=1)
+        if self.strata is None:
+            perms = torch.rand(steps, rows, generator=generator).argsort(dim=1)
+        else:
+            perms = stratified_permutations(self.strata[:, 0].cpu()[order], generator)
         order, perms = order.to(device), perms.to(device)
         return self.z[order], self.c[order], perms
 
     def state_dict(self) -> dict[str, Any]:
         """Contents and cursor, for checkpoints."""
-        return {"z": self.z, "c": self.c, "size": self.size, "cursor": self.cursor}
+        return {
+            "z": self.z,
+            "c": self.c,
+            "strata": self.strata,
+            "size": self.size,
+            "cursor": self.cursor,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
-        self.z, self.c = state["z"], state["c"]
+        self.z, self.c, self.strata = state["z"], state["c"], state.get("strata")
         self.size, self.cursor = int(state["size"]), int(state["cursor"])
 
 

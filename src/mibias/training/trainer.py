@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from mibias.estimators import MIEstimator
+from mibias.estimators import MIEstimator, marginal_permutation
 from mibias.training.checkpoint import (
     capture_rng_state,
     load_checkpoint,
@@ -22,7 +22,7 @@ from mibias.training.checkpoint import (
     save_atomic,
 )
 from mibias.training.clipping import clip_mi_gradients
-from mibias.training.config import TrainerConfig, resolve_device
+from mibias.training.config import TrainerConfig, lr_factor, resolve_device
 from mibias.training.estimator_updates import EstimatorUpdater, FeaturePool
 from mibias.training.run_log import RunLog
 
@@ -117,18 +117,38 @@ class MITrainer:
             if config.mi_step == "separate" and config.lam > 0
             else None
         )
+        self._base_lrs = [
+            [group["lr"] for group in optimizer.param_groups]
+            for optimizer in self._model_optimizers
+        ]
+        trainable = self.estimator is not None and any(
+            p.requires_grad for p in self.estimator.parameters()
+        )
+        if config.k > 0 and self.estimator is not None and not trainable:
+            raise ValueError(f"{type(self.estimator).__name__} has no parameters to train: use k=0")
         self.updater = (
             EstimatorUpdater(
                 self.estimator,
                 config.estimator_optimizer.build(self.estimator.parameters()),
                 compile=config.compile_estimator,
             )
-            if self.estimator is not None
+            if self.estimator is not None and trainable
             else None
         )
         self.pool: FeaturePool | None = None
+        self._estimator_rows = 0
         self._fresh_batches: Iterator[Batch] | None = None
         self.history: list[dict[str, float]] = []
+
+    @property
+    def _model_optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.model_optimizer] + ([self.mi_optimizer] if self.mi_optimizer else [])
+
+    def _schedule_lr(self, epoch: int) -> None:
+        factor = lr_factor(self.config.lr_schedule, epoch, self.config.epochs)
+        for optimizer, base_lrs in zip(self._model_optimizers, self._base_lrs, strict=True):
+            for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = base * factor
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -204,6 +224,7 @@ class MITrainer:
         self.encoder.train()
         self.classifier.train()
         started = time.perf_counter()
+        self._schedule_lr(epoch)
         if self.config.warmup_batches and self.config.k > 0:
             self._warm_up(loader)
         totals = {"task_loss": 0.0, "mi": 0.0, "correct": 0.0, "rows": 0.0, "steps": 0.0}
@@ -239,6 +260,7 @@ class MITrainer:
             "task_loss": totals["task_loss"] / steps,
             "mi": totals["mi"] / steps,
             "train_accuracy": totals["correct"] / max(totals["rows"], 1.0),
+            "lr": self.model_optimizer.param_groups[0]["lr"],
             "epoch_seconds": time.perf_counter() - started,
         }
 
@@ -248,12 +270,24 @@ class MITrainer:
         for index, batch in enumerate(loader):
             if 0 <= limit <= index:
                 break
-            x, _, c = self._to_device(batch)
-            with torch.no_grad():
-                z = self._encode(x)
-            self._estimator_steps(z, c, steps=1)
+            target, c, strata = self._detached_mi_rows(batch)
+            if len(target) >= 2:
+                self._estimator_steps(target, c, strata, steps=1)
 
-    def _estimator_steps(self, z: torch.Tensor, c: torch.Tensor, steps: int) -> None:
+    def _detached_mi_rows(
+        self, batch: Batch
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        x, y, c = self._to_device(batch)
+        with torch.no_grad():
+            if self.config.penalise == "representation":
+                z = self._encode(x)
+                return self._mi_rows(z, z, y, c)
+            z, logits = self._forward(x)
+            return self._mi_rows(z, logits, y, c)
+
+    def _estimator_steps(
+        self, z: torch.Tensor, c: torch.Tensor, strata: torch.Tensor | None, steps: int
+    ) -> None:
         """Add the batch to the feature pool, then run ``steps`` estimator updates from it."""
         assert self.updater is not None
         if self._fresh_batches is not None:
@@ -261,8 +295,10 @@ class MITrainer:
             return
         if self.pool is None:
             self.pool = FeaturePool(self.config.feature_pool * len(z))
-        self.pool.add(z, c)
-        rows = self.config.estimator_batch or len(z)
+            self._estimator_rows = self.config.estimator_batch or len(z)
+        self.pool.add(z, c, strata)
+        # a fixed row count keeps the compiled step's shapes fixed when batches vary in size
+        rows = self._estimator_rows
         accumulation = self.config.accumulation
         zs, cs, perms = self.pool.sample(steps * accumulation, rows, self.generator)
         shape = (steps, accumulation)
@@ -277,13 +313,18 @@ class MITrainer:
         assert self.updater is not None and self._fresh_batches is not None
         for _ in range(steps):
             parts = []
-            for _ in range(self.config.accumulation):
-                x, _, c = self._to_device(next(self._fresh_batches))
-                with torch.no_grad():
-                    z = self._encode(x)
-                perm = torch.randperm(len(z), generator=self.generator).to(self.device)
-                parts.append((z, c, perm))
-            zs, cs, perms = (torch.stack(items) for items in zip(*parts, strict=True))
+            while len(parts) < self.config.accumulation:
+                z, c, strata = self._detached_mi_rows(next(self._fresh_batches))
+                if len(z) >= 2:
+                    parts.append((z, c, strata))
+            rows = min(len(z) for z, _, _ in parts)
+            perms = [
+                marginal_permutation(rows, self.generator, None if s is None else s[:rows])
+                for _, _, s in parts
+            ]
+            zs = torch.stack([z[:rows] for z, _, _ in parts])
+            cs = torch.stack([c[:rows] for _, c, _ in parts])
+            perms = torch.stack(perms).to(self.device)
             self.updater.step(zs, cs, perms)
 
     def train_step(self, batch: Batch, *, epoch: int = 0, step: int = 0) -> dict[str, float]:
@@ -292,19 +333,21 @@ class MITrainer:
         x, y, c = self._to_device(batch)
         z, logits = self._forward(x)
         task = self.task_loss(logits, y)
-        if config.k > 0:
-            self._estimator_steps(z, c, config.k)
-        perm = torch.randperm(len(z), generator=self.generator).to(self.device)
-        if config.lam > 0:
+        target, c_rows, strata = self._mi_rows(z, logits, y, c)
+        if config.k > 0 and len(target) >= 2:
+            self._estimator_steps(target, c_rows, strata, config.k)
+        perm = marginal_permutation(len(target), self.generator, strata).to(self.device)
+        if config.lam > 0 and len(target) >= 2:
             assert self.estimator is not None
-            mi = self.estimator.penalty(z, c, perm)
+            mi = self.estimator.penalty(target, c_rows, perm)
             self._check_divergence(epoch, step, task, mi)
             self._apply_gradients(z, task, mi)
         else:
             with torch.no_grad():
+                tracked = self.estimator is not None and (config.k > 0 or self.updater is None)
                 mi = (
-                    self.estimator.estimate(z.detach(), c, perm)
-                    if self.estimator is not None and config.k > 0
+                    self.estimator.estimate(target.detach(), c_rows, perm)
+                    if tracked and len(target) >= 2
                     else torch.tensor(math.nan)
                 )
             self._check_divergence(epoch, step, task, None if math.isnan(mi.item()) else mi)
@@ -313,6 +356,18 @@ class MITrainer:
             self.model_optimizer.step()
         correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
         return {"task_loss": task.item(), "mi": mi.item(), "correct": correct, "rows": len(y)}
+
+    def _mi_rows(
+        self, z: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """What the estimator reads (z or logits), its attribute rows and permutation strata."""
+        target = z if self.config.penalise == "representation" else logits
+        if self.config.mi_condition == "label":
+            return target, c, y
+        if self.config.mi_condition == "positive":
+            positive = y == 1
+            return target[positive], c[positive], None
+        return target, c, None
 
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
@@ -383,8 +438,8 @@ class MITrainer:
             raise DivergenceError(
                 epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint_path
             )
-        upper_bound = self.estimator is not None and self.estimator.upper_bound
-        if mi is not None and not upper_bound and mi.item() < self.config.mi_floor:
+        floor_check = self.estimator is not None and self.estimator.floor_check
+        if mi is not None and floor_check and mi.item() < self.config.mi_floor:
             raise DivergenceError(
                 epoch,
                 step,
@@ -442,10 +497,12 @@ class MITrainer:
             state["mi_optimizer"] = self.mi_optimizer.state_dict()
         if self.pool is not None:
             state["pool"] = self.pool.state_dict()
+            state["estimator_rows"] = self._estimator_rows
         save_atomic(state, self.checkpoint_path)
 
     def _restore(self, state: dict[str, Any]) -> int:
-        saved = state["config"]
+        # settings added after a checkpoint was written take their defaults
+        saved = {**TrainerConfig().to_dict(), **state["config"]}
         current = self.config.to_dict()
         changed = sorted(
             key
@@ -468,6 +525,11 @@ class MITrainer:
         if "pool" in state:
             self.pool = FeaturePool(len(state["pool"]["z"]))
             self.pool.load_state_dict(state["pool"])
+            self._estimator_rows = int(
+                state.get("estimator_rows")
+                or self.config.estimator_batch
+                or self.pool.capacity // self.config.feature_pool
+            )
         restore_rng_state(state["rng"], self.generator)
         self.history = [dict(row) for row in state["history"]]
         return int(state["epoch"])

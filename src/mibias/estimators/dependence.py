@@ -1,0 +1,112 @@
+"""Dependence measures of the fairness baselines, behind the estimator interface.
+
+Both let the common trainer run a published baseline by swapping the estimator: the chi^2
+information between a soft prediction and a categorical attribute (Mary et al., 2019) and an
+adversary that predicts the attribute from z (LAFTR, Madras et al., 2018; its cross-entropy
+gives the Barber-Agakov variational lower bound of I(z; c)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from mibias.estimators.base import MIEstimator
+from mibias.estimators.networks import mlp
+
+
+def _blocks(c_dim: int, groups: Sequence[int] | None) -> tuple[int, ...]:
+    blocks = tuple(groups) if groups is not None else (c_dim,)
+    if sum(blocks) != c_dim:
+        raise ValueError(f"groups {list(blocks)} do not add up to c_dim={c_dim}")
+    return blocks
+
+
+class ChiSquaredInformation(MIEstimator):
+    """chi^2 information between the softmax of ``z`` and a one-hot attribute ``c``.
+
+    ``sum_jk P(j, k)^2 / (P(j) P(k)) - 1`` with ``P(j, k)`` the batch mean of
+    ``softmax(z)_j * c_k``: zero exactly when the soft prediction is independent of c, and for
+    two classes and two groups the squared Hirschfeld-Gebelein-Renyi maximal correlation. It
+    has no parameters (train it with ``k = 0``) and does not use ``perm``. Mary et al. apply it
+    to the classifier's prediction: use it with ``TrainerConfig(penalise="prediction")``.
+
+    Parameters
+    ----------
+    c_dim : int
+        Width of the one-hot attribute.
+    groups : sequence of int, optional
+        One-hot blocks of c; the measure is summed over blocks. Default: one block.
+    """
+
+    floor_check = False
+
+    def __init__(self, c_dim: int, groups: Sequence[int] | None = None) -> None:
+        super().__init__()
+        self.groups = _blocks(c_dim, groups)
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        p = torch.softmax(z.float(), dim=1)
+        total = z.new_zeros((), dtype=torch.float32)
+        for onehot in c.split(self.groups, dim=1):
+            joint = p.T @ onehot / len(p)
+            product = p.mean(0)[:, None] * onehot.mean(0)[None, :]
+            total = total + (joint**2 / product.clamp_min(1e-12)).sum() - 1.0
+        return total
+
+
+class Adversary(MIEstimator):
+    """A classifier of the attribute from z; its fit bounds I(z; c) from below.
+
+    The head q(c | z) (one softmax per one-hot block) is trained by cross-entropy, and the
+    estimate is the Barber-Agakov bound ``H(c) - CE``, with H(c) the batch's empirical entropy
+    of each block (a constant for z). Minimising it drives the model to make the adversary
+    fail: the adversarial training of LAFTR and its relatives. It can go far below zero when
+    the encoder outpaces the adversary, which is not divergence (``floor_check`` is off).
+
+    Parameters
+    ----------
+    z_dim, c_dim : int
+        Widths of the representation and of the one-hot attribute.
+    groups : sequence of int, optional
+        One-hot blocks of c; default one block.
+    hidden, activation
+        Shape of the head.
+    """
+
+    floor_check = False
+
+    def __init__(
+        self,
+        z_dim: int,
+        c_dim: int,
+        groups: Sequence[int] | None = None,
+        hidden: Sequence[int] = (64,),
+        activation: str = "leaky_relu",
+    ) -> None:
+        super().__init__()
+        self.groups = _blocks(c_dim, groups)
+        self.head = mlp(z_dim, hidden, c_dim, activation)
+
+    def cross_entropy(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of the head's predictions, summed over blocks."""
+        total = z.new_zeros(())
+        for logits, onehot in zip(
+            self.head(z).split(self.groups, dim=1), c.split(self.groups, dim=1), strict=True
+        ):
+            total = total - (F.log_softmax(logits, dim=1) * onehot).sum(1).mean()
+        return total
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        entropy = z.new_zeros(())
+        for onehot in c.split(self.groups, dim=1):
+            freq = onehot.mean(0)
+            entropy = entropy - torch.special.xlogy(freq, freq).sum()
+        return entropy - self.cross_entropy(z, c)
+
+    def objective(
+        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self.cross_entropy(z, c), {}
