@@ -21,6 +21,7 @@ from mibias.estimators import (
     MIEstimator,
     make_estimator,
 )
+from mibias.fairness import LinearFERM, MIFairClassifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "AttributeEncoder",
     "DivergenceError",
     "InfoNCE",
+    "LinearFERM",
     "MIEstimator",
+    "MIFairClassifier",
     "MITrainer",
     "OptimizerConfig",
     "TrainerConfig",

@@ -7,8 +7,9 @@ from typing import Any
 
 from mibias.experiments.digits import DigitsRun
 from mibias.experiments.figure4 import figure4
-from mibias.experiments.table1 import accuracy_table, collect
+from mibias.experiments.table1 import accuracy_table
 from mibias.report import write_table
+from mibias.sweep import collect
 
 
 def quickstart(

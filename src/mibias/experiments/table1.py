@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -13,7 +12,7 @@ import pandas as pd
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, run_digits
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, JobResult, run_jobs
+from mibias.sweep import Job, collect, run_jobs
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -67,18 +66,6 @@ def digits_jobs(
                         )
                     )
     return jobs
-
-
-def collect(results: Sequence[JobResult]) -> pd.DataFrame:
-    """One row per finished run: its recipe settings and final metrics."""
-    rows = []
-    for result in results:
-        if result.status != "finished":
-            continue
-        summary = json.loads((result.out_dir / "run.json").read_text())
-        recipe = json.loads((result.out_dir / "recipe.json").read_text())
-        rows.append({**recipe, **summary["final"], "run": result.key})
-    return pd.DataFrame(rows)
 
 
 def accuracy_table(

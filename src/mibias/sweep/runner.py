@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm.auto import tqdm
 
 
@@ -90,6 +91,18 @@ def run_jobs(
         if result.status == "failed":
             print(f"sweep: run {result.key} failed: {result.error}")
     return results
+
+
+def collect(results: Sequence[JobResult]) -> pd.DataFrame:
+    """One row per finished run: its ``recipe.json`` settings and ``run.json`` final metrics."""
+    rows = []
+    for result in results:
+        if result.status != "finished":
+            continue
+        summary = json.loads((result.out_dir / "run.json").read_text())
+        recipe = json.loads((result.out_dir / "recipe.json").read_text())
+        rows.append({**recipe, **summary["final"], "run": result.key})
+    return pd.DataFrame(rows)
 
 
 def _run_one(job: Job, out_dir: Path, threads: int) -> JobResult:

@@ -1,0 +1,151 @@
+"""The fairness commands of the command line: ``fairness``, ``table3`` and ``figure5``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from mibias.io import InputError
+
+
+def add_fairness_commands(commands: Any) -> None:
+    """Register the fairness sub-commands on the main parser's sub-parsers."""
+    from mibias.fairness.methods import METHODS
+
+    fairness = commands.add_parser(
+        "fairness",
+        help="fair classification on UCI Adult or German credit (Table 3 protocol)",
+        description="Train one method on Adult or German for --runs seeds; each run writes "
+        "its test predictions (predictions.csv) and metrics (run.json).",
+    )
+    fairness.add_argument("--dataset", choices=("adult", "german"), default="adult")
+    fairness.add_argument("--method", choices=tuple(METHODS), default="mi")
+    fairness.add_argument("--lambda", dest="lam", type=float, help="default: the method's")
+    fairness.add_argument("--runs", type=int, default=10, help="seeds 0..N-1")
+    fairness.add_argument("--workers", type=int, default=2)
+    fairness.add_argument("--out", default="runs/fairness")
+    _add_run_settings(fairness)
+    fairness.set_defaults(handler=run_fairness_command)
+
+    table3 = commands.add_parser(
+        "table3",
+        help="Table 3: every method on Adult and German, beside the paper's numbers",
+        description="Runs methods x datasets x runs (finished runs are skipped) and writes "
+        "table3.md / table3.csv / table3.png.",
+    )
+    table3.add_argument("--methods", help=f"comma-separated (default all: {', '.join(METHODS)})")
+    table3.add_argument("--datasets", default="adult,german")
+    table3.add_argument("--runs", type=int, default=10)
+    table3.add_argument("--lambda", dest="lam", type=float, help="default: each method's")
+    table3.add_argument("--workers", type=int, default=2)
+    table3.add_argument("--out", default="runs/table3")
+    _add_run_settings(table3)
+    table3.set_defaults(handler=run_table3)
+
+    figure5 = commands.add_parser(
+        "figure5", help="Figure 5: EO and accuracy against lambda on German credit"
+    )
+    figure5.add_argument("--lambdas", default="0,0.1,0.25,0.5,0.75,1")
+    figure5.add_argument("--method", choices=("mi", "mi-eo", "mi-eodds"), default="mi")
+    figure5.add_argument("--dataset", choices=("adult", "german"), default="german")
+    figure5.add_argument("--runs", type=int, default=10)
+    figure5.add_argument("--workers", type=int, default=2)
+    figure5.add_argument("--out", default="runs/figure5")
+    _add_run_settings(figure5)
+    figure5.set_defaults(handler=run_figure5)
+
+
+def _add_run_settings(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("run settings")
+    group.add_argument("--epochs", type=int, help="default: adult 10, german 40")
+    group.add_argument("--batch-size", type=int, help="default: adult 512, german 128")
+    group.add_argument(
+        "--drop-sensitive",
+        action="store_true",
+        help="remove the protected attribute's columns from the inputs (kept by default)",
+    )
+    group.add_argument("--young-age", type=int, default=25, help="German: oldest 'young' age")
+    group.add_argument("--german-attribute", choices=("age", "sex"), default="age")
+    group.add_argument("--no-probe", action="store_true", help="skip the leakage probe")
+    group.add_argument("--data-home", help="data folder (default $MIBIAS_DATA)")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "keep_sensitive": not args.drop_sensitive,
+        "young_age": args.young_age,
+        "german_attribute": args.german_attribute,
+        "probe": not args.no_probe,
+        "data_home": args.data_home,
+    }
+
+
+def _names(text: str, known: Any, what: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(names) - set(known))
+    if unknown or not names:
+        raise InputError(f"unknown {what}: {', '.join(unknown)} (available: {', '.join(known)})")
+    return names
+
+
+def run_fairness_command(args: argparse.Namespace) -> int:
+    """``mibias fairness``."""
+    from mibias.experiments.fairness import table3
+
+    print(
+        table3(
+            args.out,
+            methods=[args.method],
+            datasets=[args.dataset],
+            runs=args.runs,
+            workers=args.workers,
+            lam=args.lam,
+            **_settings(args),
+        )
+    )
+    return 0
+
+
+def run_table3(args: argparse.Namespace) -> int:
+    """``mibias table3``."""
+    from mibias.experiments.fairness import DATASETS, table3
+    from mibias.fairness.methods import METHODS
+
+    methods = _names(args.methods, METHODS, "methods") if args.methods else list(METHODS)
+    print(
+        table3(
+            args.out,
+            methods=methods,
+            datasets=_names(args.datasets, DATASETS, "datasets"),
+            runs=args.runs,
+            workers=args.workers,
+            lam=args.lam,
+            **_settings(args),
+        )
+    )
+    return 0
+
+
+def run_figure5(args: argparse.Namespace) -> int:
+    """``mibias figure5``."""
+    from mibias.experiments.fairness import figure5
+
+    try:
+        lams = [float(part) for part in args.lambdas.split(",") if part.strip()]
+    except ValueError as error:
+        raise InputError(f"expected comma-separated numbers, got {args.lambdas!r}") from error
+    path, summary = figure5(
+        args.out,
+        lams=lams,
+        runs=args.runs,
+        method=args.method,
+        dataset=args.dataset,
+        workers=args.workers,
+        **_settings(args),
+    )
+    print(json.dumps(summary.round(4).to_dict(orient="records"), indent=2))
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,276 @@
+"""A scikit-learn classifier whose representation is trained to be independent of an attribute."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from mibias.estimators import AttributeEncoder, make_estimator
+from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+
+Criterion = Literal["demographic_parity", "equalized_odds", "equal_opportunity"]
+CONDITIONS = {
+    "demographic_parity": "none",
+    "equalized_odds": "label",
+    "equal_opportunity": "positive",
+}
+INFERENCE_ROWS = 8192
+
+
+class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """An MLP classifier trained with task loss + ``lam`` x I(z; c) (MI backprop).
+
+    A one-hidden-layer feature extractor gives the representation z (``transform``); a linear
+    layer on z gives the prediction. An estimator of the dependence between z and the
+    sensitive attribute c is trained in alternation with the network and its estimate is
+    minimised with the task loss (Algorithm 1 of the paper), so z, and every prediction made
+    from it, carries as little information about c as ``lam`` buys.
+
+    Parameters
+    ----------
+    lam : float
+        Weight of the independence term; 0 trains a plain MLP.
+    criterion : {"demographic_parity", "equalized_odds", "equal_opportunity"}
+        Which independence the term measures: I(z; c) (the paper's term), I(z; c | y)
+        (c shuffled within each class, y shown to the estimator) or I(z; c | y = 1) (positive
+        rows only; binary labels only, the positive class being ``classes_[1]``).
+    estimator : str
+        ``mine`` (default) or another name of :func:`mibias.estimators.make_estimator`.
+        ``chi2`` penalises the chi^2 information between the prediction and c (Mary et al.);
+        ``adversary`` trains an attribute classifier on z that the network learns to defeat
+        (as LAFTR does).
+    hidden_size : int
+        Width of the hidden layer, which is z.
+    epochs, batch_size : int
+        Passes over the data and rows per step (the MI estimate needs large batches).
+    lr, estimator_lr : float
+        Adam learning rates of the network and of the estimator.
+    k : int
+        Estimator steps per network step (ignored by ``chi2``, which has no parameters).
+    weight_decay : float
+        L2 penalty of the network's Adam.
+    random_state : int, RandomState or None
+        Seeds the initialisation, the batch order and the marginal samples.
+    device : str
+        ``cpu``, ``cuda`` or ``auto``.
+    verbose : bool
+        Show a progress bar per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray
+        Column names, when fitted on a DataFrame with string column names.
+    attribute_encoder_ : AttributeEncoder or None
+        Encoding of the sensitive attribute (``None`` when fitted without one).
+    encoder_, classifier_ : torch.nn.Module
+        The feature extractor (x -> z) and the linear head (z -> logits).
+    history_ : list of dict
+        Per-epoch training metrics (task loss, MI estimate, train accuracy).
+
+    Examples
+    --------
+    >>> clf = MIFairClassifier(lam=0.5, random_state=0)  # doctest: +SKIP
+    >>> clf.fit(X, y, sensitive_features=gender).predict(X_test)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        lam: float = 0.5,
+        criterion: Criterion = "demographic_parity",
+        estimator: str = "mine",
+        hidden_size: int = 64,
+        epochs: int = 20,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        estimator_lr: float = 1e-3,
+        k: int = 5,
+        weight_decay: float = 0.0,
+        random_state: int | np.random.RandomState | None = None,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        self.lam = lam
+        self.criterion = criterion
+        self.estimator = estimator
+        self.hidden_size = hidden_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.estimator_lr = estimator_lr
+        self.k = k
+        self.weight_decay = weight_decay
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any, *, sensitive_features: Any = None) -> MIFairClassifier:
+        """Train on ``X``, ``y`` with the independence term on ``sensitive_features``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric inputs (encode categorical columns first, e.g. with ``OneHotEncoder``).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
+            The attribute z must not carry: categorical (strings, booleans or integer codes;
+            one one-hot block per column). Without it the network is trained without the
+            independence term, with a warning.
+        """
+        if self.criterion not in CONDITIONS:
+            raise ValueError(
+                f"criterion must be one of {', '.join(CONDITIONS)}, got {self.criterion!r}"
+            )
+        _refuse_categorical_columns(X)
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]}); a classifier needs at least two"
+            )
+        if self.criterion == "equal_opportunity" and len(self.classes_) != 2:
+            raise ValueError(
+                "criterion='equal_opportunity' needs binary labels; y has "
+                f"{len(self.classes_)} classes (use equalized_odds or demographic_parity)"
+            )
+        c, self.attribute_encoder_ = self._encode_attribute(sensitive_features, len(X), codes)
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        torch.manual_seed(seed)
+        self.encoder_ = nn.Sequential(nn.Linear(X.shape[1], self.hidden_size), nn.ReLU())
+        self.classifier_ = nn.Linear(self.hidden_size, len(self.classes_))
+        use_mi = c is not None and self.lam > 0
+        dependence = self._make_dependence(c) if c is not None else None
+        trains_estimator = dependence is not None and any(True for _ in dependence.parameters())
+        config = TrainerConfig(
+            lam=self.lam if use_mi else 0.0,
+            k=self.k if trains_estimator and use_mi else 0,
+            epochs=self.epochs,
+            clip="none",
+            mi_condition=CONDITIONS[self.criterion],  # type: ignore[arg-type]
+            penalise="prediction" if self.estimator == "chi2" else "representation",
+            model_optimizer=OptimizerConfig(lr=self.lr, weight_decay=self.weight_decay),
+            estimator_optimizer=OptimizerConfig(lr=self.estimator_lr),
+            compile_estimator=False,
+            device=self.device,
+            seed=seed,
+            progress=self.verbose,
+            tensorboard=False,
+        )
+        if c is None:
+            c = np.zeros((len(X), 1), np.float32)
+        data = TensorDataset(
+            torch.from_numpy(X), torch.from_numpy(codes.astype(np.int64)), torch.from_numpy(c)
+        )
+        loader = DataLoader(
+            data,
+            batch_size=self.batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        trainer = MITrainer(self.encoder_, self.classifier_, dependence, config)
+        self.history_ = trainer.fit(loader)
+        self.encoder_, self.classifier_ = trainer.encoder.cpu(), trainer.classifier.cpu()
+        self.encoder_.eval()
+        self.classifier_.eval()
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the network computes in float32
+        return tags
+
+    def _encode_attribute(
+        self, sensitive: Any, n_rows: int, codes: np.ndarray
+    ) -> tuple[np.ndarray | None, AttributeEncoder | None]:
+        """The estimator's attribute matrix (with y one-hot for equalized odds)."""
+        if sensitive is None:
+            if self.lam > 0:
+                warnings.warn(
+                    "fit() got no sensitive_features: the network is trained without the "
+                    "independence term (a plain MLP)",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            return None, None
+        values = (
+            sensitive.to_numpy()
+            if isinstance(sensitive, pd.Series | pd.DataFrame)
+            else (np.asarray(sensitive))
+        )
+        if len(values) != n_rows:
+            raise ValueError(f"sensitive_features has {len(values)} rows but X has {n_rows}")
+        if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
+            raise ValueError("sensitive_features contains missing values (NaN or None)")
+        for column in values.reshape(n_rows, -1).T:
+            if len(np.unique(column.astype(str))) < 2:
+                raise ValueError(
+                    f"sensitive_features has a single value ({column[0]!r}); the independence "
+                    "term needs at least two groups"
+                )
+        encoder = AttributeEncoder(kind="categorical").fit(values)
+        c = encoder.transform(values).numpy()
+        if self.criterion == "equalized_odds":
+            c = np.hstack([c, np.eye(len(self.classes_), dtype=np.float32)[codes]])
+        return c, encoder
+
+    def _make_dependence(self, c: np.ndarray) -> Any:
+        assert self.attribute_encoder_ is not None
+        groups = list(self.attribute_encoder_.groups_ or ())
+        if self.criterion == "equalized_odds":
+            groups.append(len(self.classes_))
+        z_dim = len(self.classes_) if self.estimator == "chi2" else self.hidden_size
+        return make_estimator(self.estimator, z_dim, c.shape[1], groups=groups)
+
+    def _outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self)
+        _refuse_categorical_columns(X)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        zs, logits = [], []
+        with torch.no_grad():
+            for start in range(0, len(X), INFERENCE_ROWS):
+                z = self.encoder_(torch.from_numpy(X[start : start + INFERENCE_ROWS]))
+                zs.append(z.numpy())
+                logits.append(self.classifier_(z).numpy())
+        if not zs:
+            return np.zeros((0, self.hidden_size)), np.zeros((0, len(self.classes_)))
+        return np.concatenate(zs), np.concatenate(logits)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The learned representation z of ``X``, shape ``(n_samples, hidden_size)``."""
+        return self._outputs(X)[0]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        logits = torch.from_numpy(self._outputs(X)[1])
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        logits = self._outputs(X)[1]
+        return self.classes_[logits.argmax(axis=1)]
+
+
+def _refuse_categorical_columns(X: Any) -> None:
+    if isinstance(X, pd.DataFrame):
+        text = [str(name) for name in X if not pd.api.types.is_numeric_dtype(X[name])]
+        if text:
+            raise ValueError(
+                f"X has non-numeric columns {text[:5]}{' ...' if len(text) > 5 else ''}: "
+                "encode them first (for example OneHotEncoder in a ColumnTransformer inside "
+                "a Pipeline)"
+            )

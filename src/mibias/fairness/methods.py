@@ -1,0 +1,127 @@
+"""Every method of Table 3 behind one interface: ``fit(X, y, sensitive_features=s)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mibias.fairness.classifier import MIFairClassifier
+from mibias.fairness.ferm import LinearFERM
+
+
+class ExponentiatedGradientPeer:
+    """fairlearn's ExponentiatedGradient under TruePositiveRateParity over LogisticRegression.
+
+    Its predictions are randomised; ``predict`` draws them from ``seed`` so a run is repeatable,
+    and ``scores`` is the probability of the positive class under the randomised classifier.
+    """
+
+    def __init__(self, seed: int, eps: float = 0.01) -> None:
+        from fairlearn.reductions import ExponentiatedGradient, TruePositiveRateParity
+        from sklearn.linear_model import LogisticRegression
+
+        self.seed = seed
+        self.model = ExponentiatedGradient(
+            LogisticRegression(max_iter=1000), TruePositiveRateParity(), eps=eps
+        )
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, sensitive_features: np.ndarray) -> Any:
+        """Fit the reduction."""
+        self.model.fit(X, y, sensitive_features=sensitive_features)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Randomised predictions drawn from ``seed``."""
+        return self.model.predict(X, random_state=self.seed)
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the positive class."""
+        return self.model._pmf_predict(X)[:, 1]
+
+
+def _adversarial_peer(seed: int, epochs: int, batch_size: int) -> Any:
+    from fairlearn.adversarial import AdversarialFairnessClassifier
+
+    return AdversarialFairnessClassifier(
+        backend="torch",
+        predictor_model=[64, "leaky_relu"],
+        adversary_model=[64, "leaky_relu"],
+        constraints="equalized_odds",
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        random_state=seed,
+    )
+
+
+def _mi(criterion: str, estimator: str = "mine") -> Callable[..., Any]:
+    def build(seed: int, lam: float, epochs: int, batch_size: int) -> Any:
+        return MIFairClassifier(
+            lam=lam,
+            criterion=criterion,  # type: ignore[arg-type]
+            estimator=estimator,
+            epochs=epochs,
+            batch_size=batch_size,
+            random_state=seed,
+        )
+
+    return build
+
+
+# name -> (builder(seed, lam, epochs, batch_size), default lambda or None, what it is)
+METHODS: dict[str, tuple[Callable[..., Any], float | None, str]] = {
+    "mi": (_mi("demographic_parity"), 0.5, "MI backprop, I(z; c) (the paper)"),
+    "mi-eo": (_mi("equal_opportunity"), 0.5, "MI backprop, I(z; c | y = 1)"),
+    "mi-eodds": (_mi("equalized_odds"), 0.5, "MI backprop, I(z; c | y)"),
+    "nn": (
+        lambda seed, lam, epochs, batch_size: _mi("demographic_parity")(
+            seed, 0.0, epochs, batch_size
+        ),
+        None,
+        "the same network without the MI term",
+    ),
+    "chi2": (_mi("equal_opportunity", "chi2"), 1.0, "chi^2 penalty on the prediction | y = 1"),
+    "laftr": (
+        _mi("equal_opportunity", "adversary"),
+        0.5,
+        "adversary on z, positive rows (LAFTR-EO)",
+    ),
+    "ferm": (lambda seed, lam, epochs, batch_size: LinearFERM(random_state=seed), None, "FERM"),
+    "expgrad": (
+        lambda seed, lam, epochs, batch_size: ExponentiatedGradientPeer(seed),
+        None,
+        "fairlearn ExponentiatedGradient, TPR parity, eps 0.01",
+    ),
+    "adversarial": (
+        lambda seed, lam, epochs, batch_size: _adversarial_peer(seed, epochs, batch_size),
+        None,
+        "fairlearn AdversarialFairnessClassifier (equalized odds)",
+    ),
+}
+
+
+def method_lambda(name: str, lam: float | None) -> float | None:
+    """The lambda a run of ``name`` uses (``None`` for methods without one)."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+    default = METHODS[name][1]
+    return None if default is None else (default if lam is None else lam)
+
+
+def build_method(name: str, seed: int, lam: float | None, epochs: int, batch_size: int) -> Any:
+    """An unfitted model of method ``name``; ``lam=None`` takes the method's default."""
+    chosen = method_lambda(name, lam)
+    return METHODS[name][0](seed, 0.0 if chosen is None else chosen, epochs, batch_size)
+
+
+def positive_scores(model: Any, X: np.ndarray) -> np.ndarray:
+    """A score that grows with the predicted chance of the positive class."""
+    if hasattr(model, "scores"):
+        return model.scores(X)
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)[:, 1]
+    if hasattr(model, "decision_function"):
+        return model.decision_function(X)
+    return model.predict(X).astype(float)

@@ -1,0 +1,64 @@
+import json
+
+import pandas as pd
+import pytest
+
+from mibias import cli
+from mibias.data.uci import read_adult, read_german
+from mibias.experiments import fairness
+from mibias.fairness.methods import METHODS
+from tests.data.uci_fixtures import write_adult, write_german
+
+
+@pytest.fixture
+def fixture_data(tmp_path, monkeypatch):
+    """The loaders read small raw-format files instead of the real, checksummed ones."""
+    adult, german = write_adult(tmp_path, rows=300), write_german(tmp_path, rows=300)
+
+    def load(name, home=None, progress=True, **options):
+        return read_adult(*adult) if name == "adult" else read_german(german, **options)
+
+    monkeypatch.setattr(fairness, "load_fairness_data", load)
+    return tmp_path
+
+
+def test_every_method_runs_and_writes_predictions(fixture_data, tmp_path):
+    out = tmp_path / "t3"
+    text = fairness.table3(
+        out, methods=list(METHODS), datasets=["adult", "german"], runs=1, workers=1, epochs=2
+    )
+    assert "MI backprop (lambda 0.5) (published)" in text
+    runs = pd.read_csv(out / "table3_runs.csv")
+    assert len(runs) == 2 * len(METHODS)
+    assert runs["accuracy"].between(0, 1).all() and runs["eo"].between(0, 1).all()
+    assert (out / "table3.png").stat().st_size > 0
+    run = out / "runs" / "german-mi-lam0.5-seed0"
+    predictions = pd.read_csv(run / "predictions.csv")
+    assert list(predictions.columns) == ["row_id", "y_true", "y_pred", "score", "age<=25"]
+    assert len(predictions) == 90
+    metrics = json.loads((run / "run.json").read_text())["final"]
+    accuracy = (predictions["y_true"] == predictions["y_pred"]).mean()
+    assert metrics["accuracy"] == pytest.approx(accuracy)
+    assert "probe_accuracy" in metrics
+
+
+def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):
+    code = cli.main(
+        ["fairness", "--dataset", "german", "--method", "mi-eo", "--runs", "2",
+         "--workers", "1", "--epochs", "2", "--out", str(tmp_path / "f")]
+    )  # fmt: skip
+    assert code == 0
+    assert "mi-eo (lambda 0.5) (ours)" in capsys.readouterr().out
+    code = cli.main(
+        ["figure5", "--lambdas", "0,1", "--runs", "2", "--workers", "1", "--epochs", "2",
+         "--no-probe", "--out", str(tmp_path / "f5")]
+    )  # fmt: skip
+    assert code == 0
+    summary = pd.read_csv(tmp_path / "f5" / "figure5.csv")
+    assert list(summary["lam"]) == [0.0, 1.0]
+    assert (tmp_path / "f5" / "figure5.png").exists()
+
+
+def test_unknown_methods_are_refused(capsys):
+    assert cli.main(["table3", "--methods", "mi,magic"]) != 0
+    assert "unknown methods: magic" in capsys.readouterr().err
