@@ -47,7 +47,7 @@ def main() -> None:
                 "accuracy": f"{accuracy:.3f} +- {values[('accuracy', 'std')]:.3f}",
                 "eo": f"{eo:.3f} +- {values[('eo', 'std')]:.3f}",
                 "dp": f"{values[('dp', 'mean')]:.3f}",
-                "meets target": (accuracy >= target_acc and eo <= target_eo)
+                "meets target": bool(accuracy >= target_acc and eo <= target_eo)
                 if method in MI_ROWS
                 else "",
                 "better on both axes": ", ".join(dominated_by) if method in MI_ROWS else "",
