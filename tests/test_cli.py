@@ -96,3 +96,11 @@ def test_data_verify_names_a_tampered_file(tmp_path, capsys):
     (tmp_path / "mnist.pkl.gz").write_bytes(b"tampered")
     assert main(["data", "verify", "mnist", "--data-home", str(tmp_path)]) == 1
     assert "mnist.pkl.gz" in capsys.readouterr().err
+
+
+def test_data_verify_checks_the_uci_files_by_name(tmp_path, capsys):
+    (tmp_path / "german.data").write_bytes(b"tampered")
+    assert main(["data", "verify", "adult", "--data-home", str(tmp_path)]) == 0
+    assert main(["data", "verify", "german", "--data-home", str(tmp_path)]) == 1
+    assert "german.data" in capsys.readouterr().err
+    assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == 1
