@@ -11,7 +11,7 @@ from typing import Any
 import mibias
 from mibias.cli_fairness import add_fairness_commands
 from mibias.estimators import ESTIMATORS
-from mibias.experiments.digits import DigitsRun
+from mibias.experiments.digits import METHOD_ESTIMATORS, DigitsRun
 from mibias.io import InputError, load_array
 
 RUN_DEFAULTS = DigitsRun()
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "writes per-epoch metrics (unbiased test accuracy, train accuracy, MI estimate).",
     )
     digits.add_argument("--sigma", type=float, default=0.02, help="colour variance")
-    digits.add_argument("--method", choices=("erm", "mi"), default="mi")
+    digits.add_argument("--method", choices=tuple(METHOD_ESTIMATORS), default="mi")
     digits.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
     digits.add_argument("--seed", type=int, default=0)
     digits.add_argument("--resume", action="store_true", help="continue from the checkpoint")
@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs sigmas x methods x seeds in parallel processes (finished runs are "
         "skipped) and writes table1.md / table1.csv with the published rows.",
     )
-    table1.add_argument("--methods", default="erm,mi", help="comma-separated: erm, mi")
+    table1.add_argument(
+        "--methods", default="erm,mi", help=f"comma-separated: {', '.join(METHOD_ESTIMATORS)}"
+    )
     table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
     table1.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
     table1.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
@@ -237,6 +239,11 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--estimator-lr", type=float, default=d.estimator_lr)
     group.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
+    group.add_argument("--head-lr", type=float, default=d.head_lr, help="alvi/kim bias head")
+    group.add_argument(
+        "--head-steps", type=int, default=d.head_steps, help="alvi/kim head updates per step"
+    )
+    group.add_argument("--reversal", type=float, default=d.reversal, help="kim: reversal factor")
     group.add_argument("--clip", choices=("param", "global", "z", "none"), default=d.clip)
     group.add_argument("--clip-ratio", type=float, default=d.clip_ratio, help="MI/task norm cap")
     group.add_argument("--mi-step", choices=("joint", "separate"), default=d.mi_step)
@@ -265,6 +272,9 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "lr": args.lr,
         "lr_schedule": args.lr_schedule,
         "estimator_lr": args.estimator_lr,
+        "head_lr": args.head_lr,
+        "head_steps": args.head_steps,
+        "reversal": args.reversal,
         "estimator": args.estimator,
         "clip": args.clip,
         "clip_ratio": args.clip_ratio,
@@ -315,9 +325,12 @@ def run_table1(args: argparse.Namespace) -> int:
 
     settings = digits_settings(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = set(methods) - {"erm", "mi"}
+    unknown = set(methods) - set(METHOD_ESTIMATORS)
     if unknown:
-        raise InputError(f"unknown methods: {', '.join(sorted(unknown))} (available: erm, mi)")
+        raise InputError(
+            f"unknown methods: {', '.join(sorted(unknown))} "
+            f"(available: {', '.join(METHOD_ESTIMATORS)})"
+        )
     sigmas: list[float] = list(SIGMAS)
     seeds = list(range(args.seeds))
     if args.quick:

@@ -8,8 +8,11 @@ import torch
 from mibias.estimators import (
     Adversary,
     ChiSquaredInformation,
+    ConfusionAdversary,
+    ReversalAdversary,
     make_estimator,
     marginal_permutation,
+    reverse_gradient,
     stratified_permutations,
 )
 from mibias.training import EstimatorUpdater
@@ -108,3 +111,40 @@ def test_a_trained_adversary_detects_a_leaked_attribute() -> None:
         updater.step(z[None], c[None], torch.arange(2000)[None])
     estimate = adversary.estimate(z, c, torch.arange(2000)).item()
     assert 0.4 < estimate <= math.log(2) + 1e-6
+
+
+def test_gradient_reversal_reverses_and_scales_the_gradient():
+    x = torch.randn(5, 3, requires_grad=True)
+    out = reverse_gradient(x, 0.1)
+    assert torch.equal(out, x)
+    (out * torch.arange(3.0)).sum().backward()
+    assert torch.allclose(x.grad, -0.1 * torch.arange(3.0).expand(5, 3))
+
+
+def test_confusion_loss_is_minimal_at_uniform_predictions():
+    torch.manual_seed(0)
+    confusion = ConfusionAdversary(4, 5, groups=(2, 3))
+    z = torch.randn(32, 4)
+    c = torch.zeros(32, 5)
+    assert confusion.estimate(z, c, torch.arange(32)).item() > 0
+    for layer in confusion.head:
+        if isinstance(layer, torch.nn.Linear):
+            torch.nn.init.zeros_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    assert confusion.estimate(z, c, torch.arange(32)).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_reversal_adversary_pushes_z_to_raise_the_heads_loss():
+    torch.manual_seed(0)
+    kim = ReversalAdversary(3, 2, reversal=0.5)
+    z = torch.randn(16, 3, requires_grad=True)
+    c = torch.nn.functional.one_hot(torch.randint(0, 2, (16,)), 2).float()
+    kim.estimate(z, c, torch.arange(16)).backward()
+    via_reversal = z.grad.clone()
+    z.grad = None
+    entropy = sum(
+        -(torch.softmax(b, 1) * torch.log_softmax(b, 1)).sum(1).mean()
+        for b in kim.head(z).split((2,), 1)
+    )
+    (-0.5 * kim.cross_entropy(z, c) - entropy).backward()
+    assert torch.allclose(via_reversal, z.grad, atol=1e-6)

@@ -14,7 +14,7 @@ def tiny_data(monkeypatch):
     return data
 
 
-@pytest.mark.parametrize("method", ["erm", "mi"])
+@pytest.mark.parametrize("method", ["erm", "mi", "alvi", "kim"])
 def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     out = tmp_path / method
     args = ["digits", "--method", method, "--epochs", "2", "--k", "2", "--limit", "128"]
@@ -25,3 +25,6 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     assert {"test_accuracy", "train_accuracy", "mi"} <= set(summary["final"])
     assert json.loads((out / "recipe.json").read_text())["method"] == method
     assert summary["config"]["lam"] == (0.0 if method == "erm" else 0.3)
+    if method in ("alvi", "kim"):
+        assert summary["config"]["k"] == 1  # one bias-head update per model step
+        assert summary["config"]["estimator_optimizer"]["lr"] == 1e-3

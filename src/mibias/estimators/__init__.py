@@ -12,12 +12,18 @@ from mibias.estimators.base import (
     stratified_permutations,
 )
 from mibias.estimators.club import CLUB
-from mibias.estimators.dependence import Adversary, ChiSquaredInformation
+from mibias.estimators.dependence import (
+    Adversary,
+    ChiSquaredInformation,
+    ConfusionAdversary,
+    ReversalAdversary,
+    reverse_gradient,
+)
 from mibias.estimators.mine import MINE, NWJ, InfoNCE
 from mibias.estimators.networks import StatisticsNetwork, mlp
 
 ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
-DEPENDENCE_MEASURES = ("chi2", "adversary")
+DEPENDENCE_MEASURES = ("chi2", "adversary", "confusion", "reversal")
 
 
 def make_estimator(
@@ -29,6 +35,7 @@ def make_estimator(
     hidden: Sequence[int] | None = None,
     activation: str = "leaky_relu",
     ema_rate: float = 0.01,
+    reversal: float = 0.1,
 ) -> MIEstimator:
     """Build an estimator by name.
 
@@ -38,7 +45,9 @@ def make_estimator(
         ``mine`` (Donsker-Varadhan with moving-average gradient correction), ``mine-dv``
         (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``;
         or a baseline's dependence measure: ``chi2`` (:class:`ChiSquaredInformation`, no
-        parameters) or ``adversary`` (:class:`Adversary`).
+        parameters), ``adversary`` (:class:`Adversary`, LAFTR), ``confusion``
+        (:class:`ConfusionAdversary`, Alvi et al.) or ``reversal`` (:class:`ReversalAdversary`,
+        Kim et al.).
     z_dim, c_dim : int
         Widths of the representation and of the encoded attribute.
     groups : sequence of int, optional
@@ -50,6 +59,8 @@ def make_estimator(
         Hidden activation.
     ema_rate : float
         Moving-average rate of ``mine``.
+    reversal : float
+        Gradient-reversal factor of ``reversal``.
     """
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
@@ -57,6 +68,10 @@ def make_estimator(
         return ChiSquaredInformation(c_dim, groups)
     if name == "adversary":
         return Adversary(z_dim, c_dim, groups, hidden or (64,), activation)
+    if name == "confusion":
+        return ConfusionAdversary(z_dim, c_dim, groups, hidden or (64,), activation)
+    if name == "reversal":
+        return ReversalAdversary(z_dim, c_dim, groups, hidden or (64,), activation, reversal)
     hidden = hidden or (64, 64, 64)
     if name == "mine":
         return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate)
@@ -79,12 +94,15 @@ __all__ = [
     "Adversary",
     "AttributeEncoder",
     "ChiSquaredInformation",
+    "ConfusionAdversary",
     "InfoNCE",
     "MIEstimator",
+    "ReversalAdversary",
     "StatisticsNetwork",
     "log_mean_exp",
     "make_estimator",
     "marginal_permutation",
     "mlp",
+    "reverse_gradient",
     "stratified_permutations",
 ]

@@ -8,7 +8,9 @@ gives the Barber-Agakov variational lower bound of I(z; c)).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -110,3 +112,70 @@ class Adversary(MIEstimator):
         self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return self.cross_entropy(z, c), {}
+
+
+class _ReverseGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return -ctx.scale * grad, None
+
+
+def reverse_gradient(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """Identity forward; multiplies the gradient by ``-scale`` on the way back."""
+    return _ReverseGradient.apply(x, scale)
+
+
+def _entropies(logits: torch.Tensor, groups: Sequence[int]) -> list[torch.Tensor]:
+    """Mean entropy of each block's softmax."""
+    out = []
+    for block in logits.split(tuple(groups), dim=1):
+        log_q = F.log_softmax(block, dim=1)
+        out.append(-(log_q.exp() * log_q).sum(1).mean())
+    return out
+
+
+class ConfusionAdversary(Adversary):
+    """Alvi et al.'s "blind eye": the bias head is trained to predict c; the model minimises
+    the confusion loss, the cross-entropy between the head's output and the uniform
+    distribution, shifted so that it is 0 at uniform predictions."""
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        total = z.new_zeros(())
+        for block in self.head(z).split(self.groups, dim=1):
+            uniform_ce = -F.log_softmax(block, dim=1).mean(1).mean()
+            total = total + uniform_ce - math.log(block.shape[1])
+        return total
+
+
+class ReversalAdversary(Adversary):
+    """Kim et al.'s "learning not to learn": the bias head predicts c; the model gets the
+    head's cross-entropy gradient reversed and scaled by ``reversal`` and is pushed toward
+    maximum-entropy head predictions (the value is ``CE - H``, the model minimises it).
+
+    Parameters
+    ----------
+    reversal : float
+        Factor of the gradient reversal layer (0.1 in Kim et al.'s code).
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        c_dim: int,
+        groups: Sequence[int] | None = None,
+        hidden: Sequence[int] = (64,),
+        activation: str = "leaky_relu",
+        reversal: float = 0.1,
+    ) -> None:
+        super().__init__(z_dim, c_dim, groups, hidden, activation)
+        self.reversal = reversal
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        reversed_ce = self.cross_entropy(reverse_gradient(z, self.reversal), c)
+        entropy = sum(_entropies(self.head(z), self.groups), z.new_zeros(()))
+        return reversed_ce - entropy

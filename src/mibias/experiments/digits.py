@@ -33,10 +33,15 @@ class DigitsRun:
     The MI defaults (lambda 0.3, no clipping, Adam 1e-3 for the network, 1e-4 for T, K = 40 on
     the feature pool) are the best of the schemes compared in docs/colored-mnist.md; the
     paper's lambda = 1 with these settings collapses the representation.
+
+    ``alvi`` and ``kim`` replace the MI estimator by a bias head on z that predicts c (Adam
+    ``head_lr``, ``head_steps`` updates per model step): Alvi et al.'s confusion loss, or Kim
+    et al.'s reversed gradient (factor ``reversal``) plus the entropy term, weighted by
+    ``lam``; see docs/baselines.md.
     """
 
     sigma: float = 0.02
-    method: Literal["erm", "mi"] = "mi"
+    method: Literal["erm", "mi", "alvi", "kim"] = "mi"
     lam: float = 0.3
     seed: int = 0
     epochs: int = 10
@@ -57,11 +62,18 @@ class DigitsRun:
     data_seed: int = 0
     limit: int | None = None
     track_mi: bool = True
+    head_lr: float = 1e-3
+    head_steps: int = 1
+    reversal: float = 0.1
     compile_estimator: bool = True
     bf16: bool = False
     channels_last: bool = False
     device: str = "auto"
     progress: bool = True
+
+
+# the estimator behind each method (None: the run's ``estimator`` setting)
+METHOD_ESTIMATORS = {"erm": None, "mi": None, "alvi": "confusion", "kim": "reversal"}
 
 
 def attribute(images: np.ndarray, encoding: Encoding) -> np.ndarray:
@@ -103,14 +115,21 @@ def run_digits(
         )
         for name, rule in (("test", run.test_colours), (f"test_{other}", other))
     }
+    if run.method not in METHOD_ESTIMATORS:
+        raise ValueError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
     lam = 0.0 if run.method == "erm" else run.lam
-    k = run.k if (lam > 0 or run.track_mi) else 0
+    head = run.method in ("alvi", "kim")
+    k = run.head_steps if head else (run.k if (lam > 0 or run.track_mi) else 0)
     torch.manual_seed(run.seed)
     encoder, classifier = DigitEncoder(), digit_classifier()
     c_dim = train.tensors[2].shape[1]
     estimator = (
         make_estimator(
-            run.estimator, 64, c_dim, groups=(8, 8, 8) if run.encoding == "onehot" else None
+            METHOD_ESTIMATORS[run.method] or run.estimator,
+            64,
+            c_dim,
+            groups=(8, 8, 8) if run.encoding == "onehot" else None,
+            reversal=run.reversal,
         )
         if k > 0 or lam > 0
         else None
@@ -127,7 +146,7 @@ def run_digits(
         mi_step=run.mi_step,  # type: ignore[arg-type]
         model_optimizer=OptimizerConfig(lr=run.lr),
         lr_schedule=run.lr_schedule,  # type: ignore[arg-type]
-        estimator_optimizer=OptimizerConfig(lr=run.estimator_lr),
+        estimator_optimizer=OptimizerConfig(lr=run.head_lr if head else run.estimator_lr),
         compile_estimator=run.compile_estimator,
         bf16=run.bf16,
         channels_last=run.channels_last,
