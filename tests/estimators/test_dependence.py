@@ -9,6 +9,7 @@ from mibias.estimators import (
     Adversary,
     ChiSquaredInformation,
     ConfusionAdversary,
+    PairwiseGaussianKL,
     ReversalAdversary,
     make_estimator,
     marginal_permutation,
@@ -148,3 +149,16 @@ def test_reversal_adversary_pushes_z_to_raise_the_heads_loss():
     )
     (-0.5 * kim.cross_entropy(z, c) - entropy).backward()
     assert torch.allclose(via_reversal, z.grad, atol=1e-6)
+
+
+def test_pairwise_kl_matches_a_direct_computation_and_vanishes_for_equal_posteriors():
+    from torch.distributions import Normal, kl_divergence
+
+    torch.manual_seed(0)
+    mu, log_var = torch.randn(5, 3), torch.randn(5, 3)
+    penalty = PairwiseGaussianKL().estimate(torch.cat([mu, log_var], 1), None, None)
+    q = [Normal(mu[i], (0.5 * log_var[i]).exp()) for i in range(5)]
+    direct = sum(kl_divergence(q[i], q[j]).sum() for i in range(5) for j in range(5) if i != j)
+    assert penalty.item() == pytest.approx(direct.item() / 20, rel=1e-5)
+    same = torch.cat([mu[:1].expand(4, 3), log_var[:1].expand(4, 3)], 1)
+    assert PairwiseGaussianKL().estimate(same, None, None).item() == pytest.approx(0, abs=1e-6)

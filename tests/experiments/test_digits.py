@@ -14,7 +14,7 @@ def tiny_data(monkeypatch):
     return data
 
 
-@pytest.mark.parametrize("method", ["erm", "mi", "alvi", "kim"])
+@pytest.mark.parametrize("method", ["erm", "mi", "alvi", "kim", "moyer"])
 def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     out = tmp_path / method
     args = ["digits", "--method", method, "--epochs", "2", "--k", "2", "--limit", "128"]
@@ -28,3 +28,5 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     if method in ("alvi", "kim"):
         assert summary["config"]["k"] == 1  # one bias-head update per model step
         assert summary["config"]["estimator_optimizer"]["lr"] == 1e-3
+    if method == "moyer":
+        assert summary["config"]["k"] == 0 and summary["config"]["clip"] == "none"

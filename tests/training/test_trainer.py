@@ -278,3 +278,25 @@ def test_chi_squared_on_the_prediction_needs_no_estimator_steps():
     config = quiet(lam=1.0, k=0, epochs=2, penalise="prediction", clip="none")
     history = MITrainer(encoder, classifier, chi2, config).fit(loader)
     assert all(row["mi"] >= 0 for row in history)
+
+
+def test_an_auxiliary_loss_is_trained_with_the_model_and_checkpointed(tmp_path):
+    encoder, classifier, loader = small_setup()
+
+    class Reconstruct(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.decoder = nn.Linear(4, 12)
+
+        def forward(self, x, z, y, c):
+            return nn.functional.mse_loss(self.decoder(z), x)
+
+    auxiliary = Reconstruct()
+    before = auxiliary.decoder.weight.detach().clone()
+    with pytest.raises(ValueError, match="auxiliary loss needs clip='none'"):
+        MITrainer(encoder, classifier, None, quiet(lam=0.0, k=0), auxiliary=auxiliary)
+    config = quiet(lam=0.0, k=0, epochs=1, clip="none")
+    MITrainer(encoder, classifier, None, config, auxiliary=auxiliary, out_dir=tmp_path).fit(loader)
+    assert not torch.equal(auxiliary.decoder.weight, before)
+    state = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
+    assert torch.equal(state["auxiliary"]["decoder.weight"], auxiliary.decoder.weight)

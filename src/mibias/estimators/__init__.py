@@ -16,6 +16,7 @@ from mibias.estimators.dependence import (
     Adversary,
     ChiSquaredInformation,
     ConfusionAdversary,
+    PairwiseGaussianKL,
     ReversalAdversary,
     reverse_gradient,
 )
@@ -23,7 +24,7 @@ from mibias.estimators.mine import MINE, NWJ, InfoNCE
 from mibias.estimators.networks import StatisticsNetwork, mlp
 
 ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
-DEPENDENCE_MEASURES = ("chi2", "adversary", "confusion", "reversal")
+DEPENDENCE_MEASURES = ("chi2", "adversary", "confusion", "reversal", "pairwise-kl")
 
 
 def make_estimator(
@@ -47,7 +48,8 @@ def make_estimator(
         or a baseline's dependence measure: ``chi2`` (:class:`ChiSquaredInformation`, no
         parameters), ``adversary`` (:class:`Adversary`, LAFTR), ``confusion``
         (:class:`ConfusionAdversary`, Alvi et al.) or ``reversal`` (:class:`ReversalAdversary`,
-        Kim et al.).
+        Kim et al.) or ``pairwise-kl`` (:class:`PairwiseGaussianKL`, Moyer et al.; z holds
+        ``[mu, log_var]``).
     z_dim, c_dim : int
         Widths of the representation and of the encoded attribute.
     groups : sequence of int, optional
@@ -68,6 +70,8 @@ def make_estimator(
         return ChiSquaredInformation(c_dim, groups)
     if name == "adversary":
         return Adversary(z_dim, c_dim, groups, hidden or (64,), activation)
+    if name == "pairwise-kl":
+        return PairwiseGaussianKL()
     if name == "confusion":
         return ConfusionAdversary(z_dim, c_dim, groups, hidden or (64,), activation)
     if name == "reversal":

@@ -179,3 +179,30 @@ class ReversalAdversary(Adversary):
         reversed_ce = self.cross_entropy(reverse_gradient(z, self.reversal), c)
         entropy = sum(_entropies(self.head(z), self.groups), z.new_zeros(()))
         return reversed_ce - entropy
+
+
+class PairwiseGaussianKL(MIEstimator):
+    """Moyer et al.'s invariance penalty: the mean KL between the batch's Gaussian posteriors.
+
+    ``z`` holds each row's posterior ``q(z | x_i) = N(mu_i, diag(exp(log_var_i)))`` as
+    ``[mu, log_var]``. The KL between q(z | x) and the marginal q(z) is bounded by the average
+    of ``KL(q(z | x_i) || q(z | x_j))`` over ordered pairs ``i != j``, computed in closed form.
+    It is zero when every posterior is the same. No parameters (``k = 0``); ``c`` and ``perm``
+    are unused (the attribute enters through the decoder, which sees it).
+    """
+
+    floor_check = False
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        mu, log_var = z.chunk(2, dim=1)
+        n = len(mu)
+        if n < 2:
+            return z.new_zeros(())
+        var = log_var.exp()
+        # KL(i || j) = 1/2 sum_d [log_var_j - log_var_i + (var_i + (mu_i - mu_j)^2) / var_j - 1]
+        inv_var = 1.0 / var
+        squares = (mu**2) @ inv_var.T - 2 * mu @ (mu * inv_var).T + (mu**2 * inv_var).sum(1)
+        traces = var @ inv_var.T
+        logs = log_var.sum(1)[None, :] - log_var.sum(1)[:, None]
+        kl = 0.5 * (logs + traces + squares - mu.shape[1])
+        return (kl.sum() - kl.diagonal().sum()) / (n * (n - 1))

@@ -20,6 +20,7 @@ from mibias.data.colored_mnist import (
 )
 from mibias.estimators import make_estimator
 from mibias.models import DigitEncoder, digit_classifier
+from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.run_log import write_json_atomic
 
@@ -37,11 +38,13 @@ class DigitsRun:
     ``alvi`` and ``kim`` replace the MI estimator by a bias head on z that predicts c (Adam
     ``head_lr``, ``head_steps`` updates per model step): Alvi et al.'s confusion loss, or Kim
     et al.'s reversed gradient (factor ``reversal``) plus the entropy term, weighted by
-    ``lam``; see docs/baselines.md.
+    ``lam``. ``moyer`` makes z a Gaussian posterior (``[mu, log_var]``), adds a decoder of x
+    from (z, c) with a prior KL (weights ``moyer_reconstruction``, ``moyer_beta``) and
+    penalises the mean pairwise KL of the posteriors; see docs/baselines.md.
     """
 
     sigma: float = 0.02
-    method: Literal["erm", "mi", "alvi", "kim"] = "mi"
+    method: Literal["erm", "mi", "alvi", "kim", "moyer"] = "mi"
     lam: float = 0.3
     seed: int = 0
     epochs: int = 10
@@ -65,6 +68,8 @@ class DigitsRun:
     head_lr: float = 1e-3
     head_steps: int = 1
     reversal: float = 0.1
+    moyer_beta: float = 0.1
+    moyer_reconstruction: float = 1.0
     compile_estimator: bool = True
     bf16: bool = False
     channels_last: bool = False
@@ -73,7 +78,13 @@ class DigitsRun:
 
 
 # the estimator behind each method (None: the run's ``estimator`` setting)
-METHOD_ESTIMATORS = {"erm": None, "mi": None, "alvi": "confusion", "kim": "reversal"}
+METHOD_ESTIMATORS = {
+    "erm": None,
+    "mi": None,
+    "alvi": "confusion",
+    "kim": "reversal",
+    "moyer": "pairwise-kl",
+}
 
 
 def attribute(images: np.ndarray, encoding: Encoding) -> np.ndarray:
@@ -119,10 +130,24 @@ def run_digits(
         raise ValueError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
     lam = 0.0 if run.method == "erm" else run.lam
     head = run.method in ("alvi", "kim")
-    k = run.head_steps if head else (run.k if (lam > 0 or run.track_mi) else 0)
+    moyer = run.method == "moyer"
+    k = (
+        run.head_steps
+        if head
+        else (run.k if run.method != "moyer" and (lam > 0 or run.track_mi) else 0)
+    )
     torch.manual_seed(run.seed)
-    encoder, classifier = DigitEncoder(), digit_classifier()
     c_dim = train.tensors[2].shape[1]
+    encoder: torch.nn.Module = DigitEncoder()
+    classifier: torch.nn.Module = digit_classifier()
+    auxiliary = None
+    if moyer:
+        encoder = GaussianPosterior(encoder, 64, 64)
+        classifier = SampledClassifier(64, 10)
+        auxiliary = ConditionalDecoder(
+            64, c_dim, (3, 28, 28), beta=run.moyer_beta,
+            reconstruction_weight=run.moyer_reconstruction,
+        )  # fmt: skip
     estimator = (
         make_estimator(
             METHOD_ESTIMATORS[run.method] or run.estimator,
@@ -141,9 +166,9 @@ def run_digits(
         feature_pool=run.feature_pool,
         estimator_features=run.estimator_features,  # type: ignore[arg-type]
         warmup_batches=run.warmup_batches,
-        clip=run.clip,  # type: ignore[arg-type]
+        clip="none" if moyer else run.clip,  # type: ignore[arg-type]
         clip_ratio=run.clip_ratio,
-        mi_step=run.mi_step,  # type: ignore[arg-type]
+        mi_step="joint" if moyer else run.mi_step,  # type: ignore[arg-type]
         model_optimizer=OptimizerConfig(lr=run.lr),
         lr_schedule=run.lr_schedule,  # type: ignore[arg-type]
         estimator_optimizer=OptimizerConfig(lr=run.head_lr if head else run.estimator_lr),
@@ -154,7 +179,9 @@ def run_digits(
         seed=run.seed,
         progress=run.progress,
     )
-    trainer = MITrainer(encoder, classifier, estimator, config, out_dir=out_dir)
+    trainer = MITrainer(
+        encoder, classifier, estimator, config, auxiliary=auxiliary, out_dir=out_dir
+    )
     if out_dir is not None:
         write_json_atomic(asdict(run), Path(out_dir) / "recipe.json")
     # shuffling draws from torch's global generator, whose state checkpoints restore

@@ -76,6 +76,10 @@ class MITrainer:
         Algorithm settings.
     task_loss : callable, optional
         ``loss(logits, y)``; cross-entropy by default.
+    auxiliary : nn.Module, optional
+        A further loss ``auxiliary(x, z, y, c)`` added to the task loss, whose parameters the
+        model's optimiser trains too (Moyer et al.'s conditional decoder); needs
+        ``clip="none"`` and ``mi_step="joint"``.
     out_dir : path, optional
         Where metrics.csv, TensorBoard logs, run.json and the checkpoint go. Without it
         nothing is written and ``resume`` is unavailable.
@@ -91,6 +95,7 @@ class MITrainer:
         config: TrainerConfig | None = None,
         *,
         task_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        auxiliary: nn.Module | None = None,
         out_dir: str | Path | None = None,
         callbacks: Iterable[Callback] = (),
     ) -> None:
@@ -104,13 +109,18 @@ class MITrainer:
         self.classifier = classifier.to(self.device)
         self.estimator = estimator.to(self.device) if estimator is not None else None
         self.task_loss = task_loss or nn.functional.cross_entropy
+        if auxiliary is not None and (config.clip != "none" or config.mi_step != "joint"):
+            raise ValueError("an auxiliary loss needs clip='none' and mi_step='joint'")
+        self.auxiliary = auxiliary.to(self.device) if auxiliary is not None else None
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.encoder_params = [p for p in self.encoder.parameters() if p.requires_grad]
         self.classifier_params = [p for p in self.classifier.parameters() if p.requires_grad]
         self.model_optimizer = config.model_optimizer.build(
-            self.encoder_params + self.classifier_params
+            self.encoder_params
+            + self.classifier_params
+            + (list(self.auxiliary.parameters()) if self.auxiliary is not None else [])
         )
         self.mi_optimizer = (
             config.model_optimizer.build(self.encoder_params, lr_scale=config.lam)
@@ -333,6 +343,8 @@ class MITrainer:
         x, y, c = self._to_device(batch)
         z, logits = self._forward(x)
         task = self.task_loss(logits, y)
+        if self.auxiliary is not None:
+            task = task + self.auxiliary(x, z, y, c)
         target, c_rows, strata = self._mi_rows(z, logits, y, c)
         if config.k > 0 and len(target) >= 2:
             self._estimator_steps(target, c_rows, strata, config.k)
@@ -495,6 +507,8 @@ class MITrainer:
             state["estimator_optimizer"] = self.updater.optimizer.state_dict()
         if self.mi_optimizer is not None:
             state["mi_optimizer"] = self.mi_optimizer.state_dict()
+        if self.auxiliary is not None:
+            state["auxiliary"] = self.auxiliary.state_dict()
         if self.pool is not None:
             state["pool"] = self.pool.state_dict()
             state["estimator_rows"] = self._estimator_rows
@@ -522,6 +536,8 @@ class MITrainer:
             self.updater.optimizer.load_state_dict(state["estimator_optimizer"])
         if self.mi_optimizer is not None:
             self.mi_optimizer.load_state_dict(state["mi_optimizer"])
+        if self.auxiliary is not None:
+            self.auxiliary.load_state_dict(state["auxiliary"])
         if "pool" in state:
             self.pool = FeaturePool(len(state["pool"]["z"]))
             self.pool.load_state_dict(state["pool"])
