@@ -11,7 +11,7 @@ from typing import Any
 import mibias
 from mibias.cli_fairness import add_fairness_commands
 from mibias.estimators import ESTIMATORS
-from mibias.experiments.digits import METHOD_ESTIMATORS, DigitsRun
+from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
 from mibias.io import InputError, load_array
 
 RUN_DEFAULTS = DigitsRun()
@@ -244,6 +244,13 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
         "--head-steps", type=int, default=d.head_steps, help="alvi/kim head updates per step"
     )
     group.add_argument("--reversal", type=float, default=d.reversal, help="kim: reversal factor")
+    group.add_argument(
+        "--kim-schedule",
+        action="store_true",
+        help="Kim et al.'s SGD schedule (momentum 0.9, wd 5e-4, lr 0.01 x0.1 every 40 epochs, "
+        "100 epochs; --epochs still applies); replaces --lr and --lr-schedule",
+    )
+    group.add_argument("--init-from", help="start from an earlier run's network (its folder)")
     group.add_argument("--clip", choices=("param", "global", "z", "none"), default=d.clip)
     group.add_argument("--clip-ratio", type=float, default=d.clip_ratio, help="MI/task norm cap")
     group.add_argument("--mi-step", choices=("joint", "separate"), default=d.mi_step)
@@ -275,6 +282,7 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "head_lr": args.head_lr,
         "head_steps": args.head_steps,
         "reversal": args.reversal,
+        "init_from": args.init_from,
         "estimator": args.estimator,
         "clip": args.clip,
         "clip_ratio": args.clip_ratio,
@@ -290,6 +298,8 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "channels_last": args.channels_last,
         "device": args.device,
     }
+    if args.kim_schedule:
+        settings.update(KIM_SCHEDULE)
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     return settings

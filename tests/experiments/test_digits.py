@@ -30,3 +30,23 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
         assert summary["config"]["estimator_optimizer"]["lr"] == 1e-3
     if method == "moyer":
         assert summary["config"]["k"] == 0 and summary["config"]["clip"] == "none"
+
+
+def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
+    common = ["--epochs", "1", "--k", "2", "--limit", "128", "--batch-size", "64", "--no-compile"]
+    erm = tmp_path / "erm"
+    assert main(["digits", "--method", "erm", *common, "--out", str(erm)]) == 0
+    kim = tmp_path / "kim"
+    args = ["digits", "--method", "kim", "--kim-schedule", "--init-from", str(erm), *common]
+    assert main([*args, "--out", str(kim)]) == 0
+    config = json.loads((kim / "run.json").read_text())["config"]
+    assert config["model_optimizer"]["name"] == "sgd"
+    assert config["model_optimizer"]["momentum"] == 0.9
+    assert config["model_optimizer"]["weight_decay"] == 5e-4
+    assert (config["lr_schedule"], config["lr_step"], config["epochs"]) == ("step", 40, 1)
+    recipe = json.loads((kim / "recipe.json").read_text())
+    assert recipe["init_from"] == str(erm)
+    assert (
+        main(["digits", "--init-from", str(tmp_path / "none"), *common, "--out", str(kim / "x")])
+        != 0
+    )

@@ -300,3 +300,11 @@ def test_an_auxiliary_loss_is_trained_with_the_model_and_checkpointed(tmp_path):
     assert not torch.equal(auxiliary.decoder.weight, before)
     state = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
     assert torch.equal(state["auxiliary"]["decoder.weight"], auxiliary.decoder.weight)
+
+
+def test_step_schedule_multiplies_the_rate_every_period():
+    from mibias.training.config import lr_factor
+
+    assert [lr_factor("step", e, 100, step=40) for e in (1, 40, 41, 81)] == pytest.approx(
+        [1.0, 1.0, 0.1, 0.01]
+    )

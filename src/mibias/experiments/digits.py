@@ -19,6 +19,7 @@ from mibias.data.colored_mnist import (
     one_hot_bins,
 )
 from mibias.estimators import make_estimator
+from mibias.io import InputError
 from mibias.models import DigitEncoder, digit_classifier
 from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
@@ -52,6 +53,11 @@ class DigitsRun:
     batch_size: int = 128
     lr: float = 1e-3
     lr_schedule: str = "constant"
+    lr_step: int = 40
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    init_from: str | None = None
     estimator_lr: float = 1e-4
     estimator: str = "mine"
     clip: str = "none"
@@ -85,6 +91,38 @@ METHOD_ESTIMATORS = {
     "kim": "reversal",
     "moyer": "pairwise-kl",
 }
+
+
+# Kim et al.'s schedule (their code): SGD, momentum 0.9, weight decay 5e-4, lr 0.01 x 0.1
+# every 40 epochs, 100 epochs
+KIM_SCHEDULE = {
+    "optimizer": "sgd",
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+    "lr": 0.01,
+    "lr_schedule": "step",
+    "lr_step": 40,
+    "epochs": 100,
+}
+
+
+def load_network(encoder: torch.nn.Module, classifier: torch.nn.Module, source: str) -> None:
+    """Start from the encoder and classifier weights of an earlier run (its folder or its
+    checkpoint.pt), as Kim et al.'s code starts its unlearning from an ERM network."""
+    from mibias.training.checkpoint import load_checkpoint
+
+    path = Path(source)
+    path = path / "checkpoint.pt" if path.is_dir() else path
+    if not path.exists():
+        raise InputError(f"init_from: no checkpoint at {path}")
+    state = load_checkpoint(path, torch.device("cpu"))
+    try:
+        encoder.load_state_dict(state["encoder"])
+        classifier.load_state_dict(state["classifier"])
+    except RuntimeError as error:
+        raise InputError(
+            f"init_from: {path} holds a different network ({str(error).splitlines()[0]})"
+        ) from error
 
 
 def attribute(images: np.ndarray, encoding: Encoding) -> np.ndarray:
@@ -169,8 +207,14 @@ def run_digits(
         clip="none" if moyer else run.clip,  # type: ignore[arg-type]
         clip_ratio=run.clip_ratio,
         mi_step="joint" if moyer else run.mi_step,  # type: ignore[arg-type]
-        model_optimizer=OptimizerConfig(lr=run.lr),
+        model_optimizer=OptimizerConfig(
+            name=run.optimizer,  # type: ignore[arg-type]
+            lr=run.lr,
+            momentum=run.momentum,
+            weight_decay=run.weight_decay,
+        ),
         lr_schedule=run.lr_schedule,  # type: ignore[arg-type]
+        lr_step=run.lr_step,
         estimator_optimizer=OptimizerConfig(lr=run.head_lr if head else run.estimator_lr),
         compile_estimator=run.compile_estimator,
         bf16=run.bf16,
@@ -179,6 +223,8 @@ def run_digits(
         seed=run.seed,
         progress=run.progress,
     )
+    if run.init_from is not None and not resume:
+        load_network(encoder, classifier, run.init_from)
     trainer = MITrainer(
         encoder, classifier, estimator, config, auxiliary=auxiliary, out_dir=out_dir
     )

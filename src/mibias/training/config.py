@@ -12,7 +12,7 @@ import torch
 ClipMode = Literal["param", "global", "z", "none"]
 EstimatorFeatures = Literal["pool", "fresh"]
 MIStep = Literal["joint", "separate"]
-LRSchedule = Literal["constant", "cosine"]
+LRSchedule = Literal["constant", "cosine", "step"]
 MICondition = Literal["none", "label", "positive"]
 Penalised = Literal["representation", "prediction"]
 
@@ -114,11 +114,14 @@ class TrainerConfig:
         classifier's logits (a dependence between prediction and c, as in Mary et al.).
     model_optimizer, estimator_optimizer : OptimizerConfig
         Optimisers of the model (encoder and classifier) and of the estimator.
-    lr_schedule : {"constant", "cosine"}
-        Learning rate of the model's optimisers over the epochs: constant, or cosine decay
-        from ``lr`` in the first epoch towards 0 after the last (set per epoch, so resuming
-        with a different ``epochs`` re-plans the rest of the decay). The estimator's learning
-        rate stays constant: T must keep tracking the encoder to the end.
+    lr_schedule : {"constant", "cosine", "step"}
+        Learning rate of the model's optimisers over the epochs: constant; cosine decay from
+        ``lr`` in the first epoch towards 0 after the last (set per epoch, so resuming with a
+        different ``epochs`` re-plans the rest of the decay); or ``step``: multiplied by
+        ``lr_gamma`` every ``lr_step`` epochs (Kim et al.'s schedule: 0.1 every 40). The
+        estimator's learning rate stays constant: T must keep tracking the encoder to the end.
+    lr_step, lr_gamma : int, float
+        Period and factor of the ``step`` schedule.
     mi_floor : float
         A lower-bound MI estimate below this (nats) stops the run as diverged: the estimator
         has lost track of the encoder (seen as estimates of -3,000 nats when the encoder's
@@ -158,6 +161,8 @@ class TrainerConfig:
         default_factory=lambda: OptimizerConfig(name="adam", lr=1e-4)
     )
     lr_schedule: LRSchedule = "constant"
+    lr_step: int = 40
+    lr_gamma: float = 0.1
     mi_floor: float = -10.0
     bf16: bool = False
     channels_last: bool = False
@@ -185,7 +190,9 @@ class TrainerConfig:
             "penalise='prediction' needs clip='none' and mi_step='joint' (the MI gradient must "
             "reach the classifier too)": self.penalise == "representation"
             or (self.clip == "none" and self.mi_step == "joint"),
-            "lr_schedule must be constant or cosine": self.lr_schedule in ("constant", "cosine"),
+            "lr_schedule must be constant, cosine or step": self.lr_schedule
+            in ("constant", "cosine", "step"),
+            "lr_step must be >= 1": self.lr_step >= 1,
             "estimator_features must be pool or fresh": self.estimator_features
             in ("pool", "fresh"),
             "estimator_batch must be >= 2": self.estimator_batch is None
@@ -215,10 +222,14 @@ class TrainerConfig:
         return cls(**values)
 
 
-def lr_factor(schedule: LRSchedule, epoch: int, epochs: int) -> float:
+def lr_factor(
+    schedule: LRSchedule, epoch: int, epochs: int, step: int = 40, gamma: float = 0.1
+) -> float:
     """Multiplier of the base learning rate during ``epoch`` (1-based) of ``epochs``."""
     if schedule == "constant":
         return 1.0
+    if schedule == "step":
+        return gamma ** ((epoch - 1) // step)
     return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / epochs))
 
 

@@ -155,7 +155,10 @@ class MITrainer:
         return [self.model_optimizer] + ([self.mi_optimizer] if self.mi_optimizer else [])
 
     def _schedule_lr(self, epoch: int) -> None:
-        factor = lr_factor(self.config.lr_schedule, epoch, self.config.epochs)
+        config = self.config
+        factor = lr_factor(
+            config.lr_schedule, epoch, config.epochs, config.lr_step, config.lr_gamma
+        )
         for optimizer, base_lrs in zip(self._model_optimizers, self._base_lrs, strict=True):
             for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base * factor
