@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ from mibias.data.tabular import make_split
 from mibias.data.uci import load_fairness_data
 from mibias.fairness.methods import build_method, method_lambda, positive_scores
 from mibias.metrics import fairness_metrics, probe_accuracy
+from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, collect, run_jobs
+from mibias.sweep import Job, check_settings, collect, run_jobs
 from mibias.training.run_log import write_json_atomic
 
 DATASETS = ("adult", "german")
@@ -98,7 +99,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
     metrics["fit_seconds"] = fit_seconds
     if run.probe and hasattr(model, "transform"):
         metrics["probe_accuracy"] = probe_accuracy(
-            model.transform(split.x_train)[:10_000],
+            model.transform(split.x_train[:10_000]),
             split.s_train[:10_000],
             model.transform(split.x_test),
             split.s_test,
@@ -137,10 +138,7 @@ def fairness_jobs(
     **settings: Any,
 ) -> list[Job]:
     """One job per (dataset, method, lambda, seed); methods without lambda run once."""
-    known = {f.name for f in fields(FairnessRun)}
-    unknown = set(settings) - known
-    if unknown:
-        raise ValueError(f"unknown fairness settings: {', '.join(sorted(unknown))}")
+    check_settings(FairnessRun, settings, "fairness")
     jobs = []
     for dataset in datasets:
         for method in methods:
@@ -214,10 +212,7 @@ def table3(
 
 def plot_scatter(frame: pd.DataFrame, path: Path) -> None:
     """Accuracy against EO of every method (mean and std over runs), one panel per dataset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     datasets = list(dict.fromkeys(frame["dataset"]))
     figure, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4.5), squeeze=False)
@@ -239,9 +234,7 @@ def plot_scatter(frame: pd.DataFrame, path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=8, loc="best")
     figure.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        figure.savefig(tmp, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def figure5(
@@ -268,10 +261,7 @@ def figure5(
     summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
     summary = summary.reset_index()
     summary.to_csv(out / "figure5.csv", index=False)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, ax = plt.subplots(figsize=(6, 4))
     for metric, colour in (("accuracy", "tab:blue"), ("eo", "tab:red")):
@@ -283,8 +273,4 @@ def figure5(
     ax.grid(alpha=0.3)
     ax.legend()
     figure.tight_layout()
-    path = out / "figure5.png"
-    with atomic_path(path, suffix=".png") as tmp:
-        figure.savefig(tmp, dpi=120)
-    plt.close(figure)
-    return path, summary
+    return save_figure(figure, out / "figure5.png"), summary

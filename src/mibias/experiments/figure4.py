@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from mibias.experiments.table1 import digits_jobs
+from mibias.plotting import pyplot, save_figure
 from mibias.sweep import JobResult, run_jobs
 from mibias.training.run_log import read_metrics
 
@@ -55,11 +56,7 @@ def plot_curves(
     path: Path,
 ) -> Path:
     """Mean over seeds per epoch, with a band of +- one standard deviation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(
         len(sigmas), len(PANELS), figsize=(12, 3.2 * len(sigmas)), squeeze=False
     )
@@ -81,7 +78,4 @@ def plot_curves(
             ax.grid(alpha=0.3)
     axes[0][0].legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pandas as pd
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, run_digits
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, collect, run_jobs
+from mibias.sweep import Job, check_settings, collect, run_jobs
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -43,10 +42,7 @@ def digits_jobs(
     **settings: Any,
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda."""
-    known = {f.name for f in fields(DigitsRun)}
-    unknown = set(settings) - known
-    if unknown:
-        raise ValueError(f"unknown digits settings: {', '.join(sorted(unknown))}")
+    check_settings(DigitsRun, settings, "digits")
     jobs = []
     for method in methods:
         for lam in (0.0,) if method == "erm" else lams:

@@ -6,9 +6,9 @@ import json
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,13 @@ class JobResult:
     out_dir: Path
     status: str
     error: str | None = None
+
+
+def check_settings(recipe: type, settings: Mapping[str, Any], what: str) -> None:
+    """Refuse ``settings`` that are not fields of the dataclass ``recipe``, naming them."""
+    unknown = set(settings) - {f.name for f in fields(recipe)}
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(sorted(unknown))}")
 
 
 def is_finished(out_dir: Path) -> bool:
