@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +16,10 @@ from mibias.cli_fairness import add_fairness_commands
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
 from mibias.io import InputError, load_array
+from mibias.training.distributed import init_from_environment, is_main_process, shutdown
 
 RUN_DEFAULTS = DigitsRun()
+DATA_PARALLEL_COMMANDS = frozenset({"digits", "fairness", "demo"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,13 +30,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            start_data_parallel(args.command)
+        # under torchrun, only rank 0 prints
+        quiet = not is_main_process()
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            return int(args.handler(args) or 0)
     except InputError as error:
         print(f"mibias {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"mibias {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        shutdown()
+
+
+def start_data_parallel(command: str) -> None:
+    """Join torchrun's process group for a recipe that trains one model data parallel."""
+    if command not in DATA_PARALLEL_COMMANDS:
+        raise InputError(
+            f"{command} does not run under torchrun: data parallel is for the single-run "
+            f"recipes ({', '.join(sorted(DATA_PARALLEL_COMMANDS))}); sweeps spread their runs "
+            "with --workers or --backend ray"
+        )
+    init_from_environment()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.metrics import probe_accuracy
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.distributed import is_main_process, training_loader
 
 
 def train_synthetic(
@@ -54,7 +55,7 @@ def train_synthetic(
         **config,
     }
     trainer = MITrainer(encoder, classifier, estimator, TrainerConfig(**settings), out_dir=out_dir)
-    train_loader = DataLoader(train.dataset(), batch_size=128, shuffle=True)
+    train_loader = training_loader(train.dataset(), 128, seed=seed)
     test_loader = DataLoader(test.dataset(), batch_size=512)
     history = trainer.fit(train_loader, {"test": test_loader})
     z_test, _, c_test = trainer.embed(test_loader)
@@ -114,8 +115,9 @@ def run_demo(out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: int 
         f"Generated task, {seeds} seeds, {epochs} epochs; mean +- std. "
         "Command: mibias demo " + f"--epochs {epochs} --lam {lam:g} --seeds {seeds}"
     )
-    (out / "demo.md").write_text(table + "\n\n" + note + "\n")
-    (out / "demo.json").write_text(json.dumps({m: r for m, r in rows}, indent=2) + "\n")
+    if is_main_process():
+        (out / "demo.md").write_text(table + "\n\n" + note + "\n")
+        (out / "demo.json").write_text(json.dumps({m: r for m, r in rows}, indent=2) + "\n")
     print()
     print(table)
     print()

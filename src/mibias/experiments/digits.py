@@ -23,6 +23,7 @@ from mibias.io import InputError
 from mibias.models import DigitEncoder, digit_classifier
 from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.distributed import is_main_process, training_loader
 from mibias.training.run_log import write_json_atomic
 
 Encoding = Literal["onehot", "binary"]
@@ -228,8 +229,8 @@ def run_digits(
     trainer = MITrainer(
         encoder, classifier, estimator, config, auxiliary=auxiliary, out_dir=out_dir
     )
-    if out_dir is not None:
+    if out_dir is not None and is_main_process():
         write_json_atomic(asdict(run), Path(out_dir) / "recipe.json")
     # shuffling draws from torch's global generator, whose state checkpoints restore
-    train_loader = DataLoader(train, batch_size=run.batch_size, shuffle=True)
+    train_loader = training_loader(train, run.batch_size, seed=run.seed)
     return trainer.fit(train_loader, evaluations, resume=resume)

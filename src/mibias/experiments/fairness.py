@@ -19,6 +19,7 @@ from mibias.metrics import fairness_metrics, probe_accuracy
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
 from mibias.sweep import Job, check_settings, collect, run_jobs
+from mibias.training.distributed import is_main_process
 from mibias.training.run_log import write_json_atomic
 
 DATASETS = ("adult", "german")
@@ -106,7 +107,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
             kind="mlp",
             seed=run.seed,
         )
-    if out_dir is not None:
+    if out_dir is not None and is_main_process():
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         predictions = pd.DataFrame(

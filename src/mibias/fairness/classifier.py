@@ -13,10 +13,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
 
 from mibias.estimators import AttributeEncoder, make_estimator
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.distributed import training_loader
 
 Criterion = Literal["demographic_parity", "equalized_odds", "equal_opportunity"]
 CONDITIONS = {
@@ -176,11 +177,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         data = TensorDataset(
             torch.from_numpy(X), torch.from_numpy(codes.astype(np.int64)), torch.from_numpy(c)
         )
-        loader = DataLoader(
-            data,
-            batch_size=self.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(seed),
+        loader = training_loader(
+            data, self.batch_size, generator=torch.Generator().manual_seed(seed), seed=seed
         )
         trainer = MITrainer(self.encoder_, self.classifier_, dependence, config)
         self.history_ = trainer.fit(loader)

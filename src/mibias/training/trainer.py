@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -23,6 +24,15 @@ from mibias.training.checkpoint import (
 )
 from mibias.training.clipping import clip_mi_gradients
 from mibias.training.config import TrainerConfig, lr_factor, resolve_device
+from mibias.training.distributed import (
+    all_reduce_sum,
+    average_gradients,
+    broadcast_module,
+    gather_rows,
+    is_main_process,
+    scale_gradient,
+    world_size,
+)
 from mibias.training.estimator_updates import EstimatorUpdater, FeaturePool
 from mibias.training.run_log import RunLog
 
@@ -85,6 +95,15 @@ class MITrainer:
         nothing is written and ``resume`` is unavailable.
     callbacks : iterable of Callback
         Objects with optional ``on_step_end`` / ``on_epoch_end`` methods.
+
+    Notes
+    -----
+    Under torchrun (see :mod:`mibias.training.distributed`) the networks are wrapped in
+    DistributedDataParallel, the estimator reads z and c gathered from every rank (the global
+    batch), its updates run identically on every rank, and only rank 0 logs and checkpoints.
+    With ``clip="none"`` and the joint MI step, DistributedDataParallel averages the gradients
+    during the backward pass; the other clipping and step rules average them explicitly before
+    clipping. Data parallel does not support ``clip="z"`` or ``estimator_features="fresh"``.
     """
 
     def __init__(
@@ -103,6 +122,11 @@ class MITrainer:
         if estimator is None and (config.lam > 0 or config.k > 0):
             raise ValueError("an estimator is needed when lam > 0 or k > 0")
         self.device = resolve_device(config.device)
+        self.world_size = world_size()
+        unsupported = {"clip": "z", "estimator_features": "fresh"}
+        refused = [f"{k}={v!r}" for k, v in unsupported.items() if getattr(config, k) == v]
+        if self.world_size > 1 and refused:
+            raise ValueError(f"data-parallel training does not support {', '.join(refused)}")
         self.encoder = encoder.to(self.device)
         if config.channels_last:
             self.encoder = self.encoder.to(memory_format=torch.channels_last)
@@ -112,6 +136,12 @@ class MITrainer:
         if auxiliary is not None and (config.clip != "none" or config.mi_step != "joint"):
             raise ValueError("an auxiliary loss needs clip='none' and mi_step='joint'")
         self.auxiliary = auxiliary.to(self.device) if auxiliary is not None else None
+        # what the forward passes call: the networks, or their DistributedDataParallel wrappers
+        self._encoder = self._data_parallel(self.encoder)
+        self._classifier = self._data_parallel(self.classifier)
+        self._auxiliary = (
+            self._data_parallel(self.auxiliary) if self.auxiliary is not None else None
+        )
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -149,6 +179,27 @@ class MITrainer:
         self._estimator_rows = 0
         self._fresh_batches: Iterator[Batch] | None = None
         self.history: list[dict[str, float]] = []
+
+    def _data_parallel(self, module: nn.Module) -> nn.Module:
+        trainable = any(p.requires_grad for p in module.parameters())
+        if self.world_size == 1 or not trainable:
+            return module
+        devices = [self.device.index] if self.device.type == "cuda" else None
+        return nn.parallel.DistributedDataParallel(module, device_ids=devices)
+
+    @property
+    def _explicit_gradients(self) -> bool:
+        """Whether gradients come from torch.autograd.grad (clipping, a separate MI step)."""
+        return self.config.lam > 0 and (self.config.clip != "none" or self.mi_optimizer is not None)
+
+    def _gradient_sync(self) -> contextlib.AbstractContextManager[None]:
+        """No DistributedDataParallel sync where gradients are averaged explicitly."""
+        stack = contextlib.ExitStack()
+        if self._explicit_gradients:
+            for module in (self._encoder, self._classifier):
+                if isinstance(module, nn.parallel.DistributedDataParallel):
+                    stack.enter_context(module.no_sync())
+        return stack
 
     @property
     def _model_optimizers(self) -> list[torch.optim.Optimizer]:
@@ -193,7 +244,7 @@ class MITrainer:
             self._fresh_batches = _endless(train_loader)
         log = (
             RunLog(self.out_dir, self.config.to_dict(), self.config.tensorboard)
-            if self.out_dir is not None
+            if self.out_dir is not None and is_main_process()
             else None
         )
         start = 0
@@ -206,6 +257,8 @@ class MITrainer:
         else:
             seed_everything(self.config.seed)
             self.generator.manual_seed(self.config.seed)
+        if self.estimator is not None:
+            broadcast_module(self.estimator)  # every rank starts from rank 0's estimator
         try:
             for epoch in range(start + 1, self.config.epochs + 1):
                 row = self._run_epoch(epoch, train_loader)
@@ -238,6 +291,9 @@ class MITrainer:
         self.classifier.train()
         started = time.perf_counter()
         self._schedule_lr(epoch)
+        sampler = getattr(loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
         if self.config.warmup_batches and self.config.k > 0:
             self._warm_up(loader)
         totals = {"task_loss": 0.0, "mi": 0.0, "correct": 0.0, "rows": 0.0, "steps": 0.0}
@@ -246,7 +302,7 @@ class MITrainer:
             loader,
             total=total_steps,
             desc=f"epoch {epoch}/{self.config.epochs}",
-            disable=None if self.config.progress else True,
+            disable=None if self.config.progress and is_main_process() else True,
             leave=False,
             dynamic_ncols=True,
         )
@@ -344,19 +400,27 @@ class MITrainer:
         """One model step preceded by ``k`` estimator steps; returns the step's statistics."""
         config = self.config
         x, y, c = self._to_device(batch)
-        z, logits = self._forward(x)
+        with self._gradient_sync():
+            z, logits = self._forward(x)
         task = self.task_loss(logits, y)
         if self.auxiliary is not None:
-            task = task + self.auxiliary(x, z, y, c)
+            assert self._auxiliary is not None
+            task = task + self._auxiliary(x, z, y, c)
         target, c_rows, strata = self._mi_rows(z, logits, y, c)
         if config.k > 0 and len(target) >= 2:
             self._estimator_steps(target, c_rows, strata, config.k)
         perm = marginal_permutation(len(target), self.generator, strata).to(self.device)
+        correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
+        # one all-reduce: the global task loss and accuracy (so every rank sees a divergence)
+        task_sum, correct, rows = all_reduce_sum(
+            [task.item() * len(y), float(correct), float(len(y))], self.device
+        )
+        task_value = task_sum / max(rows, 1.0)
         if config.lam > 0 and len(target) >= 2:
             assert self.estimator is not None
             mi = self.estimator.penalty(target, c_rows, perm)
-            self._check_divergence(epoch, step, task, mi)
-            self._apply_gradients(z, task, mi)
+            self._check_divergence(epoch, step, task_value, mi)
+            self._apply_gradients(z, task, scale_gradient(mi))
         else:
             with torch.no_grad():
                 tracked = self.estimator is not None and (config.k > 0 or self.updater is None)
@@ -365,24 +429,31 @@ class MITrainer:
                     if tracked and len(target) >= 2
                     else torch.tensor(math.nan)
                 )
-            self._check_divergence(epoch, step, task, None if math.isnan(mi.item()) else mi)
+            self._check_divergence(epoch, step, task_value, None if math.isnan(mi.item()) else mi)
             self.model_optimizer.zero_grad(set_to_none=True)
             task.backward()
             self.model_optimizer.step()
-        correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
-        return {"task_loss": task.item(), "mi": mi.item(), "correct": correct, "rows": len(y)}
+        return {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}
 
     def _mi_rows(
         self, z: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, c: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """What the estimator reads (z or logits), its attribute rows and permutation strata."""
+        """What the estimator reads (z or logits), its attribute rows and permutation strata,
+        gathered from every rank under torchrun."""
         target = z if self.config.penalise == "representation" else logits
+        strata = None
         if self.config.mi_condition == "label":
-            return target, c, y
-        if self.config.mi_condition == "positive":
+            strata = y
+        elif self.config.mi_condition == "positive":
             positive = y == 1
-            return target[positive], c[positive], None
-        return target, c, None
+            target, c = target[positive], c[positive]
+        if self.world_size == 1:
+            return target, c, strata
+        return (
+            gather_rows(target),
+            gather_rows(c),
+            None if strata is None else gather_rows(strata),
+        )
 
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
@@ -390,13 +461,13 @@ class MITrainer:
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
         """The representation, in float32 whatever precision computed it."""
         with self._autocast():
-            return self.encoder(x).float()
+            return self._encoder(x).float()
 
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Representation and logits, in float32 whatever precision computed them."""
         z = self._encode(x)
         with self._autocast():
-            logits = self.classifier(z)
+            logits = self._classifier(z)
         return z, logits.float()
 
     def _apply_gradients(self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor) -> None:
@@ -422,13 +493,15 @@ class MITrainer:
             )
             encoder_mi = torch.autograd.grad(z, self.encoder_params, mi_z) if separate else None
         else:
-            grads = torch.autograd.grad(
-                task, [*self.classifier_params, *self.encoder_params], retain_graph=True
+            grads = average_gradients(
+                torch.autograd.grad(
+                    task, [*self.classifier_params, *self.encoder_params], retain_graph=True
+                )
             )
             classifier_grads, encoder_task = grads[:n_classifier], grads[n_classifier:]
             encoder_mi = clip_mi_gradients(
                 encoder_task,
-                torch.autograd.grad(scale * mi, self.encoder_params),
+                average_gradients(torch.autograd.grad(scale * mi, self.encoder_params)),
                 config.clip,
                 config.clip_ratio,
             )
@@ -443,12 +516,10 @@ class MITrainer:
             self.mi_optimizer.step()
 
     def _check_divergence(
-        self, epoch: int, step: int, task: torch.Tensor, mi: torch.Tensor | None
+        self, epoch: int, step: int, task: float, mi: torch.Tensor | None
     ) -> None:
-        if not torch.isfinite(task):
-            raise DivergenceError(
-                epoch, step, f"the task loss is {task.item()}", self.checkpoint_path
-            )
+        if not math.isfinite(task):
+            raise DivergenceError(epoch, step, f"the task loss is {task}", self.checkpoint_path)
         if mi is not None and not torch.isfinite(mi):
             raise DivergenceError(
                 epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint_path
