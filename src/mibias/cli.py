@@ -13,13 +13,14 @@ from typing import Any
 
 import mibias
 from mibias.cli_fairness import add_fairness_commands
+from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
 from mibias.io import InputError, load_array
 from mibias.training.distributed import init_from_environment, is_main_process, shutdown
 
 RUN_DEFAULTS = DigitsRun()
-DATA_PARALLEL_COMMANDS = frozenset({"digits", "fairness", "demo"})
+DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     table1.add_argument(
         "--quick", action="store_true", help="3 sigmas, 1 seed, 2 epochs, 10k digits"
     )
-    table1.add_argument("--workers", type=int, default=1, help="runs in parallel")
+    add_sweep_options(table1, workers=1)
     table1.add_argument("--out", default="runs/table1")
     add_digits_settings(table1)
     table1.set_defaults(handler=run_table1)
@@ -134,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure4.add_argument("--sigmas", default="0.030,0.045")
     figure4.add_argument("--lambdas", default="0,0.5,1", help="the paper's: 0, 0.5, 1")
     figure4.add_argument("--seeds", type=int, default=1)
-    figure4.add_argument("--workers", type=int, default=1)
+    add_sweep_options(figure4, workers=1)
     figure4.add_argument("--out", default="runs/figure4")
     add_digits_settings(figure4)
     figure4.set_defaults(handler=run_figure4)
@@ -379,6 +380,7 @@ def run_table1(args: argparse.Namespace) -> int:
         seeds=seeds,
         lams=(args.lam,),
         workers=args.workers,
+        ray=sweep_backend(args),
         **settings,
     )
     print(text)
@@ -395,6 +397,7 @@ def run_figure4(args: argparse.Namespace) -> int:
         lams=_floats(args.lambdas),
         seeds=list(range(args.seeds)),
         workers=args.workers,
+        ray=sweep_backend(args),
         **digits_settings(args),
     )
     print(f"wrote {path}")

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.io import InputError
 
 
@@ -23,7 +24,7 @@ def add_fairness_commands(commands: Any) -> None:
     fairness.add_argument("--method", choices=tuple(METHODS), default="mi")
     fairness.add_argument("--lambda", dest="lam", type=float, help="default: the method's")
     fairness.add_argument("--runs", type=int, default=10, help="seeds 0..N-1")
-    fairness.add_argument("--workers", type=int, default=2)
+    add_sweep_options(fairness, workers=2)
     fairness.add_argument("--out", default="runs/fairness")
     _add_run_settings(fairness)
     fairness.set_defaults(handler=run_fairness_command)
@@ -38,7 +39,7 @@ def add_fairness_commands(commands: Any) -> None:
     table3.add_argument("--datasets", default="adult,german")
     table3.add_argument("--runs", type=int, default=10)
     table3.add_argument("--lambda", dest="lam", type=float, help="default: each method's")
-    table3.add_argument("--workers", type=int, default=2)
+    add_sweep_options(table3, workers=2)
     table3.add_argument("--out", default="runs/table3")
     _add_run_settings(table3)
     table3.set_defaults(handler=run_table3)
@@ -50,7 +51,7 @@ def add_fairness_commands(commands: Any) -> None:
     figure5.add_argument("--method", choices=("mi", "mi-eo", "mi-eodds"), default="mi")
     figure5.add_argument("--dataset", choices=("adult", "german"), default="german")
     figure5.add_argument("--runs", type=int, default=10)
-    figure5.add_argument("--workers", type=int, default=2)
+    add_sweep_options(figure5, workers=2)
     figure5.add_argument("--out", default="runs/figure5")
     _add_run_settings(figure5)
     figure5.set_defaults(handler=run_figure5)
@@ -102,6 +103,7 @@ def run_fairness_command(args: argparse.Namespace) -> int:
             datasets=[args.dataset],
             runs=args.runs,
             workers=args.workers,
+            ray=sweep_backend(args),
             lam=args.lam,
             **_settings(args),
         )
@@ -122,6 +124,7 @@ def run_table3(args: argparse.Namespace) -> int:
             datasets=_names(args.datasets, DATASETS, "datasets"),
             runs=args.runs,
             workers=args.workers,
+            ray=sweep_backend(args),
             lam=args.lam,
             **_settings(args),
         )
@@ -144,6 +147,7 @@ def run_figure5(args: argparse.Namespace) -> int:
         method=args.method,
         dataset=args.dataset,
         workers=args.workers,
+        ray=sweep_backend(args),
         **_settings(args),
     )
     print(json.dumps(summary.round(4).to_dict(orient="records"), indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,10 @@ from mibias.audit import audit_leakage
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.metrics import probe_accuracy
+from mibias.sweep import Job
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import is_main_process, training_loader
+from mibias.training.run_log import write_json_atomic
 
 
 def train_synthetic(
@@ -70,6 +73,26 @@ def train_synthetic(
         "trainer": trainer,
         "train_dataset": train_loader.dataset,
     }
+
+
+def demo_job(out_dir: Path, *, lam: float, seed: int, fail: bool = False, **options: Any) -> None:
+    """A sweep job (:class:`mibias.sweep.Job`): one :func:`train_synthetic` run in ``out_dir``,
+    its settings in recipe.json. ``fail`` raises instead, to try a sweep's failure handling."""
+    if fail:
+        raise ValueError(f"run lam={lam:g} seed={seed} fails on purpose")
+    write_json_atomic({"lam": lam, "seed": seed, **options}, Path(out_dir) / "recipe.json")
+    train_synthetic(lam, seed, out_dir=out_dir, **options)
+
+
+def demo_grid(
+    lams: Sequence[float] = (0.0, 1.0), seeds: Sequence[int] = (0, 1), **options: Any
+) -> list[Job]:
+    """A small grid of :func:`demo_job` runs, lambda x seed, for trying the sweep backends."""
+    return [
+        Job(f"lam{lam:g}-seed{seed}", demo_job, {"lam": lam, "seed": seed, **options})
+        for lam in lams
+        for seed in seeds
+    ]
 
 
 def run_demo(out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: int = 3) -> str:

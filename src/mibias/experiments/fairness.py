@@ -18,8 +18,7 @@ from mibias.fairness.methods import build_method, method_lambda, positive_scores
 from mibias.metrics import fairness_metrics, probe_accuracy
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, check_settings, collect, run_jobs
-from mibias.training.distributed import is_main_process
+from mibias.sweep import Job, RayBackend, check_settings, collect, run_jobs
 from mibias.training.run_log import write_json_atomic
 
 DATASETS = ("adult", "german")
@@ -107,7 +106,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
             kind="mlp",
             seed=run.seed,
         )
-    if out_dir is not None and is_main_process():
+    if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         predictions = pd.DataFrame(
@@ -170,13 +169,14 @@ def table3(
     datasets: Sequence[str] = DATASETS,
     runs: int = 10,
     workers: int = 2,
+    ray: RayBackend | None = None,
     lam: float | None = None,
     **settings: Any,
 ) -> str:
     """Run every method on both datasets ``runs`` times; write table3.md/.csv and a scatter."""
     out = Path(out)
     jobs = fairness_jobs(datasets, methods, range(runs), (lam,), **settings)
-    results = run_jobs(jobs, out / "runs", workers=workers)
+    results = run_jobs(jobs, out / "runs", workers=workers, ray=ray)
     frame = collect(results)
     if frame.empty:
         raise RuntimeError("no run finished; see error.txt in the run folders")
@@ -246,6 +246,7 @@ def figure5(
     method: str = "mi",
     dataset: str = "german",
     workers: int = 2,
+    ray: RayBackend | None = None,
     **settings: Any,
 ) -> tuple[Path, pd.DataFrame]:
     """EO and test accuracy against lambda (mean +- std bands); writes figure5.png/.csv."""
@@ -254,6 +255,7 @@ def figure5(
         fairness_jobs([dataset], [method], range(runs), list(lams), **settings),
         out / "runs",
         workers=workers,
+        ray=ray,
     )
     frame = collect(results)
     if frame.empty:

@@ -11,7 +11,7 @@ import numpy as np
 
 from mibias.experiments.table1 import digits_jobs
 from mibias.plotting import pyplot, save_figure
-from mibias.sweep import JobResult, run_jobs
+from mibias.sweep import JobResult, RayBackend, run_jobs
 from mibias.training.run_log import read_metrics
 
 PANELS = (
@@ -28,6 +28,7 @@ def figure4(
     lams: Sequence[float] = (0.0, 0.5, 1.0),
     seeds: Sequence[int] = (0,),
     workers: int = 1,
+    ray: RayBackend | None = None,
     **settings: Any,
 ) -> tuple[Path, list[JobResult]]:
     """Run lambda x sigma x seed (MI method; lambda 0 is ERM with the MI estimate tracked)
@@ -36,7 +37,7 @@ def figure4(
     Returns the figure's path and the runs' results."""
     out = Path(out)
     jobs = digits_jobs(["mi"], sigmas, seeds, lams=lams, track_mi=True, **settings)
-    results = run_jobs(jobs, out / "runs", workers=workers)
+    results = run_jobs(jobs, out / "runs", workers=workers, ray=ray)
     curves: dict[tuple[float, float], list[dict[str, list[float]]]] = defaultdict(list)
     for job, result in zip(jobs, results, strict=True):
         if result.status == "finished":

@@ -11,7 +11,7 @@ import pandas as pd
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, run_digits
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, check_settings, collect, run_jobs
+from mibias.sweep import Job, RayBackend, check_settings, collect, run_jobs
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -92,12 +92,13 @@ def table1(
     sigmas: Sequence[float] = SIGMAS,
     seeds: Sequence[int] = (0, 1, 2),
     workers: int = 1,
+    ray: RayBackend | None = None,
     **settings: Any,
 ) -> str:
     """Run the grid (skipping finished runs) and write ``table1.md`` and ``table1.csv``."""
     out = Path(out)
     results = run_jobs(
-        digits_jobs(methods, sigmas, seeds, **settings), out / "runs", workers=workers
+        digits_jobs(methods, sigmas, seeds, **settings), out / "runs", workers=workers, ray=ray
     )
     frame = collect(results)
     if frame.empty:

@@ -1,4 +1,4 @@
-"""The local sweep runner: independent runs in parallel processes."""
+"""The sweep runner: independent runs in local processes, or as tasks on a Ray cluster."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -33,6 +33,36 @@ class Job:
     key: str
     function: Callable[..., Any]
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RayBackend:
+    """Run each job as a Ray task (the ``[ray]`` extra).
+
+    Attributes
+    ----------
+    address : str or None
+        An existing cluster (``"auto"``, ``"ray://host:10001"``, ...); ``None`` connects to
+        the one ``RAY_ADDRESS`` names, or else starts a local Ray instance for the sweep.
+    cpus_per_run : float
+        CPUs Ray reserves for each run (also its torch thread count, rounded down, at least 1).
+    gpus_per_run : float
+        GPUs per run; fractions share a GPU between runs.
+
+    The output folder must be visible to every node (a shared file system) on a multi-node
+    cluster.
+    """
+
+    address: str | None = None
+    cpus_per_run: float = 1.0
+    gpus_per_run: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.cpus_per_run <= 0 or self.gpus_per_run < 0:
+            raise ValueError(
+                f"a run needs more than 0 CPUs and at least 0 GPUs; got {self.cpus_per_run} "
+                f"CPUs and {self.gpus_per_run} GPUs"
+            )
 
 
 @dataclass
@@ -64,15 +94,22 @@ def is_finished(out_dir: Path) -> bool:
 
 
 def run_jobs(
-    jobs: Sequence[Job], out: str | Path, *, workers: int = 1, progress: bool = True
+    jobs: Sequence[Job],
+    out: str | Path,
+    *,
+    workers: int = 1,
+    progress: bool = True,
+    ray: RayBackend | None = None,
 ) -> list[JobResult]:
-    """Run every unfinished job, ``workers`` at a time, each in its own process.
+    """Run every unfinished job, ``workers`` at a time, each in its own process, or on Ray.
 
     A job whose folder already holds a finished run is skipped; one that fails is reported
     (its traceback saved to ``error.txt`` in its folder) and does not stop the others. Each
-    worker gets ``cpu_count // workers`` torch threads.
+    local worker gets ``cpu_count // workers`` torch threads. With ``ray``, the jobs are Ray
+    tasks with the backend's resources and ``workers`` is ignored; the folder layout is the
+    same either way.
     """
-    out = Path(out)
+    out = Path(out).resolve()
     keys = [job.key for job in jobs]
     if len(set(keys)) != len(keys):
         raise ValueError("sweep job keys must be unique")
@@ -82,7 +119,10 @@ def run_jobs(
         return results
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     bar = tqdm(total=len(pending), desc="sweep", disable=None if progress else True)
-    if workers <= 1:
+    if ray is not None:
+        for i, result in _run_on_ray(pending, out, ray, bar):
+            results[i] = result
+    elif workers <= 1:
         for i, job in pending:
             results[i] = _run_one(job, out / job.key, threads)
             bar.update(1)
@@ -110,6 +150,40 @@ def collect(results: Sequence[JobResult]) -> pd.DataFrame:
         recipe = json.loads((result.out_dir / "recipe.json").read_text())
         rows.append({**recipe, **summary["final"], "run": result.key})
     return pd.DataFrame(rows)
+
+
+def _run_on_ray(
+    pending: Sequence[tuple[int, Job]], out: Path, backend: RayBackend, bar: tqdm
+) -> Iterator[tuple[int, JobResult]]:
+    """Submit every job as a Ray task; yield (index, result) as they finish."""
+    try:
+        import ray
+    except ImportError as error:
+        raise RuntimeError(
+            "the Ray backend needs Ray: install the extra with pip install 'mibias[ray]'"
+        ) from error
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=backend.address, include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(_run_one).options(
+            num_cpus=backend.cpus_per_run, num_gpus=backend.gpus_per_run, max_retries=0
+        )
+        threads = max(1, int(backend.cpus_per_run))
+        index = {task.remote(job, out / job.key, threads): (i, job) for i, job in pending}
+        waiting = list(index)
+        while waiting:
+            done, waiting = ray.wait(waiting, num_returns=1)
+            i, job = index[done[0]]
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as error:  # the task's worker died
+                result = JobResult(job.key, out / job.key, "failed", f"{type(error).__name__}")
+            bar.update(1)
+            yield i, result
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def _run_one(job: Job, out_dir: Path, threads: int) -> JobResult:
