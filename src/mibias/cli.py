@@ -13,6 +13,7 @@ from typing import Any
 
 import mibias
 from mibias.cli_fairness import add_fairness_commands
+from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
@@ -20,7 +21,7 @@ from mibias.io import InputError, load_array
 from mibias.training.distributed import init_from_environment, is_main_process, shutdown
 
 RUN_DEFAULTS = DigitsRun()
-DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo"})
+DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=run_demo)
 
     add_fairness_commands(commands)
+    add_imdb_commands(commands)
     return parser
 
 

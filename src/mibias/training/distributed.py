@@ -128,7 +128,12 @@ def broadcast_module(module: nn.Module) -> None:
 
 
 def training_loader(
-    dataset: Dataset, batch_size: int, *, generator: torch.Generator | None = None, seed: int = 0
+    dataset: Dataset,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    seed: int = 0,
+    num_workers: int = 0,
 ) -> DataLoader:
     """A shuffling loader of ``batch_size`` rows per step, over all ranks together.
 
@@ -136,14 +141,18 @@ def training_loader(
     ``batch_size / world_size`` rows of a :class:`DistributedSampler` shuffle seeded by ``seed``
     (the trainer reshuffles it every epoch), so a global batch holds as many rows as one
     process would read; the sampler repeats a few rows when the dataset does not split evenly.
+    ``num_workers`` loading processes (per rank) read the batches.
     """
+    loading = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
     size = world_size()
     if size == 1:
-        return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+        return DataLoader(
+            dataset, batch_size=batch_size, shuffle=True, generator=generator, **loading
+        )
     if batch_size % size:
         raise ValueError(
             f"the batch size {batch_size} does not split over {size} processes; "
             f"choose a multiple of {size}"
         )
     sampler = DistributedSampler(dataset, num_replicas=size, rank=rank(), seed=seed)
-    return DataLoader(dataset, batch_size=batch_size // size, sampler=sampler)
+    return DataLoader(dataset, batch_size=batch_size // size, sampler=sampler, **loading)
