@@ -18,7 +18,7 @@ from mibias.fairness.methods import build_method, method_lambda, positive_scores
 from mibias.metrics import fairness_metrics, probe_accuracy
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, RayBackend, check_settings, collect, run_jobs
+from mibias.sweep import Job, RayBackend, check_settings, run_grid
 from mibias.training.run_log import write_json_atomic
 
 DATASETS = ("adult", "german")
@@ -176,10 +176,7 @@ def table3(
     """Run every method on both datasets ``runs`` times; write table3.md/.csv and a scatter."""
     out = Path(out)
     jobs = fairness_jobs(datasets, methods, range(runs), (lam,), **settings)
-    results = run_jobs(jobs, out / "runs", workers=workers, ray=ray)
-    frame = collect(results)
-    if frame.empty:
-        raise RuntimeError("no run finished; see error.txt in the run folders")
+    results, frame = run_grid(jobs, out / "runs", workers=workers, ray=ray)
     frame["label"] = [
         method_label(m, v) for m, v in zip(frame["method"], frame["lam"], strict=True)
     ]
@@ -251,15 +248,12 @@ def figure5(
 ) -> tuple[Path, pd.DataFrame]:
     """EO and test accuracy against lambda (mean +- std bands); writes figure5.png/.csv."""
     out = Path(out)
-    results = run_jobs(
+    _, frame = run_grid(
         fairness_jobs([dataset], [method], range(runs), list(lams), **settings),
         out / "runs",
         workers=workers,
         ray=ray,
     )
-    frame = collect(results)
-    if frame.empty:
-        raise RuntimeError("no run finished; see error.txt in the run folders")
     summary = frame.groupby("lam")[["accuracy", "eo"]].agg(["mean", "std"])
     summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
     summary = summary.reset_index()

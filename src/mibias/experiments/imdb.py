@@ -27,7 +27,7 @@ from mibias.estimators import make_estimator
 from mibias.io import InputError
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, RayBackend, check_settings, collect, run_jobs
+from mibias.sweep import Job, RayBackend, check_settings, run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
@@ -212,10 +212,7 @@ def table2(
         for seed in seeds
     ]
     out = Path(out)
-    results = run_jobs(jobs, out / "runs", workers=workers, ray=ray)
-    frame = collect(results)
-    if frame.empty:
-        raise RuntimeError("no run finished; see error.txt in the run folders")
+    results, frame = run_grid(jobs, out / "runs", workers=workers, ray=ray)
     frame["label"] = [
         "ERM" if m == "erm" else f"{LABELS[m]} (lambda {lam:g})"
         for m, lam in zip(frame["method"], frame["lam"], strict=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, run_digits
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, RayBackend, check_settings, collect, run_jobs
+from mibias.sweep import Job, RayBackend, check_settings, run_grid
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -97,12 +97,9 @@ def table1(
 ) -> str:
     """Run the grid (skipping finished runs) and write ``table1.md`` and ``table1.csv``."""
     out = Path(out)
-    results = run_jobs(
+    results, frame = run_grid(
         digits_jobs(methods, sigmas, seeds, **settings), out / "runs", workers=workers, ray=ray
     )
-    frame = collect(results)
-    if frame.empty:
-        raise RuntimeError("no run of the grid finished; see error.txt in the run folders")
     frame["label"] = [
         "ERM" if m == "erm" else f"{m.upper()} (lambda {lam:g})"
         for m, lam in zip(frame["method"], frame["lam"], strict=True)

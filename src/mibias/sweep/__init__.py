@@ -1,5 +1,13 @@
 """Run grids of independent training runs; finished runs are skipped on re-run."""
 
-from mibias.sweep.runner import Job, JobResult, RayBackend, check_settings, collect, run_jobs
+from mibias.sweep.runner import (
+    Job,
+    JobResult,
+    RayBackend,
+    check_settings,
+    collect,
+    run_grid,
+    run_jobs,
+)
 
-__all__ = ["Job", "JobResult", "RayBackend", "check_settings", "collect", "run_jobs"]
+__all__ = ["Job", "JobResult", "RayBackend", "check_settings", "collect", "run_grid", "run_jobs"]

@@ -152,6 +152,22 @@ def collect(results: Sequence[JobResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_grid(
+    jobs: Sequence[Job],
+    out: str | Path,
+    *,
+    workers: int = 1,
+    ray: RayBackend | None = None,
+) -> tuple[list[JobResult], pd.DataFrame]:
+    """:func:`run_jobs`, then :func:`collect` the finished runs; raises ``RuntimeError`` when
+    none finished."""
+    results = run_jobs(jobs, out, workers=workers, ray=ray)
+    frame = collect(results)
+    if frame.empty:
+        raise RuntimeError(f"no run finished; see error.txt in the run folders under {out}")
+    return results, frame
+
+
 def _run_on_ray(
     pending: Sequence[tuple[int, Job]], out: Path, backend: RayBackend, bar: tqdm
 ) -> Iterator[tuple[int, JobResult]]:
