@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +17,12 @@ from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
 from mibias.io import InputError, load_array
-from mibias.training.distributed import init_from_environment, is_main_process, shutdown
+from mibias.training.distributed import (
+    init_from_environment,
+    is_main_process,
+    launched_by_torchrun,
+    shutdown,
+)
 
 RUN_DEFAULTS = DigitsRun()
 DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
@@ -32,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        if launched_by_torchrun():
             start_data_parallel(args.command)
         # under torchrun, only rank 0 prints
         quiet = not is_main_process()

@@ -23,25 +23,31 @@ def add_sweep_options(parser: argparse.ArgumentParser, workers: int) -> None:
     group.add_argument(
         "--address", help="Ray cluster to join (for example auto); default: a local instance"
     )
-    group.add_argument("--cpus-per-run", type=float, default=1.0, help="Ray CPUs per run")
+    defaults = RayBackend()
     group.add_argument(
-        "--gpus-per-run", type=float, default=0.0, help="Ray GPUs per run (fractions share)"
+        "--cpus-per-run", type=float, help=f"Ray CPUs per run (default {defaults.cpus_per_run:g})"
+    )
+    group.add_argument(
+        "--gpus-per-run",
+        type=float,
+        help=f"Ray GPUs per run, fractions share (default {defaults.gpus_per_run:g})",
     )
 
 
 def sweep_backend(args: argparse.Namespace) -> RayBackend | None:
     """The Ray backend the options ask for, or ``None`` for the local pool."""
+    ray_only = {
+        "address": args.address,
+        "cpus_per_run": args.cpus_per_run,
+        "gpus_per_run": args.gpus_per_run,
+    }
+    given = {name: value for name, value in ray_only.items() if value is not None}
     if args.backend == "local":
-        ray_only = {
-            "--address": args.address is not None,
-            "--cpus-per-run": args.cpus_per_run != 1.0,
-            "--gpus-per-run": args.gpus_per_run != 0.0,
-        }
-        given = [name for name, set_ in ray_only.items() if set_]
         if given:
-            raise InputError(f"{', '.join(given)} needs --backend ray")
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise InputError(f"{flags} needs --backend ray")
         return None
     try:
-        return RayBackend(args.address, args.cpus_per_run, args.gpus_per_run)
+        return RayBackend(**given)
     except ValueError as error:
         raise InputError(str(error)) from error

@@ -37,13 +37,16 @@ class FaceTable:
     Attributes
     ----------
     rows : DataFrame
-        ``path`` (relative to the data folder), ``age``, ``gender`` (1 male, 0 female) and
+        ``path`` (relative to ``folder``), ``age``, ``gender`` (1 male, 0 female) and
         ``face_score``, one row per usable image.
+    folder : Path
+        The folder holding ``imdb.mat`` and the images.
     dropped : dict
         Rows dropped per reason, in the order the rules apply.
     """
 
     rows: pd.DataFrame
+    folder: Path
     dropped: dict[str, int] = field(default_factory=dict)
 
 
@@ -106,7 +109,7 @@ def read_metadata(folder: str | Path, min_face_score: float | None = None) -> Fa
     rows = table.loc[keep, ["path", "age", "gender", "face_score"]].reset_index(drop=True)
     rows["age"] = rows["age"].astype(int)
     rows["gender"] = rows["gender"].astype(int)
-    return FaceTable(rows, dropped)
+    return FaceTable(rows, path.parent, dropped)
 
 
 def _text(item: object) -> str:

@@ -86,8 +86,8 @@ class ImdbRun:
     progress: bool = True
 
 
-def load_splits(run: ImdbRun) -> dict[str, pd.DataFrame]:
-    """The run's EB1 / EB2 / test rows, the training split subsampled."""
+def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """The folder the image paths are relative to, and the run's EB1 / EB2 / test rows."""
     table = read_metadata(run.data, run.min_face_score)
     splits = (
         read_split_lists(table, run.splits)
@@ -95,7 +95,7 @@ def load_splits(run: ImdbRun) -> dict[str, pd.DataFrame]:
         else build_splits(table, seed=run.seed, test_size=run.test_size)
     )
     check_splits(splits)
-    return splits
+    return table.folder, splits
 
 
 def run_imdb(
@@ -113,8 +113,7 @@ def run_imdb(
         raise InputError(f"--train must be eb1 or eb2, got {run.train!r}")
     if run.method not in METHOD_ESTIMATORS:
         raise InputError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
-    folder = find_metadata(run.data).parent
-    splits = load_splits(run)
+    folder, splits = load_splits(run)
     report = split_report(splits)
     if run.progress and is_main_process():
         print(report.to_string(index=False), flush=True)

@@ -33,20 +33,25 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
-def init_from_environment() -> bool:
-    """Join the process group torchrun describes in the environment; ``False`` without one.
+def launched_by_torchrun() -> bool:
+    """Whether torchrun's environment asks for more than one process (``WORLD_SIZE`` > 1)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init_from_environment() -> None:
+    """Join the process group torchrun describes in the environment, if it describes one and
+    this process has not joined it yet.
 
     The backend is NCCL when CUDA is available (each process on GPU ``LOCAL_RANK``), else gloo.
     """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or world_size() > 1:
-        return world_size() > 1
+    if not launched_by_torchrun() or world_size() > 1:
+        return
     if not dist.is_available():
         raise RuntimeError("this PyTorch build has no torch.distributed; run without torchrun")
     cuda = torch.cuda.is_available()
     if cuda:
         torch.cuda.set_device(local_rank())
     dist.init_process_group("nccl" if cuda else "gloo")
-    return True
 
 
 def shutdown() -> None:
@@ -72,14 +77,14 @@ def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
     if size == 1:
         return tensor
     count = torch.tensor([len(tensor)], device=tensor.device)
-    counts = [torch.zeros_like(count) for _ in range(size)]
-    dist.all_gather(counts, count)
-    longest = int(max(c.item() for c in counts))
-    padded = tensor.detach().new_zeros((longest, *tensor.shape[1:]))
+    gathered = [torch.zeros_like(count) for _ in range(size)]
+    dist.all_gather(gathered, count)
+    counts = [int(c.item()) for c in gathered]
+    padded = tensor.detach().new_zeros((max(counts), *tensor.shape[1:]))
     padded[: len(tensor)] = tensor.detach()
     blocks = [torch.empty_like(padded) for _ in range(size)]
     dist.all_gather(blocks, padded.contiguous())
-    parts = [block[: int(c.item())] for block, c in zip(blocks, counts, strict=True)]
+    parts = [block[:n] for block, n in zip(blocks, counts, strict=True)]
     parts[rank()] = tensor
     return torch.cat(parts)
 

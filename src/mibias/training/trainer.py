@@ -447,8 +447,6 @@ class MITrainer:
         elif self.config.mi_condition == "positive":
             positive = y == 1
             target, c = target[positive], c[positive]
-        if self.world_size == 1:
-            return target, c, strata
         return (
             gather_rows(target),
             gather_rows(c),
