@@ -259,6 +259,18 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     d = RUN_DEFAULTS
     group.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}")
     group.add_argument("--k", type=int, default=d.k, help="estimator steps per model step")
+    group.add_argument(
+        "--lambda-warmup",
+        type=float,
+        default=d.lam_warmup,
+        metavar="EPOCHS",
+        help="raise lambda linearly from 0 over this many epochs",
+    )
+    group.add_argument(
+        "--clamp-penalty",
+        action="store_true",
+        help="minimise max(MI estimate, 0): no gradient from a negative lower bound",
+    )
     group.add_argument("--batch-size", type=int, default=d.batch_size)
     group.add_argument("--lr", type=float, default=d.lr)
     group.add_argument(
@@ -305,6 +317,8 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The ``DigitsRun`` fields set by :func:`add_digits_settings`."""
     settings = {
         "k": args.k,
+        "lam_warmup": args.lambda_warmup,
+        "clamp_penalty": args.clamp_penalty,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "lr_schedule": args.lr_schedule,

@@ -50,3 +50,20 @@ def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
         main(["digits", "--init-from", str(tmp_path / "none"), *common, "--out", str(kim / "x")])
         != 0
     )
+
+
+def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
+    out = tmp_path / "mi"
+    args = ["digits", "--epochs", "1", "--k", "1", "--limit", "128", "--batch-size", "64"]
+    assert (
+        main([*args, "--lambda-warmup", "2", "--clamp-penalty", "--no-compile", "--out", str(out)])
+        == 0
+    )
+    config = json.loads((out / "run.json").read_text())["config"]
+    assert config["lam_warmup"] == 2.0 and config["clamp_penalty"] is True
+
+
+def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, capsys):
+    args = ["digits", "--epochs", "1", "--limit", "128", "--out", str(tmp_path / "x")]
+    assert main([*args, "--lambda-warmup", "-1"]) == 2
+    assert "error: invalid training settings: lam_warmup must be >= 0" in capsys.readouterr().err

@@ -308,3 +308,44 @@ def test_step_schedule_multiplies_the_rate_every_period():
     assert [lr_factor("step", e, 100, step=40) for e in (1, 40, 41, 81)] == pytest.approx(
         [1.0, 1.0, 0.1, 0.01]
     )
+
+
+class RecordLambda:
+    def __init__(self):
+        self.fractions = []
+
+    def on_step_end(self, trainer, epoch, step):
+        self.fractions.append(trainer.lam_fraction(epoch, step))
+
+
+def test_lambda_warmup_rises_linearly_per_step_then_holds():
+    encoder, classifier, loader = small_setup()  # 400 rows, batch 50: 8 steps per epoch
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    record = RecordLambda()
+    config = quiet(lam=1.0, k=1, epochs=3, lam_warmup=2.0)
+    MITrainer(encoder, classifier, estimator, config, callbacks=[record]).fit(loader)
+    assert record.fractions == pytest.approx([s / 16 for s in range(1, 17)] + [1.0] * 8)
+
+
+def one_step_encoder(batch, **settings):
+    """The encoder's weights after one model step (epoch 1, step 0) from a fixed start."""
+    encoder, classifier, _ = small_setup()
+    torch.manual_seed(1)
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    with torch.no_grad():
+        estimator.critic.net[-1].weight.mul_(20.0)  # a bound well below 0
+    trainer = MITrainer(encoder, classifier, estimator, quiet(k=0, **settings))
+    stats = trainer.train_step(batch, epoch=1, step=0)
+    return [p.detach().clone() for p in encoder.parameters()], stats["mi"]
+
+
+@pytest.mark.parametrize("settings", [{"lam_warmup": 1.0}, {"clamp_penalty": True}])
+def test_a_zero_warmup_weight_or_a_clamped_negative_bound_leaves_only_the_task(settings):
+    batch = next(iter(small_setup()[2]))
+    erm, _ = one_step_encoder(batch, lam=0.0)
+    full, mi = one_step_encoder(batch, lam=1.0)
+    assert mi < 0
+    assert any(not torch.allclose(a, b) for a, b in zip(erm, full, strict=True))
+    guarded, _ = one_step_encoder(batch, lam=1.0, **settings)
+    for a, b in zip(erm, guarded, strict=True):
+        torch.testing.assert_close(a, b)

@@ -48,6 +48,8 @@ class DigitsRun:
     sigma: float = 0.02
     method: Literal["erm", "mi", "alvi", "kim", "moyer"] = "mi"
     lam: float = 0.3
+    lam_warmup: float = 0.0
+    clamp_penalty: bool = False
     seed: int = 0
     epochs: int = 10
     k: int = 40
@@ -200,6 +202,8 @@ def run_digits(
     )
     config = TrainerConfig(
         lam=lam,
+        lam_warmup=run.lam_warmup,
+        clamp_penalty=run.clamp_penalty,
         k=k,
         epochs=run.epochs,
         feature_pool=run.feature_pool,

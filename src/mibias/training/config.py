@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import torch
 
+from mibias.io import InputError
+
 ClipMode = Literal["param", "global", "z", "none"]
 EstimatorFeatures = Literal["pool", "fresh"]
 MIStep = Literal["joint", "separate"]
@@ -67,6 +69,15 @@ class TrainerConfig:
     ----------
     lam : float
         Weight lambda of the MI term; 0 is plain empirical risk minimisation.
+    lam_warmup : float
+        Epochs over which the weight rises linearly from 0 to ``lam``, step by step (0: full
+        weight from the first step). Lets the task shape the representation before the MI term
+        can empty it: from a random network the MI gradient alone drives every ReLU of z to
+        zero (docs/colored-mnist.md).
+    clamp_penalty : bool
+        The model minimises ``max(I_hat, 0)`` instead of ``I_hat``. The true MI is never
+        negative, so a lower bound below 0 says nothing about z; minimising it further only
+        chases a stale estimator (seen as estimates of -50 nats and a collapsed network).
     k : int
         Estimator steps before each model step (the paper's K). With ``lam = 0`` and ``k > 0``
         the estimator is still trained, so the MI estimate is logged for the baseline too.
@@ -144,6 +155,8 @@ class TrainerConfig:
     """
 
     lam: float = 1.0
+    lam_warmup: float = 0.0
+    clamp_penalty: bool = False
     k: int = 40
     epochs: int = 10
     estimator_batch: int | None = None
@@ -175,6 +188,7 @@ class TrainerConfig:
     def __post_init__(self) -> None:
         checks = {
             "lam must be >= 0": self.lam >= 0,
+            "lam_warmup must be >= 0": self.lam_warmup >= 0,
             "k must be >= 0": self.k >= 0,
             "clip_ratio must be > 0": self.clip_ratio > 0,
             "epochs must be >= 1": self.epochs >= 1,
@@ -200,7 +214,7 @@ class TrainerConfig:
         }
         failed = [message for message, ok in checks.items() if not ok]
         if failed:
-            raise ValueError("invalid TrainerConfig: " + "; ".join(failed))
+            raise InputError("invalid training settings: " + "; ".join(failed))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary of every setting."""

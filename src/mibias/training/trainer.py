@@ -144,6 +144,7 @@ class MITrainer:
         )
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks)
+        self._steps_per_epoch: int | None = None  # set by each epoch, read by the lambda warm-up
         self.generator = torch.Generator().manual_seed(config.seed)
         self.encoder_params = [p for p in self.encoder.parameters() if p.requires_grad]
         self.classifier_params = [p for p in self.classifier.parameters() if p.requires_grad]
@@ -298,6 +299,7 @@ class MITrainer:
             self._warm_up(loader)
         totals = {"task_loss": 0.0, "mi": 0.0, "correct": 0.0, "rows": 0.0, "steps": 0.0}
         total_steps = len(loader) if hasattr(loader, "__len__") else None
+        self._steps_per_epoch = total_steps
         bar = tqdm(
             loader,
             total=total_steps,
@@ -420,7 +422,8 @@ class MITrainer:
             assert self.estimator is not None
             mi = self.estimator.penalty(target, c_rows, perm)
             self._check_divergence(epoch, step, task_value, mi)
-            self._apply_gradients(z, task, scale_gradient(mi))
+            penalty = mi.clamp(min=0.0) if config.clamp_penalty else mi
+            self._apply_gradients(z, task, scale_gradient(penalty), self.lam_fraction(epoch, step))
         else:
             with torch.no_grad():
                 tracked = self.estimator is not None and (config.k > 0 or self.updater is None)
@@ -468,10 +471,20 @@ class MITrainer:
             logits = self._classifier(z)
         return z, logits.float()
 
-    def _apply_gradients(self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor) -> None:
-        """Step the model on task + lam * MI, with the MI gradient clipped as configured."""
+    def lam_fraction(self, epoch: int, step: int) -> float:
+        """The share of ``lam`` applied at ``step`` of ``epoch`` (1-based) under the warm-up."""
+        if self.config.lam_warmup <= 0:
+            return 1.0
+        within = step / self._steps_per_epoch if self._steps_per_epoch else 0.0
+        return min(1.0, max(0.0, (epoch - 1 + within) / self.config.lam_warmup))
+
+    def _apply_gradients(
+        self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor, fraction: float
+    ) -> None:
+        """Step the model on task + fraction * lam * MI, with the MI gradient clipped as
+        configured (the separate optimiser's learning rate already holds ``lam``)."""
         config = self.config
-        scale = config.lam if config.mi_step == "joint" else 1.0
+        scale = fraction * (config.lam if config.mi_step == "joint" else 1.0)
         self.model_optimizer.zero_grad(set_to_none=True)
         if self.mi_optimizer is not None:
             self.mi_optimizer.zero_grad(set_to_none=True)
