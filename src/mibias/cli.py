@@ -17,6 +17,7 @@ from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
 from mibias.io import InputError, load_array
+from mibias.training import DivergenceError
 from mibias.training.distributed import (
     init_from_environment,
     is_main_process,
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"mibias {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except DivergenceError as error:
+        print(f"mibias {args.command}: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"mibias {args.command}: interrupted", file=sys.stderr)
         return 130

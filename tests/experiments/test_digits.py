@@ -4,6 +4,7 @@ import pytest
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
+from mibias.training import DivergenceError
 from tests.data.test_colored_mnist import fake_mnist
 
 
@@ -67,3 +68,15 @@ def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, caps
     args = ["digits", "--epochs", "1", "--limit", "128", "--out", str(tmp_path / "x")]
     assert main([*args, "--lambda-warmup", "-1"]) == 2
     assert "error: invalid training settings: lam_warmup must be >= 0" in capsys.readouterr().err
+
+
+def test_a_diverged_run_is_a_one_line_message_and_exit_status_3(monkeypatch, tmp_path, capsys):
+    def diverge(*args, **kwargs):
+        raise DivergenceError(1, 7, "the MI estimate is -11 nats, below -10", None)
+
+    monkeypatch.setattr("mibias.experiments.digits.run_digits", diverge)
+    assert main(["digits", "--limit", "128", "--out", str(tmp_path / "x")]) == 3
+    assert capsys.readouterr().err.strip() == (
+        "mibias digits: training diverged at epoch 1, step 7: "
+        "the MI estimate is -11 nats, below -10"
+    )
