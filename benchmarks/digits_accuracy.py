@@ -3,8 +3,10 @@
     python -m benchmarks.digits_accuracy --sigmas 0.02      (about 45 minutes on 2 cores)
     python -m benchmarks.digits_accuracy --sigmas 0.02 --methods erm,alvi,moyer,kim,mi
     python -m benchmarks.digits_accuracy --sigmas 0.05 --methods erm,mi --seeds 1 --tag s050
+    python -m benchmarks.digits_accuracy --methods kim --tag kim_code
 
-Every method at lambda 0.3 (``--lambda``; MI: K = 40 on the feature pool, no clipping), 3 seeds
+Every method at its default lambda (MI, Alvi, Moyer 0.3; Kim 0.01 with its reversal 0.1, as
+in Kim et al.'s code) or at ``--lambda`` (MI: K = 40 on the feature pool, no clipping), 3 seeds
 (``--seeds``), 12 epochs with a cosine learning-rate decay, bf16 autocast and channels-last, two
 runs at a time. Runs go to runs/t1-cos12 (finished runs are reused). Reports the final unbiased
 test accuracy per seed, mean +- std, each method's gap to ERM beside its published row, and the
@@ -21,6 +23,7 @@ import numpy as np
 
 from benchmarks.common import write_results
 from mibias.data.colored_mnist import SIGMAS
+from mibias.experiments.digits import method_lambda
 from mibias.experiments.table1 import PUBLISHED, table1
 from mibias.training.run_log import read_metrics
 
@@ -39,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sigmas", default="0.02,0.035,0.05")
     parser.add_argument("--methods", default="mi,erm")
-    parser.add_argument("--lambda", dest="lam", type=float, default=0.3)
+    parser.add_argument("--lambda", dest="lam", type=float, help="default: each method's")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--tag", help="results go to digits_accuracy_TAG")
     args = parser.parse_args()
@@ -50,7 +53,7 @@ def main() -> None:
         methods=methods,
         sigmas=sigmas,
         seeds=range(args.seeds),
-        lams=(args.lam,),
+        lams=None if args.lam is None else (args.lam,),
         workers=2,
         **SETTINGS,
     )
@@ -58,7 +61,7 @@ def main() -> None:
     for sigma in sigmas:
         erm = None
         for method in methods:
-            lam = 0 if method == "erm" else args.lam
+            lam = method_lambda(method, args.lam)
             logs = [
                 read_metrics(OUT / "runs" / f"{method}-lam{lam:g}-sigma{sigma:.3f}-seed{seed}")
                 for seed in range(args.seeds)

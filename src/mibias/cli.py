@@ -15,7 +15,7 @@ from mibias.cli_fairness import add_fairness_commands
 from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.estimators import ESTIMATORS
-from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
+from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, METHOD_LAMBDAS, DigitsRun
 from mibias.io import InputError, load_array
 from mibias.training import DivergenceError
 from mibias.training.distributed import (
@@ -26,6 +26,7 @@ from mibias.training.distributed import (
 )
 
 RUN_DEFAULTS = DigitsRun()
+LAMBDA_HELP = "default: the method's (kim 0.01, as Kim et al.'s code; mi, alvi, moyer 0.3)"
 DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
 
 
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digits.add_argument("--sigma", type=float, default=0.02, help="colour variance")
     digits.add_argument("--method", choices=tuple(METHOD_ESTIMATORS), default="mi")
-    digits.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
+    digits.add_argument("--lambda", dest="lam", type=float, help=LAMBDA_HELP)
     digits.add_argument("--seed", type=int, default=0)
     digits.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     digits.add_argument("--out", required=True, help="output folder")
@@ -129,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
     table1.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
-    table1.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
+    table1.add_argument("--lambda", dest="lam", type=float, help=LAMBDA_HELP)
     table1.add_argument(
         "--quick", action="store_true", help="3 sigmas, 1 seed, 2 epochs, 10k digits"
     )
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     quickstart.add_argument("--sigma", type=float, default=0.020)
     quickstart.add_argument("--seed", type=int, default=0)
-    quickstart.add_argument("--lambda", dest="lam", type=float, default=RUN_DEFAULTS.lam)
+    quickstart.add_argument("--lambda", dest="lam", type=float, default=METHOD_LAMBDAS["mi"])
     quickstart.add_argument("--out", default="runs/quickstart")
     add_digits_settings(quickstart)
     quickstart.set_defaults(handler=run_quickstart)
@@ -402,7 +403,7 @@ def run_table1(args: argparse.Namespace) -> int:
         methods=methods,
         sigmas=sigmas,
         seeds=seeds,
-        lams=(args.lam,),
+        lams=None if args.lam is None else (args.lam,),
         workers=args.workers,
         ray=sweep_backend(args),
         **settings,

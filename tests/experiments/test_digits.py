@@ -1,9 +1,11 @@
 import json
 
 import pytest
+import torch
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
+from mibias.experiments.digits import METHOD_LAMBDAS, DigitsRun, method_estimator
 from mibias.training import DivergenceError
 from tests.data.test_colored_mnist import fake_mnist
 
@@ -25,7 +27,7 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     assert summary["status"] == "finished" and len(summary["epochs"]) == 2
     assert {"test_accuracy", "train_accuracy", "mi"} <= set(summary["final"])
     assert json.loads((out / "recipe.json").read_text())["method"] == method
-    assert summary["config"]["lam"] == (0.0 if method == "erm" else 0.3)
+    assert summary["config"]["lam"] == METHOD_LAMBDAS[method]
     if method in ("alvi", "kim"):
         assert summary["config"]["k"] == 1  # one bias-head update per model step
         assert summary["config"]["estimator_optimizer"]["lr"] == 1e-3
@@ -80,3 +82,22 @@ def test_a_diverged_run_is_a_one_line_message_and_exit_status_3(monkeypatch, tmp
         "mibias digits: training diverged at epoch 1, step 7: "
         "the MI estimate is -11 nats, below -10"
     )
+
+
+def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
+    """As in Kim et al.'s code: the encoder gets the head's cross-entropy gradient reversed and
+    scaled by 0.1 whatever lambda, which weighs only the entropy term. The gradient of
+    lam * penalty is -0.1 dCE/dz - lam dH/dz: its value at lam = 0 must be -0.1 dCE/dz."""
+    z = torch.randn(16, 64, requires_grad=True)
+    c = torch.nn.functional.one_hot(torch.randint(0, 8, (16, 3)), 8).flatten(1).float()
+
+    def gradient(lam):
+        torch.manual_seed(0)  # the same head for every lambda
+        head = method_estimator(DigitsRun(method="kim"), lam, 24)
+        (grad,) = torch.autograd.grad(lam * head.estimate(z, c, torch.arange(16)), z)
+        return grad, head
+
+    (low, head), (high, _) = gradient(0.01), gradient(1.0)
+    at_zero = (1.0 * low - 0.01 * high) / (1.0 - 0.01)
+    (plain,) = torch.autograd.grad(head.cross_entropy(z, c), z)
+    torch.testing.assert_close(at_zero, -0.1 * plain)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mibias.experiments.digits import DigitsRun
+from mibias.experiments.digits import METHOD_LAMBDAS
 from mibias.experiments.figure4 import figure4
 from mibias.experiments.table1 import accuracy_table
 from mibias.report import write_table
@@ -17,7 +17,7 @@ def quickstart(
     *,
     sigma: float = 0.020,
     seed: int = 0,
-    lam: float = DigitsRun.lam,
+    lam: float = METHOD_LAMBDAS["mi"],
     **settings: Any,
 ) -> str:
     """Train ERM (lambda 0, MI estimate tracked) and MI backprop (``lam``) at one colour

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import DigitsRun, run_digits
+from mibias.experiments.digits import DigitsRun, method_lambda, run_digits
 from mibias.report import summary_table, write_table
 from mibias.sweep import Job, RayBackend, check_settings, run_grid
 
@@ -38,14 +38,15 @@ def digits_jobs(
     methods: Sequence[str],
     sigmas: Sequence[float],
     seeds: Sequence[int],
-    lams: Sequence[float] = (1.0,),
+    lams: Sequence[float] | None = None,
     **settings: Any,
 ) -> list[Job]:
-    """One job per (method, lambda, sigma, seed); ERM ignores lambda."""
+    """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
+    each method its default lambda."""
     check_settings(DigitsRun, settings, "digits")
     jobs = []
     for method in methods:
-        for lam in (0.0,) if method == "erm" else lams:
+        for lam in (0.0,) if method == "erm" else lams or (method_lambda(method, None),):
             for sigma in sigmas:
                 for seed in seeds:
                     jobs.append(
