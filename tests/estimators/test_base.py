@@ -26,8 +26,8 @@ def test_penalty_is_differentiable_in_z_and_leaves_the_estimator_alone(name):
     z, c = batch()
     z.requires_grad_(True)
     before = {k: v.clone() for k, v in est.state_dict().items()}
-    value = est.penalty(z, c, torch.randperm(len(z)))
-    value.backward()
+    weighed, fixed = est.penalty(z, c, torch.randperm(len(z)))
+    (weighed + fixed).backward()
     assert z.grad is not None and torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
     assert all(p.grad is None for p in est.parameters())
     for key, tensor in est.state_dict().items():
@@ -36,12 +36,15 @@ def test_penalty_is_differentiable_in_z_and_leaves_the_estimator_alone(name):
         )
 
 
-def test_penalty_equals_estimate():
+@pytest.mark.parametrize("name", ["mine", "reversal"])
+def test_penalty_terms_add_up_to_the_estimate(name):
     torch.manual_seed(0)
-    est = make_estimator("mine", 5, 3)
+    est = make_estimator(name, 5, 3)
     z, c = batch()
     perm = torch.randperm(len(z))
-    assert torch.allclose(est.penalty(z, c, perm), est.estimate(z, c, perm))
+    weighed, fixed = est.penalty(z, c, perm)
+    assert torch.allclose(weighed + fixed, est.estimate(z, c, perm))
+    assert (fixed.item() != 0) == est.fixed_term
 
 
 def test_mine_moving_average_correction():

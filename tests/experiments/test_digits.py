@@ -5,8 +5,10 @@ import torch
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
+from mibias.estimators.dependence import reverse_gradient
 from mibias.experiments.digits import METHOD_LAMBDAS, DigitsRun, method_estimator
-from mibias.training import DivergenceError
+from mibias.models import DigitEncoder, digit_classifier
+from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from tests.data.test_colored_mnist import fake_mnist
 
 
@@ -85,19 +87,42 @@ def test_a_diverged_run_is_a_one_line_message_and_exit_status_3(monkeypatch, tmp
 
 
 def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
-    """As in Kim et al.'s code: the encoder gets the head's cross-entropy gradient reversed and
-    scaled by 0.1 whatever lambda, which weighs only the entropy term. The gradient of
-    lam * penalty is -0.1 dCE/dz - lam dH/dz: its value at lam = 0 must be -0.1 dCE/dz."""
-    z = torch.randn(16, 64, requires_grad=True)
+    """As in Kim et al.'s code: one model step follows the gradient of task - lam * H +
+    the reversed CE, the reversed CE scaled by 0.1 whatever lambda and the lambda warm-up."""
+    torch.manual_seed(0)
+    x = torch.randint(0, 256, (16, 3, 28, 28), dtype=torch.uint8)
+    y = torch.randint(0, 10, (16,))
     c = torch.nn.functional.one_hot(torch.randint(0, 8, (16, 3)), 8).flatten(1).float()
 
-    def gradient(lam):
-        torch.manual_seed(0)  # the same head for every lambda
-        head = method_estimator(DigitsRun(method="kim"), lam, 24)
-        (grad,) = torch.autograd.grad(lam * head.estimate(z, c, torch.arange(16)), z)
-        return grad, head
+    def kim_network():
+        torch.manual_seed(1)  # the same network and head every time
+        return DigitEncoder(), digit_classifier(), method_estimator(DigitsRun(method="kim"), 24)
 
-    (low, head), (high, _) = gradient(0.01), gradient(1.0)
-    at_zero = (1.0 * low - 0.01 * high) / (1.0 - 0.01)
-    (plain,) = torch.autograd.grad(head.cross_entropy(z, c), z)
-    torch.testing.assert_close(at_zero, -0.1 * plain)
+    def stepped(lam, warmup):
+        encoder, classifier, head = kim_network()
+        config = TrainerConfig(
+            lam=lam, lam_warmup=warmup, k=0, progress=False, compile_estimator=False,
+            model_optimizer=OptimizerConfig(name="sgd", lr=1.0),
+        )  # fmt: skip
+        trainer = MITrainer(encoder, classifier, head, config)
+        trainer._steps_per_epoch = 8
+        trainer.train_step((x, y, c), epoch=1, step=0)
+        return [*encoder.parameters(), *classifier.parameters()]
+
+    def expected(weight):
+        encoder, classifier, head = kim_network()
+        z = encoder(x)
+        entropy = sum(
+            -(torch.softmax(b, 1) * torch.log_softmax(b, 1)).sum(1).mean()
+            for b in head.head(z).split((8, 8, 8), 1)
+        )
+        reversed_ce = head.cross_entropy(reverse_gradient(z, 0.1), c)
+        task = torch.nn.functional.cross_entropy(classifier(z), y)
+        params = [*encoder.parameters(), *classifier.parameters()]
+        grads = torch.autograd.grad(task - weight * entropy + reversed_ce, params)
+        return [p.detach() - g for p, g in zip(params, grads, strict=True)]
+
+    # (lambda, warm-up epochs, the entropy's weight at epoch 1, step 0)
+    for lam, warmup, weight in ((0.01, 0.0, 0.01), (0.0, 0.0, 0.0), (0.5, 1.0, 0.0)):
+        for got, want in zip(stepped(lam, warmup), expected(weight), strict=True):
+            torch.testing.assert_close(got.detach(), want, atol=2e-5, rtol=1e-4)

@@ -66,7 +66,7 @@ def test_accumulation_averages_gradients():
     perms = torch.stack([torch.randperm(16), torch.randperm(16)])
     EstimatorUpdater(est, torch.optim.SGD(est.parameters(), lr=0.1)).step(z, c, perms)
     twin_opt = torch.optim.SGD(twin.parameters(), lr=0.1)
-    loss = sum(twin(z[a], c[a], perms[a], objective=True)[0] for a in range(2)) / 2
+    loss = sum(twin(z[a], c[a], perms[a], part="objective")[0] for a in range(2)) / 2
     loss.backward()
     twin_opt.step()
     for a, b in zip(est.parameters(), twin.parameters(), strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -25,10 +26,11 @@ class MIEstimator(nn.Module, ABC):
       returned rather than changed in place so the loss can be differentiated functionally;
       :meth:`apply_buffer_updates` stores them after the step.
 
-    ``forward(z, c, perm)`` returns :meth:`estimate`; ``forward(..., objective=True)`` returns
-    :meth:`objective`, so both can be evaluated with substituted parameters through
-    :func:`torch.func.functional_call`. :meth:`penalty` is the estimate with the estimator's
-    parameters detached: gradients reach ``z`` but the estimator itself is left untouched.
+    ``forward(z, c, perm)`` returns :meth:`estimate`; ``forward(..., part="objective")`` returns
+    :meth:`objective` and ``part="terms"`` :meth:`penalty_terms`, so each can be evaluated with
+    substituted parameters through :func:`torch.func.functional_call`. :meth:`penalty` is
+    :meth:`penalty_terms` with the estimator's parameters detached: gradients reach ``z`` but
+    the estimator itself is left untouched.
 
     Attributes
     ----------
@@ -37,10 +39,14 @@ class MIEstimator(nn.Module, ABC):
     floor_check : bool
         Whether an estimate far below zero means the estimator lost track of the encoder
         (true of the critic-based lower bounds; see ``TrainerConfig.mi_floor``).
+    fixed_term : bool
+        Whether :meth:`penalty_terms` has a term that lambda does not weigh, so the model
+        minimises it even at lambda 0 (Kim et al.'s reversed cross-entropy).
     """
 
     upper_bound: bool = False
     floor_check: bool = True
+    fixed_term: bool = False
 
     @abstractmethod
     def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
@@ -62,16 +68,39 @@ class MIEstimator(nn.Module, ABC):
             for name, value in updates.items():
                 buffers[name].copy_(value)
 
-    def forward(
-        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor, objective: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Return :meth:`objective` if ``objective`` else :meth:`estimate`."""
-        return self.objective(z, c, perm) if objective else self.estimate(z, c, perm)
+    def penalty_terms(
+        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the model minimises, as ``(weighed, fixed)``: the model's loss is
+        ``task + lam * weighed + fixed``, and ``weighed + fixed`` is the estimate.
 
-    def penalty(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-        """The estimate as a function of ``z`` only: no gradient reaches the estimator."""
+        The default weighs the whole estimate by lambda (``fixed`` is 0); an estimator whose
+        method applies part of its term at a weight of its own overrides this and sets
+        :attr:`fixed_term`.
+        """
+        return self.estimate(z, c, perm), z.new_zeros(())
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor,
+        perm: torch.Tensor,
+        part: Literal["estimate", "objective", "terms"] = "estimate",
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        """Return :meth:`estimate`, :meth:`objective` or :meth:`penalty_terms` (``part``)."""
+        if part == "objective":
+            return self.objective(z, c, perm)
+        if part == "terms":
+            return self.penalty_terms(z, c, perm)
+        return self.estimate(z, c, perm)
+
+    def penalty(
+        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`penalty_terms` as a function of ``z`` only: no gradient reaches the
+        estimator."""
         frozen = {name: t.detach() for name, t in self.state_dict(keep_vars=True).items()}
-        return functional_call(self, frozen, (z, c, perm))
+        return functional_call(self, frozen, (z, c, perm), {"part": "terms"})
 
 
 def log_mean_exp(x: torch.Tensor) -> torch.Tensor:

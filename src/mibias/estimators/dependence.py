@@ -154,14 +154,20 @@ class ConfusionAdversary(Adversary):
 
 class ReversalAdversary(Adversary):
     """Kim et al.'s "learning not to learn": the bias head predicts c; the model gets the
-    head's cross-entropy gradient reversed and scaled by ``reversal`` and is pushed toward
-    maximum-entropy head predictions (the value is ``CE - H``, the model minimises it).
+    head's cross-entropy gradient reversed and scaled by ``reversal``, and lambda weighs a term
+    pushing the head's predictions toward maximum entropy, as in Kim et al.'s code.
+
+    The estimate is ``CE - H``; :meth:`penalty_terms` splits it into ``-H`` (weighed by
+    lambda) and the reversed ``CE`` (``fixed``: it reaches the encoder at ``reversal`` whatever
+    lambda, also at lambda 0 and under a lambda warm-up).
 
     Parameters
     ----------
     reversal : float
         Factor of the gradient reversal layer (0.1 in Kim et al.'s code).
     """
+
+    fixed_term = True
 
     def __init__(
         self,
@@ -175,10 +181,15 @@ class ReversalAdversary(Adversary):
         super().__init__(z_dim, c_dim, groups, hidden, activation)
         self.reversal = reversal
 
-    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-        reversed_ce = self.cross_entropy(reverse_gradient(z, self.reversal), c)
+    def penalty_terms(
+        self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         entropy = sum(_entropies(self.head(z), self.groups), z.new_zeros(()))
-        return reversed_ce - entropy
+        return -entropy, self.cross_entropy(reverse_gradient(z, self.reversal), c)
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        weighed, fixed = self.penalty_terms(z, c, perm)
+        return weighed + fixed
 
 
 class PairwiseGaussianKL(MIEstimator):

@@ -125,19 +125,14 @@ KIM_SCHEDULE = {
 }
 
 
-def method_estimator(run: DigitsRun, lam: float, c_dim: int) -> MIEstimator:
-    """The estimator (or bias head) behind ``run.method`` on the 64-d z.
-
-    The trainer multiplies the whole penalty by ``lam``; Kim's reversal factor is divided by it
-    here, so the encoder receives the head's reversed gradient at ``run.reversal`` whatever
-    ``lam``, as in Kim et al.'s code.
-    """
+def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
+    """The estimator (or bias head) behind ``run.method`` on the 64-d z."""
     return make_estimator(
         METHOD_ESTIMATORS[run.method] or run.estimator,
         64,
         c_dim,
         groups=(8, 8, 8) if run.encoding == "onehot" else None,
-        reversal=run.reversal / lam if lam > 0 else run.reversal,
+        reversal=run.reversal,
     )
 
 
@@ -221,7 +216,7 @@ def run_digits(
             64, c_dim, (3, 28, 28), beta=run.moyer_beta,
             reconstruction_weight=run.moyer_reconstruction,
         )  # fmt: skip
-    estimator = method_estimator(run, lam, c_dim) if k > 0 or lam > 0 else None
+    estimator = method_estimator(run, c_dim) if k > 0 or lam > 0 else None
     config = TrainerConfig(
         lam=lam,
         lam_warmup=run.lam_warmup,

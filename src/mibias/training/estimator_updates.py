@@ -137,7 +137,7 @@ class EstimatorUpdater:
                 self._compiled = None
         self.optimizer.zero_grad(set_to_none=True)
         for a in range(len(z)):
-            loss, updates = self.estimator(z[a], c[a], perm[a], objective=True)
+            loss, updates = self.estimator(z[a], c[a], perm[a], part="objective")
             (loss / len(z)).backward()
             self.estimator.apply_buffer_updates(updates)
         self.optimizer.step()
@@ -151,7 +151,7 @@ class EstimatorUpdater:
             p: dict[str, torch.Tensor], a: int
         ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             return functional_call(
-                self.estimator, {**p, **buffers}, (z[a], c[a], perm[a]), {"objective": True}
+                self.estimator, {**p, **buffers}, (z[a], c[a], perm[a]), {"part": "objective"}
             )
 
         total: dict[str, torch.Tensor] = {}

@@ -418,12 +418,19 @@ class MITrainer:
             [task.item() * len(y), float(correct), float(len(y))], self.device
         )
         task_value = task_sum / max(rows, 1.0)
-        if config.lam > 0 and len(target) >= 2:
+        penalised = self.estimator is not None and (config.lam > 0 or self.estimator.fixed_term)
+        if penalised and len(target) >= 2:
             assert self.estimator is not None
-            mi = self.estimator.penalty(target, c_rows, perm)
+            weighed, fixed = self.estimator.penalty(target, c_rows, perm)
+            mi = (weighed + fixed).detach()
             self._check_divergence(epoch, step, task_value, mi)
-            penalty = mi.clamp(min=0.0) if config.clamp_penalty else mi
-            self._apply_gradients(z, task, scale_gradient(penalty), self.lam_fraction(epoch, step))
+            penalty = weighed.clamp(min=0.0) if config.clamp_penalty else weighed
+            self._apply_gradients(
+                z,
+                task + scale_gradient(fixed),
+                scale_gradient(penalty),
+                self.lam_fraction(epoch, step),
+            )
         else:
             with torch.no_grad():
                 tracked = self.estimator is not None and (config.k > 0 or self.updater is None)
@@ -484,7 +491,7 @@ class MITrainer:
         """Step the model on task + fraction * lam * MI, with the MI gradient clipped as
         configured (the separate optimiser's learning rate already holds ``lam``)."""
         config = self.config
-        scale = fraction * (config.lam if config.mi_step == "joint" else 1.0)
+        scale = fraction * (config.lam if self.mi_optimizer is None else 1.0)
         self.model_optimizer.zero_grad(set_to_none=True)
         if self.mi_optimizer is not None:
             self.mi_optimizer.zero_grad(set_to_none=True)
