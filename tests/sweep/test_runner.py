@@ -3,7 +3,9 @@ import os
 
 import pytest
 
+from mibias.io import InputError
 from mibias.sweep import Job, run_jobs
+from mibias.sweep.runner import settings_conflict
 
 
 def write_finished(out_dir, value, fail=False):
@@ -38,3 +40,29 @@ def test_parallel_workers_use_separate_processes(tmp_path):
 def test_duplicate_keys_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unique"):
         run_jobs([Job("a", write_finished), Job("a", write_finished)], tmp_path)
+
+
+def test_folders_made_with_other_settings_are_refused_not_reused(tmp_path):
+    run_jobs([Job("j0", write_finished, {"value": 0})], tmp_path, progress=False)
+    assert json.loads((tmp_path / "j0" / "sweep_job.json").read_text()) == {"value": 0}
+    with pytest.raises(InputError, match=r"j0 \(value 0 -> 5\)"):
+        run_jobs([Job("j0", write_finished, {"value": 5})], tmp_path, progress=False)
+    # an interrupted run is refused too: resuming it would mix two settings in one run
+    (tmp_path / "j0" / "run.json").unlink()
+    with pytest.raises(InputError, match="other settings"):
+        run_jobs([Job("j0", write_finished, {"value": 5})], tmp_path, progress=False)
+    assert (tmp_path / "calls.txt").read_text().split() == ["0"]
+
+
+def test_a_folder_without_a_job_record_is_checked_against_its_recipe(tmp_path):
+    legacy = tmp_path / "old"
+    legacy.mkdir()
+    recipe = {"value": 1, "epochs": 12, "other": "x", "device": "cuda"}
+    (legacy / "recipe.json").write_text(json.dumps(recipe))
+    (legacy / "run.json").write_text(json.dumps({"status": "finished", "final": {}}))
+    assert settings_conflict(legacy, {"value": 1, "epochs": 12, "new": 1, "device": "cpu"}) == {}
+    assert settings_conflict(legacy, {"value": 1, "epochs": 24}) == {"epochs": (12, 24)}
+    results = run_jobs([Job("old", write_finished, {"value": 1})], tmp_path, progress=False)
+    assert results[0].status == "finished" and not (tmp_path / "calls.txt").exists()
+    with pytest.raises(InputError, match=r"old \(value 1 -> 2\)"):
+        run_jobs([Job("old", write_finished, {"value": 2})], tmp_path, progress=False)

@@ -15,6 +15,9 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mibias.io import InputError
+from mibias.training.run_log import write_json_atomic
+
 
 @dataclass(frozen=True)
 class Job:
@@ -82,6 +85,66 @@ def check_settings(recipe: type, settings: Mapping[str, Any], what: str) -> None
         raise ValueError(f"unknown {what} settings: {', '.join(sorted(unknown))}")
 
 
+# what a run folder records of its job: the sweep's own record, else the run's recipe
+JOB_RECORD = "sweep_job.json"
+RECIPE = "recipe.json"
+# settings that change where or how fast a run computes, not what: free to differ on reuse
+RUNTIME_SETTINGS = frozenset({"device", "progress", "loader_workers", "compile_estimator"})
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from JSON, so recorded and requested settings compare."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def settings_conflict(out_dir: Path, settings: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The settings a run folder was made with that differ from ``settings``.
+
+    Reads the folder's job record (written when the sweep starts a run), or for a folder made
+    before the record existed, its ``recipe.json``; only settings both name are compared, and
+    :data:`RUNTIME_SETTINGS` not at all.
+    Returns ``{name: (recorded, requested)}``, empty for a new or a matching folder.
+    """
+    for name in (JOB_RECORD, RECIPE):
+        path = out_dir / name
+        if path.exists():
+            try:
+                recorded = json.loads(path.read_text())
+            except (OSError, ValueError) as error:
+                raise InputError(f"{path}: cannot be read ({error})") from error
+            requested = _as_json(dict(settings))
+            return {
+                key: (recorded[key], value)
+                for key, value in requested.items()
+                if key in recorded and recorded[key] != value and key not in RUNTIME_SETTINGS
+            }
+    return {}
+
+
+def check_reuse(jobs: Sequence[Job], out: Path) -> None:
+    """Refuse to reuse or resume run folders made with other settings, naming each difference.
+
+    A finished run is reused and an interrupted one resumed by folder name; without this check
+    a sweep with, say, more epochs would silently report the old runs.
+    """
+    conflicts = []
+    for job in jobs:
+        differences = settings_conflict(out / job.key, job.settings)
+        if differences:
+            changes = ", ".join(
+                f"{key} {old!r} -> {new!r}" for key, (old, new) in sorted(differences.items())
+            )
+            conflicts.append(f"{job.key} ({changes})")
+    if conflicts:
+        shown = "; ".join(conflicts[:3]) + (
+            f"; and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
+        )
+        raise InputError(
+            f"{out} holds runs made with other settings: {shown}. Use another output folder, "
+            "or move those run folders away to run them again"
+        )
+
+
 def is_finished(out_dir: Path) -> bool:
     """A run folder whose run.json says the run finished."""
     summary = out_dir / "run.json"
@@ -103,8 +166,10 @@ def run_jobs(
 ) -> list[JobResult]:
     """Run every unfinished job, ``workers`` at a time, each in its own process, or on Ray.
 
-    A job whose folder already holds a finished run is skipped; one that fails is reported
-    (its traceback saved to ``error.txt`` in its folder) and does not stop the others. Each
+    A job whose folder already holds a finished run is skipped, and an interrupted one is
+    resumed by the job, after :func:`check_reuse` has confirmed the folder was made with the
+    same settings; one that fails is reported (its traceback saved to ``error.txt`` in its
+    folder) and does not stop the others. Each
     local worker gets ``cpu_count // workers`` torch threads. With ``ray``, the jobs are Ray
     tasks with the backend's resources and ``workers`` is ignored; the folder layout is the
     same either way.
@@ -113,6 +178,7 @@ def run_jobs(
     keys = [job.key for job in jobs]
     if len(set(keys)) != len(keys):
         raise ValueError("sweep job keys must be unique")
+    check_reuse(jobs, out)
     results = [JobResult(job.key, out / job.key, "finished") for job in jobs]
     pending = [(i, job) for i, job in enumerate(jobs) if not is_finished(out / job.key)]
     if not pending:
@@ -207,6 +273,7 @@ def _run_one(job: Job, out_dir: Path, threads: int) -> JobResult:
 
     torch.set_num_threads(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(dict(job.settings), out_dir / JOB_RECORD)
     try:
         job.function(out_dir, **job.settings)
     except Exception as error:  # a failed run is reported, the sweep goes on
