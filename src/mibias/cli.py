@@ -292,6 +292,18 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--reversal", type=float, default=d.reversal, help="kim: reversal factor")
     group.add_argument(
+        "--moyer-beta",
+        type=float,
+        default=d.moyer_beta,
+        help="moyer: weight of KL(q(z|x) || N(0, I))",
+    )
+    group.add_argument(
+        "--moyer-reconstruction",
+        type=float,
+        default=d.moyer_reconstruction,
+        help="moyer: weight of the decoder's reconstruction loss",
+    )
+    group.add_argument(
         "--kim-schedule",
         action="store_true",
         help="Kim et al.'s SGD schedule (momentum 0.9, wd 5e-4, lr 0.01 x0.1 every 40 epochs, "
@@ -331,6 +343,8 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "head_lr": args.head_lr,
         "head_steps": args.head_steps,
         "reversal": args.reversal,
+        "moyer_beta": args.moyer_beta,
+        "moyer_reconstruction": args.moyer_reconstruction,
         "init_from": args.init_from,
         "estimator": args.estimator,
         "clip": args.clip,

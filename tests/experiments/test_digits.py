@@ -68,6 +68,21 @@ def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
     assert config["lam_warmup"] == 2.0 and config["clamp_penalty"] is True
 
 
+def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path, capsys):
+    def final(*weights):
+        out = tmp_path / "-".join(weights)
+        args = ["digits", "--method", "moyer", "--epochs", "1", "--limit", "128", "--no-compile"]
+        weight_args = ["--moyer-beta", weights[0], "--moyer-reconstruction", weights[1]]
+        assert main([*args, *weight_args, "--out", str(out)]) == 0
+        recipe = json.loads((out / "recipe.json").read_text())
+        assert (recipe["moyer_beta"], recipe["moyer_reconstruction"]) == tuple(map(float, weights))
+        return json.loads((out / "run.json").read_text())["final"]["task_loss"]
+
+    assert final("0.1", "1") != final("0", "5")
+    assert main(["digits", "--method", "moyer", "--moyer-beta", "-1", "--out", str(tmp_path)]) == 2
+    assert "moyer's weights must be >= 0, got moyer_beta -1" in capsys.readouterr().err
+
+
 def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, capsys):
     args = ["digits", "--epochs", "1", "--limit", "128", "--out", str(tmp_path / "x")]
     assert main([*args, "--lambda-warmup", "-1"]) == 2

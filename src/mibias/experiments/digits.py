@@ -210,6 +210,14 @@ def run_digits(
     classifier: torch.nn.Module = digit_classifier()
     auxiliary = None
     if moyer:
+        negative = [
+            f"{name} {value:g}"
+            for name, value in (("moyer_beta", run.moyer_beta),
+                                ("moyer_reconstruction", run.moyer_reconstruction))
+            if value < 0
+        ]  # fmt: skip
+        if negative:
+            raise InputError(f"moyer's weights must be >= 0, got {', '.join(negative)}")
         encoder = GaussianPosterior(encoder, 64, 64)
         classifier = SampledClassifier(64, 10)
         auxiliary = ConditionalDecoder(
