@@ -55,7 +55,9 @@ class ImdbRun:
     instead of building the splits from ``seed``. ``eval_limit`` caps the rows of each
     evaluation split. MI: T of 3 x ``estimator_hidden`` leaky ReLU units, SGD ``estimator_lr``,
     ``k`` steps per model step, each accumulating ``accumulation`` batches. ``kim`` and ``alvi``
-    put a 12-way age head on z (Adam ``head_lr``, one update per model step).
+    put a 12-way age head on z (Adam ``head_lr``, one update per model step); ``lam`` weighs
+    Alvi's confusion loss and Kim's entropy term, and Kim's reversed gradient reaches the
+    encoder at ``reversal`` whatever ``lam``.
     """
 
     data: str
