@@ -12,12 +12,11 @@ benchmarks/results/calibration[_TAG].md.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import write_results
+from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.table1 import PUBLISHED, table1
 from mibias.training.run_log import read_metrics
@@ -66,8 +65,8 @@ def main() -> None:
             row["all within 0.05"] = "yes" if max(gaps) <= 0.05 else "no"
             rows.append(row)
     write_results(
-        "calibration" + (f"_{args.tag}" if args.tag else ""),
-        " ".join(["python -m benchmarks.calibration", *sys.argv[1:]]),
+        tagged("calibration", args.tag),
+        command_line("calibration"),
         rows,
         f"ERM (lambda 0, K = 0, Adam {args.lr:g} at a constant rate"
         + (", bf16 and channels-last" if args.fast else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,16 @@ import torch
 import mibias
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def tagged(name: str, tag: str | None) -> str:
+    """A benchmark's results name with its ``--tag``: ``NAME`` or ``NAME_TAG``."""
+    return f"{name}_{tag}" if tag else name
+
+
+def command_line(module: str) -> str:
+    """How this benchmark was called: ``python -m benchmarks.MODULE`` and its arguments."""
+    return " ".join([f"python -m benchmarks.{module}", *sys.argv[1:]])
 
 
 def write_results(name: str, command: str, rows: list[dict[str, Any]], notes: str = "") -> None:

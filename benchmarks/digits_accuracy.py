@@ -16,12 +16,11 @@ mean curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import write_results
+from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import method_lambda
 from mibias.experiments.table1 import PUBLISHED, table1
@@ -85,10 +84,9 @@ def main() -> None:
                     ),
                 }
             )
-    command = " ".join(["python -m benchmarks.digits_accuracy", *sys.argv[1:]])
     write_results(
-        "digits_accuracy" + (f"_{args.tag}" if args.tag else ""),
-        command,
+        tagged("digits_accuracy", args.tag),
+        command_line("digits_accuracy"),
         rows,
         "Unbiased test accuracy (palette test colours) after the last epoch; 'minus ERM' is "
         "against our ERM row when it is listed first; 'uniform test colours' is the same runs "
