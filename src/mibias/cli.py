@@ -276,6 +276,12 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="minimise max(MI estimate, 0): no gradient from a negative lower bound",
     )
+    group.add_argument(
+        "--mi-condition",
+        choices=("none", "label"),
+        default=d.mi_condition,
+        help="label: penalise I(z; c | y), colour information beyond what the digit explains",
+    )
     group.add_argument("--batch-size", type=int, default=d.batch_size)
     group.add_argument("--lr", type=float, default=d.lr)
     group.add_argument(
@@ -336,6 +342,7 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "k": args.k,
         "lam_warmup": args.lambda_warmup,
         "clamp_penalty": args.clamp_penalty,
+        "mi_condition": args.mi_condition,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "lr_schedule": args.lr_schedule,

@@ -6,7 +6,7 @@ import torch
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
 from mibias.estimators.dependence import reverse_gradient
-from mibias.experiments.digits import METHOD_LAMBDAS, DigitsRun, method_estimator
+from mibias.experiments.digits import METHOD_LAMBDAS, DigitsRun, method_estimator, to_dataset
 from mibias.models import DigitEncoder, digit_classifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from tests.data.test_colored_mnist import fake_mnist
@@ -66,6 +66,27 @@ def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
     )
     config = json.loads((out / "run.json").read_text())["config"]
     assert config["lam_warmup"] == 2.0 and config["clamp_penalty"] is True
+
+
+def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_data, tmp_path):
+    images, labels = tiny_data.train_images[:50], tiny_data.train_labels[:50]
+    plain = to_dataset(images, labels, "onehot").tensors[2]
+    conditioned = to_dataset(images, labels, "onehot", label_in_c=True).tensors[2]
+    assert conditioned.shape == (50, 34)
+    assert torch.equal(conditioned[:, :24], plain)
+    assert torch.equal(conditioned[:, 24:].argmax(1), torch.from_numpy(labels))
+    out = tmp_path / "mi"
+    args = ["digits", "--epochs", "1", "--k", "1", "--limit", "128", "--batch-size", "64"]
+    assert main([*args, "--mi-condition", "label", "--no-compile", "--out", str(out)]) == 0
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["config"]["mi_condition"] == "label" and summary["status"] == "finished"
+    assert json.loads((out / "recipe.json").read_text())["mi_condition"] == "label"
+
+
+def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, capsys):
+    args = ["digits", "--method", "alvi", "--mi-condition", "label", "--limit", "128"]
+    assert main([*args, "--out", str(tmp_path / "x")]) == 2
+    assert "method 'alvi' has none (use mi or erm)" in capsys.readouterr().err
 
 
 def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path, capsys):

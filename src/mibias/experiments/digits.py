@@ -46,6 +46,12 @@ class DigitsRun:
     (``[mu, log_var]``), adds a decoder of x from (z, c) with a prior KL (weights
     ``moyer_reconstruction``, ``moyer_beta``) and penalises the mean pairwise KL of the
     posteriors; see docs/baselines.md.
+
+    ``mi_condition="label"`` (``mi`` and ``erm`` only) makes the MI term I(z; c | y): the
+    estimator sees ``[c, one-hot y]`` and its marginal rows shuffle c only among digits of the
+    same class. Once z fits the labels, I(z; c) = I(y; c) + I(z; c | y) on the training data,
+    so the paper's term differs from this one by a floor the network cannot remove without
+    forgetting the labels (docs/colored-mnist.md).
     """
 
     sigma: float = 0.02
@@ -53,6 +59,7 @@ class DigitsRun:
     lam: float | None = None
     lam_warmup: float = 0.0
     clamp_penalty: bool = False
+    mi_condition: Literal["none", "label"] = "none"
     seed: int = 0
     epochs: int = 10
     k: int = 40
@@ -131,7 +138,9 @@ def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
         METHOD_ESTIMATORS[run.method] or run.estimator,
         64,
         c_dim,
-        groups=(8, 8, 8) if run.encoding == "onehot" else None,
+        groups=((8, 8, 8) + ((10,) if run.mi_condition == "label" else ()))
+        if run.encoding == "onehot"
+        else None,
         reversal=run.reversal,
     )
 
@@ -164,11 +173,16 @@ def attribute(images: np.ndarray, encoding: Encoding) -> np.ndarray:
     raise ValueError(f"unknown encoding {encoding!r}; choose onehot or binary")
 
 
-def to_dataset(images: np.ndarray, labels: np.ndarray, encoding: Encoding) -> TensorDataset:
-    """``(x uint8 NCHW, y, c)`` tensors for the trainer."""
+def to_dataset(
+    images: np.ndarray, labels: np.ndarray, encoding: Encoding, label_in_c: bool = False
+) -> TensorDataset:
+    """``(x uint8 NCHW, y, c)`` tensors for the trainer; ``label_in_c`` appends one-hot y to c
+    (the estimator's input for I(z; c | y))."""
     x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
-    c = torch.from_numpy(attribute(images, encoding))
-    return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)), c)
+    c = attribute(images, encoding)
+    if label_in_c:
+        c = np.hstack([c, np.eye(10, dtype=np.float32)[labels]])
+    return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)), torch.from_numpy(c))
 
 
 def run_digits(
@@ -182,20 +196,30 @@ def run_digits(
     ``method="erm"`` is lambda 0 through the same trainer; with ``track_mi`` its estimator is
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
     """
+    if run.method not in METHOD_ESTIMATORS:
+        raise ValueError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
+    if run.mi_condition not in ("none", "label"):
+        raise InputError(f"mi_condition must be none or label, got {run.mi_condition!r}")
+    conditional = run.mi_condition == "label"
+    if conditional and run.method not in ("mi", "erm"):
+        raise InputError(
+            f"mi_condition 'label' conditions the MI term; method {run.method!r} has none "
+            "(use mi or erm)"
+        )
     data = data or make_colored_mnist(run.sigma, seed=run.data_seed)
     rows = slice(run.limit)
-    train = to_dataset(data.train_images[rows], data.train_labels[rows], run.encoding)
+    train = to_dataset(data.train_images[rows], data.train_labels[rows], run.encoding, conditional)
     # "test" is the unbiased test set under the run's rule; both rules are logged
     other = "uniform" if run.test_colours == "palette" else "palette"
     evaluations = {
         name: DataLoader(
-            to_dataset(data.test_images(rule)[rows], data.test_labels[rows], run.encoding),
+            to_dataset(
+                data.test_images(rule)[rows], data.test_labels[rows], run.encoding, conditional
+            ),
             batch_size=1000,
         )
         for name, rule in (("test", run.test_colours), (f"test_{other}", other))
     }
-    if run.method not in METHOD_ESTIMATORS:
-        raise ValueError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
     lam = method_lambda(run.method, run.lam)
     head = run.method in ("alvi", "kim")
     moyer = run.method == "moyer"
@@ -229,6 +253,7 @@ def run_digits(
         lam=lam,
         lam_warmup=run.lam_warmup,
         clamp_penalty=run.clamp_penalty,
+        mi_condition=run.mi_condition,
         k=k,
         epochs=run.epochs,
         feature_pool=run.feature_pool,
