@@ -1,0 +1,75 @@
+"""How far the MI term can go: I(y; c) on the training set against the runs' MI estimates.
+
+    python -m benchmarks.mi_floor        (seconds; reads the runs of benchmarks.digits_accuracy)
+
+Once a representation z fits the training labels, I(z; c) = I(y; c) + I(z; c | y): the colour
+information the digit itself carries, I(y; c), is a floor the MI term cannot push z below
+without the network forgetting the labels. This benchmark computes that floor on each sigma's
+training set (c as the estimator sees it: the three 8-bin channel maxima; plug-in estimate,
+scikit-learn's ``mutual_info_score``) and sets beside it the final MI estimate of the MI and
+ERM runs that ``benchmarks.digits_accuracy`` left in runs/t1-cos12 (mean over seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from sklearn.metrics import mutual_info_score
+
+from benchmarks.common import command_line, write_results
+from benchmarks.digits_accuracy import OUT
+from mibias.data.colored_mnist import colour_bins, make_colored_mnist
+from mibias.experiments.digits import method_lambda
+from mibias.training.run_log import read_metrics
+
+
+def label_colour_information(sigma: float) -> float:
+    """Plug-in I(y; c) in nats on the training set of ``sigma`` (data seed 0)."""
+    data = make_colored_mnist(sigma)
+    bins = colour_bins(data.train_images).astype(np.int64)
+    colour = (bins[:, 0] * 8 + bins[:, 1]) * 8 + bins[:, 2]
+    return float(mutual_info_score(data.train_labels, colour))
+
+
+def final_estimates(method: str, sigma: float, seeds: int) -> np.ndarray:
+    """The last epoch's MI estimate of each seed's run of ``method``."""
+    lam = method_lambda(method, None)
+    return np.array(
+        [
+            read_metrics(OUT / "runs" / f"{method}-lam{lam:g}-sigma{sigma:.3f}-seed{seed}")[-1][
+                "mi"
+            ]
+            for seed in range(seeds)
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sigmas", default="0.02,0.035,0.05")
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    rows = []
+    for sigma in (float(s) for s in args.sigmas.split(",")):
+        mi, erm = (final_estimates(method, sigma, args.seeds) for method in ("mi", "erm"))
+        rows.append(
+            {
+                "sigma": sigma,
+                "I(y; c), training set": label_colour_information(sigma),
+                "MI run's final estimate": f"{mi.mean():.3f} +- {mi.std():.3f}",
+                "ERM run's final estimate": f"{erm.mean():.3f} +- {erm.std():.3f}",
+            }
+        )
+    write_results(
+        "mi_floor",
+        command_line("mi_floor"),
+        rows,
+        "Nats. The estimates are lower bounds (Donsker-Varadhan, the estimator trained along the "
+        "run). An MI run whose estimate sits at I(y; c) has removed, as far as its estimator can "
+        "see, all the colour information z carries beyond the digit.",
+    )
+
+
+if __name__ == "__main__":
+    main()
