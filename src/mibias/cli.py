@@ -282,6 +282,13 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
         default=d.mi_condition,
         help="label: penalise I(z; c | y), colour information beyond what the digit explains",
     )
+    group.add_argument(
+        "--z-layer",
+        choices=("fc", "conv"),
+        default=d.z_layer,
+        help="the layer the MI term reads: fc (the paper's 64-d z) or conv (the 1024-d "
+        "convolutional features; use with --clamp-penalty --lambda-warmup 1)",
+    )
     group.add_argument("--batch-size", type=int, default=d.batch_size)
     group.add_argument("--lr", type=float, default=d.lr)
     group.add_argument(
@@ -343,6 +350,7 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "lam_warmup": args.lambda_warmup,
         "clamp_penalty": args.clamp_penalty,
         "mi_condition": args.mi_condition,
+        "z_layer": args.z_layer,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "lr_schedule": args.lr_schedule,

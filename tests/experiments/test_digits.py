@@ -83,6 +83,17 @@ def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_
     assert json.loads((out / "recipe.json").read_text())["mi_condition"] == "label"
 
 
+def test_the_conv_layer_reaches_the_estimator_and_is_refused_for_moyer(tiny_data, tmp_path, capsys):
+    assert method_estimator(DigitsRun(z_layer="conv"), 24).critic.net[0].in_features == 1048
+    out = tmp_path / "conv"
+    args = ["digits", "--epochs", "1", "--k", "1", "--limit", "128", "--batch-size", "64"]
+    assert main([*args, "--z-layer", "conv", "--no-compile", "--out", str(out)]) == 0
+    assert json.loads((out / "recipe.json").read_text())["z_layer"] == "conv"
+    args = ["digits", "--method", "moyer", "--z-layer", "conv", "--out", str(tmp_path / "m")]
+    assert main(args) == 2
+    assert "z_layer 'conv' is not available for moyer" in capsys.readouterr().err
+
+
 def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, capsys):
     args = ["digits", "--method", "alvi", "--mi-condition", "label", "--limit", "128"]
     assert main([*args, "--out", str(tmp_path / "x")]) == 2

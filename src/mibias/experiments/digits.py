@@ -20,7 +20,7 @@ from mibias.data.colored_mnist import (
 )
 from mibias.estimators import MIEstimator, make_estimator
 from mibias.io import InputError
-from mibias.models import DigitEncoder, digit_classifier
+from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import is_main_process, training_loader
@@ -52,6 +52,10 @@ class DigitsRun:
     same class. Once z fits the labels, I(z; c) = I(y; c) + I(z; c | y) on the training data,
     so the paper's term differs from this one by a floor the network cannot remove without
     forgetting the labels (docs/colored-mnist.md).
+
+    ``z_layer="conv"`` (not ``moyer``) puts the penalty (or the bias head) on the network's
+    flattened convolutional features (1024-d) instead of the paper's 64-d FC layer; the
+    network and its initial weights are the same (:class:`~mibias.models.DigitEncoder`).
     """
 
     sigma: float = 0.02
@@ -60,6 +64,7 @@ class DigitsRun:
     lam_warmup: float = 0.0
     clamp_penalty: bool = False
     mi_condition: Literal["none", "label"] = "none"
+    z_layer: ZLayer = "fc"
     seed: int = 0
     epochs: int = 10
     k: int = 40
@@ -133,10 +138,10 @@ KIM_SCHEDULE = {
 
 
 def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
-    """The estimator (or bias head) behind ``run.method`` on the 64-d z."""
+    """The estimator (or bias head) behind ``run.method`` on the run's z."""
     return make_estimator(
         METHOD_ESTIMATORS[run.method] or run.estimator,
-        64,
+        representation_size(run.z_layer),
         c_dim,
         groups=((8, 8, 8) + ((10,) if run.mi_condition == "label" else ()))
         if run.encoding == "onehot"
@@ -206,6 +211,10 @@ def run_digits(
             f"mi_condition 'label' conditions the MI term; method {run.method!r} has none "
             "(use mi or erm)"
         )
+    if run.z_layer not in ("fc", "conv"):
+        raise InputError(f"z_layer must be fc or conv, got {run.z_layer!r}")
+    if run.z_layer == "conv" and run.method == "moyer":
+        raise InputError("z_layer 'conv' is not available for moyer, whose z is a 64-d posterior")
     data = data or make_colored_mnist(run.sigma, seed=run.data_seed)
     rows = slice(run.limit)
     train = to_dataset(data.train_images[rows], data.train_labels[rows], run.encoding, conditional)
@@ -230,8 +239,8 @@ def run_digits(
     )
     torch.manual_seed(run.seed)
     c_dim = train.tensors[2].shape[1]
-    encoder: torch.nn.Module = DigitEncoder()
-    classifier: torch.nn.Module = digit_classifier()
+    encoder: torch.nn.Module = DigitEncoder(z_layer=run.z_layer)
+    classifier: torch.nn.Module = digit_classifier(z_layer=run.z_layer)
     auxiliary = None
     if moyer:
         negative = [
