@@ -7,21 +7,23 @@ information the digit itself carries, I(y; c), is a floor the MI term cannot pus
 without the network forgetting the labels. This benchmark computes that floor on each sigma's
 training set (c as the estimator sees it: the three 8-bin channel maxima; plug-in estimate,
 scikit-learn's ``mutual_info_score``) and sets beside it the final MI estimate of the MI and
-ERM runs that ``benchmarks.digits_accuracy`` left in runs/t1-cos12 (mean over seeds).
+ERM runs that ``benchmarks.digits_accuracy`` left in runs/t1-cos12 (mean over seeds), and of
+the MI runs on the convolutional features (``--z-layer conv``, runs/t1-cos12-zconv) where
+those exist.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import mutual_info_score
 
 from benchmarks.common import command_line, write_results
-from benchmarks.digits_accuracy import OUT
+from benchmarks.digits_accuracy import CONV_OUT, OUT, run_logs
 from mibias.data.colored_mnist import colour_bins, make_colored_mnist
 from mibias.experiments.digits import method_lambda
-from mibias.training.run_log import read_metrics
 
 
 def label_colour_information(sigma: float) -> float:
@@ -32,17 +34,11 @@ def label_colour_information(sigma: float) -> float:
     return float(mutual_info_score(data.train_labels, colour))
 
 
-def final_estimates(method: str, sigma: float, seeds: int) -> np.ndarray:
-    """The last epoch's MI estimate of each seed's run of ``method``."""
-    lam = method_lambda(method, None)
-    return np.array(
-        [
-            read_metrics(OUT / "runs" / f"{method}-lam{lam:g}-sigma{sigma:.3f}-seed{seed}")[-1][
-                "mi"
-            ]
-            for seed in range(seeds)
-        ]
-    )
+def final_estimates(out: Path, method: str, sigma: float, seeds: int) -> str:
+    """Mean +- std over seeds of the last epoch's MI estimate of ``method``'s runs in ``out``."""
+    logs = run_logs(out, method, method_lambda(method, None), sigma, seeds)
+    estimates = np.array([log[-1]["mi"] for log in logs])
+    return f"{estimates.mean():.3f} +- {estimates.std():.3f}"
 
 
 def main() -> None:
@@ -52,15 +48,17 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for sigma in (float(s) for s in args.sigmas.split(",")):
-        mi, erm = (final_estimates(method, sigma, args.seeds) for method in ("mi", "erm"))
-        rows.append(
-            {
-                "sigma": sigma,
-                "I(y; c), training set": label_colour_information(sigma),
-                "MI run's final estimate": f"{mi.mean():.3f} +- {mi.std():.3f}",
-                "ERM run's final estimate": f"{erm.mean():.3f} +- {erm.std():.3f}",
-            }
-        )
+        row = {
+            "sigma": sigma,
+            "I(y; c), training set": label_colour_information(sigma),
+            "MI run's final estimate": final_estimates(OUT, "mi", sigma, args.seeds),
+            "ERM run's final estimate": final_estimates(OUT, "erm", sigma, args.seeds),
+        }
+        if (
+            CONV_OUT / "runs" / f"mi-lam{method_lambda('mi', None):g}-sigma{sigma:.3f}-seed0"
+        ).exists():
+            row["MI run on the conv features"] = final_estimates(CONV_OUT, "mi", sigma, args.seeds)
+        rows.append(row)
     write_results(
         "mi_floor",
         command_line("mi_floor"),
