@@ -28,7 +28,7 @@ import numpy as np
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import method_lambda
-from mibias.experiments.table1 import PUBLISHED, table1
+from mibias.experiments.table1 import PUBLISHED, job_key, table1
 from mibias.training.run_log import read_metrics
 
 OUT = Path("runs/t1-cos12")
@@ -45,18 +45,20 @@ SETTINGS = {"epochs": 12, "lr_schedule": "cosine", "bf16": True, "channels_last"
 CONV_SETTINGS = {"z_layer": "conv", "clamp_penalty": True, "lam_warmup": 1.0}
 
 
+def run_dir(out: Path, method: str, lam: float, sigma: float, seed: int) -> Path:
+    """The folder of one run of the grid in ``out``."""
+    return out / "runs" / job_key(method, lam, sigma, seed)
+
+
 def run_logs(out: Path, method: str, lam: float, sigma: float, seeds: int) -> list[list[dict]]:
     """The per-epoch metrics of each seed's run of ``method`` in the grid folder ``out``."""
-    return [
-        read_metrics(out / "runs" / f"{method}-lam{lam:g}-sigma{sigma:.3f}-seed{seed}")
-        for seed in range(seeds)
-    ]
+    return [read_metrics(run_dir(out, method, lam, sigma, seed)) for seed in range(seeds)]
 
 
 def reference_erm(methods: list[str], sigma: float, seeds: int) -> float | None:
     """Mean final accuracy of the ERM runs in runs/t1-cos12 when ``methods`` has no ERM of its
     own (with lambda 0 the z layer changes nothing the network learns), if they exist."""
-    if "erm" in methods or not (OUT / "runs" / f"erm-lam0-sigma{sigma:.3f}-seed0").exists():
+    if "erm" in methods or not run_dir(OUT, "erm", 0.0, sigma, 0).exists():
         return None
     return float(
         np.mean([log[-1]["test_accuracy"] for log in run_logs(OUT, "erm", 0, sigma, seeds)])

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.metrics import mutual_info_score
 
 from benchmarks.common import command_line, write_results
-from benchmarks.digits_accuracy import CONV_OUT, OUT, run_logs
+from benchmarks.digits_accuracy import CONV_OUT, OUT, run_dir, run_logs
 from mibias.data.colored_mnist import colour_bins, make_colored_mnist
 from mibias.experiments.digits import method_lambda
 
@@ -54,9 +54,7 @@ def main() -> None:
             "MI run's final estimate": final_estimates(OUT, "mi", sigma, args.seeds),
             "ERM run's final estimate": final_estimates(OUT, "erm", sigma, args.seeds),
         }
-        if (
-            CONV_OUT / "runs" / f"mi-lam{method_lambda('mi', None):g}-sigma{sigma:.3f}-seed0"
-        ).exists():
+        if run_dir(CONV_OUT, "mi", method_lambda("mi", None), sigma, 0).exists():
             row["MI run on the conv features"] = final_estimates(CONV_OUT, "mi", sigma, args.seeds)
         rows.append(row)
     write_results(
