@@ -18,7 +18,11 @@ def test_leaky_representation_is_detected():
     assert result.mi_nats > 0.8  # the truth is H(c) = log 3 = 1.10 nats
     assert result.mi_bits == pytest.approx(result.mi_nats / np.log(2))
     assert len(result.restarts_nats) == 2
-    assert result.probe_accuracy > 0.95 and result.chance_accuracy < 0.45
+    for kind in ("mlp", "logistic"):
+        assert result.probes[kind]["accuracy"] > 0.95
+        assert result.probes[kind]["balanced_accuracy"] > 0.95
+    assert result.majority_accuracy < 0.45
+    assert result.columns()["probe_mlp"] == result.probes["mlp"]["accuracy"]
 
 
 def test_clean_representation_is_passed():
@@ -26,15 +30,36 @@ def test_clean_representation_is_passed():
     rng = np.random.default_rng(1)
     result = audit_leakage(rng.normal(size=z.shape), c, restarts=2, steps=400, progress=False)
     assert abs(result.mi_nats) < 0.1
-    assert result.probe_accuracy < result.chance_accuracy + 0.06
+    assert result.probes["mlp"]["accuracy"] < result.majority_accuracy + 0.06
+    assert abs(result.probes["logistic"]["balanced_accuracy"] - 1 / 3) < 0.06
 
 
 def test_continuous_attribute_has_no_probe():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(500, 2))
     result = audit_leakage(z, z[:, 0] + 0.1 * rng.normal(size=500), steps=200, progress=False)
-    assert result.attribute == "continuous" and result.probe_accuracy is None
+    assert result.attribute == "continuous" and result.probes == {}
     assert result.mi_nats > 0.5
+
+
+def correlated_gaussians(rho, n=20_000, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    return x, rho * x + np.sqrt(1 - rho**2) * rng.normal(size=(n, d))
+
+
+@pytest.mark.slow
+def test_the_audit_is_accurate_on_correlated_gaussians():
+    """Closed form: I = -d/2 log(1 - rho^2) = 2.554 nats for d = 5, rho = 0.8."""
+    truth = -5 / 2 * np.log(1 - 0.8**2)
+    result = audit_leakage(*correlated_gaussians(0.8), progress=False)
+    assert abs(result.mi_nats - truth) < 0.05
+
+
+@pytest.mark.slow
+def test_the_audit_reads_zero_on_independent_data():
+    result = audit_leakage(*correlated_gaussians(0.0), progress=False)
+    assert abs(result.mi_nats) < 0.02
 
 
 @pytest.mark.parametrize(

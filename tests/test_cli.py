@@ -29,13 +29,15 @@ def test_audit_json(leaky_files):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["mi_nats"] > 0.4 and report["mi_bits"] > report["mi_nats"]
-    assert report["probe_accuracy"] > 0.95 and report["n_test"] == 180
+    assert report["probes"]["mlp"]["accuracy"] > 0.95 and report["n_test"] == 180
+    assert report["probes"]["logistic"]["balanced_accuracy"] > 0.95
 
 
 def test_audit_text(leaky_files, capsys):
-    assert main(["audit", *map(str, leaky_files), "--steps", "200", "--probe", "logistic"]) == 0
+    assert main(["audit", *map(str, leaky_files), "--steps", "200", "--probes", "logistic"]) == 0
     out = capsys.readouterr().out
-    assert "nats" in out and "bits" in out and "chance" in out
+    assert "nats" in out and "bits" in out and "probe (logistic)" in out and "majority" in out
+    assert "probe (mlp)" not in out
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,20 @@ def test_largest_lambda_that_fits_and_lowers_mi(runs):
     (selection,) = select_lambda([load_run(r) for r in runs], window=2)
     assert selection.chosen_lambda == 1.0
     assert "does not fit" in selection.reasons[2.0] and "not down" in selection.reasons[3.0]
-    assert selection.best_lambda_in_hindsight == 1.0 and selection.test_accuracy_chosen == 0.8
+
+
+def test_no_test_number_is_read_or_shown(runs, tmp_path, capsys):
+    """The logs hold a test_accuracy column; the choice and its report ignore it."""
+    before = select_lambda([load_run(r) for r in runs], window=2)
+    for folder in runs:
+        metrics = folder / "metrics.csv"
+        rows = metrics.read_text().splitlines()
+        rows[1:] = [row.rsplit(",", 1)[0] + ",0.99" for row in rows[1:]]
+        metrics.write_text("\n".join(rows) + "\n")
+    after = select_lambda([load_run(r) for r in runs], window=2)
+    assert [s.to_dict() for s in before] == [s.to_dict() for s in after]
+    assert main(["select", str(tmp_path), "--window", "2"]) == 0
+    assert "test" not in capsys.readouterr().out
 
 
 def test_select_cli(runs, tmp_path, capsys):

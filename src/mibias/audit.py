@@ -12,27 +12,33 @@ import torch
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
-from mibias.estimators import AttributeEncoder, MIEstimator, make_estimator
+from mibias.estimators import AttributeEncoder, MIEstimator, derangement, make_estimator
 from mibias.io import InputError
-from mibias.metrics import ProbeKind, probe_accuracy
+from mibias.metrics import ProbeKind, probe_scores
 from mibias.training.estimator_updates import EstimatorUpdater
+
+PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic")
 
 
 @dataclass
 class AuditResult:
-    """Outcome of :func:`audit_leakage`.
+    """Outcome of :func:`audit_leakage`: the independent leakage measurement.
 
     Attributes
     ----------
     mi_nats, mi_nats_std : float
-        Held-out MI estimate averaged over restarts, and its standard deviation.
+        Held-out MI estimate of freshly trained estimators, averaged over restarts, and its
+        standard deviation.
     mi_bits, mi_bits_std : float
         The same in bits.
     restarts_nats : list of float
         The held-out estimate of each restart.
-    probe_accuracy, chance_accuracy : float or None
-        Held-out accuracy of a classifier predicting a single categorical attribute from z,
-        and of always predicting the most frequent training value.
+    probes : dict
+        For a single categorical attribute: per probe kind (``mlp``, ``logistic``) its
+        held-out ``accuracy`` and ``balanced_accuracy`` predicting the attribute from z.
+    majority_accuracy : float or None
+        Held-out accuracy of always predicting the most frequent training value (the rate a
+        probe must beat to have read anything; its balanced accuracy is 1 / groups).
     """
 
     estimator: str
@@ -42,9 +48,8 @@ class AuditResult:
     mi_nats: float
     mi_nats_std: float
     restarts_nats: list[float] = field(default_factory=list)
-    probe: str = "none"
-    probe_accuracy: float | None = None
-    chance_accuracy: float | None = None
+    probes: dict[str, dict[str, float]] = field(default_factory=dict)
+    majority_accuracy: float | None = None
 
     @property
     def mi_bits(self) -> float:
@@ -57,6 +62,33 @@ class AuditResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary, bits included."""
         return {**asdict(self), "mi_bits": self.mi_bits, "mi_bits_std": self.mi_bits_std}
+
+    def columns(self) -> dict[str, float]:
+        """The leakage columns every results table carries, flat: ``leak_mi_nats``,
+        ``leak_mi_std``, ``probe_{kind}`` and ``probe_{kind}_balanced`` per probe, and
+        ``majority``."""
+        row = {"leak_mi_nats": self.mi_nats, "leak_mi_std": self.mi_nats_std}
+        for kind, scores in self.probes.items():
+            row[f"probe_{kind}"] = scores["accuracy"]
+            row[f"probe_{kind}_balanced"] = scores["balanced_accuracy"]
+        if self.majority_accuracy is not None:
+            row["majority"] = self.majority_accuracy
+        return row
+
+    def lines(self) -> list[str]:
+        """A human-readable summary, one fact a line."""
+        out = [
+            f"held-out I(Z; C) = {self.mi_nats:.4f} +- {self.mi_nats_std:.4f} nats "
+            f"({self.mi_bits:.4f} bits), {self.estimator}, {len(self.restarts_nats)} restarts, "
+            f"{self.n_train} fit / {self.n_test} held-out rows"
+        ]
+        for kind, scores in self.probes.items():
+            out.append(
+                f"probe ({kind}) held-out accuracy: {scores['accuracy']:.4f}, balanced "
+                f"{scores['balanced_accuracy']:.4f} (always the majority value: "
+                f"{self.majority_accuracy:.4f})"
+            )
+        return out
 
 
 def validate_pair(z: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -99,8 +131,9 @@ def audit_leakage(
     batch_size: int = 256,
     lr: float = 1e-3,
     hidden: Sequence[int] = (64, 64, 64),
+    activation: str = "gelu",
     test_size: float = 0.3,
-    probe: ProbeKind = "mlp",
+    probes: Sequence[ProbeKind] = PROBES,
     seed: int = 0,
     progress: bool = True,
 ) -> AuditResult:
@@ -111,7 +144,10 @@ def audit_leakage(
     training part. Each restart trains a fresh estimator for up to ``steps`` steps on 80 % of
     the training rows, keeps the weights that score best on the other 20 % (estimators
     overfit small samples, which drives held-out bounds below zero), and reports its bound on
-    the held-out rows, which took no part in training or in that choice.
+    the held-out rows, which took no part in training or in that choice. Marginal samples
+    pair every z with another row's c (:func:`~mibias.estimators.derangement`). For a single
+    categorical attribute, probe classifiers are fitted on the training part and scored on
+    the held-out part, beside the majority-value rate.
 
     Parameters
     ----------
@@ -121,12 +157,14 @@ def audit_leakage(
         The attribute: labels (any values) or a numeric matrix.
     estimator : str
         Name understood by :func:`~mibias.estimators.make_estimator`.
-    restarts, steps, batch_size, lr, hidden
-        Number of independently initialised estimators and how each is trained.
+    restarts, steps, batch_size, lr, hidden, activation
+        Number of independently initialised estimators and how each is trained. The smooth
+        ``gelu`` critic fits the curved optimal critic of a high MI better than leaky ReLU
+        (2.54 against 2.44 nats on correlated Gaussians whose MI is 2.55).
     test_size : float
         Held-out fraction.
-    probe : {"mlp", "logistic", "none"}
-        Classifier predicting a single categorical attribute from z.
+    probes : sequence of {"mlp", "logistic"}
+        Classifiers predicting a single categorical attribute from z (none: empty).
     seed : int
         Seed of the split and of every restart.
     progress : bool
@@ -154,7 +192,12 @@ def audit_leakage(
     for restart in range(restarts):
         torch.manual_seed(seed * 1000 + restart)
         model = make_estimator(
-            estimator, z_train.shape[1], encoder.dim_, groups=encoder.groups_, hidden=hidden
+            estimator,
+            z_train.shape[1],
+            encoder.dim_,
+            groups=encoder.groups_,
+            hidden=hidden,
+            activation=activation,
         )
         train_estimator(
             model, z_train, c_train, steps, batch_size, lr, seed * 1000 + restart, bar, select=True
@@ -171,15 +214,15 @@ def audit_leakage(
         mi_nats_std=float(np.std(estimates)),
         restarts_nats=[float(e) for e in estimates],
     )
-    if probe != "none" and encoder.groups_ is not None and len(encoder.groups_) == 1:
+    if probes and encoder.groups_ is not None and len(encoder.groups_) == 1:
         labels_train = c_train.argmax(1).numpy()
         labels_test = c_test.argmax(1).numpy()
-        result.probe = probe
-        result.probe_accuracy = probe_accuracy(
-            z_train.numpy(), labels_train, z_test.numpy(), labels_test, probe, seed
-        )
+        for kind in probes:
+            result.probes[kind] = probe_scores(
+                z_train.numpy(), labels_train, z_test.numpy(), labels_test, kind, seed
+            )
         majority = np.bincount(labels_train).argmax()
-        result.chance_accuracy = float(np.mean(labels_test == majority))
+        result.majority_accuracy = float(np.mean(labels_test == majority))
     return result
 
 
@@ -213,7 +256,7 @@ def train_estimator(
     best_score, best_state = -math.inf, None
     for step in range(1, steps + 1):
         batch = torch.randperm(len(z), generator=generator)[:rows]
-        perm = torch.randperm(rows, generator=generator)
+        perm = derangement(rows, generator)
         updater.step(z[batch][None], c[batch][None], perm[None])
         if bar is not None:
             bar.update(1)
@@ -247,7 +290,7 @@ def held_out_estimate(
         for chunk in order.split(batch_size):
             if len(chunk) < 2:
                 continue
-            perm = torch.randperm(len(chunk), generator=generator)
+            perm = derangement(len(chunk), generator)
             total += model.estimate(z[chunk], c[chunk], perm).item() * len(chunk)
             weight += len(chunk)
     return total / weight

@@ -59,7 +59,7 @@ def add_fairness_commands(commands: Any) -> None:
 
 def _add_run_settings(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("run settings")
-    group.add_argument("--epochs", type=int, help="default: adult 10, german 40")
+    group.add_argument("--steps", type=int, help="network updates (default 2000)")
     group.add_argument("--batch-size", type=int, help="default: adult 512, german 128")
     group.add_argument(
         "--drop-sensitive",
@@ -68,13 +68,13 @@ def _add_run_settings(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--young-age", type=int, default=25, help="German: oldest 'young' age")
     group.add_argument("--german-attribute", choices=("age", "sex"), default="age")
-    group.add_argument("--no-probe", action="store_true", help="skip the leakage probe")
+    group.add_argument("--no-probe", action="store_true", help="skip the leakage check of z")
     group.add_argument("--data-home", help="data folder (default $MIBIAS_DATA)")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "epochs": args.epochs,
+        "steps": args.steps,
         "batch_size": args.batch_size,
         "keep_sensitive": not args.drop_sensitive,
         "young_age": args.young_age,

@@ -6,20 +6,22 @@ from typing import Any, Literal
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.neural_network import MLPClassifier
 
 ProbeKind = Literal["mlp", "logistic", "none"]
 
 
-def probe_accuracy(
+def probe_scores(
     z_train: np.ndarray,
     c_train: np.ndarray,
     z_test: np.ndarray,
     c_test: np.ndarray,
     kind: ProbeKind = "mlp",
     seed: int = 0,
-) -> float:
-    """Held-out accuracy of a classifier predicting the attribute labels from z.
+) -> dict[str, float]:
+    """Held-out ``accuracy`` and ``balanced_accuracy`` of a classifier predicting the
+    attribute labels from z.
 
     Parameters
     ----------
@@ -35,7 +37,11 @@ def probe_accuracy(
     else:
         raise ValueError(f"unknown probe {kind!r}; choose mlp or logistic")
     model.fit(z_train, c_train)
-    return float(model.score(z_test, c_test))
+    predicted = model.predict(z_test)
+    return {
+        "accuracy": float(np.mean(predicted == c_test)),
+        "balanced_accuracy": float(balanced_accuracy_score(c_test, predicted)),
+    }
 
 
 def fairness_metrics(

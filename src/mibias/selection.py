@@ -2,7 +2,8 @@
 
 "Choose the highest lambda value that allows the model fitting the data (i.e. minimising
 L_task) and reducing the mutual information (i.e. minimising L_ne)." Only training metrics are
-read: train accuracy and the MI estimate per epoch. Test accuracy is reported for information.
+read: train accuracy and the MI estimate per epoch. No test or validation column is read, not
+even for information: a choice that is shown its test score beside it is no longer blind.
 """
 
 from __future__ import annotations
@@ -39,9 +40,6 @@ class Selection:
     group: str
     chosen_lambda: float
     reasons: dict[float, str] = field(default_factory=dict)
-    test_accuracy_chosen: float | None = None
-    best_lambda_in_hindsight: float | None = None
-    test_accuracy_best: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable."""
@@ -106,17 +104,7 @@ def select_lambda(
             if fits and reduces:
                 eligible.append(lam)
         chosen = max(eligible) if eligible else min(by_lam)
-        test = {
-            lam: _mean(r.epochs[-1].get("test_accuracy", math.nan) for r in rs)
-            for lam, rs in by_lam.items()
-        }
-        selection = Selection(group, chosen, reasons)
-        if all(not math.isnan(v) for v in test.values()):
-            best = max(test, key=test.get)  # type: ignore[arg-type]
-            selection.test_accuracy_chosen = test[chosen]
-            selection.best_lambda_in_hindsight = best
-            selection.test_accuracy_best = test[best]
-        selections.append(selection)
+        selections.append(Selection(group, chosen, reasons))
     return selections
 
 

@@ -7,8 +7,8 @@ import sklearn
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
-from mibias.metrics import probe_accuracy
 
 
 def biased_table(n=1200, seed=0):
@@ -22,26 +22,39 @@ def biased_table(n=1200, seed=0):
 
 
 def quick(**params):
-    return MIFairClassifier(epochs=15, batch_size=128, k=2, random_state=0, **params)
+    return MIFairClassifier(
+        steps=45, batch_size=128, k=2, check_leakage=False, random_state=0, **params
+    )
 
 
-def test_the_mi_term_removes_a_nuisance_attribute_from_the_representation():
-    """s is in the inputs but useless for y: ERM keeps it in z, the MI term takes it out."""
-    rng = np.random.default_rng(0)
-    n = 2000
-    s = rng.integers(0, 2, n)
-    signal = rng.normal(size=n)
-    X = np.column_stack([signal, s + 0.1 * rng.normal(size=n), rng.normal(size=(n, 3))])
-    X, y, half = X.astype(np.float32), (signal > 0).astype(int), n // 2
-    leak = {}
-    for lam in (0.0, 1.0):
-        clf = MIFairClassifier(lam=lam, epochs=20, batch_size=100, lr=1e-2, k=5, random_state=0)
-        clf.fit(X[:half], y[:half], sensitive_features=s[:half])
-        z_train, z_test = clf.transform(X[:half]), clf.transform(X[half:])
-        leak[lam] = probe_accuracy(z_train, s[:half], z_test, s[half:], kind="mlp")
-        assert clf.score(X[half:], y[half:]) > 0.95
-    assert leak[0.0] > 0.95
-    assert leak[1.0] < leak[0.0] - 0.2
+SEEDS = range(5)
+# benchmarks/results/leakage_nuisance.md, default lambda, 5 seeds: MLP probe 0.520 +- 0.016 and
+# fresh MI -0.015 +- 0.028 nats at 1,000 rows; the limits sit 4-5 standard deviations above
+PROBE_LIMIT = 0.60
+MI_LIMIT = 0.10
+
+
+def nuisance_leakage(rows, lam, seed):
+    """Fit on ``rows`` rows of the nuisance task; leakage and accuracy on 2,000 fresh rows."""
+    X, y, s = make_nuisance_table(rows + 2000, seed)
+    clf = MIFairClassifier(lam=lam, check_leakage=False, random_state=seed)
+    clf.fit(X[:rows], y[:rows], sensitive_features=s[:rows])
+    report = clf.leakage_report(X[rows:], s[rows:], restarts=1, seed=seed)
+    return {"accuracy": clf.score(X[rows:], y[rows:]), **report.columns()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rows", [1000, 20_000])
+def test_the_default_removes_a_nuisance_attribute(rows):
+    """s is among the inputs but useless for y: lambda 0 keeps it in z, the default takes it
+    out, on small and on large data. Medians over 5 seeds."""
+    erm = [nuisance_leakage(rows, 0.0, seed) for seed in SEEDS]
+    ours = [nuisance_leakage(rows, MIFairClassifier().lam, seed) for seed in SEEDS]
+    median = lambda runs, key: np.median([run[key] for run in runs])  # noqa: E731
+    assert median(erm, "probe_mlp") > 0.95 and median(erm, "leak_mi_nats") > 0.4
+    assert median(ours, "accuracy") > 0.95
+    assert median(ours, "probe_mlp") < PROBE_LIMIT
+    assert median(ours, "leak_mi_nats") < MI_LIMIT
 
 
 def test_same_random_state_gives_the_same_model_and_pickles():
@@ -99,6 +112,26 @@ def test_without_an_attribute_it_warns_and_trains_a_plain_network():
     X, y, _ = biased_table(300)
     with pytest.warns(UserWarning, match="no sensitive_features"):
         clf = quick().fit(X, y)
-    assert clf.attribute_encoder_ is None
+    assert clf.attribute_encoder_ is None and clf.leakage_ is None
     with pytest.raises(ValueError, match="criterion must be one of"):
         quick(criterion="parity").fit(X, y)
+
+
+def test_a_fit_that_leaves_the_attribute_in_z_says_so():
+    """Too few steps to remove s: the fresh estimator reads it and the fit warns, naming
+    both numbers; the check is kept in leakage_."""
+    X, y, s = make_nuisance_table(400)
+    with pytest.warns(UserWarning, match=r"trainer's final MI estimate is .* a fresh estimator"):
+        clf = MIFairClassifier(lam=1.0, steps=10, random_state=0).fit(X, y, sensitive_features=s)
+    assert clf.leakage_.probes["mlp"]["accuracy"] > 0.9
+
+
+def test_leakage_report_measures_z_of_the_given_rows():
+    X, y, s = make_nuisance_table(600)
+    clf = MIFairClassifier(lam=0.0, steps=30, random_state=0).fit(X, y, sensitive_features=s)
+    assert clf.leakage_ is None  # no MI term: nothing to check against
+    report = clf.leakage_report(X, s, restarts=1, steps=200)
+    assert report.n_train + report.n_test == 600
+    assert report.probes["logistic"]["accuracy"] > 0.95
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        MIFairClassifier(steps=0).fit(X, y, sensitive_features=s)

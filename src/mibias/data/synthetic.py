@@ -86,3 +86,23 @@ def make_biased_sample(
     colour_block = np.eye(n_classes)[colour] + colour_noise * rng.normal(size=(n, n_classes))
     x = np.concatenate([shape, colour_block], axis=1).astype(np.float32)
     return BiasedSample(x=x, y=y.astype(np.int64), colour=colour.astype(np.int64))
+
+
+def make_nuisance_table(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tabular task with an attribute among the inputs that the label does not need.
+
+    Columns: the signal, then the binary attribute s plus noise of scale 0.1 (so s can be read
+    from the inputs almost perfectly), then three noise columns. The label is
+    ``signal > 0``, independent of s. A network that fits the label keeps s in its hidden
+    layer unless something removes it: the test case of ``MIFairClassifier``'s defaults.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 5), float32
+    y, s : ndarray of shape (n,), int
+    """
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, 2, n)
+    signal = rng.normal(size=n)
+    X = np.column_stack([signal, s + 0.1 * rng.normal(size=n), rng.normal(size=(n, 3))])
+    return X.astype(np.float32), (signal > 0).astype(np.int64), s

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from mibias.estimators.attributes import AttributeEncoder
 from mibias.estimators.base import (
     MIEstimator,
+    derangement,
     log_mean_exp,
     marginal_permutation,
     stratified_permutations,
@@ -24,6 +25,7 @@ from mibias.estimators.mine import MINE, NWJ, InfoNCE
 from mibias.estimators.networks import StatisticsNetwork, mlp
 
 ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
+CRITIC_ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce")
 DEPENDENCE_MEASURES = ("chi2", "adversary", "confusion", "reversal", "pairwise-kl")
 
 
@@ -37,6 +39,7 @@ def make_estimator(
     activation: str = "leaky_relu",
     ema_rate: float = 0.01,
     reversal: float = 0.1,
+    noise: float = 0.0,
 ) -> MIEstimator:
     """Build an estimator by name.
 
@@ -63,7 +66,13 @@ def make_estimator(
         Moving-average rate of ``mine``.
     reversal : float
         Gradient-reversal factor of ``reversal``.
+    noise : float
+        Smoothing of the critic-based bounds (``mine``, ``mine-dv``, ``nwj``, ``infonce``):
+        the critic reads the standardised z plus Gaussian noise of this scale (see
+        :class:`~mibias.estimators.mine.CriticEstimator`); 0 reads z as it is.
     """
+    if noise and name not in CRITIC_ESTIMATORS:
+        raise ValueError(f"noise applies to {', '.join(CRITIC_ESTIMATORS)}, not to {name!r}")
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
     if name == "chi2":
@@ -78,19 +87,20 @@ def make_estimator(
         return ReversalAdversary(z_dim, c_dim, groups, hidden or (64,), activation, reversal)
     hidden = hidden or (64, 64, 64)
     if name == "mine":
-        return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate)
+        return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate, noise=noise)
     if name == "mine-dv":
-        return MINE(z_dim, c_dim, hidden, activation, ema_rate=None)
+        return MINE(z_dim, c_dim, hidden, activation, ema_rate=None, noise=noise)
     if name == "nwj":
-        return NWJ(z_dim, c_dim, hidden, activation)
+        return NWJ(z_dim, c_dim, hidden, activation, noise)
     if name == "infonce":
-        return InfoNCE(z_dim, c_dim, hidden, activation)
+        return InfoNCE(z_dim, c_dim, hidden, activation, noise)
     known = ", ".join(ESTIMATORS + DEPENDENCE_MEASURES)
     raise ValueError(f"unknown estimator {name!r}; choose from {known}")
 
 
 __all__ = [
     "CLUB",
+    "CRITIC_ESTIMATORS",
     "DEPENDENCE_MEASURES",
     "ESTIMATORS",
     "MINE",
@@ -103,6 +113,7 @@ __all__ = [
     "MIEstimator",
     "ReversalAdversary",
     "StatisticsNetwork",
+    "derangement",
     "log_mean_exp",
     "make_estimator",
     "marginal_permutation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Literal
 
@@ -15,7 +16,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from mibias.estimators import AttributeEncoder, make_estimator
+from mibias.audit import AuditResult, audit_leakage
+from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, make_estimator
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import training_loader
 
@@ -26,6 +28,10 @@ CONDITIONS = {
     "equal_opportunity": "positive",
 }
 INFERENCE_ROWS = 8192
+# the end-of-fit leakage check needs this many rows for a held-out estimate worth reading
+LEAKAGE_CHECK_ROWS = 200
+# a fresh estimate this far above the trainer's own is reported as a disagreement
+DISAGREEMENT_NATS = 0.1
 
 
 class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -52,14 +58,33 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         (as LAFTR does).
     hidden_size : int
         Width of the hidden layer, which is z.
-    epochs, batch_size : int
-        Passes over the data and rows per step (the MI estimate needs large batches).
+    steps : int
+        Network updates (optimiser steps); the number of passes over the data follows from
+        it and the row count. A budget in steps, not epochs, because removing an attribute
+        takes about as many updates on 1,000 rows as on 20,000: 20 epochs of 1,000 rows are
+        80 updates, which leave z as leaky as no MI term at all (docs/leakage.md).
+    batch_size : int
+        Rows per step (the MI estimate needs large batches).
     lr, estimator_lr : float
         Adam learning rates of the network and of the estimator.
+    lr_schedule : {"cosine", "constant"}
+        The network's learning rate over the fit: a cosine decay from ``lr`` towards 0, or
+        constant. The decay is what lets the MI term finish the job: at a constant rate the
+        task gradient's noise keeps the weights that carry c jittering at about the rate's
+        scale, which a probe with a few thousand rows still reads (docs/leakage.md).
     k : int
         Estimator steps per network step (ignored by ``chi2``, which has no parameters).
+    noise : float
+        Smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian
+        noise of this scale (critic-based estimators only; see
+        :class:`mibias.estimators.mine.CriticEstimator`). Without it the term saturates at
+        H(c) on separable groups and removes almost nothing (docs/leakage.md); 0 turns it off.
     weight_decay : float
         L2 penalty of the network's Adam.
+    check_leakage : bool
+        After a fit with the MI term, measure the leakage of z on the training rows with
+        :func:`mibias.audit.audit_leakage` (a fresh estimator and probes, on a held-out part)
+        into ``leakage_``, and warn when it finds more than the trainer's own estimate.
     random_state : int, RandomState or None
         Seeds the initialisation, the batch order and the marginal samples.
     device : str
@@ -81,6 +106,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         The feature extractor (x -> z) and the linear head (z -> logits).
     history_ : list of dict
         Per-epoch training metrics (task loss, MI estimate, train accuracy).
+    leakage_ : AuditResult or None
+        The independent leakage check of the fit (``check_leakage``), or ``None``.
 
     Examples
     --------
@@ -94,12 +121,15 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         criterion: Criterion = "demographic_parity",
         estimator: str = "mine",
         hidden_size: int = 64,
-        epochs: int = 20,
+        steps: int = 2000,
         batch_size: int = 256,
         lr: float = 1e-3,
         estimator_lr: float = 1e-3,
+        lr_schedule: Literal["cosine", "constant"] = "cosine",
         k: int = 5,
+        noise: float = 0.5,
         weight_decay: float = 0.0,
+        check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
         verbose: bool = False,
@@ -108,12 +138,15 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.criterion = criterion
         self.estimator = estimator
         self.hidden_size = hidden_size
-        self.epochs = epochs
+        self.steps = steps
         self.batch_size = batch_size
         self.lr = lr
         self.estimator_lr = estimator_lr
+        self.lr_schedule = lr_schedule
         self.k = k
+        self.noise = noise
         self.weight_decay = weight_decay
+        self.check_leakage = check_leakage
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -135,6 +168,10 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.criterion not in CONDITIONS:
             raise ValueError(
                 f"criterion must be one of {', '.join(CONDITIONS)}, got {self.criterion!r}"
+            )
+        if self.steps < 1 or self.batch_size < 2:
+            raise ValueError(
+                f"steps must be >= 1 and batch_size >= 2, got {self.steps} and {self.batch_size}"
             )
         _refuse_categorical_columns(X)
         X, y = validate_data(self, X, y, dtype=np.float32)
@@ -160,12 +197,13 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         config = TrainerConfig(
             lam=self.lam if use_mi else 0.0,
             k=self.k if trains_estimator and use_mi else 0,
-            epochs=self.epochs,
+            epochs=math.ceil(self.steps / math.ceil(len(X) / self.batch_size)),
             clip="none",
             mi_condition=CONDITIONS[self.criterion],  # type: ignore[arg-type]
             penalise="prediction" if self.estimator == "chi2" else "representation",
             model_optimizer=OptimizerConfig(lr=self.lr, weight_decay=self.weight_decay),
             estimator_optimizer=OptimizerConfig(lr=self.estimator_lr),
+            lr_schedule=self.lr_schedule,
             compile_estimator=False,
             device=self.device,
             seed=seed,
@@ -185,7 +223,43 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.encoder_, self.classifier_ = trainer.encoder.cpu(), trainer.classifier.cpu()
         self.encoder_.eval()
         self.classifier_.eval()
+        self.leakage_ = None
+        if use_mi and self.check_leakage and len(X) >= LEAKAGE_CHECK_ROWS:
+            self.leakage_ = self.leakage_report(X, sensitive_features)
+            self._warn_on_disagreement(self.leakage_)
         return self
+
+    def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
+        """The independent leakage measurement of z on ``X``: a freshly trained estimator's
+        I(z; c) and MLP and linear probes, each fitted on 70 % of the rows and scored on the
+        other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its settings).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to embed, ideally ones the model was not trained on.
+        sensitive_features : array-like of shape (n_samples,)
+            The attribute to look for in z.
+        """
+        z = self.transform(X)
+        values = (
+            sensitive_features.to_numpy()
+            if isinstance(sensitive_features, pd.Series | pd.DataFrame)
+            else np.asarray(sensitive_features)
+        )
+        settings = {"restarts": 2, "steps": 1000, "seed": 0, "progress": False, **audit}
+        return audit_leakage(z, values, **settings)
+
+    def _warn_on_disagreement(self, leakage: AuditResult) -> None:
+        trained = self.history_[-1]["mi"] if self.history_ else math.nan
+        if leakage.mi_nats > trained + DISAGREEMENT_NATS:
+            warnings.warn(
+                f"the trainer's final MI estimate is {trained:.3f} nats but a fresh estimator "
+                f"reads {leakage.mi_nats:.3f} nats from z on held-out training rows: z still "
+                "carries the attribute (see leakage_; raise steps or lam)",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -232,7 +306,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.criterion == "equalized_odds":
             groups.append(len(self.classes_))
         z_dim = len(self.classes_) if self.estimator == "chi2" else self.hidden_size
-        return make_estimator(self.estimator, z_dim, c.shape[1], groups=groups)
+        noise = self.noise if self.estimator in CRITIC_ESTIMATORS else 0.0
+        return make_estimator(self.estimator, z_dim, c.shape[1], groups=groups, noise=noise)
 
     def _outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)

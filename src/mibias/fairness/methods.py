@@ -41,28 +41,32 @@ class ExponentiatedGradientPeer:
         return self.model._pmf_predict(X)[:, 1]
 
 
-def _adversarial_peer(seed: int, epochs: int, batch_size: int) -> Any:
+def _adversarial_peer(seed: int, steps: int, batch_size: int) -> Any:
     from fairlearn.adversarial import AdversarialFairnessClassifier
 
-    return AdversarialFairnessClassifier(
+    peer = AdversarialFairnessClassifier(
         backend="torch",
         predictor_model=[64, "leaky_relu"],
         adversary_model=[64, "leaky_relu"],
         constraints="equalized_odds",
-        epochs=epochs,
+        epochs=-1,
         batch_size=batch_size,
         shuffle=True,
         random_state=seed,
     )
+    # the same step budget as the MI methods: fairlearn reads max_iter (-1: count epochs
+    # instead), set by its base class but not among the classifier's constructor arguments
+    peer.max_iter = steps
+    return peer
 
 
 def _mi(criterion: str, estimator: str = "mine") -> Callable[..., Any]:
-    def build(seed: int, lam: float, epochs: int, batch_size: int) -> Any:
+    def build(seed: int, lam: float, steps: int, batch_size: int) -> Any:
         return MIFairClassifier(
             lam=lam,
             criterion=criterion,  # type: ignore[arg-type]
             estimator=estimator,
-            epochs=epochs,
+            steps=steps,
             batch_size=batch_size,
             random_state=seed,
         )
@@ -70,14 +74,14 @@ def _mi(criterion: str, estimator: str = "mine") -> Callable[..., Any]:
     return build
 
 
-# name -> (builder(seed, lam, epochs, batch_size), default lambda or None, what it is)
+# name -> (builder(seed, lam, steps, batch_size), default lambda or None, what it is)
 METHODS: dict[str, tuple[Callable[..., Any], float | None, str]] = {
     "mi": (_mi("demographic_parity"), 0.5, "MI backprop, I(z; c) (the paper)"),
     "mi-eo": (_mi("equal_opportunity"), 0.5, "MI backprop, I(z; c | y = 1)"),
     "mi-eodds": (_mi("equalized_odds"), 0.5, "MI backprop, I(z; c | y)"),
     "nn": (
-        lambda seed, lam, epochs, batch_size: _mi("demographic_parity")(
-            seed, 0.0, epochs, batch_size
+        lambda seed, lam, steps, batch_size: _mi("demographic_parity")(
+            seed, 0.0, steps, batch_size
         ),
         None,
         "the same network without the MI term",
@@ -88,14 +92,14 @@ METHODS: dict[str, tuple[Callable[..., Any], float | None, str]] = {
         0.5,
         "adversary on z, positive rows (LAFTR-EO)",
     ),
-    "ferm": (lambda seed, lam, epochs, batch_size: LinearFERM(random_state=seed), None, "FERM"),
+    "ferm": (lambda seed, lam, steps, batch_size: LinearFERM(random_state=seed), None, "FERM"),
     "expgrad": (
-        lambda seed, lam, epochs, batch_size: ExponentiatedGradientPeer(seed),
+        lambda seed, lam, steps, batch_size: ExponentiatedGradientPeer(seed),
         None,
         "fairlearn ExponentiatedGradient, TPR parity, eps 0.01",
     ),
     "adversarial": (
-        lambda seed, lam, epochs, batch_size: _adversarial_peer(seed, epochs, batch_size),
+        lambda seed, lam, steps, batch_size: _adversarial_peer(seed, steps, batch_size),
         None,
         "fairlearn AdversarialFairnessClassifier (equalized odds)",
     ),
@@ -110,10 +114,10 @@ def method_lambda(name: str, lam: float | None) -> float | None:
     return None if default is None else (default if lam is None else lam)
 
 
-def build_method(name: str, seed: int, lam: float | None, epochs: int, batch_size: int) -> Any:
+def build_method(name: str, seed: int, lam: float | None, steps: int, batch_size: int) -> Any:
     """An unfitted model of method ``name``; ``lam=None`` takes the method's default."""
     chosen = method_lambda(name, lam)
-    return METHODS[name][0](seed, 0.0 if chosen is None else chosen, epochs, batch_size)
+    return METHODS[name][0](seed, 0.0 if chosen is None else chosen, steps, batch_size)
 
 
 def positive_scores(model: Any, X: np.ndarray) -> np.ndarray:
