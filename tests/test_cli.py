@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from mibias.cli import main
+from mibias.cli import EXIT_DAMAGED, main
 
 
 def run_cli(*args):
@@ -96,13 +96,13 @@ def test_no_command_prints_help(capsys):
 def test_data_verify_names_a_tampered_file(tmp_path, capsys):
     assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == 0
     (tmp_path / "mnist.pkl.gz").write_bytes(b"tampered")
-    assert main(["data", "verify", "mnist", "--data-home", str(tmp_path)]) == 1
+    assert main(["data", "verify", "mnist", "--data-home", str(tmp_path)]) == EXIT_DAMAGED
     assert "mnist.pkl.gz" in capsys.readouterr().err
 
 
 def test_data_verify_checks_the_uci_files_by_name(tmp_path, capsys):
     (tmp_path / "german.data").write_bytes(b"tampered")
     assert main(["data", "verify", "adult", "--data-home", str(tmp_path)]) == 0
-    assert main(["data", "verify", "german", "--data-home", str(tmp_path)]) == 1
+    assert main(["data", "verify", "german", "--data-home", str(tmp_path)]) == EXIT_DAMAGED
     assert "german.data" in capsys.readouterr().err
-    assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == 1
+    assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == EXIT_DAMAGED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import io
 import json
 import sys
@@ -16,7 +17,7 @@ from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, METHOD_LAMBDAS, DigitsRun
-from mibias.io import InputError, load_array
+from mibias.io import DamagedFileError, InputError, load_array
 from mibias.training import DivergenceError
 from mibias.training.distributed import (
     init_from_environment,
@@ -28,6 +29,16 @@ from mibias.training.distributed import (
 RUN_DEFAULTS = DigitsRun()
 LAMBDA_HELP = "default: the method's (kim 0.01, as Kim et al.'s code; mi, alvi, moyer 0.3)"
 DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
+
+
+# exit statuses (README, "Exit statuses"); 1 is left to Python's own uncaught errors
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+EXIT_DAMAGED = 4
+EXIT_CANNOT_WRITE = 5
+EXIT_INTERRUPTED = 130
+# a full disk, a quota, a read-only folder or file system, a folder without write permission
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,13 +57,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args) or 0)
     except InputError as error:
         print(f"mibias {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except DivergenceError as error:
         print(f"mibias {args.command}: {error}", file=sys.stderr)
-        return 3
+        return EXIT_DIVERGED
+    except DamagedFileError as error:
+        print(f"mibias {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_DAMAGED
+    except OSError as error:
+        if error.errno not in WRITE_ERRNOS:
+            raise
+        print(
+            f"mibias {args.command}: error: cannot write {error.filename or 'a file'}: "
+            f"{error.strerror}; files written before (the last good checkpoint) are intact",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_WRITE
     except KeyboardInterrupt:
         print(f"mibias {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         shutdown()
 
@@ -249,10 +272,10 @@ def run_data(args: argparse.Namespace) -> int:
             if any(name in problem for name in names)
         ]
     for problem in problems:
-        print(f"mismatch: {problem}", file=sys.stderr)
+        print(f"damaged: {problem}", file=sys.stderr)
     status = "FAILED" if problems else "all cached files match their sha256"
     print(f"{', '.join(names)}: {status}")
-    return 1 if problems else 0
+    return EXIT_DAMAGED if problems else 0
 
 
 def add_digits_settings(parser: argparse.ArgumentParser) -> None:

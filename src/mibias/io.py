@@ -13,6 +13,11 @@ class InputError(ValueError):
     """User input that cannot be used; the message names the file and the problem."""
 
 
+class DamagedFileError(RuntimeError):
+    """A file the project or a download wrote is damaged and cannot be rebuilt here; the
+    message names the file and what to do."""
+
+
 def load_array(path: str | Path) -> np.ndarray:
     """Load a matrix or vector from ``.npy``, ``.csv`` (header optional) or ``.pt``.
 

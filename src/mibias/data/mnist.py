@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +104,8 @@ def load_mnist(home: str | Path | None = None, progress: bool = True) -> dict[st
     cached = _read_verified_cache(cache)
     if cached is not None:
         return cached
+    if cache.exists():
+        print(f"mibias: {cache} is damaged; rebuilding it from verified sources", file=sys.stderr)
     cache.unlink(missing_ok=True)
     errors = []
     for build in (_from_idx, _from_pickle):
@@ -151,14 +155,21 @@ def verify_mnist(home: str | Path | None = None) -> list[str]:
     problems = verify_cached([*IDX_FILES.values(), MNIST_PICKLE], home)
     cache = data_home(home) / CACHE_NAME
     if cache.exists() and _read_verified_cache(cache) is None:
-        problems.append(f"{cache}: content sha256 does not match {CONTENT_SHA256}")
+        problems.append(
+            f"{cache}: damaged (unreadable, or its content sha256 does not match "
+            f"{CONTENT_SHA256}); any command that loads MNIST rebuilds it"
+        )
     return problems
 
 
 def _read_verified_cache(cache: Path) -> dict[str, np.ndarray] | None:
-    """The cached uint8 arrays if the file exists and its content hash matches, else None."""
+    """The cached uint8 arrays if the file exists, reads whole and its content hash matches,
+    else None (a damaged archive raises while it is read, before any hash can be checked)."""
     if not cache.exists():
         return None
-    with np.load(cache, allow_pickle=False) as stored:
-        arrays = {key: stored[key] for key in ARRAYS}
+    try:
+        with np.load(cache, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
     return arrays if content_sha256(arrays) == CONTENT_SHA256 else None

@@ -16,6 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mibias.io import InputError
+from mibias.run_lock import run_folder_lock
 from mibias.training.run_log import write_json_atomic
 
 
@@ -172,12 +173,37 @@ def run_jobs(
     folder) and does not stop the others. Each
     local worker gets ``cpu_count // workers`` torch threads. With ``ray``, the jobs are Ray
     tasks with the backend's resources and ``workers`` is ignored; the folder layout is the
-    same either way.
+    same either way. A second sweep on the same folder stops at once
+    (:class:`mibias.run_lock.RunFolderBusy`).
     """
     out = Path(out).resolve()
     keys = [job.key for job in jobs]
     if len(set(keys)) != len(keys):
         raise ValueError("sweep job keys must be unique")
+    with run_folder_lock(out):
+        results = _run_unfinished(jobs, out, workers, progress, ray)
+    for result in results:
+        if result.status == "failed":
+            print(f"sweep: run {result.key} failed: {result.error}")
+    return results
+
+
+def collect(results: Sequence[JobResult]) -> pd.DataFrame:
+    """One row per finished run: its ``recipe.json`` settings and ``run.json`` final metrics."""
+    rows = []
+    for result in results:
+        if result.status != "finished":
+            continue
+        summary = json.loads((result.out_dir / "run.json").read_text())
+        recipe = json.loads((result.out_dir / "recipe.json").read_text())
+        rows.append({**recipe, **summary["final"], "run": result.key})
+    return pd.DataFrame(rows)
+
+
+def _run_unfinished(
+    jobs: Sequence[Job], out: Path, workers: int, progress: bool, ray: RayBackend | None
+) -> list[JobResult]:
+    """The body of :func:`run_jobs`, run while it holds the sweep folder."""
     check_reuse(jobs, out)
     results = [JobResult(job.key, out / job.key, "finished") for job in jobs]
     pending = [(i, job) for i, job in enumerate(jobs) if not is_finished(out / job.key)]
@@ -200,22 +226,7 @@ def run_jobs(
                 results[futures[future]] = future.result()
                 bar.update(1)
     bar.close()
-    for result in results:
-        if result.status == "failed":
-            print(f"sweep: run {result.key} failed: {result.error}")
     return results
-
-
-def collect(results: Sequence[JobResult]) -> pd.DataFrame:
-    """One row per finished run: its ``recipe.json`` settings and ``run.json`` final metrics."""
-    rows = []
-    for result in results:
-        if result.status != "finished":
-            continue
-        summary = json.loads((result.out_dir / "run.json").read_text())
-        recipe = json.loads((result.out_dir / "recipe.json").read_text())
-        rows.append({**recipe, **summary["final"], "run": result.key})
-    return pd.DataFrame(rows)
 
 
 def run_grid(

@@ -16,9 +16,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mibias.estimators import MIEstimator, marginal_permutation
+from mibias.run_lock import run_folder_lock
 from mibias.training.checkpoint import (
     capture_rng_state,
-    load_checkpoint,
+    load_latest_checkpoint,
+    previous_path,
     restore_rng_state,
     save_atomic,
 )
@@ -238,8 +240,25 @@ class MITrainer:
             Evaluated after every epoch; their accuracy and loss are logged as
             ``{name}_accuracy`` and ``{name}_loss``.
         resume : bool
-            Continue from the checkpoint in ``out_dir`` if there is one.
+            Continue from the checkpoint in ``out_dir`` if there is one (the previous one
+            when the latest is damaged).
+
+        Raises
+        ------
+        RunFolderBusy
+            When another process is training in ``out_dir``.
         """
+        if self.out_dir is None or not is_main_process():
+            return self._fit(train_loader, eval_loaders, resume)
+        with run_folder_lock(self.out_dir):
+            return self._fit(train_loader, eval_loaders, resume)
+
+    def _fit(
+        self,
+        train_loader: Iterable[Batch],
+        eval_loaders: Mapping[str, Iterable[Batch]] | None,
+        resume: bool,
+    ) -> list[dict[str, float]]:
         eval_loaders = dict(eval_loaders or {})
         if self.config.estimator_features == "fresh":
             self._fresh_batches = _endless(train_loader)
@@ -249,8 +268,9 @@ class MITrainer:
             else None
         )
         start = 0
-        if resume and self.checkpoint_path is not None and self.checkpoint_path.exists():
-            start = self._restore(load_checkpoint(self.checkpoint_path, self.device))
+        path = self.checkpoint_path
+        if resume and path is not None and (path.exists() or previous_path(path).exists()):
+            start = self._restore(load_latest_checkpoint(path, self.device))
             if log is not None:
                 log.restore(self.history)
         elif resume and self.out_dir is None:
