@@ -8,6 +8,10 @@
 # multi-GB CUDA wheel is pulled: TORCH_SPEC (default torch==2.13.0, the CPU build these
 # machines keep on disk) names it. On another CPU-only machine, point pip at PyTorch's CPU
 # wheel index, for example TORCH_SPEC="torch --index-url <PyTorch CPU wheel index>".
+#
+# Every other package is installed at the version in constraints.txt, the set CI last passed
+# with, so a fresh clone installs what was tested. Refresh it on purpose, after a green run:
+#   .venv/bin/pip freeze --exclude-editable | grep -v -i '^torch==' > constraints.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -33,5 +37,5 @@ fi
 
 target="."
 [ -n "$extras" ] && target=".[$extras]"
-"${pip[@]}" install -e "$target"
+"${pip[@]}" install -c constraints.txt -e "$target"
 "$VENV/bin/python" -c "import mibias, torch; print(f'setup: mibias {mibias.__version__}, torch {torch.__version__}')"
