@@ -1,7 +1,9 @@
+import pandas as pd
 import pytest
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
+from mibias.experiments.table1 import job_key
 from tests.data.test_colored_mnist import fake_mnist
 
 
@@ -46,3 +48,17 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     assert "MI backprop, paper (lambda 1) (published) | 0.864" in text
     assert (tmp_path / "figure4.png").exists()
     assert "Colored MNIST" in capsys.readouterr().out
+
+
+def test_table1_reports_the_final_epoch_not_the_best(tiny_data, tmp_path):
+    """Each cell is the last epoch's unbiased accuracy, whichever epoch scored best."""
+    epochs = ["--epochs", "3", *FAST[2:]]
+    args = ["table1", "--sigmas", "0.02", "--seeds", "1", "--out", str(tmp_path), *epochs]
+    assert main(args) == 0
+    table = pd.read_csv(tmp_path / "table1.csv", index_col="method")
+    for method, lam, label in (("erm", 0.0, "ERM (ours)"), ("mi", 0.3, "MI (lambda 0.3) (ours)")):
+        metrics = pd.read_csv(tmp_path / "runs" / job_key(method, lam, 0.02, 0) / "metrics.csv")
+        assert len(metrics) == 3
+        assert (
+            f"{float(table.loc[label].iloc[0]):.3f}" == f"{metrics['test_accuracy'].iloc[-1]:.3f}"
+        )
