@@ -73,35 +73,30 @@ def test_a_truncated_mnist_cache_is_rebuilt(cached_mnist, capsys):
     assert mnist.verify_mnist(cache.parent) == []
 
 
-def test_resume_after_a_damaged_checkpoint_continues_from_the_one_before(
-    tiny_data,  # noqa: F811
-    tmp_path,
-    capsys,
-):
+@pytest.fixture
+def two_epoch_run(tiny_data, tmp_path, capsys):  # noqa: F811
+    """A finished two-epoch digits run; returns its folder and its latest checkpoint."""
     out = tmp_path / "run"
     assert main([*DIGITS, "--epochs", "2", "--out", str(out)]) == 0
-    latest = out / "checkpoint.pt"
+    capsys.readouterr()
+    return out, out / "checkpoint.pt"
+
+
+def test_resume_after_a_damaged_checkpoint_continues_from_the_one_before(two_epoch_run, capsys):
+    out, latest = two_epoch_run
     previous = checkpoint.previous_path(latest)
     assert checkpoint.load_checkpoint(previous)["epoch"] == 1
     latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])
-    capsys.readouterr()
     assert main([*DIGITS, "--epochs", "3", "--resume", "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "resuming from the previous checkpoint" in err and "(epoch 1)" in err
     assert checkpoint.load_checkpoint(latest)["epoch"] == 3
 
 
-def test_resume_with_every_checkpoint_damaged_stops_in_one_line(
-    tiny_data,  # noqa: F811
-    tmp_path,
-    capsys,
-):
-    out = tmp_path / "run"
-    assert main([*DIGITS, "--epochs", "2", "--out", str(out)]) == 0
-    latest = out / "checkpoint.pt"
+def test_resume_with_every_checkpoint_damaged_stops_in_one_line(two_epoch_run, capsys):
+    out, latest = two_epoch_run
     for path in (latest, checkpoint.previous_path(latest)):
         flip_a_byte(path, offset=40)
-    capsys.readouterr()
     assert main([*DIGITS, "--epochs", "3", "--resume", "--out", str(out)]) == EXIT_DAMAGED
     line = one_line_error(capsys)
     assert str(latest) in line and "without --resume" in line
