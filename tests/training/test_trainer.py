@@ -15,7 +15,7 @@ from mibias.data import make_biased_sample
 from mibias.demo import train_synthetic
 from mibias.estimators import make_estimator
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
-from mibias.training.checkpoint import load_checkpoint
+from mibias.training.checkpoint import checksum_path, load_checkpoint
 
 JOB = Path(__file__).with_name("_resume_job.py")
 
@@ -233,6 +233,7 @@ def test_a_checkpoint_from_before_new_settings_still_resumes(tmp_path):
         del state["config"][key]
     del state["estimator_rows"]
     torch.save(state, path)
+    checksum_path(path).unlink()  # written before checkpoints had checksums
     trainer = MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=2), out_dir=tmp_path)
     assert len(trainer.fit(loader, resume=True)) == 2
     assert trainer._estimator_rows == 50
