@@ -13,6 +13,7 @@ import pytest
 
 from mibias.cli import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_DAMAGED, main
 from mibias.data import mnist
+from mibias.data.fetch import FetchError
 from mibias.run_lock import RunFolderBusy, run_folder_lock
 from mibias.training import checkpoint
 from tests.experiments.test_digits import tiny_data  # noqa: F401 - a fixture
@@ -164,3 +165,25 @@ def test_a_full_disk_or_read_only_folder_stops_with_the_last_checkpoint_intact(
     monkeypatch.setattr(checkpoint.torch, "save", real_save)
     assert checkpoint.load_checkpoint(out / "checkpoint.pt")["epoch"] == 1
     assert not [p for p in out.iterdir() if p.name.startswith(".checkpoint.pt")]
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [("run.json", b'{"status": "fini'), ("metrics.csv", b"epoch,mi\n1,\x00\xff\n")],
+)
+def test_a_damaged_run_record_is_named_in_one_line(two_epoch_run, capsys, name, damage):
+    out, _ = two_epoch_run
+    (out / name).write_bytes(damage)
+    assert main(["select", str(out)]) == EXIT_DAMAGED
+    line = one_line_error(capsys)
+    assert str(out / name) in line and "run it again" in line
+
+
+def test_data_that_cannot_be_fetched_or_rebuilt_stops_in_one_line(monkeypatch, tmp_path, capsys):
+    def unavailable(*args, **kwargs):
+        raise FetchError("MNIST is unavailable.\nthe cache: missing\nthe mirrors: no network")
+
+    monkeypatch.setattr("mibias.experiments.digits.make_colored_mnist", unavailable)
+    assert main([*DIGITS, "--epochs", "1", "--out", str(tmp_path / "run")]) == EXIT_DAMAGED
+    line = one_line_error(capsys)
+    assert "MNIST is unavailable" in line and "no network" in line

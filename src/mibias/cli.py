@@ -15,6 +15,7 @@ import mibias
 from mibias.cli_fairness import add_fairness_commands
 from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
+from mibias.data.fetch import FetchError
 from mibias.estimators import ESTIMATORS
 from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, METHOD_LAMBDAS, DigitsRun
 from mibias.io import DamagedFileError, InputError, load_array
@@ -63,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DIVERGED
     except DamagedFileError as error:
         print(f"mibias {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_DAMAGED
+    except FetchError as error:
+        places = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        print(f"mibias {args.command}: error: {places}", file=sys.stderr)
         return EXIT_DAMAGED
     except OSError as error:
         if error.errno not in WRITE_ERRNOS:

@@ -8,14 +8,13 @@ even for information: a choice that is shown its test score beside it is no long
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibias.training.run_log import read_metrics
+from mibias.training.run_log import read_json, read_metrics
 
 
 @dataclass
@@ -53,9 +52,9 @@ def load_run(path: str | Path) -> RunLog:
     if not metrics.exists() or not summary.exists():
         raise ValueError(f"{path}: not a run folder (metrics.csv and run.json are needed)")
     epochs = read_metrics(path)
-    config = json.loads(summary.read_text())["config"]
+    config = read_json(summary)["config"]
     recipe_file = path / "recipe.json"
-    recipe = json.loads(recipe_file.read_text()) if recipe_file.exists() else {}
+    recipe = read_json(recipe_file) if recipe_file.exists() else {}
     group = f"sigma={recipe['sigma']:.3f}" if "sigma" in recipe else "all"
     return RunLog(path, float(config["lam"]), group, epochs)
 

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from mibias.io import InputError
 from mibias.run_lock import run_folder_lock
-from mibias.training.run_log import write_json_atomic
+from mibias.training.run_log import read_json, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -194,8 +194,8 @@ def collect(results: Sequence[JobResult]) -> pd.DataFrame:
     for result in results:
         if result.status != "finished":
             continue
-        summary = json.loads((result.out_dir / "run.json").read_text())
-        recipe = json.loads((result.out_dir / "recipe.json").read_text())
+        summary = read_json(result.out_dir / "run.json")
+        recipe = read_json(result.out_dir / "recipe.json")
         rows.append({**recipe, **summary["final"], "run": result.key})
     return pd.DataFrame(rows)
 

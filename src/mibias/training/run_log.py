@@ -13,6 +13,7 @@ import torch
 
 import mibias
 from mibias.atomic import atomic_path
+from mibias.io import DamagedFileError
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
@@ -22,11 +23,44 @@ def write_json_atomic(data: dict[str, Any], path: Path) -> None:
         handle.write("\n")
 
 
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object a run wrote (``run.json``, ``recipe.json``, a sweep's job record).
+
+    Raises
+    ------
+    DamagedFileError
+        When the file is not a readable JSON object; the message names it.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DamagedFileError(
+            f"{path} is damaged ({error}): delete its run folder and run it again"
+        ) from error
+    if not isinstance(data, dict):
+        raise DamagedFileError(f"{path} is damaged (not a JSON object)")
+    return data
+
+
 def read_metrics(run_dir: Path) -> list[dict[str, float]]:
     """The per-epoch rows of a run's ``metrics.csv`` (what :class:`RunLog` wrote), as floats;
-    cells left empty (a metric some epochs lack) are omitted from their row."""
-    with (run_dir / "metrics.csv").open(newline="") as handle:
-        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+    cells left empty (a metric some epochs lack) are omitted from their row.
+
+    Raises
+    ------
+    DamagedFileError
+        When a cell is not a number or the file is not text; the message names the file.
+    """
+    path = run_dir / "metrics.csv"
+    try:
+        with path.open(newline="") as handle:
+            return [
+                {k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)
+            ]
+    except (UnicodeDecodeError, ValueError, TypeError, csv.Error) as error:
+        raise DamagedFileError(
+            f"{path} is damaged ({error}): delete its run folder and run it again"
+        ) from error
 
 
 def git_commit() -> str | None:
