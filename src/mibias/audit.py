@@ -12,7 +12,13 @@ import torch
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
-from mibias.estimators import AttributeEncoder, MIEstimator, derangement, make_estimator
+from mibias.estimators import (
+    AttributeEncoder,
+    InfoNCE,
+    MIEstimator,
+    derangement,
+    make_estimator,
+)
 from mibias.io import InputError
 from mibias.metrics import ProbeKind, probe_scores
 from mibias.training.estimator_updates import EstimatorUpdater
@@ -280,14 +286,17 @@ def held_out_estimate(
 ) -> float:
     """The estimator's bound on held-out rows, averaged over chunks and shuffles.
 
-    Chunks hold ``batch_size`` rows, the size the estimator was trained on (InfoNCE's value
-    depends on it through its ``log N`` ceiling).
+    InfoNCE's chunks hold ``batch_size`` rows, the size it was trained on (its value depends
+    on it through its ``log N`` ceiling). Every other bound reads all rows as one chunk: a
+    log-mean-exp over a small chunk is biased upwards (Jensen), by a few hundredths of a nat
+    at 2.5 nats.
     """
     generator = torch.Generator().manual_seed(seed)
+    rows = batch_size if isinstance(model, InfoNCE) else len(z)
     total, weight = 0.0, 0
     for _ in range(repeats):
         order = torch.randperm(len(z), generator=generator)
-        for chunk in order.split(batch_size):
+        for chunk in order.split(rows):
             if len(chunk) < 2:
                 continue
             perm = derangement(len(chunk), generator)
