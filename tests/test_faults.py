@@ -14,7 +14,9 @@ import pytest
 from mibias.cli import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_DAMAGED, main
 from mibias.data import mnist
 from mibias.data.fetch import FetchError
+from mibias.demo import demo_grid
 from mibias.run_lock import RunFolderBusy, run_folder_lock
+from mibias.sweep import run_jobs
 from mibias.training import checkpoint
 from tests.experiments.test_digits import tiny_data  # noqa: F401 - a fixture
 
@@ -136,6 +138,13 @@ def test_the_lock_refuses_a_second_holder_in_one_process(tmp_path):
     with run_folder_lock(tmp_path), pytest.raises(RunFolderBusy, match="is in use by process"):
         with run_folder_lock(tmp_path):
             pass
+
+
+def test_a_sweep_started_twice_on_one_folder_stops_at_once(tmp_path):
+    jobs = demo_grid(lams=(0.0,), seeds=(0,), epochs=1)
+    with run_folder_lock(tmp_path), pytest.raises(RunFolderBusy, match=str(tmp_path)):
+        run_jobs(jobs, tmp_path, progress=False)
+    assert not (tmp_path / jobs[0].key).exists()
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])

@@ -14,11 +14,13 @@ def test_verified_cached_file_is_used(tmp_path):
     assert fetch(entry_for(b"good"), tmp_path).read_bytes() == b"good"
 
 
-def test_tampered_file_is_deleted_and_reported(tmp_path):
+def test_tampered_file_is_deleted_and_reported(tmp_path, capsys):
     (tmp_path / "file.bin").write_bytes(b"evil")
     entry = entry_for(b"good", manual="Get it from the archive.")
     with pytest.raises(FetchError) as error:
         fetch(entry, tmp_path, progress=False)
+    (notice,) = capsys.readouterr().err.splitlines()
+    assert "file.bin is damaged" in notice and "fetching it again" in notice
     message = str(error.value)
     assert "file.bin" in message and "deleted, sha256" in message
     assert "copy the file to" in message and "Get it from the archive." in message

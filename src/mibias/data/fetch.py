@@ -97,6 +97,7 @@ def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = Tr
         if problem is None:
             return target
         target.unlink()
+        print(f"mibias: {target} is damaged ({problem}); fetching it again", file=sys.stderr)
         failures.append(f"cache {target}: deleted, {problem}")
     else:
         failures.append(f"cache {target}: not there")
