@@ -127,9 +127,9 @@ def derangement(n: int, generator: torch.Generator | None = None) -> torch.Tenso
     """A random permutation of ``range(n)`` that moves every index (``n >= 2``).
 
     Pairs each z with another row's c, never its own. A plain shuffle leaves one row in place
-    on average, and at a high MI that one joint pair inflates the marginal term of a
-    Donsker-Varadhan bound: on correlated Gaussians with I = 2.55 nats it costs about 0.07
-    nats (docs/leakage.md). Each index is sent to the next one in a random cyclic order.
+    on average, and at a high MI that one joint pair, scored as a marginal sample, inflates
+    the marginal term of a Donsker-Varadhan bound. Each index is sent to the next one in a
+    random cyclic order.
     """
     if n < 2:
         raise ValueError(f"a derangement needs at least 2 rows, got {n}")
