@@ -242,13 +242,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             The attribute to look for in z.
         """
         z = self.transform(X)
-        values = (
-            sensitive_features.to_numpy()
-            if isinstance(sensitive_features, pd.Series | pd.DataFrame)
-            else np.asarray(sensitive_features)
-        )
         settings = {"restarts": 2, "steps": 1000, "seed": 0, "progress": False, **audit}
-        return audit_leakage(z, values, **settings)
+        return audit_leakage(z, _as_array(sensitive_features), **settings)
 
     def _warn_on_disagreement(self, leakage: AuditResult) -> None:
         trained = self.history_[-1]["mi"] if self.history_ else math.nan
@@ -279,11 +274,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     stacklevel=3,
                 )
             return None, None
-        values = (
-            sensitive.to_numpy()
-            if isinstance(sensitive, pd.Series | pd.DataFrame)
-            else (np.asarray(sensitive))
-        )
+        values = _as_array(sensitive)
         if len(values) != n_rows:
             raise ValueError(f"sensitive_features has {len(values)} rows but X has {n_rows}")
         if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
@@ -336,6 +327,13 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """The most probable class of each row."""
         logits = self._outputs(X)[1]
         return self.classes_[logits.argmax(axis=1)]
+
+
+def _as_array(values: Any) -> np.ndarray:
+    """A Series, DataFrame or array-like as a numpy array."""
+    if isinstance(values, pd.Series | pd.DataFrame):
+        return values.to_numpy()
+    return np.asarray(values)
 
 
 def _refuse_categorical_columns(X: Any) -> None:
