@@ -288,8 +288,8 @@ def held_out_estimate(
 
     InfoNCE's chunks hold ``batch_size`` rows, the size it was trained on (its value depends
     on it through its ``log N`` ceiling). Every other bound reads all rows as one chunk: a
-    log-mean-exp over a small chunk is biased upwards (Jensen), by a few hundredths of a nat
-    at 2.5 nats.
+    log-mean-exp over a small chunk is biased upwards (Jensen): chunks of 256 read 2.590 nats
+    where all rows read 2.471, on correlated Gaussians whose MI is 2.554 (docs/leakage.md).
     """
     generator = torch.Generator().manual_seed(seed)
     rows = batch_size if isinstance(model, InfoNCE) else len(z)
