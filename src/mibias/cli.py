@@ -49,13 +49,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
+    finished = False
     try:
         if launched_by_torchrun():
             start_data_parallel(args.command)
         # under torchrun, only rank 0 prints
         quiet = not is_main_process()
         with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
-            return int(args.handler(args) or 0)
+            status = int(args.handler(args) or 0)
+        finished = True
+        return status
     except InputError as error:
         print(f"mibias {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mibias {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        shutdown()
+        shutdown(finished)
 
 
 def start_data_parallel(command: str) -> None:

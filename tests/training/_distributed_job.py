@@ -95,8 +95,10 @@ def main(argv):
             steps(argv[1])
         else:
             fit(argv[1], int(argv[2]), "--resume" in argv)
-    finally:
-        shutdown()
+    except BaseException:
+        shutdown(finished=False)
+        raise
+    shutdown()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ and c from all ranks (:func:`gather_rows`) so the MI estimator sees the global b
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 
@@ -54,10 +55,24 @@ def init_from_environment() -> None:
     dist.init_process_group("nccl" if cuda else "gloo")
 
 
-def shutdown() -> None:
-    """Leave the process group, if this process joined one."""
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+def shutdown(finished: bool = True) -> None:
+    """Leave the process group, if this process joined one.
+
+    Parameters
+    ----------
+    finished
+        Whether this rank ended normally. Then objects still holding the group (the reducer of
+        DistributedDataParallel) are collected and the rank waits for its peers before the
+        group is torn down: tearing it down while a peer still talks to it lets gloo's threads
+        abort the process at exit. A rank that failed leaves at once, since its peers may never
+        reach the barrier.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if finished:
+        gc.collect()
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def local_rank() -> int:
