@@ -93,8 +93,8 @@ def main() -> None:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
             logs = run_logs(out, method, method_lambda(method, args.lam), sigma, args.seeds)
-            curves = [[row["test_accuracy"] for row in log] for log in logs]
-            final = np.array([curve[-1] for curve in curves])
+            curves = [[row["validation_accuracy"] for row in log] for log in logs]
+            final = np.array([log[-1]["test_accuracy"] for log in logs])
             uniform = np.array([log[-1]["test_uniform_accuracy"] for log in logs])
             erm = final.mean() if method == "erm" else erm
             rows.append(
@@ -107,7 +107,7 @@ def main() -> None:
                     "minus ERM": None if erm is None else float(final.mean() - erm),
                     "published": PUBLISHED[PUBLISHED_ROW[method]][SIGMAS.index(sigma)],
                     "uniform test colours": f"{uniform.mean():.3f} +- {uniform.std():.3f}",
-                    "mean curve (epochs 1..12)": " ".join(
+                    "mean validation curve (epochs 1..12)": " ".join(
                         f"{v:.2f}" for v in np.mean(curves, axis=0)
                     ),
                 }

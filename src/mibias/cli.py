@@ -364,7 +364,15 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--warmup-batches", type=int, default=d.warmup_batches)
     group.add_argument("--encoding", choices=("onehot", "binary"), default=d.encoding)
     group.add_argument("--test-colours", choices=("palette", "uniform"), default=d.test_colours)
-    group.add_argument("--limit", type=int, help="use only the first N training and test digits")
+    group.add_argument(
+        "--limit", type=int, help="use only the first N training, validation and test digits"
+    )
+    group.add_argument(
+        "--leakage-steps",
+        type=int,
+        default=d.leakage_steps,
+        help="steps of each fresh estimator in the final audit of colour in z",
+    )
     group.add_argument("--no-compile", action="store_true", help="eager estimator steps")
     group.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the network")
     group.add_argument("--channels-last", action="store_true", help="channels-last layout")
@@ -399,6 +407,7 @@ def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
         "encoding": args.encoding,
         "test_colours": args.test_colours,
         "limit": args.limit,
+        "leakage_steps": args.leakage_steps,
         "compile_estimator": not args.no_compile,
         "bf16": args.bf16,
         "channels_last": args.channels_last,

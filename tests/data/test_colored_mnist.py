@@ -5,6 +5,7 @@ from mibias.data.colored_mnist import (
     KIM_PALETTE,
     binary_colour,
     colour_bins,
+    colour_class,
     make_colored_mnist,
     one_hot_bins,
     random_palette,
@@ -33,7 +34,7 @@ def test_training_colours_follow_the_class_mean_with_variance_sigma(sigma):
     gray = fake_mnist()
     data = make_colored_mnist(sigma, mnist=gray, cache=False)
     colours = stroke_colours(data.train_images)
-    assert data.train_images.shape == (2000, 28, 28, 3) and data.train_images.dtype == np.uint8
+    assert data.train_images.shape == (1667, 28, 28, 3) and data.train_images.dtype == np.uint8
     assert data.train_images[:, 0, 0].max() == 0  # background stays black
     # channels whose mean is far from the clip bounds: jitter std = sqrt(sigma)
     for label in range(10):
@@ -46,16 +47,36 @@ def test_training_colours_follow_the_class_mean_with_variance_sigma(sigma):
         assert np.allclose(np.median(colours[rows], axis=0), mean, atol=0.08)
 
 
-def test_test_colours_carry_no_label_information():
-    gray = fake_mnist(n_test=4000)
+@pytest.mark.parametrize("split", ["test", "validation"])
+def test_test_and_validation_colours_carry_no_label_information(split):
+    gray = fake_mnist(n_train=24_000, n_test=4000)
     data = make_colored_mnist(0.02, mnist=gray, cache=False)
+    images, labels = getattr(data, f"{split}_images"), getattr(data, f"{split}_labels")
+    assert len(labels) == 4000
     for rule in ("palette", "uniform"):
-        colours = stroke_colours(data.test_images(rule))
-        per_class = [colours[data.test_labels == k].mean(0) for k in range(10)]
+        colours = stroke_colours(images(rule))
+        per_class = [colours[labels == k].mean(0) for k in range(10)]
         assert np.ptp(np.array(per_class), axis=0).max() < 0.12, rule
-    assert abs(stroke_colours(data.test_images("uniform")).mean() - 0.5) < 0.03
+    assert abs(stroke_colours(images("uniform")).mean() - 0.5) < 0.03
     with pytest.raises(ValueError, match="palette or uniform"):
-        data.test_images("random")
+        images("random")
+
+
+def test_validation_digits_are_held_out_training_digits():
+    gray = fake_mnist(600, 100)
+    data = make_colored_mnist(0.02, mnist=gray, cache=False)
+    assert len(data.train_labels) + len(data.validation_labels) == 600
+    assert np.array_equal(data.validation_labels, gray["train_labels"][500:])
+    assert np.array_equal(data.train_labels, gray["train_labels"][:500])
+    # training colours are those the full set gave its first 500 digits
+    full = make_colored_mnist(0.02, mnist=fake_mnist(6000, 100), cache=False)
+    assert np.array_equal(data.train_images, full.train_images[:500])
+
+
+def test_colour_class_names_the_nearest_palette_colour():
+    images = np.zeros((10, 28, 28, 3), np.uint8)
+    images[:, 3, 3] = np.clip(KIM_PALETTE + 8, 0, 255).astype(np.uint8)
+    assert colour_class(images).tolist() == list(range(10))
 
 
 def test_generation_is_deterministic_and_cached(tmp_path, monkeypatch):
@@ -76,7 +97,7 @@ def test_generation_is_deterministic_and_cached(tmp_path, monkeypatch):
 def test_any_palette_is_accepted_and_bad_ones_refused():
     gray = fake_mnist(100, 50)
     data = make_colored_mnist(0.02, mnist=gray, palette=random_palette(1), cache=False)
-    assert data.train_images.shape == (100, 28, 28, 3)
+    assert data.train_images.shape == (83, 28, 28, 3)
     with pytest.raises(ValueError, match="shape"):
         make_colored_mnist(0.02, mnist=gray, palette=np.zeros((3, 3)), cache=False)
     with pytest.raises(ValueError, match="variance"):

@@ -22,12 +22,29 @@ def tiny_data(monkeypatch):
 @pytest.mark.parametrize("method", ["erm", "mi", "alvi", "kim", "moyer"])
 def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     out = tmp_path / method
-    args = ["digits", "--method", method, "--epochs", "2", "--k", "2", "--limit", "128"]
+    args = [
+        "digits",
+        "--method",
+        method,
+        "--epochs",
+        "2",
+        "--k",
+        "2",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+    ]
     assert main([*args, "--batch-size", "64", "--no-compile", "--out", str(out)]) == 0
     assert "test accuracy" in capsys.readouterr().out
     summary = json.loads((out / "run.json").read_text())
     assert summary["status"] == "finished" and len(summary["epochs"]) == 2
-    assert {"test_accuracy", "train_accuracy", "mi"} <= set(summary["final"])
+    first, last = summary["epochs"]
+    # validation digits every epoch, the test digits and colour leakage after the last only
+    assert {"validation_accuracy", "validation_uniform_accuracy"} <= set(first)
+    assert not any(key.startswith(("test", "probe", "leak")) for key in first)
+    expected = {"test_accuracy", "test_uniform_accuracy", "leak_mi_nats", "probe_mlp", "majority"}
+    assert expected <= set(last) and last == summary["final"]
     assert json.loads((out / "recipe.json").read_text())["method"] == method
     assert summary["config"]["lam"] == METHOD_LAMBDAS[method]
     if method in ("alvi", "kim"):
@@ -38,7 +55,19 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
 
 
 def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
-    common = ["--epochs", "1", "--k", "2", "--limit", "128", "--batch-size", "64", "--no-compile"]
+    common = [
+        "--epochs",
+        "1",
+        "--k",
+        "2",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+        "--batch-size",
+        "64",
+        "--no-compile",
+    ]
     erm = tmp_path / "erm"
     assert main(["digits", "--method", "erm", *common, "--out", str(erm)]) == 0
     kim = tmp_path / "kim"
@@ -59,7 +88,19 @@ def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
 
 def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
     out = tmp_path / "mi"
-    args = ["digits", "--epochs", "1", "--k", "1", "--limit", "128", "--batch-size", "64"]
+    args = [
+        "digits",
+        "--epochs",
+        "1",
+        "--k",
+        "1",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+        "--batch-size",
+        "64",
+    ]
     assert (
         main([*args, "--lambda-warmup", "2", "--clamp-penalty", "--no-compile", "--out", str(out)])
         == 0
@@ -76,7 +117,19 @@ def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_
     assert torch.equal(conditioned[:, :24], plain)
     assert torch.equal(conditioned[:, 24:].argmax(1), torch.from_numpy(labels))
     out = tmp_path / "mi"
-    args = ["digits", "--epochs", "1", "--k", "1", "--limit", "128", "--batch-size", "64"]
+    args = [
+        "digits",
+        "--epochs",
+        "1",
+        "--k",
+        "1",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+        "--batch-size",
+        "64",
+    ]
     assert main([*args, "--mi-condition", "label", "--no-compile", "--out", str(out)]) == 0
     summary = json.loads((out / "run.json").read_text())
     assert summary["config"]["mi_condition"] == "label" and summary["status"] == "finished"
@@ -86,7 +139,19 @@ def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_
 def test_the_conv_layer_reaches_the_estimator_and_is_refused_for_moyer(tiny_data, tmp_path, capsys):
     assert method_estimator(DigitsRun(z_layer="conv"), 24).critic.net[0].in_features == 1048
     out = tmp_path / "conv"
-    args = ["digits", "--epochs", "1", "--k", "1", "--limit", "128", "--batch-size", "64"]
+    args = [
+        "digits",
+        "--epochs",
+        "1",
+        "--k",
+        "1",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+        "--batch-size",
+        "64",
+    ]
     assert main([*args, "--z-layer", "conv", "--no-compile", "--out", str(out)]) == 0
     assert json.loads((out / "recipe.json").read_text())["z_layer"] == "conv"
     args = ["digits", "--method", "moyer", "--z-layer", "conv", "--out", str(tmp_path / "m")]
@@ -95,7 +160,17 @@ def test_the_conv_layer_reaches_the_estimator_and_is_refused_for_moyer(tiny_data
 
 
 def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, capsys):
-    args = ["digits", "--method", "alvi", "--mi-condition", "label", "--limit", "128"]
+    args = [
+        "digits",
+        "--method",
+        "alvi",
+        "--mi-condition",
+        "label",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+    ]
     assert main([*args, "--out", str(tmp_path / "x")]) == 2
     assert "method 'alvi' has none (use mi or erm)" in capsys.readouterr().err
 
@@ -103,7 +178,18 @@ def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, caps
 def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path, capsys):
     def final(*weights):
         out = tmp_path / "-".join(weights)
-        args = ["digits", "--method", "moyer", "--epochs", "1", "--limit", "128", "--no-compile"]
+        args = [
+            "digits",
+            "--method",
+            "moyer",
+            "--epochs",
+            "1",
+            "--limit",
+            "128",
+            "--leakage-steps",
+            "50",
+            "--no-compile",
+        ]
         weight_args = ["--moyer-beta", weights[0], "--moyer-reconstruction", weights[1]]
         assert main([*args, *weight_args, "--out", str(out)]) == 0
         recipe = json.loads((out / "recipe.json").read_text())
@@ -116,7 +202,17 @@ def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path,
 
 
 def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, capsys):
-    args = ["digits", "--epochs", "1", "--limit", "128", "--out", str(tmp_path / "x")]
+    args = [
+        "digits",
+        "--epochs",
+        "1",
+        "--limit",
+        "128",
+        "--leakage-steps",
+        "50",
+        "--out",
+        str(tmp_path / "x"),
+    ]
     assert main([*args, "--lambda-warmup", "-1"]) == 2
     assert "error: invalid training settings: lam_warmup must be >= 0" in capsys.readouterr().err
 
@@ -126,7 +222,10 @@ def test_a_diverged_run_is_a_one_line_message_and_exit_status_3(monkeypatch, tmp
         raise DivergenceError(1, 7, "the MI estimate is -11 nats, below -10", None)
 
     monkeypatch.setattr("mibias.experiments.digits.run_digits", diverge)
-    assert main(["digits", "--limit", "128", "--out", str(tmp_path / "x")]) == 3
+    assert (
+        main(["digits", "--limit", "128", "--leakage-steps", "50", "--out", str(tmp_path / "x")])
+        == 3
+    )
     assert capsys.readouterr().err.strip() == (
         "mibias digits: training diverged at epoch 1, step 7: "
         "the MI estimate is -11 nats, below -10"

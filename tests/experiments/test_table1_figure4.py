@@ -14,7 +14,19 @@ def tiny_data(monkeypatch):
     return data
 
 
-FAST = ["--epochs", "1", "--k", "1", "--batch-size", "64", "--no-compile", "--limit", "96"]
+FAST = [
+    "--epochs",
+    "1",
+    "--k",
+    "1",
+    "--batch-size",
+    "64",
+    "--no-compile",
+    "--limit",
+    "96",
+    "--leakage-steps",
+    "50",
+]
 
 
 def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
@@ -28,6 +40,10 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
     assert main(args) == 0  # finished runs are skipped
     assert stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/run.json")}
     assert (tmp_path / "table1.csv").exists()
+    leakage = pd.read_csv(tmp_path / "table1_leakage.csv", index_col="method")
+    for label in ("ERM", "MI (lambda 0.3)"):
+        for measure in ("colour class read from z, MLP probe", "fresh I(z; colour class), nats"):
+            assert leakage.loc[f"{label}: {measure}"].notna().all()
 
 
 def test_figure4_draws_a_png(tiny_data, tmp_path):
@@ -46,6 +62,8 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     text = (tmp_path / "quickstart.md").read_text()
     assert "ERM (lambda 0) (ours)" in text and "MI backprop (lambda 0.3) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864" in text
+    header = text.splitlines()[2]
+    assert "uniform colours" in header and "MLP probe" in header and "I(z; colour" in header
     assert (tmp_path / "figure4.png").exists()
     assert "Colored MNIST" in capsys.readouterr().out
 

@@ -350,3 +350,34 @@ def test_a_zero_warmup_weight_or_a_clamped_negative_bound_leaves_only_the_task(s
     guarded, _ = one_step_encoder(batch, lam=1.0, **settings)
     for a, b in zip(erm, guarded, strict=True):
         torch.testing.assert_close(a, b)
+
+
+def test_final_metrics_join_the_last_epoch_only_and_are_computed_once(tmp_path):
+    encoder, classifier, loader = small_setup()
+    calls = []
+
+    def final(trainer):
+        calls.append(len(trainer.history))
+        return {"test_accuracy": trainer.evaluate(loader)["accuracy"]}
+
+    trainer = MITrainer(encoder, classifier, None, quiet(epochs=3, lam=0.0, k=0), out_dir=tmp_path)
+    history = trainer.fit(loader, {"train": loader}, final=final)
+    assert calls == [2]  # after epochs 1 and 2 were recorded, during the third
+    assert [("test_accuracy" in row) for row in history] == [False, False, True]
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert summary["final"]["test_accuracy"] == history[-1]["test_accuracy"]
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_one_plain_line_per_epoch_when_the_output_is_not_a_terminal(capsys, progress):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(epochs=2, lam=0.5, k=1)
+    config.progress = progress
+    MITrainer(encoder, classifier, estimator, config).fit(loader, {"held_out": loader})
+    lines = capsys.readouterr().err.splitlines()
+    if not progress:
+        assert lines == []
+        return
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert "MI " in lines[0] and "held out accuracy" in lines[0] and lines[0].endswith(" s")

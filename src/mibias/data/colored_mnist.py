@@ -31,6 +31,9 @@ KIM_PALETTE = np.array(
 )
 SIGMAS = (0.020, 0.025, 0.030, 0.035, 0.040, 0.045, 0.050)
 TestColours = Literal["palette", "uniform"]
+# the share of MNIST's training digits held out as the validation split (the last 10,000):
+# coloured by the test rules, they are where settings are chosen, so the test set is read once
+VALIDATION_FRACTION = 1 / 6
 
 
 def random_palette(seed: int, n_classes: int = 10) -> np.ndarray:
@@ -87,22 +90,45 @@ def binary_colour(images: np.ndarray) -> np.ndarray:
     return np.unpackbits(maxima[:, :, None], axis=2).reshape(len(images), 24).astype(np.float32)
 
 
+def colour_class(images: np.ndarray, palette: np.ndarray = KIM_PALETTE) -> np.ndarray:
+    """Which palette colour each digit's colour is nearest to (codes ``0..len(palette)-1``).
+
+    A digit's colour is read as each channel's maximum over the image. On unbiased digits this
+    10-way attribute is independent of the label, so a probe that reads it from z reads colour.
+    """
+    colours = images.reshape(len(images), -1, 3).max(axis=1).astype(np.float64)
+    distances = ((colours[:, None, :] - np.asarray(palette)[None]) ** 2).sum(axis=2)
+    return distances.argmin(axis=1)
+
+
 @dataclass
 class ColoredMNIST:
-    """Generated Colored MNIST: coloured training digits and the test digits under both
-    test-colour rules (uint8 images ``(N, 28, 28, 3)``)."""
+    """Generated Colored MNIST: coloured training digits, and the validation digits (held-out
+    training digits) and test digits, each under both test-colour rules (uint8 images
+    ``(N, 28, 28, 3)``)."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
+    validation_labels: np.ndarray
+    validation_images_palette: np.ndarray
+    validation_images_uniform: np.ndarray
     test_labels: np.ndarray
     test_images_palette: np.ndarray
     test_images_uniform: np.ndarray
 
+    def validation_images(self, rule: TestColours) -> np.ndarray:
+        """The validation digits coloured by ``rule`` (``palette`` or ``uniform``)."""
+        return self._by_rule("validation", rule)
+
     def test_images(self, rule: TestColours) -> np.ndarray:
         """The test digits coloured by ``rule`` (``palette`` or ``uniform``)."""
+        return self._by_rule("test", rule)
+
+    def _by_rule(self, split: str, rule: TestColours) -> np.ndarray:
         if rule not in ("palette", "uniform"):
             raise ValueError(f"test colours must be palette or uniform, got {rule!r}")
-        return self.test_images_palette if rule == "palette" else self.test_images_uniform
+        images: np.ndarray = getattr(self, f"{split}_images_{rule}")
+        return images
 
 
 def make_colored_mnist(
@@ -116,9 +142,10 @@ def make_colored_mnist(
 ) -> ColoredMNIST:
     """Generate (or read from the cache) Colored MNIST for one colour variance.
 
-    Test digits are coloured by both rules: ``palette`` (a random class's mean colour plus the
-    same jitter) and ``uniform`` (a uniformly random colour); see docs/colored-mnist.md for
-    which one tables use.
+    The last :data:`VALIDATION_FRACTION` of MNIST's training digits are held out as the
+    validation split. Validation and test digits are coloured by both rules: ``palette`` (a
+    random class's mean colour plus the same jitter) and ``uniform`` (a uniformly random
+    colour); see docs/colored-mnist.md for which one tables use.
 
     Parameters
     ----------
@@ -141,28 +168,43 @@ def make_colored_mnist(
     palette = KIM_PALETTE if palette is None else np.asarray(palette, dtype=np.float64)
     if palette.shape != (10, 3):
         raise ValueError(f"the palette must have shape (10, 3), got {palette.shape}")
-    key = hashlib.sha256(f"{sigma:.6f}|{seed}|".encode() + palette.tobytes()).hexdigest()[:16]
+    key = hashlib.sha256(
+        f"{sigma:.6f}|{seed}|validation {VALIDATION_FRACTION:.6f}|".encode() + palette.tobytes()
+    ).hexdigest()[:16]
     path = data_home(home) / "colored_mnist" / f"sigma{sigma:.3f}-seed{seed}-{key}.npz"
     if cache and mnist is None and path.exists():
         with np.load(path, allow_pickle=False) as stored:
             return ColoredMNIST(**{name: stored[name] for name in ColoredMNIST.__annotations__})
     gray = mnist if mnist is not None else load_mnist(home)
-    train_rng, palette_rng, uniform_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    # training colours and each rule's test colours keep the streams they had before the
+    # validation split existed; the validation colours take two new ones
+    train_rng, palette_rng, uniform_rng, valid_palette_rng, valid_uniform_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
+    cut = len(gray["train_labels"]) - round(len(gray["train_labels"]) * VALIDATION_FRACTION)
+    train_gray, train_labels = gray["train_images"][:cut], gray["train_labels"][:cut]
+    valid_gray, valid_labels = gray["train_images"][cut:], gray["train_labels"][cut:]
     test_gray, test_labels = gray["test_images"], gray["test_labels"]
+
+    def unbiased(
+        images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, rule: str
+    ) -> np.ndarray:
+        return colourise(
+            images, labels, sigma=sigma, palette=palette, rng=rng,
+            random_class=rule == "palette", uniform=rule == "uniform",
+        )  # fmt: skip
+
     data = ColoredMNIST(
         train_images=colourise(
-            gray["train_images"], gray["train_labels"], sigma=sigma, palette=palette, rng=train_rng
+            train_gray, train_labels, sigma=sigma, palette=palette, rng=train_rng
         ),
-        train_labels=gray["train_labels"].astype(np.int64),
+        train_labels=train_labels.astype(np.int64),
+        validation_labels=valid_labels.astype(np.int64),
+        validation_images_palette=unbiased(valid_gray, valid_labels, valid_palette_rng, "palette"),
+        validation_images_uniform=unbiased(valid_gray, valid_labels, valid_uniform_rng, "uniform"),
         test_labels=test_labels.astype(np.int64),
-        test_images_palette=colourise(
-            test_gray, test_labels, sigma=sigma, palette=palette, rng=palette_rng, random_class=True
-        ),
-        test_images_uniform=colourise(
-            test_gray, test_labels, sigma=sigma, palette=palette, rng=uniform_rng, uniform=True
-        ),
+        test_images_palette=unbiased(test_gray, test_labels, palette_rng, "palette"),
+        test_images_uniform=unbiased(test_gray, test_labels, uniform_rng, "uniform"),
     )
     if cache and mnist is None:
         with atomic_path(path, suffix=".npz") as tmp:

@@ -10,11 +10,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from mibias.audit import audit_leakage
 from mibias.data.colored_mnist import (
     ColoredMNIST,
     TestColours,
     binary_colour,
     colour_bins,
+    colour_class,
     make_colored_mnist,
     one_hot_bins,
 )
@@ -56,6 +58,9 @@ class DigitsRun:
     ``z_layer="conv"`` (not ``moyer``) puts the penalty (or the bias head) on the network's
     flattened convolutional features (1024-d) instead of the paper's 64-d FC layer; the
     network and its initial weights are the same (:class:`~mibias.models.DigitEncoder`).
+
+    ``leakage_steps`` is how long each fresh estimator of the final colour-leakage audit
+    trains (:func:`mibias.audit.audit_leakage`'s ``steps``).
     """
 
     sigma: float = 0.02
@@ -88,6 +93,7 @@ class DigitsRun:
     test_colours: TestColours = "palette"
     data_seed: int = 0
     limit: int | None = None
+    leakage_steps: int = 2000
     track_mi: bool = True
     head_lr: float = 1e-3
     head_steps: int = 1
@@ -196,7 +202,13 @@ def run_digits(
     data: ColoredMNIST | None = None,
     resume: bool = False,
 ) -> list[dict[str, float]]:
-    """Train one configuration; returns per-epoch metrics (``test_accuracy`` is unbiased).
+    """Train one configuration; returns per-epoch metrics.
+
+    Every epoch logs the accuracy on the validation digits (held-out training digits, unbiased)
+    under both colour rules; the last epoch alone adds the test digits' (``test_accuracy`` under
+    the run's rule) and the leakage of colour into z on the test digits
+    (:meth:`mibias.audit.AuditResult.columns`: a fresh estimator's I(z; colour class) and
+    probes predicting the digit's nearest palette colour from z).
 
     ``method="erm"`` is lambda 0 through the same trainer; with ``track_mi`` its estimator is
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
@@ -218,17 +230,28 @@ def run_digits(
     data = data or make_colored_mnist(run.sigma, seed=run.data_seed)
     rows = slice(run.limit)
     train = to_dataset(data.train_images[rows], data.train_labels[rows], run.encoding, conditional)
-    # "test" is the unbiased test set under the run's rule; both rules are logged
+    # unbiased digits under the run's colour rule ("validation", "test") and the other rule
+    # ("validation_uniform", ...): validation every epoch, the test set once, after the last
     other = "uniform" if run.test_colours == "palette" else "palette"
-    evaluations = {
-        name: DataLoader(
-            to_dataset(
-                data.test_images(rule)[rows], data.test_labels[rows], run.encoding, conditional
-            ),
-            batch_size=1000,
-        )
-        for name, rule in (("test", run.test_colours), (f"test_{other}", other))
-    }
+    rules = ((run.test_colours, ""), (other, f"_{other}"))
+
+    def unbiased(split: str, rule: TestColours) -> DataLoader:
+        images = getattr(data, f"{split}_images")(rule)[rows]
+        labels = getattr(data, f"{split}_labels")[rows]
+        return DataLoader(to_dataset(images, labels, run.encoding, conditional), batch_size=1000)
+
+    evaluations = {f"validation{suffix}": unbiased("validation", rule) for rule, suffix in rules}
+
+    def final(trainer: MITrainer) -> dict[str, float]:
+        metrics = {}
+        for rule, suffix in rules:
+            for key, value in trainer.evaluate(unbiased("test", rule)).items():
+                metrics[f"test{suffix}_{key}"] = value
+        z, _, _ = trainer.embed(unbiased("test", run.test_colours))
+        colour = colour_class(data.test_images(run.test_colours)[rows])
+        leakage = audit_leakage(z, colour, steps=run.leakage_steps, seed=run.seed, progress=False)
+        return {**metrics, **leakage.columns()}
+
     lam = method_lambda(run.method, run.lam)
     head = run.method in ("alvi", "kim")
     moyer = run.method == "moyer"
@@ -296,4 +319,4 @@ def run_digits(
         write_json_atomic(asdict(run), Path(out_dir) / "recipe.json")
     # shuffling draws from torch's global generator, whose state checkpoints restore
     train_loader = training_loader(train, run.batch_size, seed=run.seed)
-    return trainer.fit(train_loader, evaluations, resume=resume)
+    return trainer.fit(train_loader, evaluations, final=final, resume=resume)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from mibias.experiments.digits import METHOD_LAMBDAS
 from mibias.experiments.figure4 import figure4
-from mibias.experiments.table1 import accuracy_table
-from mibias.report import write_table
+from mibias.experiments.table1 import accuracy_table, measures
+from mibias.report import summary_table, write_table
 from mibias.sweep import collect
 
 
@@ -32,7 +34,15 @@ def quickstart(
         for value in frame["lam"]
     ]
     names = ("ERM, paper", "Kim et al.", "MI backprop, paper (lambda 1)")
-    table = accuracy_table(frame, [sigma], names)
+    accuracy = accuracy_table(frame, [sigma], names)
+    accuracy.columns = [f"test accuracy, {frame['test_colours'].iloc[0]} colours"]
+    others = {
+        name: summary_table(frame, row="label", column="sigma", value=value, columns=[sigma])
+        for value, name in measures(frame).items()
+    }
+    table = pd.concat(
+        [accuracy, *(part.set_axis([name], axis=1) for name, part in others.items())], axis=1
+    ).fillna("—")
     epochs = int(frame["epochs"].iloc[0])
     note = (
         f"Ours: seed {seed}, {epochs} epochs, unbiased test digits with "

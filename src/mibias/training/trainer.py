@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -228,6 +229,7 @@ class MITrainer:
         train_loader: Iterable[Batch],
         eval_loaders: Mapping[str, Iterable[Batch]] | None = None,
         *,
+        final: Callable[[MITrainer], Mapping[str, float]] | None = None,
         resume: bool = False,
     ) -> list[dict[str, float]]:
         """Train for ``config.epochs`` epochs; returns one row of metrics per epoch.
@@ -239,6 +241,9 @@ class MITrainer:
         eval_loaders : mapping of name to iterable of (x, y, c), optional
             Evaluated after every epoch; their accuracy and loss are logged as
             ``{name}_accuracy`` and ``{name}_loss``.
+        final : callable, optional
+            Called once with the trainer after the last epoch; the metrics it returns join
+            that epoch's row. For data read once, at the end: a test set, a leakage audit.
         resume : bool
             Continue from the checkpoint in ``out_dir`` if there is one (the previous one
             when the latest is damaged).
@@ -249,14 +254,15 @@ class MITrainer:
             When another process is training in ``out_dir``.
         """
         if self.out_dir is None or not is_main_process():
-            return self._fit(train_loader, eval_loaders, resume)
+            return self._fit(train_loader, eval_loaders, final, resume)
         with run_folder_lock(self.out_dir):
-            return self._fit(train_loader, eval_loaders, resume)
+            return self._fit(train_loader, eval_loaders, final, resume)
 
     def _fit(
         self,
         train_loader: Iterable[Batch],
         eval_loaders: Mapping[str, Iterable[Batch]] | None,
+        final: Callable[[MITrainer], Mapping[str, float]] | None,
         resume: bool,
     ) -> list[dict[str, float]]:
         eval_loaders = dict(eval_loaders or {})
@@ -287,12 +293,17 @@ class MITrainer:
                 for name, loader in eval_loaders.items():
                     for key, value in self.evaluate(loader).items():
                         row[f"{name}_{key}"] = value
+                if final is not None and epoch == self.config.epochs:
+                    row.update(final(self))
                 row["eval_seconds"] = time.perf_counter() - started
                 self.history.append(row)
                 if log is not None:
                     log.log_epoch(row)
                     self._save(epoch)
                     log.write_summary("running")
+                if self.config.progress and is_main_process() and not sys.stderr.isatty():
+                    # no live bar off a terminal (a log file, a pipe): one plain line an epoch
+                    print(epoch_line(row, self.config.epochs), file=sys.stderr, flush=True)
                 for callback in self.callbacks:
                     if hasattr(callback, "on_epoch_end"):
                         callback.on_epoch_end(self, row)
@@ -671,6 +682,21 @@ class MITrainer:
         if self.config.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y, c
+
+
+def epoch_line(row: Mapping[str, float], epochs: int) -> str:
+    """One epoch's metrics as one plain line: epoch, task loss, MI estimate, accuracies and
+    seconds."""
+    accuracies = ", ".join(
+        f"{key.removesuffix('_accuracy').replace('_', ' ')} accuracy {value:.4f}"
+        for key, value in row.items()
+        if key.endswith("_accuracy")
+    )
+    seconds = row.get("epoch_seconds", 0.0) + row.get("eval_seconds", 0.0)
+    return (
+        f"epoch {int(row['epoch'])}/{epochs}: task loss {row['task_loss']:.4f}, "
+        f"MI {row['mi']:.4f} nats, {accuracies}, {seconds:.1f} s"
+    )
 
 
 def _endless(loader: Iterable[Batch]) -> Iterator[Batch]:
