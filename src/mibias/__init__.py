@@ -5,13 +5,6 @@ Backpropagation": a neural estimator of I(z; c) (MINE) is trained in alternation
 and the model minimises task loss + lambda * I(z; c) by backpropagating through that estimate.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("mibias")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
-
 from mibias.estimators import (
     CLUB,
     MINE,
@@ -23,6 +16,7 @@ from mibias.estimators import (
 )
 from mibias.fairness import LinearFERM, MIFairClassifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
+from mibias.version import __version__
 
 __all__ = [
     "CLUB",

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import mibias
 from mibias.cli_fairness import add_fairness_commands
 from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
@@ -26,6 +25,7 @@ from mibias.training.distributed import (
     launched_by_torchrun,
     shutdown,
 )
+from mibias.version import __version__
 
 RUN_DEFAULTS = DigitsRun()
 LAMBDA_HELP = "default: the method's (kim 0.01, as Kim et al.'s code; mi, alvi, moyer 0.3)"
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mibias",
         description="Representations that carry no information about a bias attribute.",
     )
-    parser.add_argument("--version", action="version", version=f"mibias {mibias.__version__}")
+    parser.add_argument("--version", action="version", version=f"mibias {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     audit = commands.add_parser(

@@ -11,9 +11,9 @@ from typing import Any
 
 import torch
 
-import mibias
 from mibias.atomic import atomic_path
 from mibias.io import DamagedFileError
+from mibias.version import __version__
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
@@ -68,7 +68,7 @@ def git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
-            cwd=Path(mibias.__file__).parent,
+            cwd=Path(__file__).parent,
             capture_output=True,
             text=True,
             timeout=5,
@@ -125,7 +125,7 @@ class RunLog:
         """Write ``run.json``: config, versions, seed, metrics per epoch, final metrics, timings."""
         summary = {
             "status": status,
-            "mibias_version": mibias.__version__,
+            "mibias_version": __version__,
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
             "git_commit": git_commit(),
