@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     quickstart.add_argument("--seed", type=int, default=0)
     quickstart.add_argument("--lambda", dest="lam", type=float, default=METHOD_LAMBDAS["mi"])
     quickstart.add_argument("--out", default="runs/quickstart")
+    quickstart.add_argument(
+        "--workers", type=int, default=2, help="runs trained at once, one process each"
+    )
     add_digits_settings(quickstart)
     quickstart.set_defaults(handler=run_quickstart)
 
@@ -500,7 +503,16 @@ def run_quickstart(args: argparse.Namespace) -> int:
     from mibias.experiments.quickstart import quickstart
 
     settings = digits_settings(args)
-    print(quickstart(args.out, sigma=args.sigma, seed=args.seed, lam=args.lam, **settings))
+    print(
+        quickstart(
+            args.out,
+            sigma=args.sigma,
+            seed=args.seed,
+            lam=args.lam,
+            workers=args.workers,
+            **settings,
+        )
+    )
     return 0
 
 

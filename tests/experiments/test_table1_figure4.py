@@ -58,7 +58,8 @@ def test_table1_refuses_unknown_methods(tmp_path):
 
 
 def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
-    assert main(["quickstart", "--out", str(tmp_path), *FAST]) == 0
+    # one worker: the patched data reach runs in this process only
+    assert main(["quickstart", "--out", str(tmp_path), "--workers", "1", *FAST]) == 0
     text = (tmp_path / "quickstart.md").read_text()
     assert "ERM (lambda 0) (ours)" in text and "MI backprop (lambda 0.3) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864" in text

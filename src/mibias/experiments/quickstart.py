@@ -20,12 +20,16 @@ def quickstart(
     sigma: float = 0.020,
     seed: int = 0,
     lam: float = METHOD_LAMBDAS["mi"],
+    workers: int = 1,
     **settings: Any,
 ) -> str:
     """Train ERM (lambda 0, MI estimate tracked) and MI backprop (``lam``) at one colour
-    variance, write ``quickstart.md`` (ours beside the paper's rows) and ``figure4.png``."""
+    variance, ``workers`` processes at a time, and write ``quickstart.md`` (ours beside the
+    paper's rows) and ``figure4.png``."""
     out = Path(out)
-    path, results = figure4(out, sigmas=(sigma,), lams=(0.0, lam), seeds=(seed,), **settings)
+    path, results = figure4(
+        out, sigmas=(sigma,), lams=(0.0, lam), seeds=(seed,), workers=workers, **settings
+    )
     frame = collect(results)
     if frame.empty:
         raise RuntimeError("neither run finished; see error.txt in the run folders")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,9 @@ QUICK = {"sigmas": (0.020, 0.035, 0.050), "seeds": (0,), "epochs": 2, "limit": 1
 
 
 def digits_job(out_dir: Path, **settings: Any) -> None:
-    """A sweep job: one ``mibias digits`` run, resumed if it was interrupted."""
-    run_digits(DigitsRun(**settings, progress=False), out_dir, resume=True)
+    """A sweep job: one ``mibias digits`` run, resumed if it was interrupted. It draws no live
+    bar (the sweep draws its own); off a terminal it prints one line an epoch."""
+    run_digits(DigitsRun(**settings, progress=not sys.stderr.isatty()), out_dir, resume=True)
 
 
 def job_key(method: str, lam: float, sigma: float, seed: int) -> str:

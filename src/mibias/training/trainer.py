@@ -303,7 +303,9 @@ class MITrainer:
                     log.write_summary("running")
                 if self.config.progress and is_main_process() and not sys.stderr.isatty():
                     # no live bar off a terminal (a log file, a pipe): one plain line an epoch
-                    print(epoch_line(row, self.config.epochs), file=sys.stderr, flush=True)
+                    run = f"{self.out_dir.name}: " if self.out_dir is not None else ""
+                    line = epoch_line(row, self.config.epochs)
+                    print(run + line, file=sys.stderr, flush=True)
                 for callback in self.callbacks:
                     if hasattr(callback, "on_epoch_end"):
                         callback.on_epoch_end(self, row)
