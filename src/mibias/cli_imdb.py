@@ -61,6 +61,12 @@ def _add_run_settings(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--test-size", type=float, default=defaults.test_size)
     group.add_argument("--min-face-score", type=float, help="drop faces scored below this")
     group.add_argument("--eval-limit", type=int, help="evaluate on at most this many images")
+    group.add_argument(
+        "--leakage-steps",
+        type=int,
+        default=defaults.leakage_steps,
+        help="steps of each fresh estimator in the final audit of age in z",
+    )
     group.add_argument("--arch", default=defaults.arch, help="a torchvision ResNet")
     group.add_argument(
         "--weights",
@@ -89,6 +95,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "test_size": args.test_size,
         "min_face_score": args.min_face_score,
         "eval_limit": args.eval_limit,
+        "leakage_steps": args.leakage_steps,
         "arch": args.arch,
         "weights": args.weights,
         "image_size": args.image_size,

@@ -41,7 +41,7 @@ def small_network(monkeypatch):
 def quick(faces):
     return ["--data", str(faces), "--weights", "none", "--epochs", "2", "--image-size", "32",
             "--batch-size", "16", "--k", "2", "--accumulation", "2", "--subsample", "48",
-            "--loader-workers", "0"]  # fmt: skip
+            "--loader-workers", "0", "--leakage-steps", "50"]  # fmt: skip
 
 
 @pytest.mark.parametrize("method", ["erm", "mi", "kim", "alvi"])
@@ -53,6 +53,8 @@ def test_imdb_runs_every_method_end_to_end(faces, small_network, tmp_path, capsy
     summary = json.loads((out / "run.json").read_text())
     assert summary["status"] == "finished" and len(summary["epochs"]) == 2
     assert {"other_accuracy", "test_accuracy", "train_accuracy"} <= set(summary["final"])
+    assert {"leak_mi_nats", "probe_mlp", "probe_logistic", "majority"} <= set(summary["final"])
+    assert not any(key.startswith(("probe", "leak")) for key in summary["epochs"][0])
     assert summary["config"]["lam"] == (0.0 if method == "erm" else 0.5)
     if method == "mi":
         assert summary["config"]["k"] == 2 and summary["config"]["accumulation"] == 2
@@ -73,6 +75,15 @@ def test_table2_fills_the_four_columns_beside_the_published_rows(faces, small_ne
     assert sorted(runs["run"]) == ["eb1-erm-seed0", "eb1-mi-seed0", "eb2-erm-seed0", "eb2-mi-seed0"]
     table = pd.read_csv(out / "table2.csv", index_col="method", dtype=str)
     assert table.loc["MI backprop (lambda 0.5) (ours)"].str.fullmatch(r"[01]\.\d{3}").all()
+    leakage = pd.read_csv(out / "table2_leakage.csv", index_col="method")
+    assert list(leakage.columns) == [
+        "age read from z, MLP probe",
+        "age read from z, linear probe",
+        "age, majority rate",
+        "fresh I(z; age), nats",
+    ]
+    assert "MI backprop (lambda 0.5), trained on EB2 (ours)" in leakage.index
+    assert leakage.notna().all().all()
 
 
 def test_a_wrong_data_folder_is_reported_once(tmp_path, capsys):
