@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import inspect
 import io
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from mibias.audit import audit_leakage
 from mibias.cli_fairness import add_fairness_commands
 from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
@@ -118,11 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
     audit.add_argument("--estimator", choices=ESTIMATORS, default="mine")
-    audit.add_argument("--restarts", type=int, default=3, help="independent estimators")
-    audit.add_argument("--steps", type=int, default=2000, help="training steps per estimator")
-    audit.add_argument("--batch-size", type=int, default=256)
-    audit.add_argument("--lr", type=float, default=1e-3)
-    audit.add_argument("--test-size", type=float, default=0.3, help="held-out fraction")
+    # the defaults are audit_leakage's own
+    defaults = {name: p.default for name, p in inspect.signature(audit_leakage).parameters.items()}
+    audit.add_argument("--restarts", type=int, default=defaults["restarts"], help="estimators")
+    audit.add_argument("--steps", type=int, default=defaults["steps"], help="steps per estimator")
+    audit.add_argument("--batch-size", type=int, default=defaults["batch_size"])
+    audit.add_argument("--lr", type=float, default=defaults["lr"])
+    audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
     audit.add_argument(
         "--probes",
         choices=("mlp,logistic", "mlp", "logistic", "none"),
@@ -234,7 +238,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_audit(args: argparse.Namespace) -> int:
     """``mibias audit Z C``."""
-    from mibias.audit import audit_leakage
 
     result = audit_leakage(
         load_array(args.z),
@@ -373,8 +376,8 @@ def add_digits_settings(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--leakage-steps",
         type=int,
-        default=d.leakage_steps,
-        help="steps of each fresh estimator in the final audit of colour in z",
+        help="steps of each fresh estimator in the final audit of colour in z (default: the "
+        "audit's)",
     )
     group.add_argument("--no-compile", action="store_true", help="eager estimator steps")
     group.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the network")

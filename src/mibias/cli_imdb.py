@@ -64,8 +64,7 @@ def _add_run_settings(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--leakage-steps",
         type=int,
-        default=defaults.leakage_steps,
-        help="steps of each fresh estimator in the final audit of age in z",
+        help="steps of each fresh estimator in the final audit of age in z (default: the audit's)",
     )
     group.add_argument("--arch", default=defaults.arch, help="a torchvision ResNet")
     group.add_argument(

@@ -60,7 +60,7 @@ class DigitsRun:
     network and its initial weights are the same (:class:`~mibias.models.DigitEncoder`).
 
     ``leakage_steps`` is how long each fresh estimator of the final colour-leakage audit
-    trains (:func:`mibias.audit.audit_leakage`'s ``steps``).
+    trains (None: :func:`mibias.audit.audit_leakage`'s default).
     """
 
     sigma: float = 0.02
@@ -93,7 +93,7 @@ class DigitsRun:
     test_colours: TestColours = "palette"
     data_seed: int = 0
     limit: int | None = None
-    leakage_steps: int = 2000
+    leakage_steps: int | None = None
     track_mi: bool = True
     head_lr: float = 1e-3
     head_steps: int = 1
@@ -249,7 +249,8 @@ def run_digits(
                 metrics[f"test{suffix}_{key}"] = value
         z, _, _ = trainer.embed(unbiased("test", run.test_colours))
         colour = colour_class(data.test_images(run.test_colours)[rows])
-        leakage = audit_leakage(z, colour, steps=run.leakage_steps, seed=run.seed, progress=False)
+        steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
+        leakage = audit_leakage(z, colour, seed=run.seed, progress=False, **steps)
         return {**metrics, **leakage.columns()}
 
     lam = method_lambda(run.method, run.lam)

@@ -59,7 +59,8 @@ class ImdbRun:
     put a 12-way age head on z (Adam ``head_lr``, one update per model step); ``lam`` weighs
     Alvi's confusion loss and Kim's entropy term, and Kim's reversed gradient reaches the
     encoder at ``reversal`` whatever ``lam``. ``leakage_steps`` is how long each fresh
-    estimator of the final age-leakage audit trains (:func:`mibias.audit.audit_leakage`).
+    estimator of the final age-leakage audit trains (None: the default of
+    :func:`mibias.audit.audit_leakage`).
     """
 
     data: str
@@ -72,7 +73,7 @@ class ImdbRun:
     test_size: float = 0.3
     min_face_score: float | None = None
     eval_limit: int | None = None
-    leakage_steps: int = 2000
+    leakage_steps: int | None = None
     arch: str = "resnet50"
     weights: str = "imagenet"
     image_size: int = 224
@@ -194,9 +195,8 @@ def run_imdb(
 
     def final(trainer: MITrainer) -> dict[str, float]:
         z, _, age = trainer.embed(evaluations["test"])
-        leakage = audit_leakage(
-            z, age.argmax(1), steps=run.leakage_steps, seed=run.seed, progress=False
-        )
+        steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
+        leakage = audit_leakage(z, age.argmax(1), seed=run.seed, progress=False, **steps)
         return leakage.columns()
 
     return trainer.fit(loader, evaluations, final=final, resume=resume)
