@@ -18,8 +18,9 @@ from mibias.cli_imdb import add_imdb_commands
 from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.data.fetch import FetchError
 from mibias.estimators import ESTIMATORS
-from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, METHOD_LAMBDAS, DigitsRun
+from mibias.experiments.digits import KIM_SCHEDULE, METHOD_ESTIMATORS, DigitsRun
 from mibias.io import DamagedFileError, InputError, load_array
+from mibias.settings import add_options, given_settings
 from mibias.training import DivergenceError
 from mibias.training.distributed import (
     init_from_environment,
@@ -29,8 +30,6 @@ from mibias.training.distributed import (
 )
 from mibias.version import __version__
 
-RUN_DEFAULTS = DigitsRun()
-LAMBDA_HELP = "default: the method's (kim 0.01, as Kim et al.'s code; mi, alvi, moyer 0.3)"
 DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
 
 
@@ -151,10 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the authors' digit network on Colored MNIST with ERM or MI backprop; "
         "writes per-epoch metrics (unbiased test accuracy, train accuracy, MI estimate).",
     )
-    digits.add_argument("--sigma", type=float, default=0.02, help="colour variance")
-    digits.add_argument("--method", choices=tuple(METHOD_ESTIMATORS), default="mi")
-    digits.add_argument("--lambda", dest="lam", type=float, help=LAMBDA_HELP)
-    digits.add_argument("--seed", type=int, default=0)
     digits.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     digits.add_argument("--out", required=True, help="output folder")
     add_digits_settings(digits)
@@ -171,13 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
     table1.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
-    table1.add_argument("--lambda", dest="lam", type=float, help=LAMBDA_HELP)
     table1.add_argument(
         "--quick", action="store_true", help="3 sigmas, 1 seed, 2 epochs, 10k digits"
     )
     add_sweep_options(table1, workers=1)
     table1.add_argument("--out", default="runs/table1")
-    add_digits_settings(table1)
+    add_digits_settings(table1, skip=SWEPT)
     table1.set_defaults(handler=run_table1)
 
     figure4 = commands.add_parser(
@@ -188,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     figure4.add_argument("--seeds", type=int, default=1)
     add_sweep_options(figure4, workers=1)
     figure4.add_argument("--out", default="runs/figure4")
-    add_digits_settings(figure4)
+    add_digits_settings(figure4, skip=(*SWEPT, "lam", "track_mi"))
     figure4.set_defaults(handler=run_figure4)
 
     quickstart = commands.add_parser(
@@ -197,14 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="A small real reproduction: ERM and MI backprop at one colour variance and "
         "seed, a table beside the paper's numbers and the Figure 4 curves.",
     )
-    quickstart.add_argument("--sigma", type=float, default=0.020)
-    quickstart.add_argument("--seed", type=int, default=0)
-    quickstart.add_argument("--lambda", dest="lam", type=float, default=METHOD_LAMBDAS["mi"])
     quickstart.add_argument("--out", default="runs/quickstart")
     quickstart.add_argument(
         "--workers", type=int, default=2, help="runs trained at once, one process each"
     )
-    add_digits_settings(quickstart)
+    add_digits_settings(quickstart, skip=("method", "progress", "track_mi"))
     quickstart.set_defaults(handler=run_quickstart)
 
     select = commands.add_parser(
@@ -292,137 +283,31 @@ def run_data(args: argparse.Namespace) -> int:
     return EXIT_DAMAGED if problems else 0
 
 
-def add_digits_settings(parser: argparse.ArgumentParser) -> None:
-    """The training settings shared by ``digits``, ``table1`` and ``figure4``."""
-    group = parser.add_argument_group("training settings")
-    d = RUN_DEFAULTS
-    group.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}")
-    group.add_argument("--k", type=int, default=d.k, help="estimator steps per model step")
-    group.add_argument(
-        "--lambda-warmup",
-        type=float,
-        default=d.lam_warmup,
-        metavar="EPOCHS",
-        help="raise lambda linearly from 0 over this many epochs",
-    )
-    group.add_argument(
-        "--clamp-penalty",
-        action="store_true",
-        help="minimise max(MI estimate, 0): no gradient from a negative lower bound",
-    )
-    group.add_argument(
-        "--mi-condition",
-        choices=("none", "label"),
-        default=d.mi_condition,
-        help="label: penalise I(z; c | y), colour information beyond what the digit explains",
-    )
-    group.add_argument(
-        "--z-layer",
-        choices=("fc", "conv"),
-        default=d.z_layer,
-        help="the layer the MI term reads: fc (the paper's 64-d z) or conv (the 1024-d "
-        "convolutional features; use with --clamp-penalty --lambda-warmup 1)",
-    )
-    group.add_argument("--batch-size", type=int, default=d.batch_size)
-    group.add_argument("--lr", type=float, default=d.lr)
-    group.add_argument(
-        "--lr-schedule",
-        choices=("constant", "cosine"),
-        default=d.lr_schedule,
-        help="model learning rate over the epochs",
-    )
-    group.add_argument("--estimator-lr", type=float, default=d.estimator_lr)
-    group.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
-    group.add_argument("--head-lr", type=float, default=d.head_lr, help="alvi/kim bias head")
-    group.add_argument(
-        "--head-steps", type=int, default=d.head_steps, help="alvi/kim head updates per step"
-    )
-    group.add_argument("--reversal", type=float, default=d.reversal, help="kim: reversal factor")
-    group.add_argument(
-        "--moyer-beta",
-        type=float,
-        default=d.moyer_beta,
-        help="moyer: weight of KL(q(z|x) || N(0, I))",
-    )
-    group.add_argument(
-        "--moyer-reconstruction",
-        type=float,
-        default=d.moyer_reconstruction,
-        help="moyer: weight of the decoder's reconstruction loss",
-    )
-    group.add_argument(
+# the run settings a Colored MNIST sweep sets itself (per job, or by its own plural options)
+SWEPT = ("sigma", "method", "seed", "progress")
+
+
+def add_digits_settings(parser: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
+    """The ``DigitsRun`` settings, one option per field (:mod:`mibias.settings`), and
+    ``--kim-schedule``."""
+    add_options(parser, DigitsRun, skip=skip)
+    parser.add_argument(
         "--kim-schedule",
         action="store_true",
         help="Kim et al.'s SGD schedule (momentum 0.9, wd 5e-4, lr 0.01 x0.1 every 40 epochs, "
         "100 epochs; --epochs still applies); replaces --lr and --lr-schedule",
     )
-    group.add_argument("--init-from", help="start from an earlier run's network (its folder)")
-    group.add_argument("--clip", choices=("param", "global", "z", "none"), default=d.clip)
-    group.add_argument("--clip-ratio", type=float, default=d.clip_ratio, help="MI/task norm cap")
-    group.add_argument("--mi-step", choices=("joint", "separate"), default=d.mi_step)
-    group.add_argument("--feature-pool", type=int, default=d.feature_pool)
-    group.add_argument(
-        "--estimator-features",
-        choices=("pool", "fresh"),
-        default=d.estimator_features,
-        help="pool: recent detached features (fast); fresh: Algorithm 1 read literally",
-    )
-    group.add_argument("--warmup-batches", type=int, default=d.warmup_batches)
-    group.add_argument("--encoding", choices=("onehot", "binary"), default=d.encoding)
-    group.add_argument("--test-colours", choices=("palette", "uniform"), default=d.test_colours)
-    group.add_argument(
-        "--limit", type=int, help="use only the first N training, validation and test digits"
-    )
-    group.add_argument(
-        "--leakage-steps",
-        type=int,
-        help="steps of each fresh estimator in the final audit of colour in z (default: the "
-        "audit's)",
-    )
-    group.add_argument("--no-compile", action="store_true", help="eager estimator steps")
-    group.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the network")
-    group.add_argument("--channels-last", action="store_true", help="channels-last layout")
-    group.add_argument("--device", default=d.device)
 
 
 def digits_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``DigitsRun`` fields set by :func:`add_digits_settings`."""
-    settings = {
-        "k": args.k,
-        "lam_warmup": args.lambda_warmup,
-        "clamp_penalty": args.clamp_penalty,
-        "mi_condition": args.mi_condition,
-        "z_layer": args.z_layer,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "lr_schedule": args.lr_schedule,
-        "estimator_lr": args.estimator_lr,
-        "head_lr": args.head_lr,
-        "head_steps": args.head_steps,
-        "reversal": args.reversal,
-        "moyer_beta": args.moyer_beta,
-        "moyer_reconstruction": args.moyer_reconstruction,
-        "init_from": args.init_from,
-        "estimator": args.estimator,
-        "clip": args.clip,
-        "clip_ratio": args.clip_ratio,
-        "mi_step": args.mi_step,
-        "feature_pool": args.feature_pool,
-        "estimator_features": args.estimator_features,
-        "warmup_batches": args.warmup_batches,
-        "encoding": args.encoding,
-        "test_colours": args.test_colours,
-        "limit": args.limit,
-        "leakage_steps": args.leakage_steps,
-        "compile_estimator": not args.no_compile,
-        "bf16": args.bf16,
-        "channels_last": args.channels_last,
-        "device": args.device,
-    }
+    """The ``DigitsRun`` fields the user set, with Kim et al.'s schedule where asked for."""
+    settings = given_settings(args, DigitsRun)
     if args.kim_schedule:
-        settings.update(KIM_SCHEDULE)
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
+        settings = {
+            **settings,
+            **KIM_SCHEDULE,
+            **{k: v for k, v in settings.items() if k == "epochs"},
+        }
     return settings
 
 
@@ -437,9 +322,7 @@ def run_digits_command(args: argparse.Namespace) -> int:
     """``mibias digits``."""
     from mibias.experiments.digits import run_digits
 
-    run = DigitsRun(
-        sigma=args.sigma, method=args.method, lam=args.lam, seed=args.seed, **digits_settings(args)
-    )
+    run = DigitsRun(**digits_settings(args))
     history = run_digits(run, args.out, resume=args.resume)
     last = history[-1]
     print(
@@ -455,6 +338,7 @@ def run_table1(args: argparse.Namespace) -> int:
     from mibias.experiments.table1 import QUICK, table1
 
     settings = digits_settings(args)
+    lam = settings.pop("lam", None)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = set(methods) - set(METHOD_ESTIMATORS)
     if unknown:
@@ -467,7 +351,7 @@ def run_table1(args: argparse.Namespace) -> int:
     if args.quick:
         sigmas, seeds = list(QUICK["sigmas"]), list(QUICK["seeds"])
         settings.setdefault("epochs", QUICK["epochs"])
-        settings["limit"] = settings["limit"] or QUICK["limit"]
+        settings["limit"] = settings.get("limit") or QUICK["limit"]
     if args.sigmas:
         sigmas = _floats(args.sigmas)
     text = table1(
@@ -475,7 +359,7 @@ def run_table1(args: argparse.Namespace) -> int:
         methods=methods,
         sigmas=sigmas,
         seeds=seeds,
-        lams=None if args.lam is None else (args.lam,),
+        lams=None if lam is None else (lam,),
         workers=args.workers,
         ray=sweep_backend(args),
         **settings,
@@ -505,17 +389,7 @@ def run_quickstart(args: argparse.Namespace) -> int:
     """``mibias quickstart``."""
     from mibias.experiments.quickstart import quickstart
 
-    settings = digits_settings(args)
-    print(
-        quickstart(
-            args.out,
-            sigma=args.sigma,
-            seed=args.seed,
-            lam=args.lam,
-            workers=args.workers,
-            **settings,
-        )
-    )
+    print(quickstart(args.out, workers=args.workers, **digits_settings(args)))
     return 0
 
 

@@ -20,11 +20,13 @@ from mibias.data.colored_mnist import (
     make_colored_mnist,
     one_hot_bins,
 )
-from mibias.estimators import MIEstimator, make_estimator
+from mibias.estimators import ESTIMATORS, MIEstimator, make_estimator
 from mibias.io import InputError
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
+from mibias.settings import setting
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.config import ClipMode, EstimatorFeatures, LRSchedule, MIStep
 from mibias.training.distributed import is_main_process, training_loader
 from mibias.training.run_log import write_json_atomic
 
@@ -63,48 +65,65 @@ class DigitsRun:
     trains (None: :func:`mibias.audit.audit_leakage`'s default).
     """
 
-    sigma: float = 0.02
-    method: Literal["erm", "mi", "alvi", "kim", "moyer"] = "mi"
-    lam: float | None = None
-    lam_warmup: float = 0.0
-    clamp_penalty: bool = False
-    mi_condition: Literal["none", "label"] = "none"
-    z_layer: ZLayer = "fc"
-    seed: int = 0
-    epochs: int = 10
-    k: int = 40
-    batch_size: int = 128
-    lr: float = 1e-3
-    lr_schedule: str = "constant"
-    lr_step: int = 40
-    optimizer: str = "adam"
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    init_from: str | None = None
-    estimator_lr: float = 1e-4
-    estimator: str = "mine"
-    clip: str = "none"
-    clip_ratio: float = 1.0
-    mi_step: str = "joint"
-    feature_pool: int = 8
-    estimator_features: str = "pool"
-    warmup_batches: int = 0
-    encoding: Encoding = "onehot"
-    test_colours: TestColours = "palette"
-    data_seed: int = 0
-    limit: int | None = None
-    leakage_steps: int | None = None
-    track_mi: bool = True
-    head_lr: float = 1e-3
-    head_steps: int = 1
-    reversal: float = 0.1
-    moyer_beta: float = 0.1
-    moyer_reconstruction: float = 1.0
-    compile_estimator: bool = True
-    bf16: bool = False
-    channels_last: bool = False
-    device: str = "auto"
-    progress: bool = True
+    sigma: float = setting(0.02, "colour variance")
+    method: Literal["erm", "mi", "alvi", "kim", "moyer"] = setting("mi", "the debiasing method")
+    lam: float | None = setting(
+        None, "weight of the MI term (default: the method's)", flag="--lambda"
+    )
+    lam_warmup: float = setting(
+        0.0, "raise lambda linearly from 0 over this many epochs", flag="--lambda-warmup"
+    )
+    clamp_penalty: bool = setting(
+        False, "minimise max(MI estimate, 0): no gradient from a negative lower bound"
+    )
+    mi_condition: Literal["none", "label"] = setting(
+        "none", "label: penalise I(z; c | y), colour information beyond what the digit explains"
+    )
+    z_layer: ZLayer = setting(
+        "fc",
+        "the layer the MI term reads: fc (the paper's 64-d z) or conv (the 1024-d "
+        "convolutional features; use with --clamp-penalty --lambda-warmup 1)",
+    )
+    seed: int = setting(0, "seed of the network, the estimator and the batches")
+    epochs: int = setting(10, "training epochs")
+    k: int = setting(40, "estimator steps per model step (MI; ignored by alvi and kim)")
+    batch_size: int = setting(128, "digits per model step")
+    lr: float = setting(1e-3, "the network's learning rate")
+    lr_schedule: LRSchedule = setting("constant", "model learning rate over the epochs")
+    lr_step: int = setting(40, "step schedule: epochs between decays by 10")
+    optimizer: Literal["adam", "adamw", "sgd"] = setting("adam", "the network's optimiser")
+    momentum: float = setting(0.0, "SGD momentum")
+    weight_decay: float = setting(0.0, "the network's weight decay")
+    init_from: str | None = setting(None, "start from an earlier run's network (its folder)")
+    estimator_lr: float = setting(1e-4, "the MI estimator's learning rate")
+    estimator: str = setting("mine", "the MI estimator", choices=ESTIMATORS)
+    clip: ClipMode = setting("none", "how the MI gradient is capped against the task's")
+    clip_ratio: float = setting(1.0, "MI / task gradient norm cap")
+    mi_step: MIStep = setting("joint", "one optimiser step for both terms, or one each")
+    feature_pool: int = setting(8, "recent batches of detached features the estimator trains on")
+    estimator_features: EstimatorFeatures = setting(
+        "pool", "pool: recent detached features (fast); fresh: Algorithm 1 read literally"
+    )
+    warmup_batches: int = setting(0, "estimator-only steps at the start of each epoch")
+    encoding: Encoding = setting("onehot", "encoding of the colour attribute c")
+    test_colours: TestColours = setting("palette", "how unbiased digits are coloured")
+    data_seed: int = setting(0, "seed of the colours")
+    limit: int | None = setting(None, "use only the first N training, validation and test digits")
+    leakage_steps: int | None = setting(
+        None,
+        "steps of each fresh estimator in the final audit of colour in z (default: the audit's)",
+    )
+    track_mi: bool = setting(True, "ERM: train the estimator anyway to log the MI estimate")
+    head_lr: float = setting(1e-3, "alvi/kim: the bias head's learning rate")
+    head_steps: int = setting(1, "alvi/kim: head updates per model step")
+    reversal: float = setting(0.1, "kim: gradient reversal factor")
+    moyer_beta: float = setting(0.1, "moyer: weight of KL(q(z|x) || N(0, I))")
+    moyer_reconstruction: float = setting(1.0, "moyer: weight of the decoder's reconstruction loss")
+    compile_estimator: bool = setting(True, "eager estimator steps", flag="--no-compile")
+    bf16: bool = setting(False, "bfloat16 autocast for the network")
+    channels_last: bool = setting(False, "channels-last layout")
+    device: str = setting("auto", "cpu, cuda, cuda:N or auto")
+    progress: bool = setting(True, "no live progress bar")
 
 
 # each method's lambda when none is given: MI and the baselines without a published weight
@@ -290,18 +309,18 @@ def run_digits(
         k=k,
         epochs=run.epochs,
         feature_pool=run.feature_pool,
-        estimator_features=run.estimator_features,  # type: ignore[arg-type]
+        estimator_features=run.estimator_features,
         warmup_batches=run.warmup_batches,
-        clip="none" if moyer else run.clip,  # type: ignore[arg-type]
+        clip="none" if moyer else run.clip,
         clip_ratio=run.clip_ratio,
-        mi_step="joint" if moyer else run.mi_step,  # type: ignore[arg-type]
+        mi_step="joint" if moyer else run.mi_step,
         model_optimizer=OptimizerConfig(
-            name=run.optimizer,  # type: ignore[arg-type]
+            name=run.optimizer,
             lr=run.lr,
             momentum=run.momentum,
             weight_decay=run.weight_decay,
         ),
-        lr_schedule=run.lr_schedule,  # type: ignore[arg-type]
+        lr_schedule=run.lr_schedule,
         lr_step=run.lr_step,
         estimator_optimizer=OptimizerConfig(lr=run.head_lr if head else run.estimator_lr),
         compile_estimator=run.compile_estimator,

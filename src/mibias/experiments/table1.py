@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,10 @@ def digits_jobs(
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
     each method its default lambda."""
     check_settings(DigitsRun, settings, "digits")
+    # every setting, given or default, goes into the job record: a rerun in the same folder
+    # with other settings is then refused rather than mixed in
+    per_job = ("method", "lam", "sigma", "seed", "progress")
+    settings = {k: v for k, v in asdict(DigitsRun(**settings)).items() if k not in per_job}
     jobs = []
     for method in methods:
         for lam in (0.0,) if method == "erm" else lams or (method_lambda(method, None),):
