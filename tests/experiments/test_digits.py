@@ -11,6 +11,20 @@ from mibias.models import DigitEncoder, digit_classifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from tests.data.test_colored_mnist import fake_mnist
 
+# one short run on the tiny data: an epoch, one estimator step, a quick final audit
+TINY_RUN = [
+    "--epochs",
+    "1",
+    "--k",
+    "1",
+    "--limit",
+    "128",
+    "--leakage-steps",
+    "50",
+    "--batch-size",
+    "64",
+]
+
 
 @pytest.fixture
 def tiny_data(monkeypatch):
@@ -55,19 +69,7 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
 
 
 def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
-    common = [
-        "--epochs",
-        "1",
-        "--k",
-        "2",
-        "--limit",
-        "128",
-        "--leakage-steps",
-        "50",
-        "--batch-size",
-        "64",
-        "--no-compile",
-    ]
+    common = [*TINY_RUN, "--k", "2", "--no-compile"]
     erm = tmp_path / "erm"
     assert main(["digits", "--method", "erm", *common, "--out", str(erm)]) == 0
     kim = tmp_path / "kim"
@@ -88,19 +90,7 @@ def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
 
 def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
     out = tmp_path / "mi"
-    args = [
-        "digits",
-        "--epochs",
-        "1",
-        "--k",
-        "1",
-        "--limit",
-        "128",
-        "--leakage-steps",
-        "50",
-        "--batch-size",
-        "64",
-    ]
+    args = ["digits", *TINY_RUN]
     assert (
         main([*args, "--lambda-warmup", "2", "--clamp-penalty", "--no-compile", "--out", str(out)])
         == 0
@@ -117,19 +107,7 @@ def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_
     assert torch.equal(conditioned[:, :24], plain)
     assert torch.equal(conditioned[:, 24:].argmax(1), torch.from_numpy(labels))
     out = tmp_path / "mi"
-    args = [
-        "digits",
-        "--epochs",
-        "1",
-        "--k",
-        "1",
-        "--limit",
-        "128",
-        "--leakage-steps",
-        "50",
-        "--batch-size",
-        "64",
-    ]
+    args = ["digits", *TINY_RUN]
     assert main([*args, "--mi-condition", "label", "--no-compile", "--out", str(out)]) == 0
     summary = json.loads((out / "run.json").read_text())
     assert summary["config"]["mi_condition"] == "label" and summary["status"] == "finished"
@@ -139,19 +117,7 @@ def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_
 def test_the_conv_layer_reaches_the_estimator_and_is_refused_for_moyer(tiny_data, tmp_path, capsys):
     assert method_estimator(DigitsRun(z_layer="conv"), 24).critic.net[0].in_features == 1048
     out = tmp_path / "conv"
-    args = [
-        "digits",
-        "--epochs",
-        "1",
-        "--k",
-        "1",
-        "--limit",
-        "128",
-        "--leakage-steps",
-        "50",
-        "--batch-size",
-        "64",
-    ]
+    args = ["digits", *TINY_RUN]
     assert main([*args, "--z-layer", "conv", "--no-compile", "--out", str(out)]) == 0
     assert json.loads((out / "recipe.json").read_text())["z_layer"] == "conv"
     args = ["digits", "--method", "moyer", "--z-layer", "conv", "--out", str(tmp_path / "m")]
@@ -178,18 +144,7 @@ def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, caps
 def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path, capsys):
     def final(*weights):
         out = tmp_path / "-".join(weights)
-        args = [
-            "digits",
-            "--method",
-            "moyer",
-            "--epochs",
-            "1",
-            "--limit",
-            "128",
-            "--leakage-steps",
-            "50",
-            "--no-compile",
-        ]
+        args = ["digits", "--method", "moyer", *TINY_RUN, "--no-compile"]
         weight_args = ["--moyer-beta", weights[0], "--moyer-reconstruction", weights[1]]
         assert main([*args, *weight_args, "--out", str(out)]) == 0
         recipe = json.loads((out / "recipe.json").read_text())
@@ -202,17 +157,7 @@ def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path,
 
 
 def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, capsys):
-    args = [
-        "digits",
-        "--epochs",
-        "1",
-        "--limit",
-        "128",
-        "--leakage-steps",
-        "50",
-        "--out",
-        str(tmp_path / "x"),
-    ]
+    args = ["digits", *TINY_RUN, "--out", str(tmp_path / "x")]
     assert main([*args, "--lambda-warmup", "-1"]) == 2
     assert "error: invalid training settings: lam_warmup must be >= 0" in capsys.readouterr().err
 
