@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 
 def setting(
-    default: Any,
+    default: Any = dataclasses.MISSING,
     help: str = "",
     *,
     flag: str | None = None,
@@ -29,7 +29,7 @@ def setting(
     Parameters
     ----------
     default
-        The setting's default.
+        The setting's default (none: the option is required).
     help
         One line for ``--help``.
     flag
@@ -70,13 +70,15 @@ def add_options(
                 help=text,
             )
             continue
+        required = field.default is dataclasses.MISSING
         group.add_argument(
             flag or f"--{field.name.replace('_', '-')}",
             dest=field.name,
             type=kind,
             choices=field.metadata.get("choices") or choices,
+            required=required,
             default=argparse.SUPPRESS,
-            help=f"{text} (default: {field.default})" if text else f"default: {field.default}",
+            help=text if required else f"{text} (default: {field.default})",
         )
 
 

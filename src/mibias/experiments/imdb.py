@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import torch
@@ -28,6 +28,7 @@ from mibias.estimators import make_estimator
 from mibias.io import InputError
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
+from mibias.settings import setting
 from mibias.sweep import Job, RayBackend, check_settings, run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import resolve_device
@@ -63,33 +64,37 @@ class ImdbRun:
     :func:`mibias.audit.audit_leakage`).
     """
 
-    data: str
-    train: str = "eb1"
-    method: str = "mi"
-    lam: float = 0.5
-    seed: int = 0
-    splits: str | None = None
-    subsample: int | None = 2000
-    test_size: float = 0.3
-    min_face_score: float | None = None
-    eval_limit: int | None = None
-    leakage_steps: int | None = None
-    arch: str = "resnet50"
-    weights: str = "imagenet"
-    image_size: int = 224
-    z_dim: int = 128
-    epochs: int = 10
-    batch_size: int = 24
-    lr: float = 1e-5
-    k: int = 20
-    accumulation: int = 10
-    estimator_lr: float = 0.1
-    estimator_hidden: int = 512
-    head_lr: float = 1e-4
-    reversal: float = 0.1
-    loader_workers: int = 4
-    device: str = "auto"
-    progress: bool = True
+    data: str = setting(help="the imdb_crop folder (holds imdb.mat)")
+    train: Literal["eb1", "eb2"] = setting("eb1", "the age-biased split trained on")
+    method: str = setting("mi", "the debiasing method", choices=tuple(METHOD_ESTIMATORS))
+    lam: float = setting(0.5, "weight of the MI term (or of the baselines' terms)", flag="--lambda")
+    seed: int = setting(0, "seed of the splits, the subsample and the training")
+    splits: str | None = setting(None, "folder of eb1.txt, eb2.txt, test.txt image lists")
+    subsample: int | None = setting(2000, "training images drawn from the split (0: all of them)")
+    test_size: float = setting(0.3, "share of the images in the unbiased test split")
+    min_face_score: float | None = setting(None, "drop faces scored below this")
+    eval_limit: int | None = setting(None, "evaluate on at most this many images")
+    leakage_steps: int | None = setting(
+        None, "steps of each fresh estimator in the final audit of age in z (default: the audit's)"
+    )
+    arch: str = setting("resnet50", "a torchvision ResNet")
+    weights: str = setting(
+        "imagenet", "imagenet (download), none (from scratch) or a state dict file"
+    )
+    image_size: int = setting(224, "side of the square input images")
+    z_dim: int = setting(128, "size of the representation z")
+    epochs: int = setting(10, "training epochs")
+    batch_size: int = setting(24, "images per batch")
+    lr: float = setting(1e-5, "the network's learning rate")
+    k: int = setting(20, "T steps per model step")
+    accumulation: int = setting(10, "batches accumulated per T step")
+    estimator_lr: float = setting(0.1, "T's SGD learning rate")
+    estimator_hidden: int = setting(512, "units of each of T's 3 hidden layers")
+    head_lr: float = setting(1e-4, "kim/alvi: the age head's learning rate")
+    reversal: float = setting(0.1, "kim: gradient reversal factor")
+    loader_workers: int = setting(4, "image loading processes (at most 2 on the CPU)")
+    device: str = setting("auto", "cpu, cuda, cuda:N or auto")
+    progress: bool = setting(True, "no split report and no live progress bar")
 
 
 def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
@@ -220,6 +225,10 @@ def table2(
     """Train on EB1 and on EB2 with every method and seed; write ``table2.md`` / ``.csv``:
     accuracy on the other biased split and on the test split, beside the published rows."""
     check_settings(ImdbRun, {"data": data, **settings}, "imdb")
+    # every setting, given or default, goes into the job record: a rerun in the same folder
+    # with other settings is then refused rather than mixed in
+    per_job = ("train", "method", "seed", "progress")
+    settings = {k: v for k, v in asdict(ImdbRun(data=data, **settings)).items() if k not in per_job}
     find_metadata(data)  # a wrong folder is reported once, not by every run
     unknown = set(methods) - set(METHOD_ESTIMATORS)
     if unknown:
@@ -228,7 +237,7 @@ def table2(
         Job(
             f"{train}-{method}-seed{seed}",
             imdb_job,
-            {**settings, "data": data, "train": train, "method": method, "seed": seed},
+            {**settings, "train": train, "method": method, "seed": seed},
         )
         for train in OTHER
         for method in methods
