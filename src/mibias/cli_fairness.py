@@ -8,6 +8,7 @@ from typing import Any
 
 from mibias.cli_sweep import add_sweep_options, sweep_backend
 from mibias.io import InputError
+from mibias.settings import add_options, given_settings
 
 
 def add_fairness_commands(commands: Any) -> None:
@@ -57,31 +58,20 @@ def add_fairness_commands(commands: Any) -> None:
     figure5.set_defaults(handler=run_figure5)
 
 
+# the run settings each fairness command sets itself
+SWEPT = ("dataset", "method", "lam", "seed")
+
+
 def _add_run_settings(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("run settings")
-    group.add_argument("--steps", type=int, help="network updates (default 2000)")
-    group.add_argument("--batch-size", type=int, help="default: adult 512, german 128")
-    group.add_argument(
-        "--drop-sensitive",
-        action="store_true",
-        help="remove the protected attribute's columns from the inputs (kept by default)",
-    )
-    group.add_argument("--young-age", type=int, default=25, help="German: oldest 'young' age")
-    group.add_argument("--german-attribute", choices=("age", "sex"), default="age")
-    group.add_argument("--no-probe", action="store_true", help="skip the leakage check of z")
-    group.add_argument("--data-home", help="data folder (default $MIBIAS_DATA)")
+    from mibias.experiments.fairness import FairnessRun
+
+    add_options(parser, FairnessRun, skip=SWEPT, title="run settings")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "steps": args.steps,
-        "batch_size": args.batch_size,
-        "keep_sensitive": not args.drop_sensitive,
-        "young_age": args.young_age,
-        "german_attribute": args.german_attribute,
-        "probe": not args.no_probe,
-        "data_home": args.data_home,
-    }
+    from mibias.experiments.fairness import FairnessRun
+
+    return given_settings(args, FairnessRun, skip=SWEPT)
 
 
 def _names(text: str, known: Any, what: str) -> list[str]:

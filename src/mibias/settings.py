@@ -78,14 +78,19 @@ def add_options(
             choices=field.metadata.get("choices") or choices,
             required=required,
             default=argparse.SUPPRESS,
-            help=text if required else f"{text} (default: {field.default})",
+            help=text if required or "default" in text else f"{text} (default: {field.default})",
         )
 
 
-def given_settings(args: argparse.Namespace, recipe: type) -> dict[str, Any]:
-    """The fields of ``recipe`` the user set on the command line."""
+def given_settings(
+    args: argparse.Namespace, recipe: type, *, skip: Collection[str] = ()
+) -> dict[str, Any]:
+    """The fields of ``recipe`` the user set on the command line, except ``skip`` (the fields
+    :func:`add_options` left to the command's own options)."""
     return {
-        f.name: getattr(args, f.name) for f in dataclasses.fields(recipe) if hasattr(args, f.name)
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(recipe)
+        if f.name not in skip and hasattr(args, f.name)
     }
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,8 @@ from mibias.fairness.methods import build_method, method_lambda, positive_scores
 from mibias.metrics import fairness_metrics
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, RayBackend, check_settings, run_grid
+from mibias.settings import setting
+from mibias.sweep import Job, RayBackend, job_settings, run_grid
 from mibias.training.run_log import write_json_atomic
 
 DATASETS = ("adult", "german")
@@ -61,18 +62,22 @@ class FairnessRun:
     from ``seed``.
     """
 
-    dataset: str = "adult"
-    method: str = "mi"
-    lam: float | None = None
-    seed: int = 0
-    steps: int | None = None
-    batch_size: int | None = None
-    keep_sensitive: bool = True
-    test_size: float = 0.3
-    german_attribute: str = "age"
-    young_age: int = 25
-    probe: bool = True
-    data_home: str | None = None
+    dataset: Literal["adult", "german"] = setting("adult", "the data set")
+    method: str = setting("mi", "the method (mibias.fairness.methods.METHODS)")
+    lam: float | None = setting(None, "weight of the MI term (default: the method's)")
+    seed: int = setting(0, "seed of the split and the training")
+    steps: int | None = setting(None, "network updates (default: the data set's: 2000)")
+    batch_size: int | None = setting(None, "rows per update (default: adult 512, german 128)")
+    keep_sensitive: bool = setting(
+        True,
+        "remove the protected attribute's columns from the inputs (kept by default)",
+        flag="--drop-sensitive",
+    )
+    test_size: float = setting(0.3, "German: share of the rows held out for testing")
+    german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
+    young_age: int = setting(25, "German: oldest 'young' age")
+    probe: bool = setting(True, "skip the leakage check of z", flag="--no-probe")
+    data_home: str | None = setting(None, "data folder (default $MIBIAS_DATA)")
 
 
 def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[str, float]:
@@ -140,7 +145,7 @@ def fairness_jobs(
     **settings: Any,
 ) -> list[Job]:
     """One job per (dataset, method, lambda, seed); methods without lambda run once."""
-    check_settings(FairnessRun, settings, "fairness")
+    settings = job_settings(FairnessRun, settings, "fairness", ("dataset", "method", "lam", "seed"))
     jobs = []
     for dataset in datasets:
         for method in methods:

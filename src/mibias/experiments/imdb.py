@@ -29,7 +29,7 @@ from mibias.io import InputError
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
 from mibias.settings import setting
-from mibias.sweep import Job, RayBackend, check_settings, run_grid
+from mibias.sweep import Job, RayBackend, job_settings, run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
@@ -224,11 +224,9 @@ def table2(
 ) -> str:
     """Train on EB1 and on EB2 with every method and seed; write ``table2.md`` / ``.csv``:
     accuracy on the other biased split and on the test split, beside the published rows."""
-    check_settings(ImdbRun, {"data": data, **settings}, "imdb")
-    # every setting, given or default, goes into the job record: a rerun in the same folder
-    # with other settings is then refused rather than mixed in
-    per_job = ("train", "method", "seed", "progress")
-    settings = {k: v for k, v in asdict(ImdbRun(data=data, **settings)).items() if k not in per_job}
+    settings = job_settings(
+        ImdbRun, {"data": data, **settings}, "imdb", ("train", "method", "seed", "progress")
+    )
     find_metadata(data)  # a wrong folder is reported once, not by every run
     unknown = set(methods) - set(METHOD_ESTIMATORS)
     if unknown:

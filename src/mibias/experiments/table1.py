@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pandas as pd
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, method_lambda, run_digits
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, RayBackend, check_settings, run_grid
+from mibias.sweep import Job, RayBackend, job_settings, run_grid
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -46,11 +45,9 @@ def digits_jobs(
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
     each method its default lambda."""
-    check_settings(DigitsRun, settings, "digits")
-    # every setting, given or default, goes into the job record: a rerun in the same folder
-    # with other settings is then refused rather than mixed in
-    per_job = ("method", "lam", "sigma", "seed", "progress")
-    settings = {k: v for k, v in asdict(DigitsRun(**settings)).items() if k not in per_job}
+    settings = job_settings(
+        DigitsRun, settings, "digits", ("method", "lam", "sigma", "seed", "progress")
+    )
     jobs = []
     for method in methods:
         for lam in (0.0,) if method == "erm" else lams or (method_lambda(method, None),):

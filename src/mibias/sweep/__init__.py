@@ -4,10 +4,10 @@ from mibias.sweep.runner import (
     Job,
     JobResult,
     RayBackend,
-    check_settings,
     collect,
+    job_settings,
     run_grid,
     run_jobs,
 )
 
-__all__ = ["Job", "JobResult", "RayBackend", "check_settings", "collect", "run_grid", "run_jobs"]
+__all__ = ["Job", "JobResult", "RayBackend", "collect", "job_settings", "run_grid", "run_jobs"]
