@@ -262,11 +262,13 @@ def run_digits(
     evaluations = {f"validation{suffix}": unbiased("validation", rule) for rule, suffix in rules}
 
     def final(trainer: MITrainer) -> dict[str, float]:
-        metrics = {}
-        for rule, suffix in rules:
-            for key, value in trainer.evaluate(unbiased("test", rule)).items():
-                metrics[f"test{suffix}_{key}"] = value
-        z, _, _ = trainer.embed(unbiased("test", run.test_colours))
+        tests = {suffix: unbiased("test", rule) for rule, suffix in rules}
+        metrics = {
+            f"test{suffix}_{key}": value
+            for suffix, loader in tests.items()
+            for key, value in trainer.evaluate(loader).items()
+        }
+        z, _, _ = trainer.embed(tests[""])
         colour = colour_class(data.test_images(run.test_colours)[rows])
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
         leakage = audit_leakage(z, colour, seed=run.seed, progress=False, **steps)
