@@ -81,6 +81,18 @@ class AuditResult:
             row["majority"] = self.majority_accuracy
         return row
 
+    @staticmethod
+    def column_names(attribute: str) -> dict[str, str]:
+        """Table headings of the columns a results table reports (:meth:`columns` of both
+        probes, the majority rate and the MI estimate), for an attribute called
+        ``attribute``."""
+        return {
+            "probe_mlp": f"{attribute} read from z, MLP probe",
+            "probe_logistic": f"{attribute} read from z, linear probe",
+            "majority": f"{attribute}, majority rate",
+            "leak_mi_nats": f"fresh I(z; {attribute}), nats",
+        }
+
     def lines(self) -> list[str]:
         """A human-readable summary, one fact a line."""
         out = [

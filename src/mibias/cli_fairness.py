@@ -58,20 +58,16 @@ def add_fairness_commands(commands: Any) -> None:
     figure5.set_defaults(handler=run_figure5)
 
 
-# the run settings each fairness command sets itself
-SWEPT = ("dataset", "method", "lam", "seed")
-
-
 def _add_run_settings(parser: argparse.ArgumentParser) -> None:
-    from mibias.experiments.fairness import FairnessRun
+    from mibias.experiments.fairness import PER_JOB, FairnessRun
 
-    add_options(parser, FairnessRun, skip=SWEPT, title="run settings")
+    add_options(parser, FairnessRun, skip=PER_JOB, title="run settings")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from mibias.experiments.fairness import FairnessRun
+    from mibias.experiments.fairness import PER_JOB, FairnessRun
 
-    return given_settings(args, FairnessRun, skip=SWEPT)
+    return given_settings(args, FairnessRun, skip=PER_JOB)
 
 
 def _names(text: str, known: Any, what: str) -> list[str]:

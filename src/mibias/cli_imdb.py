@@ -12,6 +12,8 @@ from mibias.settings import add_options, given_settings
 
 def add_imdb_commands(commands: Any) -> None:
     """Register the IMDB sub-commands on the main parser's sub-parsers."""
+    from mibias.experiments.imdb import PER_JOB
+
     imdb = commands.add_parser(
         "imdb",
         help="IMDB faces: gender trained on an age-biased split (EB1 or EB2), Table 2 protocol",
@@ -34,12 +36,8 @@ def add_imdb_commands(commands: Any) -> None:
     table2.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1")
     table2.add_argument("--out", default="runs/table2")
     add_sweep_options(table2, workers=1)
-    _add_run_settings(table2, skip=SWEPT)
+    _add_run_settings(table2, skip=PER_JOB)
     table2.set_defaults(handler=run_table2)
-
-
-# the run settings table2 sets per job
-SWEPT = ("train", "method", "seed", "progress")
 
 
 def _add_run_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:

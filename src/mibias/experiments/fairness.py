@@ -51,6 +51,10 @@ METRICS = ("accuracy", "eo", "leak_mi_nats", "probe_mlp", "probe_logistic", "maj
 PUBLISHED_METRICS = ("accuracy", "eo")
 
 
+# the settings each job of a fairness grid sets itself (the commands give them their own options)
+PER_JOB = ("dataset", "method", "lam", "seed")
+
+
 @dataclass
 class FairnessRun:
     """Settings of one ``mibias fairness`` run.
@@ -145,7 +149,7 @@ def fairness_jobs(
     **settings: Any,
 ) -> list[Job]:
     """One job per (dataset, method, lambda, seed); methods without lambda run once."""
-    settings = job_settings(FairnessRun, settings, "fairness", ("dataset", "method", "lam", "seed"))
+    settings = job_settings(FairnessRun, settings, "fairness", PER_JOB)
     jobs = []
     for dataset in datasets:
         for method in methods:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mibias.audit import audit_leakage
+from mibias.audit import AuditResult, audit_leakage
 from mibias.data.imdb import (
     AGE_EDGES,
     FaceImages,
@@ -109,13 +109,10 @@ def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
     return table.folder, splits
 
 
+# the settings each job of a Table 2 grid sets itself
+PER_JOB = ("train", "method", "seed", "progress")
 # the leakage columns of Table 2: run record column -> its name in the table
-LEAKAGE = {
-    "probe_mlp": "age read from z, MLP probe",
-    "probe_logistic": "age read from z, linear probe",
-    "majority": "age, majority rate",
-    "leak_mi_nats": "fresh I(z; age), nats",
-}
+LEAKAGE = AuditResult.column_names("age")
 
 
 def run_imdb(
@@ -224,9 +221,7 @@ def table2(
 ) -> str:
     """Train on EB1 and on EB2 with every method and seed; write ``table2.md`` / ``.csv``:
     accuracy on the other biased split and on the test split, beside the published rows."""
-    settings = job_settings(
-        ImdbRun, {"data": data, **settings}, "imdb", ("train", "method", "seed", "progress")
-    )
+    settings = job_settings(ImdbRun, {"data": data, **settings}, "imdb", PER_JOB)
     find_metadata(data)  # a wrong folder is reported once, not by every run
     unknown = set(methods) - set(METHOD_ESTIMATORS)
     if unknown:

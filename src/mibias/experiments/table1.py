@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, method_lambda, run_digits
 from mibias.report import summary_table, write_table
@@ -96,10 +97,7 @@ def measures(frame: pd.DataFrame) -> dict[str, str]:
     other = "uniform" if frame["test_colours"].iloc[0] == "palette" else "palette"
     return {
         f"test_{other}_accuracy": f"test accuracy, {other} colours",
-        "probe_mlp": "colour class read from z, MLP probe",
-        "probe_logistic": "colour class read from z, linear probe",
-        "majority": "colour class, majority rate",
-        "leak_mi_nats": "fresh I(z; colour class), nats",
+        **AuditResult.column_names("colour class"),
     }
 
 
