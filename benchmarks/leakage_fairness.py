@@ -32,7 +32,7 @@ def meets(dataset: str, values: pd.Series) -> bool:
 
 
 def main() -> None:
-    table3(OUT, methods=METHODS, runs=5, workers=2)
+    table3(OUT, methods=METHODS, seeds=range(5), workers=2)
     frame = pd.read_csv(OUT / "table3_runs.csv")
     rows = []
     for (dataset, method), group in frame.groupby(["dataset", "method"], sort=False):

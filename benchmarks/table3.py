@@ -26,7 +26,7 @@ MI_ROWS = ("mi", "mi-eo", "mi-eodds")
 
 def main() -> None:
     started = time.perf_counter()
-    table3(OUT, runs=10, workers=2)
+    table3(OUT, seeds=range(10), workers=2)
     seconds = time.perf_counter() - started
     frame = pd.read_csv(OUT / "table3_runs.csv")
     means = frame.groupby(["dataset", "method"])[["accuracy", "eo", "dp"]].agg(["mean", "std"])

@@ -104,7 +104,9 @@ def demo_grid(
     ]
 
 
-def run_demo(out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: int = 3) -> str:
+def run_demo(
+    out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: Sequence[int] = (0, 1, 2)
+) -> str:
     """Train ERM and MI backprop on the generated task for several seeds; print a table.
 
     Writes ``demo.md`` and ``demo.json`` to ``out`` and one run folder per training run.
@@ -113,7 +115,7 @@ def run_demo(out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: int 
     rows = []
     for method, weight in (("ERM (lambda 0)", 0.0), (f"MI backprop (lambda {lam:g})", lam)):
         runs = []
-        for seed in range(seeds):
+        for seed in seeds:
             print(f"training {method}, seed {seed}", flush=True)
             result = train_synthetic(
                 weight,
@@ -134,8 +136,8 @@ def run_demo(out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: int 
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     note = (
-        f"Generated task, {seeds} seeds, {epochs} epochs; mean +- std. "
-        "Command: mibias demo " + f"--epochs {epochs} --lam {lam:g} --seeds {seeds}"
+        f"Generated task, seeds {', '.join(map(str, seeds))}, {epochs} epochs; mean +- std. "
+        "Command: mibias demo " + f"--epochs {epochs} --lambda {lam:g} --seeds {len(seeds)}"
     )
     if is_main_process():
         (out / "demo.md").write_text(table + "\n\n" + note + "\n")

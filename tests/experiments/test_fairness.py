@@ -25,7 +25,7 @@ def fixture_data(tmp_path, monkeypatch):
 def test_every_method_runs_and_writes_predictions(fixture_data, tmp_path):
     out = tmp_path / "t3"
     text = fairness.table3(
-        out, methods=list(METHODS), datasets=["adult", "german"], runs=1, workers=1, steps=20
+        out, methods=list(METHODS), datasets=["adult", "german"], seeds=[0], workers=1, steps=20
     )
     assert "MI backprop (lambda 0.5) (published)" in text
     runs = pd.read_csv(out / "table3_runs.csv")
@@ -44,13 +44,13 @@ def test_every_method_runs_and_writes_predictions(fixture_data, tmp_path):
 
 def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):
     code = cli.main(
-        ["fairness", "--dataset", "german", "--method", "mi-eo", "--runs", "2",
+        ["fairness", "--dataset", "german", "--method", "mi-eo", "--seeds", "2",
          "--workers", "1", "--steps", "20", "--out", str(tmp_path / "f")]
     )  # fmt: skip
     assert code == 0
     assert "mi-eo (lambda 0.5) (ours)" in capsys.readouterr().out
     code = cli.main(
-        ["figure5", "--lambdas", "0,1", "--runs", "2", "--workers", "1", "--steps", "20",
+        ["figure5", "--lambdas", "0,1", "--seeds", "2", "--workers", "1", "--steps", "20",
          "--no-probe", "--out", str(tmp_path / "f5")]
     )  # fmt: skip
     assert code == 0

@@ -1,11 +1,11 @@
-"""The IMDB faces commands of the command line: ``imdb`` (one run) and ``table2``."""
+"""The IMDB faces commands: ``imdb`` (one run) and ``table2``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from mibias.cli_sweep import add_sweep_options, sweep_backend
+from mibias.cli.common import add_seeds_option, add_sweep_options, names, seeds, sweep_backend
 from mibias.io import InputError
 from mibias.settings import add_options, given_settings
 
@@ -33,7 +33,7 @@ def add_imdb_commands(commands: Any) -> None:
         "table2.md / table2.csv.",
     )
     table2.add_argument("--methods", default="erm,alvi,kim,mi")
-    table2.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1")
+    add_seeds_option(table2, 1)
     table2.add_argument("--out", default="runs/table2")
     add_sweep_options(table2, workers=1)
     _add_run_settings(table2, skip=PER_JOB)
@@ -74,16 +74,16 @@ def run_imdb_command(args: argparse.Namespace) -> int:
 
 def run_table2(args: argparse.Namespace) -> int:
     """``mibias table2``."""
-    from mibias.experiments.imdb import table2
+    from mibias.experiments.imdb import METHOD_ESTIMATORS, table2
 
-    methods = [part.strip() for part in args.methods.split(",") if part.strip()]
+    methods = names(args.methods, "methods", METHOD_ESTIMATORS)
     settings = _settings(args)
     print(
         table2(
             args.out,
             data=settings.pop("data"),
             methods=methods,
-            seeds=list(range(args.seeds)),
+            seeds=seeds(args),
             workers=args.workers,
             ray=sweep_backend(args),
             **settings,

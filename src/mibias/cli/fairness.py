@@ -1,4 +1,4 @@
-"""The fairness commands of the command line: ``fairness``, ``table3`` and ``figure5``."""
+"""The fair-classification commands: ``fairness``, ``table3`` and ``figure5``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import argparse
 import json
 from typing import Any
 
-from mibias.cli_sweep import add_sweep_options, sweep_backend
-from mibias.io import InputError
+from mibias.cli.common import (
+    add_seeds_option,
+    add_sweep_options,
+    names,
+    numbers,
+    seeds,
+    sweep_backend,
+)
 from mibias.settings import add_options, given_settings
 
 
@@ -18,13 +24,13 @@ def add_fairness_commands(commands: Any) -> None:
     fairness = commands.add_parser(
         "fairness",
         help="fair classification on UCI Adult or German credit (Table 3 protocol)",
-        description="Train one method on Adult or German for --runs seeds; each run writes "
+        description="Train one method on Adult or German for --seeds seeds; each run writes "
         "its test predictions (predictions.csv) and metrics (run.json).",
     )
     fairness.add_argument("--dataset", choices=("adult", "german"), default="adult")
     fairness.add_argument("--method", choices=tuple(METHODS), default="mi")
     fairness.add_argument("--lambda", dest="lam", type=float, help="default: the method's")
-    fairness.add_argument("--runs", type=int, default=10, help="seeds 0..N-1")
+    add_seeds_option(fairness, 10)
     add_sweep_options(fairness, workers=2)
     fairness.add_argument("--out", default="runs/fairness")
     _add_run_settings(fairness)
@@ -38,7 +44,7 @@ def add_fairness_commands(commands: Any) -> None:
     )
     table3.add_argument("--methods", help=f"comma-separated (default all: {', '.join(METHODS)})")
     table3.add_argument("--datasets", default="adult,german")
-    table3.add_argument("--runs", type=int, default=10)
+    add_seeds_option(table3, 10)
     table3.add_argument("--lambda", dest="lam", type=float, help="default: each method's")
     add_sweep_options(table3, workers=2)
     table3.add_argument("--out", default="runs/table3")
@@ -51,7 +57,7 @@ def add_fairness_commands(commands: Any) -> None:
     figure5.add_argument("--lambdas", default="0,0.1,0.25,0.5,0.75,1")
     figure5.add_argument("--method", choices=("mi", "mi-eo", "mi-eodds"), default="mi")
     figure5.add_argument("--dataset", choices=("adult", "german"), default="german")
-    figure5.add_argument("--runs", type=int, default=10)
+    add_seeds_option(figure5, 10)
     add_sweep_options(figure5, workers=2)
     figure5.add_argument("--out", default="runs/figure5")
     _add_run_settings(figure5)
@@ -70,14 +76,6 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return given_settings(args, FairnessRun, skip=PER_JOB)
 
 
-def _names(text: str, known: Any, what: str) -> list[str]:
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = sorted(set(names) - set(known))
-    if unknown or not names:
-        raise InputError(f"unknown {what}: {', '.join(unknown)} (available: {', '.join(known)})")
-    return names
-
-
 def run_fairness_command(args: argparse.Namespace) -> int:
     """``mibias fairness``."""
     from mibias.experiments.fairness import table3
@@ -87,7 +85,7 @@ def run_fairness_command(args: argparse.Namespace) -> int:
             args.out,
             methods=[args.method],
             datasets=[args.dataset],
-            runs=args.runs,
+            seeds=seeds(args),
             workers=args.workers,
             ray=sweep_backend(args),
             lam=args.lam,
@@ -102,13 +100,13 @@ def run_table3(args: argparse.Namespace) -> int:
     from mibias.experiments.fairness import DATASETS, table3
     from mibias.fairness.methods import METHODS
 
-    methods = _names(args.methods, METHODS, "methods") if args.methods else list(METHODS)
+    methods = names(args.methods, "methods", METHODS) if args.methods else list(METHODS)
     print(
         table3(
             args.out,
             methods=methods,
-            datasets=_names(args.datasets, DATASETS, "datasets"),
-            runs=args.runs,
+            datasets=names(args.datasets, "datasets", DATASETS),
+            seeds=seeds(args),
             workers=args.workers,
             ray=sweep_backend(args),
             lam=args.lam,
@@ -122,14 +120,10 @@ def run_figure5(args: argparse.Namespace) -> int:
     """``mibias figure5``."""
     from mibias.experiments.fairness import figure5
 
-    try:
-        lams = [float(part) for part in args.lambdas.split(",") if part.strip()]
-    except ValueError as error:
-        raise InputError(f"expected comma-separated numbers, got {args.lambdas!r}") from error
     path, summary = figure5(
         args.out,
-        lams=lams,
-        runs=args.runs,
+        lams=numbers(args.lambdas, "--lambdas"),
+        seeds=seeds(args),
         method=args.method,
         dataset=args.dataset,
         workers=args.workers,

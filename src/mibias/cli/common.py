@@ -1,11 +1,50 @@
-"""Command-line options shared by the sweep commands: where and how widely the runs go."""
+"""Pieces every command family shares: comma-separated lists, the seeds option and the
+sweep options (where and how widely the runs go)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 
 from mibias.io import InputError
 from mibias.sweep import RayBackend
+
+
+def names(text: str, what: str, known: Iterable[str] | None = None) -> list[str]:
+    """The comma-separated names in ``text``; an error names any not in ``known``."""
+    given = [part.strip() for part in text.split(",") if part.strip()]
+    if not given:
+        raise InputError(f"no {what} given")
+    if known is not None:
+        known = list(known)
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise InputError(
+                f"unknown {what}: {', '.join(unknown)} (available: {', '.join(known)})"
+            )
+    return given
+
+
+def numbers(text: str, what: str) -> list[float]:
+    """The comma-separated numbers in ``text``."""
+    try:
+        return [float(part) for part in names(text, what)]
+    except ValueError as error:
+        raise InputError(f"{what}: expected comma-separated numbers, got {text!r}") from error
+
+
+def add_seeds_option(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--seeds N``: a sweep's runs use seeds 0..N-1."""
+    parser.add_argument(
+        "--seeds", type=int, default=default, help=f"runs with seeds 0..N-1 (default {default})"
+    )
+
+
+def seeds(args: argparse.Namespace) -> list[int]:
+    """The seeds ``--seeds`` asks for."""
+    if args.seeds < 1:
+        raise InputError(f"--seeds must be at least 1, got {args.seeds}")
+    return list(range(args.seeds))
 
 
 def add_sweep_options(parser: argparse.ArgumentParser, workers: int) -> None:

@@ -1,0 +1,25 @@
+"""The ``mibias`` command line: one module per command family.
+
+``entry`` builds the parser and maps errors to exit statuses (``status``); ``tools`` holds
+``audit``, ``data`` and ``select``; ``colored_mnist``, ``imdb`` and ``fairness`` the paper's
+recipes; ``demo`` the generated-task demonstration; ``common`` the options they share.
+"""
+
+from mibias.cli.entry import build_parser, main
+from mibias.cli.status import (
+    EXIT_BAD_INPUT,
+    EXIT_CANNOT_WRITE,
+    EXIT_DAMAGED,
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+)
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CANNOT_WRITE",
+    "EXIT_DAMAGED",
+    "EXIT_DIVERGED",
+    "EXIT_INTERRUPTED",
+    "build_parser",
+    "main",
+]
