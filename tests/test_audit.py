@@ -42,6 +42,19 @@ def test_continuous_attribute_has_no_probe():
     assert result.mi_nats > 0.5
 
 
+def test_wide_representations_reach_the_estimators_as_their_leading_components():
+    z, c = leaky_embedding()
+    rng = np.random.default_rng(2)
+    wide = np.concatenate([3 * z[:, :3], rng.normal(size=(len(z), 297))], 1)
+    result = audit_leakage(wide, c, restarts=2, steps=400, probes=["logistic"], progress=False)
+    assert (result.dims, result.estimator_dims) == (300, 64)
+    assert result.mi_nats > 0.8  # log 3 = 1.10: the colour columns lead the components
+    assert "leading 64 principal components of 300" in result.lines()[0]
+    assert result.probes["logistic"]["accuracy"] > 0.95
+    clean = audit_leakage(wide[:, 3:], c, restarts=2, steps=400, probes=[], progress=False)
+    assert abs(clean.mi_nats) < 0.1
+
+
 def correlated_gaussians(rho, n=20_000, d=5, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, d))

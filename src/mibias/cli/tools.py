@@ -33,6 +33,12 @@ def add_tool_commands(commands: Any) -> None:
     audit.add_argument("--steps", type=int, default=defaults["steps"], help="steps per estimator")
     audit.add_argument("--batch-size", type=int, default=defaults["batch_size"])
     audit.add_argument("--lr", type=float, default=defaults["lr"])
+    audit.add_argument(
+        "--max-dims",
+        type=int,
+        default=defaults["max_dims"],
+        help="a wider Z reaches the estimators as this many principal components",
+    )
     audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
     audit.add_argument(
         "--probes",
@@ -75,6 +81,7 @@ def run_audit(args: argparse.Namespace) -> int:
         steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,
+        max_dims=args.max_dims,
         test_size=args.test_size,
         probes=[] if args.probes == "none" else args.probes.split(","),
         seed=args.seed,
