@@ -27,8 +27,9 @@ import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import method_lambda
+from mibias.experiments.digits import EXPERIMENT
 from mibias.experiments.table1 import PUBLISHED, job_key, table1
+from mibias.methods import METHODS
 from mibias.training.run_log import read_metrics
 
 OUT = Path("runs/t1-cos12")
@@ -92,7 +93,9 @@ def main() -> None:
     for sigma in sigmas:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
-            logs = run_logs(out, method, method_lambda(method, args.lam), sigma, args.seeds)
+            logs = run_logs(
+                out, method, METHODS[method].weight(EXPERIMENT, args.lam), sigma, args.seeds
+            )
             curves = [[row["validation_accuracy"] for row in log] for log in logs]
             final = np.array([log[-1]["test_accuracy"] for log in logs])
             uniform = np.array([log[-1]["test_uniform_accuracy"] for log in logs])

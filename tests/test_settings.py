@@ -56,3 +56,13 @@ def test_help_shows_the_documentation_and_the_default():
     text = " ".join(parser.format_help().split())
     assert "a weight (default: None)" in text and "which rule (default: a)" in text
     assert "--no-compile" in text and "--fast" in text
+
+
+def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
+    parser = argparse.ArgumentParser()
+    add_options(parser, Recipe, preset={"steps": 5, "fast": True, "compile": False})
+    text = " ".join(parser.format_help().split())
+    assert "how many (default: 5)" in text
+    assert "--no-fast" in text and "--compile" in text and "--no-compile" not in text
+    given = given_settings(parser.parse_args(["--data", "d", "--no-fast"]), Recipe)
+    assert given == {"data": "d", "fast": False}  # the preset itself is the command's to apply

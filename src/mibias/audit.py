@@ -276,8 +276,9 @@ def leading_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> li
     """``train`` and ``test`` projected on the ``max_dims`` leading principal components of
     ``train`` (all columns when there are no more than that), each column then standardised
     with the training part's statistics."""
-    if train.shape[1] > max_dims:
-        pca = PCA(max_dims, random_state=0).fit(train)
+    dims = min(max_dims, len(train))  # a PCA has at most as many components as rows
+    if train.shape[1] > dims:
+        pca = PCA(dims, random_state=0).fit(train)
         train, test = pca.transform(train), pca.transform(test)
     mean, std = train.mean(0), train.std(0)
     std[std == 0] = 1.0

@@ -13,7 +13,7 @@ import argparse
 import dataclasses
 import types
 import typing
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 
@@ -49,19 +49,26 @@ def add_options(
     *,
     skip: Collection[str] = (),
     title: str = "training settings",
+    preset: Mapping[str, Any] | None = None,
 ) -> None:
     """Add one option per field of the dataclass ``recipe`` (except ``skip``) to ``parser``,
-    in a group called ``title``."""
+    in a group called ``title``.
+
+    ``preset`` holds the values a command applies where the user gives none, in place of the
+    fields' defaults (the command applies them; here they only set the help and the direction
+    of a boolean's switch)."""
     group = parser.add_argument_group(title)
     hints = typing.get_type_hints(recipe)
+    preset = preset or {}
     for field in dataclasses.fields(recipe):
         if field.name in skip:
             continue
-        flag = field.metadata.get("flag")
+        default = preset.get(field.name, field.default)
+        flag = field.metadata.get("flag") if default == field.default else None
         text = field.metadata.get("help", "")
         kind, choices = _value_type(hints[field.name])
         if kind is bool:
-            on = not field.default
+            on = not default
             group.add_argument(
                 flag or f"--{'' if on else 'no-'}{field.name.replace('_', '-')}",
                 dest=field.name,
@@ -70,7 +77,7 @@ def add_options(
                 help=text,
             )
             continue
-        required = field.default is dataclasses.MISSING
+        required = default is dataclasses.MISSING
         group.add_argument(
             flag or f"--{field.name.replace('_', '-')}",
             dest=field.name,
@@ -78,8 +85,17 @@ def add_options(
             choices=field.metadata.get("choices") or choices,
             required=required,
             default=argparse.SUPPRESS,
-            help=text if required or "default" in text else f"{text} (default: {field.default})",
+            help=text
+            if required or ("default" in text and field.name not in preset)
+            else f"{text} (default: {default})",
         )
+
+
+def option_flag(recipe: type, name: str) -> str:
+    """The command-line option of the field ``name`` of ``recipe`` (its own ``flag``, or
+    ``--field-name``)."""
+    field = {f.name: f for f in dataclasses.fields(recipe)}[name]
+    return field.metadata.get("flag") or f"--{name.replace('_', '-')}"
 
 
 def given_settings(

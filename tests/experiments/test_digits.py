@@ -6,16 +6,15 @@ import torch
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
 from mibias.estimators.dependence import reverse_gradient
-from mibias.experiments.digits import METHOD_LAMBDAS, DigitsRun, method_estimator, to_dataset
+from mibias.experiments.digits import EXPERIMENT, DigitsRun, method_estimator, to_dataset
+from mibias.methods import METHODS
 from mibias.models import DigitEncoder, digit_classifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from tests.data.test_colored_mnist import fake_mnist
 
-# one short run on the tiny data: an epoch, one estimator step, a quick final audit
+# one short run on the tiny data: an epoch, a quick final audit
 TINY_RUN = [
     "--epochs",
-    "1",
-    "--k",
     "1",
     "--limit",
     "128",
@@ -42,8 +41,7 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
         method,
         "--epochs",
         "2",
-        "--k",
-        "2",
+        *(["--k", "2"] if method in ("erm", "mi") else []),
         "--limit",
         "128",
         "--leakage-steps",
@@ -60,7 +58,7 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     expected = {"test_accuracy", "test_uniform_accuracy", "leak_mi_nats", "probe_mlp", "majority"}
     assert expected <= set(last) and last == summary["final"]
     assert json.loads((out / "recipe.json").read_text())["method"] == method
-    assert summary["config"]["lam"] == METHOD_LAMBDAS[method]
+    assert summary["config"]["lam"] == METHODS[method].default_lambda(EXPERIMENT)
     if method in ("alvi", "kim"):
         assert summary["config"]["k"] == 1  # one bias-head update per model step
         assert summary["config"]["estimator_optimizer"]["lr"] == 1e-3
@@ -69,9 +67,9 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
 
 
 def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
-    common = [*TINY_RUN, "--k", "2", "--no-compile"]
+    common = [*TINY_RUN, "--no-compile"]
     erm = tmp_path / "erm"
-    assert main(["digits", "--method", "erm", *common, "--out", str(erm)]) == 0
+    assert main(["digits", "--method", "erm", *common, "--k", "2", "--out", str(erm)]) == 0
     kim = tmp_path / "kim"
     args = ["digits", "--method", "kim", "--kim-schedule", "--init-from", str(erm), *common]
     assert main([*args, "--out", str(kim)]) == 0

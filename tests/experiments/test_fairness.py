@@ -6,7 +6,7 @@ import pytest
 from mibias import cli
 from mibias.data.uci import read_adult, read_german
 from mibias.experiments import fairness
-from mibias.fairness.methods import METHODS
+from mibias.fairness.methods import BUILDERS as METHODS
 from tests.data.uci_fixtures import write_adult, write_german
 
 

@@ -38,16 +38,17 @@ def small_network(monkeypatch):
     monkeypatch.setattr(imdb, "resnet_backbone", small_resnet)
 
 
-def quick(faces):
+def quick(faces, method="mi"):
+    estimator = ["--k", "2", "--accumulation", "2"] if method == "mi" else []
     return ["--data", str(faces), "--weights", "none", "--epochs", "2", "--image-size", "32",
-            "--batch-size", "16", "--k", "2", "--accumulation", "2", "--subsample", "48",
+            "--batch-size", "16", *estimator, "--subsample", "48",
             "--loader-workers", "0", "--leakage-steps", "50"]  # fmt: skip
 
 
 @pytest.mark.parametrize("method", ["erm", "mi", "kim", "alvi"])
 def test_imdb_runs_every_method_end_to_end(faces, small_network, tmp_path, capsys, method):
     out = tmp_path / method
-    args = ["imdb", "--train", "eb2", "--method", method, *quick(faces), "--no-progress"]
+    args = ["imdb", "--train", "eb2", "--method", method, *quick(faces, method), "--no-progress"]
     assert main([*args, "--out", str(out)]) == 0
     assert "on the other biased split" in capsys.readouterr().out
     summary = json.loads((out / "run.json").read_text())

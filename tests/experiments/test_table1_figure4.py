@@ -33,7 +33,7 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
     args = ["table1", "--sigmas", "0.02,0.05", "--seeds", "2", "--out", str(tmp_path), *FAST]
     assert main(args) == 0
     text = (tmp_path / "table1.md").read_text()
-    assert "ERM (ours)" in text and "MI (lambda 0.3) (ours)" in text
+    assert "ERM (ours)" in text and "MI backprop (lambda 0.3) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864 | 0.982 |" in text
     assert len(list((tmp_path / "runs").glob("*/run.json"))) == 8
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/run.json")}
@@ -41,7 +41,7 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
     assert stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/run.json")}
     assert (tmp_path / "table1.csv").exists()
     leakage = pd.read_csv(tmp_path / "table1_leakage.csv", index_col="method")
-    for label in ("ERM", "MI (lambda 0.3)"):
+    for label in ("ERM", "MI backprop (lambda 0.3)"):
         for measure in ("colour class read from z, MLP probe", "fresh I(z; colour class), nats"):
             assert leakage.loc[f"{label}: {measure}"].notna().all()
 
@@ -75,7 +75,10 @@ def test_table1_reports_the_final_epoch_not_the_best(tiny_data, tmp_path):
     args = ["table1", "--sigmas", "0.02", "--seeds", "1", "--out", str(tmp_path), *epochs]
     assert main(args) == 0
     table = pd.read_csv(tmp_path / "table1.csv", index_col="method")
-    for method, lam, label in (("erm", 0.0, "ERM (ours)"), ("mi", 0.3, "MI (lambda 0.3) (ours)")):
+    for method, lam, label in (
+        ("erm", 0.0, "ERM (ours)"),
+        ("mi", 0.3, "MI backprop (lambda 0.3) (ours)"),
+    ):
         metrics = pd.read_csv(tmp_path / "runs" / job_key(method, lam, 0.02, 0) / "metrics.csv")
         assert len(metrics) == 3
         assert (

@@ -19,7 +19,10 @@ from mibias.settings import add_options, given_settings
 
 def add_fairness_commands(commands: Any) -> None:
     """Register the fairness sub-commands on the main parser's sub-parsers."""
-    from mibias.fairness.methods import METHODS
+    from mibias.fairness.methods import EXPERIMENT
+    from mibias.methods import methods_of
+
+    known = methods_of(EXPERIMENT)
 
     fairness = commands.add_parser(
         "fairness",
@@ -28,7 +31,7 @@ def add_fairness_commands(commands: Any) -> None:
         "its test predictions (predictions.csv) and metrics (run.json).",
     )
     fairness.add_argument("--dataset", choices=("adult", "german"), default="adult")
-    fairness.add_argument("--method", choices=tuple(METHODS), default="mi")
+    fairness.add_argument("--method", choices=known, default="mi")
     fairness.add_argument("--lambda", dest="lam", type=float, help="default: the method's")
     add_seeds_option(fairness, 10)
     add_sweep_options(fairness, workers=2)
@@ -42,7 +45,7 @@ def add_fairness_commands(commands: Any) -> None:
         description="Runs methods x datasets x runs (finished runs are skipped) and writes "
         "table3.md / table3.csv / table3.png.",
     )
-    table3.add_argument("--methods", help=f"comma-separated (default all: {', '.join(METHODS)})")
+    table3.add_argument("--methods", help=f"comma-separated (default all: {', '.join(known)})")
     table3.add_argument("--datasets", default="adult,german")
     add_seeds_option(table3, 10)
     table3.add_argument("--lambda", dest="lam", type=float, help="default: each method's")
@@ -98,9 +101,11 @@ def run_fairness_command(args: argparse.Namespace) -> int:
 def run_table3(args: argparse.Namespace) -> int:
     """``mibias table3``."""
     from mibias.experiments.fairness import DATASETS, table3
-    from mibias.fairness.methods import METHODS
+    from mibias.fairness.methods import EXPERIMENT
+    from mibias.methods import methods_of
 
-    methods = names(args.methods, "methods", METHODS) if args.methods else list(METHODS)
+    known = methods_of(EXPERIMENT)
+    methods = names(args.methods, "methods", known) if args.methods else known
     print(
         table3(
             args.out,

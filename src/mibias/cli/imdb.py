@@ -46,10 +46,13 @@ def _add_run_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (
     add_options(parser, ImdbRun, skip=skip, title="run settings (defaults: the authors')")
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from mibias.experiments.imdb import ImdbRun
+def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
+    """The ``ImdbRun`` fields the user set; an error for one that none of ``methods`` reads."""
+    from mibias.experiments.imdb import EXPERIMENT, ImdbRun
+    from mibias.methods import check_settings_apply
 
     settings = given_settings(args, ImdbRun)
+    check_settings_apply(EXPERIMENT, methods, settings, ImdbRun)
     subsample = settings.get("subsample")
     if subsample is not None and subsample < 0:
         raise InputError(f"--subsample must be 0 (all) or positive, got {subsample}")
@@ -62,7 +65,7 @@ def run_imdb_command(args: argparse.Namespace) -> int:
     """``mibias imdb``."""
     from mibias.experiments.imdb import ImdbRun, run_imdb
 
-    run = ImdbRun(**_settings(args))
+    run = ImdbRun(**_settings(args, [getattr(args, "method", ImdbRun.method)]))
     last = run_imdb(run, args.out, resume=args.resume)[-1]
     print(
         f"epoch {int(last['epoch'])}: accuracy on {run.train} (train) "
@@ -74,10 +77,11 @@ def run_imdb_command(args: argparse.Namespace) -> int:
 
 def run_table2(args: argparse.Namespace) -> int:
     """``mibias table2``."""
-    from mibias.experiments.imdb import METHOD_ESTIMATORS, table2
+    from mibias.experiments.imdb import EXPERIMENT, table2
+    from mibias.methods import methods_of
 
-    methods = names(args.methods, "methods", METHOD_ESTIMATORS)
-    settings = _settings(args)
+    methods = names(args.methods, "methods", methods_of(EXPERIMENT))
+    settings = _settings(args, methods)
     print(
         table2(
             args.out,

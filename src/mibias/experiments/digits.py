@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,7 @@ from mibias.data.colored_mnist import (
 )
 from mibias.estimators import ESTIMATORS, MIEstimator, make_estimator
 from mibias.io import InputError
+from mibias.methods import METHODS, find_method, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.settings import setting
@@ -31,13 +32,15 @@ from mibias.training.distributed import is_main_process, training_loader
 from mibias.training.run_log import write_json_atomic
 
 Encoding = Literal["onehot", "binary"]
+# this recipe's name in the method registry (mibias.methods)
+EXPERIMENT = "colored_mnist"
 
 
 @dataclass
 class DigitsRun:
     """Settings of one ``mibias digits`` run (the authors' network and T).
 
-    ``lam`` None takes the method's default (:data:`METHOD_LAMBDAS`). The MI defaults
+    ``lam`` None takes the method's default (:data:`mibias.methods.METHODS`). The MI defaults
     (lambda 0.3, no clipping, Adam 1e-3 for the network, 1e-4 for T, K = 40 on
     the feature pool) are the best of the schemes compared in docs/colored-mnist.md; the
     paper's lambda = 1 with these settings collapses the representation.
@@ -66,7 +69,7 @@ class DigitsRun:
     """
 
     sigma: float = setting(0.02, "colour variance")
-    method: Literal["erm", "mi", "alvi", "kim", "moyer"] = setting("mi", "the debiasing method")
+    method: str = setting("mi", "the debiasing method", choices=methods_of(EXPERIMENT))
     lam: float | None = setting(
         None, "weight of the MI term (default: the method's)", flag="--lambda"
     )
@@ -126,29 +129,6 @@ class DigitsRun:
     progress: bool = setting(True, "no live progress bar")
 
 
-# each method's lambda when none is given: MI and the baselines without a published weight
-# share the MI recipe's 0.3 (docs/colored-mnist.md); Kim et al.'s code weighs its entropy term
-# 0.01 (docs/baselines.md)
-METHOD_LAMBDAS = {"erm": 0.0, "mi": 0.3, "alvi": 0.3, "moyer": 0.3, "kim": 0.01}
-
-
-def method_lambda(method: str, lam: float | None) -> float:
-    """The lambda a run of ``method`` uses: 0 for ERM, else ``lam`` or the method's default."""
-    if method == "erm":
-        return 0.0
-    return METHOD_LAMBDAS[method] if lam is None else lam
-
-
-# the estimator behind each method (None: the run's ``estimator`` setting)
-METHOD_ESTIMATORS = {
-    "erm": None,
-    "mi": None,
-    "alvi": "confusion",
-    "kim": "reversal",
-    "moyer": "pairwise-kl",
-}
-
-
 # Kim et al.'s schedule (their code): SGD, momentum 0.9, weight decay 5e-4, lr 0.01 x 0.1
 # every 40 epochs, 100 epochs
 KIM_SCHEDULE = {
@@ -165,7 +145,7 @@ KIM_SCHEDULE = {
 def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
     """The estimator (or bias head) behind ``run.method`` on the run's z."""
     return make_estimator(
-        METHOD_ESTIMATORS[run.method] or run.estimator,
+        METHODS[run.method].term or run.estimator,
         representation_size(run.z_layer),
         c_dim,
         groups=((8, 8, 8) + ((10,) if run.mi_condition == "label" else ()))
@@ -232,8 +212,7 @@ def run_digits(
     ``method="erm"`` is lambda 0 through the same trainer; with ``track_mi`` its estimator is
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
     """
-    if run.method not in METHOD_ESTIMATORS:
-        raise ValueError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
+    lam = find_method(run.method, EXPERIMENT).weight(EXPERIMENT, run.lam) or 0.0
     if run.mi_condition not in ("none", "label"):
         raise InputError(f"mi_condition must be none or label, got {run.mi_condition!r}")
     conditional = run.mi_condition == "label"
@@ -274,7 +253,6 @@ def run_digits(
         leakage = audit_leakage(z, colour, seed=run.seed, progress=False, **steps)
         return {**metrics, **leakage.columns()}
 
-    lam = method_lambda(run.method, run.lam)
     head = run.method in ("alvi", "kim")
     moyer = run.method == "moyer"
     k = (
@@ -338,7 +316,8 @@ def run_digits(
         encoder, classifier, estimator, config, auxiliary=auxiliary, out_dir=out_dir
     )
     if out_dir is not None and is_main_process():
-        write_json_atomic(asdict(run), Path(out_dir) / "recipe.json")
+        # the weight the run used, not None for "the method's"
+        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / "recipe.json")
     # shuffling draws from torch's global generator, whose state checkpoints restore
     train_loader = training_loader(train, run.batch_size, seed=run.seed)
     return trainer.fit(train_loader, evaluations, final=final, resume=resume)

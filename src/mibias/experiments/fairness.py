@@ -15,7 +15,8 @@ from mibias.atomic import atomic_path
 from mibias.audit import audit_leakage
 from mibias.data.tabular import make_split
 from mibias.data.uci import load_fairness_data
-from mibias.fairness.methods import build_method, method_lambda, positive_scores
+from mibias.fairness.methods import EXPERIMENT, build_method, method_lambda, positive_scores
+from mibias.methods import methods_of
 from mibias.metrics import fairness_metrics
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
@@ -34,17 +35,7 @@ PUBLISHED = {
     "LAFTR": (0.84, 0.10, None, None),
     "MI backprop (lambda 0.5)": (0.85, 0.03, 0.74, 0.06),
 }
-TABLE3_METHODS = (
-    "nn",
-    "mi",
-    "mi-eo",
-    "mi-eodds",
-    "ferm",
-    "chi2",
-    "laftr",
-    "expgrad",
-    "adversarial",
-)
+TABLE3_METHODS = tuple(methods_of(EXPERIMENT))
 # the table's columns per dataset: the paper's two, then the leakage of z (methods without
 # a representation, FERM and ExponentiatedGradient, leave those blank)
 METRICS = ("accuracy", "eo", "leak_mi_nats", "probe_mlp", "probe_logistic", "majority")
@@ -67,7 +58,7 @@ class FairnessRun:
     """
 
     dataset: Literal["adult", "german"] = setting("adult", "the data set")
-    method: str = setting("mi", "the method (mibias.fairness.methods.METHODS)")
+    method: str = setting("mi", "the method", choices=methods_of(EXPERIMENT))
     lam: float | None = setting(None, "weight of the MI term (default: the method's)")
     seed: int = setting(0, "seed of the split and the training")
     steps: int | None = setting(None, "network updates (default: the data set's: 2000)")

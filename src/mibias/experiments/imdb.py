@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from mibias.data.imdb import (
 )
 from mibias.estimators import make_estimator
 from mibias.io import InputError
+from mibias.methods import METHODS, find_method, methods_of
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
 from mibias.settings import setting
@@ -35,8 +36,8 @@ from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
 from mibias.training.run_log import write_json_atomic
 
-METHOD_ESTIMATORS = {"erm": None, "mi": "mine", "kim": "reversal", "alvi": "confusion"}
-LABELS = {"mi": "MI backprop", "kim": "Kim et al.", "alvi": "Alvi et al."}
+# this recipe's name in the method registry (mibias.methods)
+EXPERIMENT = "imdb"
 OTHER = {"eb1": "eb2", "eb2": "eb1"}
 COLUMNS = ("EB1 -> EB2", "EB1 -> test", "EB2 -> EB1", "EB2 -> test")
 PUBLISHED = {
@@ -66,8 +67,10 @@ class ImdbRun:
 
     data: str = setting(help="the imdb_crop folder (holds imdb.mat)")
     train: Literal["eb1", "eb2"] = setting("eb1", "the age-biased split trained on")
-    method: str = setting("mi", "the debiasing method", choices=tuple(METHOD_ESTIMATORS))
-    lam: float = setting(0.5, "weight of the MI term (or of the baselines' terms)", flag="--lambda")
+    method: str = setting("mi", "the debiasing method", choices=methods_of(EXPERIMENT))
+    lam: float | None = setting(
+        None, "weight of the MI term or the baseline's (default: the method's)", flag="--lambda"
+    )
     seed: int = setting(0, "seed of the splits, the subsample and the training")
     splits: str | None = setting(None, "folder of eb1.txt, eb2.txt, test.txt image lists")
     subsample: int | None = setting(2000, "training images drawn from the split (0: all of them)")
@@ -130,8 +133,8 @@ def run_imdb(
     (:func:`~mibias.models.faces.resnet_backbone` by default)."""
     if run.train not in OTHER:
         raise InputError(f"--train must be eb1 or eb2, got {run.train!r}")
-    if run.method not in METHOD_ESTIMATORS:
-        raise InputError(f"unknown method {run.method!r}; choose {', '.join(METHOD_ESTIMATORS)}")
+    chosen = find_method(run.method, EXPERIMENT)
+    lam = chosen.weight(EXPERIMENT, run.lam) or 0.0
     folder, splits = load_splits(run)
     report = split_report(splits)
     if run.progress and is_main_process():
@@ -139,7 +142,8 @@ def run_imdb(
     if out_dir is not None and is_main_process():
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         report.to_csv(Path(out_dir) / "splits.csv", index=False)
-        write_json_atomic(asdict(run), Path(out_dir) / "recipe.json")
+        # the weight the run used, not None for "the method's"
+        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / "recipe.json")
     train = FaceImages(
         folder, subsample(splits[run.train], run.subsample, run.seed), run.image_size, flip=True
     )
@@ -157,25 +161,25 @@ def run_imdb(
     network, features = (backbone or resnet_backbone)(run.arch, run.weights)
     encoder = FaceEncoder(network, features, run.z_dim)
     classifier = nn.Linear(run.z_dim, 2)
-    method = METHOD_ESTIMATORS[run.method]
-    lam = 0.0 if method is None else run.lam
+    # ERM trains no estimator; MI backprop uses MINE; the baselines their own heads
+    term = None if run.method == "erm" else chosen.term or "mine"
     head = run.method in ("kim", "alvi")
     c_dim = len(AGE_EDGES) - 1
     estimator = (
         make_estimator(
-            method,
+            term,
             run.z_dim,
             c_dim,
             groups=(c_dim,),
             hidden=(run.estimator_hidden,) * 3 if not head else None,
             reversal=run.reversal,
         )
-        if method is not None
+        if term is not None
         else None
     )
     config = TrainerConfig(
         lam=lam,
-        k=(1 if head else run.k) if method is not None else 0,
+        k=(1 if head else run.k) if term is not None else 0,
         epochs=run.epochs,
         accumulation=1 if head else run.accumulation,
         clip="none",
@@ -223,9 +227,8 @@ def table2(
     accuracy on the other biased split and on the test split, beside the published rows."""
     settings = job_settings(ImdbRun, {"data": data, **settings}, "imdb", PER_JOB)
     find_metadata(data)  # a wrong folder is reported once, not by every run
-    unknown = set(methods) - set(METHOD_ESTIMATORS)
-    if unknown:
-        raise InputError(f"unknown methods: {', '.join(sorted(unknown))}")
+    for name in methods:
+        find_method(name, EXPERIMENT)
     jobs = [
         Job(
             f"{train}-{method}-seed{seed}",
@@ -239,7 +242,7 @@ def table2(
     out = Path(out)
     results, frame = run_grid(jobs, out / "runs", workers=workers, ray=ray)
     frame["label"] = [
-        "ERM" if m == "erm" else f"{LABELS[m]} (lambda {lam:g})"
+        METHODS[m].label if lam == 0 else f"{METHODS[m].label} (lambda {lam:g})"
         for m, lam in zip(frame["method"], frame["lam"], strict=True)
     ]
     long = frame.melt(

@@ -11,7 +11,8 @@ import pandas as pd
 
 from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import DigitsRun, method_lambda, run_digits
+from mibias.experiments.digits import EXPERIMENT, DigitsRun, run_digits
+from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
 from mibias.sweep import Job, RayBackend, job_settings, run_grid
 
@@ -51,7 +52,8 @@ def digits_jobs(
     )
     jobs = []
     for method in methods:
-        for lam in (0.0,) if method == "erm" else lams or (method_lambda(method, None),):
+        weights = {METHODS[method].weight(EXPERIMENT, lam) for lam in lams or (None,)}
+        for lam in sorted(weights):
             for sigma in sigmas:
                 for seed in seeds:
                     jobs.append(
@@ -130,7 +132,7 @@ def table1(
         digits_jobs(methods, sigmas, seeds, **settings), out / "runs", workers=workers, ray=ray
     )
     frame["label"] = [
-        "ERM" if m == "erm" else f"{m.upper()} (lambda {lam:g})"
+        METHODS[m].label if lam == 0 else f"{METHODS[m].label} (lambda {lam:g})"
         for m, lam in zip(frame["method"], frame["lam"], strict=True)
     ]
     failed = [r.key for r in results if r.status != "finished"]

@@ -9,6 +9,10 @@ import numpy as np
 
 from mibias.fairness.classifier import MIFairClassifier
 from mibias.fairness.ferm import LinearFERM
+from mibias.methods import find_method
+
+# this package's name in the method registry
+EXPERIMENT = "fairness"
 
 
 class ExponentiatedGradientPeer:
@@ -77,50 +81,32 @@ def _mi(criterion: str, estimator: str = "mine") -> Callable[..., Any]:
     return build
 
 
-# name -> (builder(seed, lam, steps, batch_size), default lambda or None, what it is)
-METHODS: dict[str, tuple[Callable[..., Any], float | None, str]] = {
-    "mi": (_mi("demographic_parity"), 0.5, "MI backprop, I(z; c) (the paper)"),
-    "mi-eo": (_mi("equal_opportunity"), 0.5, "MI backprop, I(z; c | y = 1)"),
-    "mi-eodds": (_mi("equalized_odds"), 0.5, "MI backprop, I(z; c | y)"),
-    "nn": (
-        lambda seed, lam, steps, batch_size: _mi("demographic_parity")(
-            seed, 0.0, steps, batch_size
-        ),
-        None,
-        "the same network without the MI term",
+# name -> builder(seed, lam, steps, batch_size); each method's default lambda and description
+# are in the method registry (mibias.methods)
+BUILDERS: dict[str, Callable[..., Any]] = {
+    "mi": _mi("demographic_parity"),
+    "mi-eo": _mi("equal_opportunity"),
+    "mi-eodds": _mi("equalized_odds"),
+    "nn": lambda seed, lam, steps, batch_size: _mi("demographic_parity")(
+        seed, 0.0, steps, batch_size
     ),
-    "chi2": (_mi("equal_opportunity", "chi2"), 1.0, "chi^2 penalty on the prediction | y = 1"),
-    "laftr": (
-        _mi("equal_opportunity", "adversary"),
-        0.5,
-        "adversary on z, positive rows (LAFTR-EO)",
-    ),
-    "ferm": (lambda seed, lam, steps, batch_size: LinearFERM(random_state=seed), None, "FERM"),
-    "expgrad": (
-        lambda seed, lam, steps, batch_size: ExponentiatedGradientPeer(seed),
-        None,
-        "fairlearn ExponentiatedGradient, TPR parity, eps 0.01",
-    ),
-    "adversarial": (
-        lambda seed, lam, steps, batch_size: _adversarial_peer(seed, steps, batch_size),
-        None,
-        "fairlearn AdversarialFairnessClassifier (equalized odds)",
-    ),
+    "chi2": _mi("equal_opportunity", "chi2"),
+    "laftr": _mi("equal_opportunity", "adversary"),
+    "ferm": lambda seed, lam, steps, batch_size: LinearFERM(random_state=seed),
+    "expgrad": lambda seed, lam, steps, batch_size: ExponentiatedGradientPeer(seed),
+    "adversarial": lambda seed, lam, steps, batch_size: _adversarial_peer(seed, steps, batch_size),
 }
 
 
 def method_lambda(name: str, lam: float | None) -> float | None:
     """The lambda a run of ``name`` uses (``None`` for methods without one)."""
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
-    default = METHODS[name][1]
-    return None if default is None else (default if lam is None else lam)
+    return find_method(name, EXPERIMENT).weight(EXPERIMENT, lam)
 
 
 def build_method(name: str, seed: int, lam: float | None, steps: int, batch_size: int) -> Any:
     """An unfitted model of method ``name``; ``lam=None`` takes the method's default."""
     chosen = method_lambda(name, lam)
-    return METHODS[name][0](seed, 0.0 if chosen is None else chosen, steps, batch_size)
+    return BUILDERS[name](seed, 0.0 if chosen is None else chosen, steps, batch_size)
 
 
 def positive_scores(model: Any, X: np.ndarray) -> np.ndarray:

@@ -1,0 +1,137 @@
+"""Every method mibias knows, in one registry: what replaces the MI estimator, its default
+lambda in each experiment it applies to, and the settings it does not read.
+
+A recipe looks a method up here (:func:`find_method`) for its default weight
+(:meth:`Method.default_lambda`), and the command line refuses a setting that no method of a
+run reads (:func:`check_settings_apply`). The methods' code lives with what it builds: the MI
+estimators and bias heads in :mod:`mibias.estimators`, Moyer et al.'s model in
+:mod:`mibias.models.variational`, the fairness peers in :mod:`mibias.fairness.methods`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mibias.io import InputError
+from mibias.settings import option_flag
+
+Experiment = str  # "colored_mnist", "imdb" or "fairness"
+
+# the settings of the MI estimator, which the bias heads and Moyer et al.'s model replace
+ESTIMATOR_SETTINGS = frozenset(
+    {"k", "estimator", "estimator_lr", "estimator_hidden", "accumulation"}
+)
+HEAD_SETTINGS = frozenset({"head_lr", "head_steps"})
+MOYER_SETTINGS = frozenset({"moyer_beta", "moyer_reconstruction"})
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method.
+
+    Attributes
+    ----------
+    name, label : str
+        Its command-line name and its row name in the tables.
+    term : str or None
+        The :func:`~mibias.estimators.make_estimator` name of the dependence term that
+        replaces the MI estimator (a bias head, a penalty); None: the run's MI estimator.
+    lambdas : mapping
+        Experiment -> default weight of the method's term (None: the method has no weight);
+        the experiments it applies to are the keys.
+    ignores : frozenset of str
+        Recipe settings the method does not read; giving one is an error.
+    ignores_in : mapping
+        Experiment -> further settings the method does not read there.
+    """
+
+    name: str
+    label: str
+    term: str | None
+    lambdas: Mapping[Experiment, float | None]
+    ignores: frozenset[str] = field(default_factory=frozenset)
+    ignores_in: Mapping[Experiment, frozenset[str]] = field(default_factory=dict)
+
+    def ignored(self, experiment: Experiment) -> frozenset[str]:
+        """The settings the method does not read in ``experiment``."""
+        return self.ignores | self.ignores_in.get(experiment, frozenset())
+
+    def default_lambda(self, experiment: Experiment) -> float | None:
+        """The method's weight in ``experiment`` when none is given."""
+        if experiment not in self.lambdas:
+            raise InputError(
+                f"method {self.name!r} does not apply to {experiment} "
+                f"(it applies to {', '.join(self.lambdas)})"
+            )
+        return self.lambdas[experiment]
+
+    def weight(self, experiment: Experiment, lam: float | None) -> float | None:
+        """The weight a run uses: ``lam``, or the default where ``lam`` is None; always 0 for
+        a method whose default is 0 (plain training)."""
+        default = self.default_lambda(experiment)
+        return default if lam is None or default in (0.0, None) else lam
+
+
+_HEADS = ESTIMATOR_SETTINGS | MOYER_SETTINGS
+_PENALTY = frozenset({"lam", "lam_warmup", "clamp_penalty", "clip", "clip_ratio", "mi_step"})
+_MI = HEAD_SETTINGS | MOYER_SETTINGS | {"reversal"}
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        # ERM trains the MI estimator on Colored MNIST only to log its estimate
+        Method("erm", "ERM", None, {"colored_mnist": 0.0, "imdb": 0.0}, _MI | _PENALTY,
+               {"imdb": ESTIMATOR_SETTINGS}),
+        Method("mi", "MI backprop", None, {"colored_mnist": 0.3, "imdb": 0.5, "fairness": 0.5},
+               _MI),
+        Method("alvi", "Alvi et al.", "confusion", {"colored_mnist": 0.3, "imdb": 0.5},
+               _HEADS | {"reversal"}),
+        Method("kim", "Kim et al.", "reversal", {"colored_mnist": 0.01, "imdb": 0.5}, _HEADS),
+        Method("moyer", "Moyer et al.", "pairwise-kl", {"colored_mnist": 0.3},
+               ESTIMATOR_SETTINGS | HEAD_SETTINGS | {"reversal"}),
+        Method("nn", "the same network without the MI term", None, {"fairness": None}),
+        Method("mi-eo", "MI backprop, I(z; c | y = 1)", None, {"fairness": 0.5}),
+        Method("mi-eodds", "MI backprop, I(z; c | y)", None, {"fairness": 0.5}),
+        Method("ferm", "FERM", None, {"fairness": None}),
+        Method("chi2", "chi^2 penalty on the prediction | y = 1", "chi2", {"fairness": 1.0}),
+        Method("laftr", "adversary on z, positive rows (LAFTR-EO)", "adversary",
+               {"fairness": 0.5}),
+        Method("expgrad", "fairlearn ExponentiatedGradient, TPR parity, eps 0.01", None,
+               {"fairness": None}),
+        Method("adversarial", "fairlearn AdversarialFairnessClassifier (equalized odds)", None,
+               {"fairness": None}),
+    )
+}  # fmt: skip
+
+
+def methods_of(experiment: Experiment) -> list[str]:
+    """The names of the methods that apply to ``experiment``, in registry order."""
+    return [name for name, m in METHODS.items() if experiment in m.lambdas]
+
+
+def find_method(name: str, experiment: Experiment) -> Method:
+    """The method ``name`` of ``experiment``; an error names the ones that exist."""
+    if name not in METHODS or experiment not in METHODS[name].lambdas:
+        raise InputError(
+            f"unknown method {name!r} for {experiment}; choose {', '.join(methods_of(experiment))}"
+        )
+    return METHODS[name]
+
+
+def check_settings_apply(
+    experiment: Experiment, methods: Sequence[str], given: Collection[str], recipe: type
+) -> None:
+    """Refuse settings (fields of the dataclass ``recipe``) that no method of ``methods``
+    reads; a grid of several methods may give one that only some of them read."""
+    for name in methods:
+        find_method(name, experiment)
+    for setting in sorted(given):
+        if all(setting in METHODS[name].ignored(experiment) for name in methods):
+            readers = [
+                m for m in methods_of(experiment) if setting not in METHODS[m].ignored(experiment)
+            ]
+            raise InputError(
+                f"{option_flag(recipe, setting)} does not apply to {' or '.join(methods)}; "
+                f"leave it out (it applies to {', '.join(readers)})"
+            )

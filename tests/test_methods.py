@@ -1,0 +1,55 @@
+import pytest
+
+from mibias.cli import main
+from mibias.experiments.digits import DigitsRun
+from mibias.experiments.imdb import ImdbRun
+from mibias.io import InputError
+from mibias.methods import METHODS, check_settings_apply, find_method, methods_of
+
+
+def test_every_experiment_finds_its_methods_and_their_weights():
+    assert methods_of("colored_mnist") == ["erm", "mi", "alvi", "kim", "moyer"]
+    assert methods_of("imdb") == ["erm", "mi", "alvi", "kim"]
+    assert "mi-eo" in methods_of("fairness") and "erm" not in methods_of("fairness")
+    mi = find_method("mi", "colored_mnist")
+    assert mi.weight("colored_mnist", None) == 0.3 and mi.weight("imdb", None) == 0.5
+    assert mi.weight("colored_mnist", 1.0) == 1.0
+    assert METHODS["erm"].weight("colored_mnist", 1.0) == 0.0  # plain training has no term
+    assert METHODS["ferm"].weight("fairness", None) is None
+    with pytest.raises(InputError, match="unknown method 'moyer' for imdb; choose erm, mi"):
+        find_method("moyer", "imdb")
+
+
+def test_a_setting_no_method_of_the_run_reads_is_refused():
+    with pytest.raises(InputError, match="--k does not apply to alvi or kim"):
+        check_settings_apply("colored_mnist", ["alvi", "kim"], {"k": 5, "epochs": 2}, DigitsRun)
+    with pytest.raises(InputError, match="--head-lr does not apply to mi"):
+        check_settings_apply("colored_mnist", ["mi"], {"head_lr": 0.1}, DigitsRun)
+    with pytest.raises(InputError, match="--k does not apply to erm"):
+        check_settings_apply("imdb", ["erm"], {"k": 5}, ImdbRun)  # ERM trains no estimator there
+    # a grid may give a setting that only some of its methods read
+    check_settings_apply("colored_mnist", ["mi", "alvi"], {"k": 5, "head_lr": 0.1}, DigitsRun)
+    check_settings_apply("colored_mnist", ["erm"], {"k": 5}, DigitsRun)  # its MI estimate is logged
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["digits", "--method", "kim", "--k", "3"], "--k does not apply to kim"),
+        (["digits", "--method", "erm", "--lambda", "1"], "--lambda does not apply to erm"),
+        (["table1", "--methods", "alvi", "--estimator-lr", "0.1"], "--estimator-lr does not"),
+        (["digits", "--method", "mine"], "invalid choice: 'mine'"),
+    ],
+)
+def test_the_command_line_refuses_what_a_method_ignores(command, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) if "invalid choice" in message else _no_exit():
+        assert main([*command, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+class _no_exit:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
