@@ -54,7 +54,8 @@ def run_seed(seed: int, scratch: Path) -> tuple[float, dict[str, dict[str, float
         env={**os.environ, "MIBIAS_DATA": str(home)},
     )
     wall = time.perf_counter() - start
-    runs = {folder.name: read_metrics(folder)[-1] for folder in sorted((out / "runs").iterdir())}
+    folders = sorted(path.parent for path in (out / "runs").glob("*/metrics.csv"))
+    runs = {folder.name: read_metrics(folder)[-1] for folder in folders}
     return wall, runs
 
 

@@ -194,7 +194,7 @@ def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
             model_optimizer=OptimizerConfig(name="sgd", lr=1.0),
         )  # fmt: skip
         trainer = MITrainer(encoder, classifier, head, config)
-        trainer._steps_per_epoch = 8
+        trainer.step.steps_per_epoch = 8
         trainer.train_step((x, y, c), epoch=1, step=0)
         return [*encoder.parameters(), *classifier.parameters()]
 

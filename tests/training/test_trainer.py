@@ -236,7 +236,7 @@ def test_a_checkpoint_from_before_new_settings_still_resumes(tmp_path):
     checksum_path(path).unlink()  # written before checkpoints had checksums
     trainer = MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=2), out_dir=tmp_path)
     assert len(trainer.fit(loader, resume=True)) == 2
-    assert trainer._estimator_rows == 50
+    assert trainer.feed.rows == 50
 
 
 def test_cosine_schedule_decays_the_model_learning_rate_per_epoch():
@@ -263,10 +263,10 @@ def test_conditional_mi_terms_train_and_track_the_estimate(condition):
     history = trainer.fit(batches)
     assert all(math.isfinite(row["mi"]) for row in history)
     if condition == "label":
-        held = trainer.pool.strata[: trainer.pool.size, 0]
+        held = trainer.feed.pool.strata[: trainer.feed.pool.size, 0]
         assert set(held.tolist()) <= {0, 1, 2, 3}
     else:
-        assert trainer.pool.strata is None
+        assert trainer.feed.pool.strata is None
 
 
 def test_chi_squared_on_the_prediction_needs_no_estimator_steps():
@@ -316,7 +316,7 @@ class RecordLambda:
         self.fractions = []
 
     def on_step_end(self, trainer, epoch, step):
-        self.fractions.append(trainer.lam_fraction(epoch, step))
+        self.fractions.append(trainer.step.lam_fraction(epoch, step))
 
 
 def test_lambda_warmup_rises_linearly_per_step_then_holds():

@@ -9,6 +9,7 @@ and c from all ranks (:func:`gather_rows`) so the MI estimator sees the global b
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Sequence
@@ -137,6 +138,27 @@ def average_gradients(grads: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]
         part.view_as(g)
         for part, g in zip(flat.split([g.numel() for g in grads]), grads, strict=True)
     )
+
+
+def wrap(module: nn.Module, device: torch.device) -> nn.Module:
+    """``module`` in DistributedDataParallel under torchrun (itself alone, or without
+    trainable parameters)."""
+    trainable = any(p.requires_grad for p in module.parameters())
+    if world_size() == 1 or not trainable:
+        return module
+    devices = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(module, device_ids=devices)
+
+
+def no_sync(modules: Sequence[nn.Module], when: bool) -> contextlib.AbstractContextManager[None]:
+    """Suspend DistributedDataParallel's gradient averaging of ``modules`` while ``when``
+    (where the gradients are averaged explicitly, after clipping)."""
+    stack = contextlib.ExitStack()
+    if when:
+        for module in modules:
+            if isinstance(module, nn.parallel.DistributedDataParallel):
+                stack.enter_context(module.no_sync())
+    return stack
 
 
 def broadcast_module(module: nn.Module) -> None:

@@ -1,14 +1,17 @@
-"""Cheap estimator steps: a pool of recent features and a fused optimisation step."""
+"""The estimator's side of Algorithm 1: what it trains on (a pool of recent features, or fresh
+batches) and its steps (one fused optimisation step each)."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
 from torch.func import functional_call, grad
 
-from mibias.estimators import MIEstimator, stratified_permutations
+from mibias.estimators import MIEstimator, marginal_permutation, stratified_permutations
+from mibias.training.config import TrainerConfig
 
 
 class FeaturePool:
@@ -162,3 +165,120 @@ class EstimatorUpdater:
         for name, p in named.items():
             p.grad = total[name] / len(z)
         self.optimizer.step()
+
+
+RowsOf = Callable[[Sequence[torch.Tensor]], tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]
+
+
+class EstimatorFeed:
+    """What the estimator trains on, and its steps: the K updates before each model step.
+
+    ``pool`` (the default): each model step's detached rows join a :class:`FeaturePool` of the
+    last ``feature_pool`` batches, and the K steps draw their mini-batches there. ``fresh``
+    (Algorithm 1 read literally): every step draws a new training batch and runs the encoder
+    on it, through ``rows_of``.
+
+    Parameters
+    ----------
+    updater : EstimatorUpdater
+        Runs one update from stacked mini-batches.
+    config : TrainerConfig
+        Reads ``feature_pool``, ``estimator_batch``, ``accumulation``, ``warmup_batches``.
+    generator : torch.Generator
+        Draws the pool's mini-batches and the marginal permutations.
+    rows_of : callable
+        ``batch -> (target, c, strata)``: the estimator's rows of a training batch, computed
+        without gradients.
+    """
+
+    def __init__(
+        self,
+        updater: EstimatorUpdater,
+        config: TrainerConfig,
+        generator: torch.Generator,
+        rows_of: RowsOf,
+    ) -> None:
+        self.updater = updater
+        self.config = config
+        self.generator = generator
+        self.rows_of = rows_of
+        self.pool: FeaturePool | None = None
+        self.rows = 0  # rows per estimator step, fixed at the first batch
+        self._fresh_batches: Iterator[Sequence[torch.Tensor]] | None = None
+
+    def read_fresh_batches(self, loader: Iterable[Sequence[torch.Tensor]]) -> None:
+        """``estimator_features="fresh"``: draw the estimator's batches from ``loader``."""
+        self._fresh_batches = _endless(loader)
+
+    def warm_up(self, loader: Iterable[Sequence[torch.Tensor]]) -> None:
+        """Estimator-only steps, one per batch (``warmup_batches`` of them, -1: all)."""
+        limit = self.config.warmup_batches
+        for index, batch in enumerate(loader):
+            if 0 <= limit <= index:
+                break
+            target, c, strata = self.rows_of(batch)
+            if len(target) >= 2:
+                self.steps(target, c, strata, steps=1)
+
+    def steps(
+        self, z: torch.Tensor, c: torch.Tensor, strata: torch.Tensor | None, steps: int
+    ) -> None:
+        """Add the batch to the feature pool, then run ``steps`` estimator updates from it."""
+        if self._fresh_batches is not None:
+            self._fresh_steps(steps)
+            return
+        if self.pool is None:
+            self.pool = FeaturePool(self.config.feature_pool * len(z))
+            self.rows = self.config.estimator_batch or len(z)
+        self.pool.add(z, c, strata)
+        # a fixed row count keeps the compiled step's shapes fixed when batches vary in size
+        accumulation = self.config.accumulation
+        zs, cs, perms = self.pool.sample(steps * accumulation, self.rows, self.generator)
+        shape = (steps, accumulation)
+        zs = zs.view(*shape, *zs.shape[1:])
+        cs = cs.view(*shape, *cs.shape[1:])
+        perms = perms.view(*shape, perms.shape[-1])
+        for i in range(steps):
+            self.updater.step(zs[i], cs[i], perms[i])
+
+    def _fresh_steps(self, steps: int) -> None:
+        """Algorithm 1 read literally: each step on a new batch run through the encoder."""
+        assert self._fresh_batches is not None
+        for _ in range(steps):
+            parts = []
+            while len(parts) < self.config.accumulation:
+                z, c, strata = self.rows_of(next(self._fresh_batches))
+                if len(z) >= 2:
+                    parts.append((z, c, strata))
+            rows = min(len(z) for z, _, _ in parts)
+            perms = [
+                marginal_permutation(rows, self.generator, None if s is None else s[:rows])
+                for _, _, s in parts
+            ]
+            zs = torch.stack([z[:rows] for z, _, _ in parts])
+            cs = torch.stack([c[:rows] for _, c, _ in parts])
+            self.updater.step(zs, cs, torch.stack(perms).to(zs.device))
+
+    def state_dict(self) -> dict[str, Any]:
+        """The pool and the step's row count, for checkpoints (empty before the first step)."""
+        if self.pool is None:
+            return {}
+        return {"pool": self.pool.state_dict(), "estimator_rows": self.rows}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        if "pool" not in state:
+            return
+        self.pool = FeaturePool(len(state["pool"]["z"]))
+        self.pool.load_state_dict(state["pool"])
+        self.rows = int(
+            state.get("estimator_rows")
+            or self.config.estimator_batch
+            or self.pool.capacity // self.config.feature_pool
+        )
+
+
+def _endless(loader: Iterable[Sequence[torch.Tensor]]) -> Iterator[Sequence[torch.Tensor]]:
+    """The loader's batches, epoch after epoch."""
+    while True:
+        yield from loader

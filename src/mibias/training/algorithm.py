@@ -1,0 +1,203 @@
+"""Algorithm 1 of the paper, one model step at a time.
+
+Per model step: ``k`` estimator steps maximise the estimator's bound on detached features
+(:class:`~mibias.training.estimator_updates.EstimatorFeed`), then one step on the encoder g
+and the classifier f with ``task_loss + lam * I_hat(z; c)`` through the updated estimator
+(:class:`~mibias.training.gradient_rules.GradientRule`), the classifier receiving only the task
+gradient. Everything else (the loop over epochs, evaluation, checkpoints, logs) is
+:class:`~mibias.training.trainer.MITrainer`'s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from mibias.estimators import MIEstimator, marginal_permutation
+from mibias.training.config import TrainerConfig
+from mibias.training.distributed import all_reduce_sum, gather_rows, no_sync, scale_gradient
+from mibias.training.estimator_updates import EstimatorFeed
+from mibias.training.gradient_rules import GradientRule
+from mibias.training.precision import Precision
+
+Batch = Sequence[torch.Tensor]
+
+
+class DivergenceError(RuntimeError):
+    """A loss or the MI estimate became NaN or infinite; the run stopped."""
+
+    def __init__(self, epoch: int, step: int, what: str, checkpoint: Path | None) -> None:
+        kept = (
+            f"; the last good checkpoint is kept at {checkpoint}"
+            if checkpoint is not None and checkpoint.exists()
+            else ""
+        )
+        super().__init__(f"training diverged at epoch {epoch}, step {step}: {what}{kept}")
+        self.epoch, self.step, self.checkpoint = epoch, step, checkpoint
+
+
+class AlternatingStep:
+    """One step of Algorithm 1 over a batch ``(x, y, c)``.
+
+    Parameters
+    ----------
+    config : TrainerConfig
+        The algorithm's settings.
+    precision : Precision
+        Device, autocast and layout of the forward passes.
+    encoder, classifier, auxiliary : nn.Module
+        g, f and an optional further loss ``auxiliary(x, z, y, c)``, as the forward passes
+        call them (DistributedDataParallel wrappers under torchrun).
+    task_loss : callable
+        ``loss(logits, y)``.
+    estimator : MIEstimator or None
+        The estimator of I(z; c) (or the bias head that replaces it).
+    feed : EstimatorFeed or None
+        Trains the estimator (None: an estimator without parameters, or none).
+    rule : GradientRule
+        Turns the two terms into the model's update.
+    generator : torch.Generator
+        Draws the marginal permutations.
+    checkpoint : callable
+        Returns the run's checkpoint path (or None), named when a run diverges.
+    """
+
+    def __init__(
+        self,
+        config: TrainerConfig,
+        precision: Precision,
+        encoder: nn.Module,
+        classifier: nn.Module,
+        auxiliary: nn.Module | None,
+        task_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        estimator: MIEstimator | None,
+        feed: EstimatorFeed | None,
+        rule: GradientRule,
+        generator: torch.Generator,
+        checkpoint: Callable[[], Path | None],
+    ) -> None:
+        self.config = config
+        self.precision = precision
+        self.encoder, self.classifier, self.auxiliary = encoder, classifier, auxiliary
+        self.task_loss = task_loss
+        self.estimator = estimator
+        self.feed = feed
+        self.rule = rule
+        self.generator = generator
+        self.checkpoint = checkpoint
+        self.steps_per_epoch: int | None = None  # set by each epoch, read by the warm-up
+
+    def __call__(self, batch: Batch, *, epoch: int = 0, step: int = 0) -> dict[str, float]:
+        """One model step preceded by ``k`` estimator steps; returns the step's statistics."""
+        config = self.config
+        x, y, c = self.precision.batch(batch)
+        with no_sync([self.encoder, self.classifier], when=self.rule.explicit):
+            z, logits = self.forward(x)
+        task = self.task_loss(logits, y)
+        if self.auxiliary is not None:
+            task = task + self.auxiliary(x, z, y, c)
+        # 1. k steps of the estimator on detached features
+        target, c_rows, strata = self.mi_rows(z, logits, y, c)
+        if config.k > 0 and len(target) >= 2:
+            assert self.feed is not None
+            self.feed.steps(target, c_rows, strata, config.k)
+        perm = marginal_permutation(len(target), self.generator, strata).to(target.device)
+        correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
+        # one all-reduce: the global task loss and accuracy (so every rank sees a divergence)
+        task_sum, correct, rows = all_reduce_sum(
+            [task.item() * len(y), float(correct), float(len(y))], x.device
+        )
+        task_value = task_sum / max(rows, 1.0)
+        # 2. one step of g and f on task + lambda * I_hat(z; c)
+        penalised = self.estimator is not None and (config.lam > 0 or self.estimator.fixed_term)
+        if penalised and len(target) >= 2:
+            assert self.estimator is not None
+            weighed, fixed = self.estimator.penalty(target, c_rows, perm)
+            mi = (weighed + fixed).detach()
+            self.check_divergence(epoch, step, task_value, mi)
+            penalty = weighed.clamp(min=0.0) if config.clamp_penalty else weighed
+            self.rule.apply(
+                z,
+                task + scale_gradient(fixed),
+                scale_gradient(penalty),
+                self.lam_fraction(epoch, step),
+            )
+        else:
+            with torch.no_grad():
+                tracked = self.estimator is not None and (config.k > 0 or self.feed is None)
+                mi = (
+                    self.estimator.estimate(target.detach(), c_rows, perm)
+                    if tracked and self.estimator is not None and len(target) >= 2
+                    else torch.tensor(math.nan)
+                )
+            self.check_divergence(epoch, step, task_value, None if math.isnan(mi.item()) else mi)
+            self.rule.task_only(task)
+        return {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Representation and logits, in float32 whatever precision computed them."""
+        z = self.precision.run(self.encoder, x)
+        return z, self.precision.run(self.classifier, z)
+
+    def mi_rows(
+        self, z: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """What the estimator reads (z or logits), its attribute rows and permutation strata,
+        gathered from every rank under torchrun."""
+        target = z if self.config.penalise == "representation" else logits
+        strata = None
+        if self.config.mi_condition == "label":
+            strata = y
+        elif self.config.mi_condition == "positive":
+            positive = y == 1
+            target, c = target[positive], c[positive]
+        return (
+            gather_rows(target),
+            gather_rows(c),
+            None if strata is None else gather_rows(strata),
+        )
+
+    @torch.no_grad()
+    def detached_rows(
+        self, batch: Batch
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The estimator's rows of a batch, computed without gradients (warm-up passes and
+        Algorithm 1's fresh batches)."""
+        x, y, c = self.precision.batch(batch)
+        if self.config.penalise == "representation":
+            z = self.precision.run(self.encoder, x)
+            return self.mi_rows(z, z, y, c)
+        z, logits = self.forward(x)
+        return self.mi_rows(z, logits, y, c)
+
+    def lam_fraction(self, epoch: int, step: int) -> float:
+        """The share of ``lam`` applied at ``step`` of ``epoch`` (1-based) under the warm-up."""
+        if self.config.lam_warmup <= 0:
+            return 1.0
+        within = step / self.steps_per_epoch if self.steps_per_epoch else 0.0
+        return min(1.0, max(0.0, (epoch - 1 + within) / self.config.lam_warmup))
+
+    def check_divergence(
+        self, epoch: int, step: int, task: float, mi: torch.Tensor | None
+    ) -> None:
+        """Stop on a non-finite loss or estimate, or an estimate below ``mi_floor``."""
+        if not math.isfinite(task):
+            raise DivergenceError(epoch, step, f"the task loss is {task}", self.checkpoint())
+        if mi is not None and not torch.isfinite(mi):
+            raise DivergenceError(
+                epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint()
+            )
+        floor_check = self.estimator is not None and self.estimator.floor_check
+        if mi is not None and floor_check and mi.item() < self.config.mi_floor:
+            raise DivergenceError(
+                epoch,
+                step,
+                f"the MI estimate is {mi.item():.4g} nats, below {self.config.mi_floor:g}: the "
+                "estimator has lost track of the encoder (lower the model's learning rate, "
+                "raise the estimator's, or clip the MI gradient)",
+                self.checkpoint(),
+            )

@@ -1,0 +1,58 @@
+"""Where and in what precision the networks run: the device, bfloat16 autocast and the
+channels-last memory layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+Batch = Sequence[torch.Tensor]
+
+
+class Precision:
+    """Moves batches and modules to the device and runs forward passes under autocast.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where the networks and batches live.
+    bf16 : bool
+        Run forward passes under bfloat16 autocast; their outputs come back as float32.
+    channels_last : bool
+        Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
+        channels-last layout.
+    """
+
+    def __init__(self, device: torch.device, bf16: bool, channels_last: bool) -> None:
+        self.device = device
+        self.bf16 = bf16
+        self.channels_last = channels_last
+
+    def place(self, module: nn.Module, *, layout: bool = False) -> nn.Module:
+        """``module`` on the device, in channels-last layout too where asked and configured."""
+        module = module.to(self.device)
+        if layout and self.channels_last:
+            module = module.to(memory_format=torch.channels_last)
+        return module
+
+    def autocast(self) -> torch.autocast:
+        """The autocast context of the forward passes (off unless ``bf16``)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def run(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """``module(x)`` under autocast, in float32 whatever precision computed it."""
+        with self.autocast():
+            return module(x).float()
+
+    def batch(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(x, y, c)`` on the device, ``x`` in the configured layout."""
+        if len(batch) != 3:
+            raise ValueError(
+                f"each training batch must be (x, y, c); got a batch of {len(batch)} items"
+            )
+        x, y, c = (t.to(self.device, non_blocking=True) for t in batch)
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, y, c
