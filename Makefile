@@ -12,12 +12,12 @@ setup-dev:
 
 ## demo: set everything up and run the main job
 demo: setup
-	$(PY) -m mibias quickstart --out runs/quickstart --epochs 6
+	$(PY) -m mibias quickstart --out runs/quickstart
 
 ## test: set everything up, lint, check formatting and run the test suite
 test: setup-dev lint
 	$(PY) -m pytest -q
 
 lint:
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts

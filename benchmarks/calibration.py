@@ -19,7 +19,7 @@ import numpy as np
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.table1 import PUBLISHED, table1
-from mibias.training.run_log import read_metrics
+from mibias.run_folder import read_metrics
 
 SIGMAS_CHECKED = (0.020, 0.035, 0.050)
 

@@ -30,7 +30,7 @@ from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import EXPERIMENT
 from mibias.experiments.table1 import PUBLISHED, job_key, table1
 from mibias.methods import METHODS
-from mibias.training.run_log import read_metrics
+from mibias.run_folder import read_metrics
 
 OUT = Path("runs/t1-cos12")
 CONV_OUT = Path("runs/t1-cos12-zconv")

@@ -29,7 +29,7 @@ from benchmarks.common import command_line, write_results
 from mibias.data.fetch import data_home
 from mibias.data.mnist import CACHE_NAME
 from mibias.experiments.table1 import PUBLISHED
-from mibias.training.run_log import read_metrics
+from mibias.run_folder import read_metrics
 
 COLUMNS = {
     "test_accuracy": "test accuracy, palette",

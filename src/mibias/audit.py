@@ -300,7 +300,7 @@ def train_estimator(
     """Fit ``model`` to the pairs ``(z, c)`` with Adam on random mini-batches.
 
     With ``select``, a fifth of the rows is kept aside and the model ends with the weights
-    that scored best there (checked 20 times during training).
+    that scored best there (at the steps of :func:`check_steps`).
     """
     generator = torch.Generator().manual_seed(seed)
     validation: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -311,21 +311,32 @@ def train_estimator(
         z, c = z[order[cut:]], c[order[cut:]]
     updater = EstimatorUpdater(model, torch.optim.Adam(model.parameters(), lr=lr))
     rows = min(batch_size, len(z))
-    check_every = max(steps // 20, 1)
+    checks = check_steps(steps)
     best_score, best_state = -math.inf, None
-    for step in range(1, steps + 1):
-        batch = torch.randperm(len(z), generator=generator)[:rows]
-        perm = derangement(rows, generator)
-        updater.step(z[batch][None], c[batch][None], perm[None])
-        if bar is not None:
-            bar.update(1)
-        if validation is not None and (step % check_every == 0 or step == steps):
+    for step in range(steps + 1):
+        if step > 0:
+            batch = torch.randperm(len(z), generator=generator)[:rows]
+            perm = derangement(rows, generator)
+            updater.step(z[batch][None], c[batch][None], perm[None])
+            if bar is not None:
+                bar.update(1)
+        if validation is not None and step in checks:
             score = held_out_estimate(model, *validation, batch_size, seed)
             if score > best_score:
                 best_score = score
                 best_state = {k: v.clone() for k, v in model.state_dict().items()}
     if best_state is not None:
         model.load_state_dict(best_state)
+
+
+def check_steps(steps: int) -> set[int]:
+    """When :func:`train_estimator` scores its weights on the rows kept aside: before the
+    first step (an untrained critic reads about 0, so an estimator that only overfits reports
+    about 0, not a large negative bound), 20 times at even intervals, and 10 times at
+    geometric intervals early on, where a small sample's estimator peaks."""
+    even = {round(steps * i / 20) for i in range(1, 21)}
+    early = {int(s) for s in np.geomspace(1, max(steps // 20, 1), 10)}
+    return {0, *even, *early}
 
 
 @torch.no_grad()

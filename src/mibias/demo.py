@@ -15,10 +15,10 @@ from torch.utils.data import DataLoader
 from mibias.audit import audit_leakage
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
+from mibias.run_folder import RECIPE, write_json_atomic
 from mibias.sweep import Job
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import is_main_process, training_loader
-from mibias.training.run_log import write_json_atomic
 
 # what the demo's table reports of each run, in its column order
 DEMO_COLUMNS = (
@@ -89,7 +89,7 @@ def demo_job(out_dir: Path, *, lam: float, seed: int, fail: bool = False, **opti
     its settings in recipe.json. ``fail`` raises instead, to try a sweep's failure handling."""
     if fail:
         raise ValueError(f"run lam={lam:g} seed={seed} fails on purpose")
-    write_json_atomic({"lam": lam, "seed": seed, **options}, Path(out_dir) / "recipe.json")
+    write_json_atomic({"lam": lam, "seed": seed, **options}, Path(out_dir) / RECIPE)
     train_synthetic(lam, seed, out_dir=out_dir, **options)
 
 

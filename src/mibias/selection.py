@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibias.training.run_log import read_json, read_metrics
+from mibias.run_folder import METRICS, RECIPE, SUMMARY, read_json, read_metrics
 
 
 @dataclass
-class RunLog:
+class LoggedRun:
     """The per-epoch training log of one run and the settings that identify it."""
 
     path: Path
@@ -45,22 +45,22 @@ class Selection:
         return {**self.__dict__, "reasons": {str(k): v for k, v in self.reasons.items()}}
 
 
-def load_run(path: str | Path) -> RunLog:
+def load_run(path: str | Path) -> LoggedRun:
     """Read a run folder (metrics.csv and run.json or recipe.json)."""
     path = Path(path)
-    metrics, summary = path / "metrics.csv", path / "run.json"
+    metrics, summary = path / METRICS, path / SUMMARY
     if not metrics.exists() or not summary.exists():
         raise ValueError(f"{path}: not a run folder (metrics.csv and run.json are needed)")
     epochs = read_metrics(path)
     config = read_json(summary)["config"]
-    recipe_file = path / "recipe.json"
+    recipe_file = path / RECIPE
     recipe = read_json(recipe_file) if recipe_file.exists() else {}
     group = f"sigma={recipe['sigma']:.3f}" if "sigma" in recipe else "all"
-    return RunLog(path, float(config["lam"]), group, epochs)
+    return LoggedRun(path, float(config["lam"]), group, epochs)
 
 
 def select_lambda(
-    runs: list[RunLog], *, fit_tolerance: float = 0.05, window: int = 3
+    runs: list[LoggedRun], *, fit_tolerance: float = 0.05, window: int = 3
 ) -> list[Selection]:
     """Choose, per group, the largest lambda whose runs fit and drive the MI estimate down.
 
@@ -69,7 +69,7 @@ def select_lambda(
     last ``window`` epochs is below that of lambda 0 (or, without a lambda-0 run that logged an
     MI estimate, below its own first ``window`` epochs). Seeds of the same lambda are averaged.
     """
-    groups: dict[str, dict[float, list[RunLog]]] = defaultdict(lambda: defaultdict(list))
+    groups: dict[str, dict[float, list[LoggedRun]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
         groups[run.group][run.lam].append(run)
     selections = []

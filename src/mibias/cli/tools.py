@@ -129,14 +129,15 @@ def run_data(args: argparse.Namespace) -> int:
 
 def run_select(args: argparse.Namespace) -> int:
     """``mibias select RUNS``."""
+    from mibias.run_folder import is_run_folder
     from mibias.selection import load_run, select_lambda
 
     folders = []
     for given in map(Path, args.runs):
-        if (given / "run.json").exists():
+        if is_run_folder(given):
             folders.append(given)
         elif given.is_dir():
-            folders += sorted(p.parent for p in given.glob("*/run.json"))
+            folders += sorted(p for p in given.iterdir() if is_run_folder(p))
         else:
             raise InputError(f"{given}: no such run folder")
     if not folders:

@@ -25,11 +25,11 @@ from mibias.io import InputError
 from mibias.methods import METHODS, find_method, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
+from mibias.run_folder import CHECKPOINT, RECIPE, write_json_atomic
 from mibias.settings import setting
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import ClipMode, EstimatorFeatures, LRSchedule, MIStep
 from mibias.training.distributed import is_main_process, training_loader
-from mibias.training.run_log import write_json_atomic
 
 Encoding = Literal["onehot", "binary"]
 # this recipe's name in the method registry (mibias.methods)
@@ -161,7 +161,7 @@ def load_network(encoder: torch.nn.Module, classifier: torch.nn.Module, source: 
     from mibias.training.checkpoint import load_checkpoint
 
     path = Path(source)
-    path = path / "checkpoint.pt" if path.is_dir() else path
+    path = path / CHECKPOINT if path.is_dir() else path
     if not path.exists():
         raise InputError(f"init_from: no checkpoint at {path}")
     state = load_checkpoint(path, torch.device("cpu"))
@@ -317,7 +317,7 @@ def run_digits(
     )
     if out_dir is not None and is_main_process():
         # the weight the run used, not None for "the method's"
-        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / "recipe.json")
+        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     # shuffling draws from torch's global generator, whose state checkpoints restore
     train_loader = training_loader(train, run.batch_size, seed=run.seed)
     return trainer.fit(train_loader, evaluations, final=final, resume=resume)

@@ -20,9 +20,9 @@ from mibias.methods import methods_of
 from mibias.metrics import fairness_metrics
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
+from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic
 from mibias.settings import setting
 from mibias.sweep import Job, RayBackend, job_settings, run_grid
-from mibias.training.run_log import write_json_atomic
 
 DATASETS = ("adult", "german")
 # network steps and batch size per dataset (German has 700 training rows)
@@ -122,8 +122,8 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
         )
         with atomic_path(out / "predictions.csv", suffix=".csv") as tmp:
             predictions.to_csv(tmp, index=False)
-        write_json_atomic({**asdict(run), "lam": lam}, out / "recipe.json")
-        write_json_atomic({"status": "finished", "final": metrics}, out / "run.json")
+        write_json_atomic({**asdict(run), "lam": lam}, out / RECIPE)
+        write_json_atomic({"status": "finished", "final": metrics}, out / SUMMARY)
     return metrics
 
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from mibias.experiments.table1 import digits_jobs
 from mibias.plotting import pyplot, save_figure
+from mibias.run_folder import read_metrics
 from mibias.sweep import JobResult, RayBackend, run_jobs
-from mibias.training.run_log import read_metrics
 
 PANELS = (
     ("mi", "MI estimate (nats)"),

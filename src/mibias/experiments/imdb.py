@@ -29,12 +29,12 @@ from mibias.io import InputError
 from mibias.methods import METHODS, find_method, methods_of
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
+from mibias.run_folder import RECIPE, write_json_atomic
 from mibias.settings import setting
 from mibias.sweep import Job, RayBackend, job_settings, run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
-from mibias.training.run_log import write_json_atomic
 
 # this recipe's name in the method registry (mibias.methods)
 EXPERIMENT = "imdb"
@@ -143,7 +143,7 @@ def run_imdb(
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         report.to_csv(Path(out_dir) / "splits.csv", index=False)
         # the weight the run used, not None for "the method's"
-        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / "recipe.json")
+        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     train = FaceImages(
         folder, subsample(splits[run.train], run.subsample, run.seed), run.image_size, flip=True
     )

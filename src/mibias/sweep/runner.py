@@ -16,8 +16,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mibias.io import InputError
+from mibias.run_folder import JOB_RECORD, RECIPE, SUMMARY, read_json, write_json_atomic
 from mibias.run_lock import run_folder_lock
-from mibias.training.run_log import read_json, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,6 @@ def job_settings(
 
 
 # what a run folder records of its job: the sweep's own record, else the run's recipe
-JOB_RECORD = "sweep_job.json"
-RECIPE = "recipe.json"
 # settings that change where or how fast a run computes, not what: free to differ on reuse
 RUNTIME_SETTINGS = frozenset({"device", "progress", "loader_workers", "compile_estimator"})
 
@@ -163,7 +161,7 @@ def check_reuse(jobs: Sequence[Job], out: Path) -> None:
 
 def is_finished(out_dir: Path) -> bool:
     """A run folder whose run.json says the run finished."""
-    summary = out_dir / "run.json"
+    summary = out_dir / SUMMARY
     if not summary.exists():
         return False
     try:
@@ -209,8 +207,8 @@ def collect(results: Sequence[JobResult]) -> pd.DataFrame:
     for result in results:
         if result.status != "finished":
             continue
-        summary = read_json(result.out_dir / "run.json")
-        recipe = read_json(result.out_dir / "recipe.json")
+        summary = read_json(result.out_dir / SUMMARY)
+        recipe = read_json(result.out_dir / RECIPE)
         rows.append({**recipe, **summary["final"], "run": result.key})
     return pd.DataFrame(rows)
 

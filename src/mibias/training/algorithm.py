@@ -162,9 +162,7 @@ class AlternatingStep:
         )
 
     @torch.no_grad()
-    def detached_rows(
-        self, batch: Batch
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def detached_rows(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """The estimator's rows of a batch, computed without gradients (warm-up passes and
         Algorithm 1's fresh batches)."""
         x, y, c = self.precision.batch(batch)
@@ -181,16 +179,12 @@ class AlternatingStep:
         within = step / self.steps_per_epoch if self.steps_per_epoch else 0.0
         return min(1.0, max(0.0, (epoch - 1 + within) / self.config.lam_warmup))
 
-    def check_divergence(
-        self, epoch: int, step: int, task: float, mi: torch.Tensor | None
-    ) -> None:
+    def check_divergence(self, epoch: int, step: int, task: float, mi: torch.Tensor | None) -> None:
         """Stop on a non-finite loss or estimate, or an estimate below ``mi_floor``."""
         if not math.isfinite(task):
             raise DivergenceError(epoch, step, f"the task loss is {task}", self.checkpoint())
         if mi is not None and not torch.isfinite(mi):
-            raise DivergenceError(
-                epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint()
-            )
+            raise DivergenceError(epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint())
         floor_check = self.estimator is not None and self.estimator.floor_check
         if mi is not None and floor_check and mi.item() < self.config.mi_floor:
             raise DivergenceError(

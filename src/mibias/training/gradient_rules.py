@@ -53,9 +53,7 @@ class GradientRule:
     @property
     def explicit(self) -> bool:
         """Whether gradients come from ``torch.autograd.grad`` (clipping, a separate step)."""
-        return self.config.lam > 0 and (
-            self.config.clip != "none" or self.mi_optimizer is not None
-        )
+        return self.config.lam > 0 and (self.config.clip != "none" or self.mi_optimizer is not None)
 
     def task_only(self, task: torch.Tensor) -> None:
         """A step on the task loss alone."""
@@ -63,9 +61,7 @@ class GradientRule:
         task.backward()
         self.model_optimizer.step()
 
-    def apply(
-        self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor, fraction: float
-    ) -> None:
+    def apply(self, z: torch.Tensor, task: torch.Tensor, mi: torch.Tensor, fraction: float) -> None:
         """Step on ``task + fraction * lam * mi``, the MI gradient clipped as configured (the
         separate optimiser's learning rate already holds ``lam``)."""
         config = self.config

@@ -1,9 +1,9 @@
-"""What a run writes to its output folder: metrics.csv, TensorBoard events and run.json."""
+"""What a training run writes to its folder as it goes: metrics.csv, TensorBoard events and
+run.json (the folder's format: :mod:`mibias.run_folder`)."""
 
 from __future__ import annotations
 
 import csv
-import json
 import platform
 import subprocess
 from pathlib import Path
@@ -12,55 +12,8 @@ from typing import Any
 import torch
 
 from mibias.atomic import atomic_path
-from mibias.io import DamagedFileError
+from mibias.run_folder import METRICS, SUMMARY, write_json_atomic
 from mibias.version import __version__
-
-
-def write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    """Write ``data`` as indented JSON through a temporary file and an atomic rename."""
-    with atomic_path(path) as tmp, tmp.open("w") as handle:
-        json.dump(data, handle, indent=2, default=str)
-        handle.write("\n")
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object a run wrote (``run.json``, ``recipe.json``, a sweep's job record).
-
-    Raises
-    ------
-    DamagedFileError
-        When the file is not a readable JSON object; the message names it.
-    """
-    try:
-        data = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DamagedFileError(
-            f"{path} is damaged ({error}): delete its run folder and run it again"
-        ) from error
-    if not isinstance(data, dict):
-        raise DamagedFileError(f"{path} is damaged (not a JSON object)")
-    return data
-
-
-def read_metrics(run_dir: Path) -> list[dict[str, float]]:
-    """The per-epoch rows of a run's ``metrics.csv`` (what :class:`RunLog` wrote), as floats;
-    cells left empty (a metric some epochs lack) are omitted from their row.
-
-    Raises
-    ------
-    DamagedFileError
-        When a cell is not a number or the file is not text; the message names the file.
-    """
-    path = run_dir / "metrics.csv"
-    try:
-        with path.open(newline="") as handle:
-            return [
-                {k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)
-            ]
-    except (UnicodeDecodeError, ValueError, TypeError, csv.Error) as error:
-        raise DamagedFileError(
-            f"{path} is damaged ({error}): delete its run folder and run it again"
-        ) from error
 
 
 def git_commit() -> str | None:
@@ -139,7 +92,7 @@ class RunLog:
             },
         }
         summary.update(extra or {})
-        write_json_atomic(summary, self.out_dir / "run.json")
+        write_json_atomic(summary, self.out_dir / SUMMARY)
 
     def close(self) -> None:
         """Flush and close the TensorBoard writer."""
@@ -150,7 +103,7 @@ class RunLog:
         if not self.rows:
             return
         columns = list(dict.fromkeys(key for row in self.rows for key in row))
-        with atomic_path(self.out_dir / "metrics.csv") as tmp, tmp.open("w", newline="") as handle:
+        with atomic_path(self.out_dir / METRICS) as tmp, tmp.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(self.rows)

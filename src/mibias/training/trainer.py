@@ -16,6 +16,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mibias.estimators import MIEstimator
+from mibias.run_folder import CHECKPOINT
 from mibias.run_lock import run_folder_lock
 from mibias.training.algorithm import AlternatingStep, DivergenceError
 from mibias.training.checkpoint import (
@@ -33,7 +34,6 @@ from mibias.training.precision import Precision
 from mibias.training.run_log import RunLog
 
 Batch = Sequence[torch.Tensor]
-CHECKPOINT = "checkpoint.pt"
 # settings that may differ between an interrupted run and its resumption
 RESUMABLE_CHANGES = frozenset(
     {"epochs", "progress", "tensorboard", "device", "compile_estimator", "channels_last"}
