@@ -80,37 +80,29 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_fairness_command(args: argparse.Namespace) -> int:
-    """``mibias fairness``."""
-    from mibias.experiments.fairness import table3
-
-    print(
-        table3(
-            args.out,
-            methods=[args.method],
-            datasets=[args.dataset],
-            seeds=seeds(args),
-            workers=args.workers,
-            ray=sweep_backend(args),
-            lam=args.lam,
-            **_settings(args),
-        )
-    )
-    return 0
+    """``mibias fairness``: one method on one data set."""
+    return _run_table3(args, [args.method], [args.dataset])
 
 
 def run_table3(args: argparse.Namespace) -> int:
     """``mibias table3``."""
-    from mibias.experiments.fairness import DATASETS, table3
+    from mibias.experiments.fairness import DATASETS
     from mibias.fairness.methods import EXPERIMENT
     from mibias.methods import methods_of
 
     known = methods_of(EXPERIMENT)
     methods = names(args.methods, "methods", known) if args.methods else known
+    return _run_table3(args, methods, names(args.datasets, "datasets", DATASETS))
+
+
+def _run_table3(args: argparse.Namespace, methods: list[str], datasets: list[str]) -> int:
+    from mibias.experiments.fairness import table3
+
     print(
         table3(
             args.out,
             methods=methods,
-            datasets=names(args.datasets, "datasets", DATASETS),
+            datasets=datasets,
             seeds=seeds(args),
             workers=args.workers,
             ray=sweep_backend(args),
