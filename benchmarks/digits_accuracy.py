@@ -10,8 +10,9 @@ Every method at its default lambda (MI, Alvi, Moyer 0.3; Kim 0.01 with its rever
 in Kim et al.'s code) or at ``--lambda`` (MI: K = 40 on the feature pool, no clipping), 3 seeds
 (``--seeds``), 12 epochs with a cosine learning-rate decay, bf16 autocast and channels-last, two
 runs at a time. Runs go to runs/t1-cos12 (finished runs are reused). Reports the final unbiased
-test accuracy per seed, mean +- std, each method's gap to ERM beside its published row, and the
-mean curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
+test accuracy per seed, mean +- std, each method's gap to ERM beside its published row, the
+colour left in z (probes and a fresh estimator on the test digits, mean +- std) and the mean
+validation curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
 
 ``--z-layer conv`` puts the MI term on the convolutional features (with a clamped penalty and
 a one-epoch lambda warm-up, without which it diverges in the first epoch); its runs go to
@@ -30,6 +31,7 @@ from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import EXPERIMENT
 from mibias.experiments.table1 import PUBLISHED, job_key, table1
 from mibias.methods import METHODS
+from mibias.report import mean_std
 from mibias.run_folder import read_metrics
 
 OUT = Path("runs/t1-cos12")
@@ -44,6 +46,15 @@ PUBLISHED_ROW = {
 SETTINGS = {"epochs": 12, "lr_schedule": "cosine", "bf16": True, "channels_last": True}
 # the MI term on the convolutional features is stable only with these
 CONV_SETTINGS = {"z_layer": "conv", "clamp_penalty": True, "lam_warmup": 1.0}
+
+
+# the colour left in z after the last epoch (runs made before the audit have none)
+LEAKAGE = {
+    "probe_mlp": "colour class from z, MLP probe",
+    "probe_logistic": "colour class from z, linear probe",
+    "leak_mi_nats": "fresh I(z; colour class), nats",
+    "majority": "majority rate",
+}
 
 
 def run_dir(out: Path, method: str, lam: float, sigma: float, seed: int) -> Path:
@@ -110,6 +121,10 @@ def main() -> None:
                     "minus ERM": None if erm is None else float(final.mean() - erm),
                     "published": PUBLISHED[PUBLISHED_ROW[method]][SIGMAS.index(sigma)],
                     "uniform test colours": f"{uniform.mean():.3f} +- {uniform.std():.3f}",
+                    **{
+                        heading: mean_std([log[-1][key] for log in logs if key in log[-1]])
+                        for key, heading in LEAKAGE.items()
+                    },
                     "mean validation curve (epochs 1..12)": " ".join(
                         f"{v:.2f}" for v in np.mean(curves, axis=0)
                     ),
