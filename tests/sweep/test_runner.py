@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,41 @@ def test_a_folder_without_a_job_record_is_checked_against_its_recipe(tmp_path):
     assert results[0].status == "finished" and not (tmp_path / "calls.txt").exists()
     with pytest.raises(InputError, match=r"old \(value 1 -> 2\)"):
         run_jobs([Job("old", write_finished, {"value": 2})], tmp_path, progress=False)
+
+
+def test_workers_end_when_the_sweep_process_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "tests.sweep._orphan_sweep", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("pid-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = [int(path.name.removeprefix("pid-")) for path in tmp_path.glob("pid-*")]
+    assert len(workers) == 2, "the workers did not start"
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait()
+    deadline = time.monotonic() + 20
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in workers if _running(pid)]
+    assert not alive, f"workers {alive} outlived their sweep"
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a worker that exited but was not reaped yet (its parent is gone) is a zombie
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

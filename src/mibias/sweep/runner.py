@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,6 +20,9 @@ from tqdm.auto import tqdm
 from mibias.io import InputError
 from mibias.run_folder import JOB_RECORD, RECIPE, SUMMARY, read_json, write_json_atomic
 from mibias.run_lock import run_folder_lock
+
+# exit status of a worker whose sweep process was killed
+EXIT_ORPHANED = 70
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,12 @@ def _run_unfinished(
             bar.update(1)
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             futures = {pool.submit(_run_one, job, out / job.key, threads): i for i, job in pending}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -290,6 +300,19 @@ def _run_on_ray(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """Make this worker process end when the sweep process ``parent`` is gone (killed, not
+    interrupted): a daemon thread checks every ``every`` seconds. Its run resumes from the last
+    checkpoint when the sweep is started again."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _run_one(job: Job, out_dir: Path, threads: int) -> JobResult:
