@@ -28,8 +28,8 @@ import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import EXPERIMENT
-from mibias.experiments.table1 import PUBLISHED, job_key, table1
+from mibias.experiments.digits import CONV_TERM, EXPERIMENT
+from mibias.experiments.table1 import ACCURACY_RUN, PUBLISHED, job_key, table1
 from mibias.methods import METHODS
 from mibias.report import mean_std
 from mibias.run_folder import read_metrics
@@ -43,9 +43,6 @@ PUBLISHED_ROW = {
     "kim": "Kim et al.",
     "mi": "MI backprop, paper (lambda 1)",
 }
-SETTINGS = {"epochs": 12, "lr_schedule": "cosine", "bf16": True, "channels_last": True}
-# the MI term on the convolutional features is stable only with these
-CONV_SETTINGS = {"z_layer": "conv", "clamp_penalty": True, "lam_warmup": 1.0}
 
 
 # the colour left in z after the last epoch (runs made before the audit have none)
@@ -97,8 +94,8 @@ def main() -> None:
         seeds=range(args.seeds),
         lams=None if args.lam is None else (args.lam,),
         workers=2,
-        **SETTINGS,
-        **(CONV_SETTINGS if conv else {}),
+        **ACCURACY_RUN,
+        **(CONV_TERM if conv else {}),
     )
     rows = []
     for sigma in sigmas:

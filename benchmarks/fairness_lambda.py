@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.common import write_results
+from benchmarks.common import TABLE3_TARGETS, write_results
 from mibias.experiments.fairness import fairness_jobs
 from mibias.sweep import collect, run_jobs
 
 COMMAND = "python -m benchmarks.fairness_lambda"
 OUT = Path("runs/fairness-lambda")
-TARGETS = {"adult": (0.85, 0.03), "german": (0.74, 0.06)}
 GRID = {"mi": (0.25, 0.5, 1.0), "mi-eo": (0.5, 1.0, 2.0), "mi-eodds": (0.5, 1.0)}
 
 
@@ -31,7 +30,7 @@ def main() -> None:
     rows = []
     for (dataset, method, lam), group in frame.groupby(["dataset", "method", "lam"]):
         accuracy, eo = group["accuracy"], group["eo"]
-        target_accuracy, target_eo = TARGETS[dataset]
+        target_accuracy, target_eo = TABLE3_TARGETS[dataset]
         rows.append(
             {
                 "dataset": dataset,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -128,6 +128,9 @@ class DigitsRun:
     device: str = setting("auto", "cpu, cuda, cuda:N or auto")
     progress: bool = setting(True, "no live progress bar")
 
+
+# the MI term on the convolutional features is stable only with these (docs/colored-mnist.md)
+CONV_TERM: dict[str, Any] = {"z_layer": "conv", "clamp_penalty": True, "lam_warmup": 1.0}
 
 # Kim et al.'s schedule (their code): SGD, momentum 0.9, weight decay 5e-4, lr 0.01 x 0.1
 # every 40 epochs, 100 epochs

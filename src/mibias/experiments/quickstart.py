@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from mibias.experiments.digits import EXPERIMENT
+from mibias.experiments.digits import CONV_TERM, EXPERIMENT
 from mibias.experiments.figure4 import figure4
-from mibias.experiments.table1 import accuracy_table, measures
+from mibias.experiments.table1 import ACCURACY_RUN, accuracy_table, measures
 from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
 from mibias.sweep import collect
@@ -18,16 +18,7 @@ from mibias.sweep import collect
 # digits, 5 epochs, the MI term on the convolutional features with its two stabilisers, bf16
 # and channels-last; chosen on the validation digits at this budget (docs/colored-mnist.md,
 # "The main job").
-MAIN_JOB: dict[str, Any] = {
-    "limit": 20_000,
-    "epochs": 5,
-    "z_layer": "conv",
-    "clamp_penalty": True,
-    "lam_warmup": 1.0,
-    "lr_schedule": "cosine",
-    "bf16": True,
-    "channels_last": True,
-}
+MAIN_JOB: dict[str, Any] = {**ACCURACY_RUN, **CONV_TERM, "limit": 20_000, "epochs": 5}
 
 
 def quickstart(
