@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 import pytest
 
@@ -67,6 +69,13 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     assert "uniform colours" in header and "MLP probe" in header and "I(z; colour" in header
     assert (tmp_path / "figure4.png").exists()
     assert "Colored MNIST" in capsys.readouterr().out
+    # the main job's recipe where the command line says nothing else
+    recipes = sorted((tmp_path / "runs").glob("*/recipe.json"))
+    assert len(recipes) == 2
+    for path in recipes:
+        recipe = json.loads(path.read_text())
+        assert recipe["z_layer"] == "conv" and recipe["clamp_penalty"] and recipe["bf16"]
+        assert recipe["lam_warmup"] == 1.0 and recipe["lr_schedule"] == "cosine"
 
 
 def test_table1_reports_the_final_epoch_not_the_best(tiny_data, tmp_path):
