@@ -131,16 +131,20 @@ class AlternatingStep:
                 tracked = self.estimator is not None and (config.k > 0 or self.feed is None)
                 mi = (
                     self.estimator.estimate(target.detach(), c_rows, perm)
-                    if tracked and self.estimator is not None and len(target) >= 2
+                    if tracked and len(target) >= 2
                     else torch.tensor(math.nan)
                 )
             self.check_divergence(epoch, step, task_value, None if math.isnan(mi.item()) else mi)
             self.rule.task_only(task)
         return {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}
 
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The representation, in float32 whatever precision computed it."""
+        return self.precision.run(self.encoder, x)
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Representation and logits, in float32 whatever precision computed them."""
-        z = self.precision.run(self.encoder, x)
+        z = self.encode(x)
         return z, self.precision.run(self.classifier, z)
 
     def mi_rows(
@@ -167,7 +171,7 @@ class AlternatingStep:
         Algorithm 1's fresh batches)."""
         x, y, c = self.precision.batch(batch)
         if self.config.penalise == "representation":
-            z = self.precision.run(self.encoder, x)
+            z = self.encode(x)
             return self.mi_rows(z, z, y, c)
         z, logits = self.forward(x)
         return self.mi_rows(z, logits, y, c)

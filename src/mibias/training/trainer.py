@@ -366,7 +366,7 @@ class MITrainer:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for batch in loader:
             x, y, c = self.precision.batch(batch)
-            z, _ = self.step.forward(x)
+            z = self.step.encode(x)
             parts.append((z.cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
         self.encoder.train()
         return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
