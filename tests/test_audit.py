@@ -51,6 +51,9 @@ def test_wide_representations_reach_the_estimators_as_their_leading_components()
     assert result.mi_nats > 0.8  # log 3 = 1.10: the colour columns lead the components
     assert "leading 64 principal components of 300" in result.lines()[0]
     assert result.probes["logistic"]["accuracy"] > 0.95
+    # fewer fitting rows than columns: the estimators read as many components as rows
+    few = audit_leakage(wide[:60], c[:60], restarts=1, steps=50, probes=[], progress=False)
+    assert (few.n_train, few.estimator_dims) == (42, 42)
     clean = audit_leakage(wide[:, 3:], c, restarts=2, steps=400, probes=[], progress=False)
     assert abs(clean.mi_nats) < 0.1
 

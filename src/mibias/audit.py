@@ -220,7 +220,7 @@ def audit_leakage(
         c_train, c_test = encoder.transform(c[train_rows]), encoder.transform(c[test_rows])
     except ValueError as error:
         raise InputError(f"C: {error}") from error
-    z_train, z_test = leading_components(z[train_rows], z[test_rows], z.shape[1])
+    z_train, z_test = standardised(z[train_rows], z[test_rows])
     estimated_train, estimated_test = leading_components(z[train_rows], z[test_rows], max_dims)
 
     estimates = []
@@ -274,12 +274,16 @@ def audit_leakage(
 
 def leading_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> list[torch.Tensor]:
     """``train`` and ``test`` projected on the ``max_dims`` leading principal components of
-    ``train`` (all columns when there are no more than that), each column then standardised
-    with the training part's statistics."""
+    ``train`` (all columns when there are no more than that), then :func:`standardised`."""
     dims = min(max_dims, len(train))  # a PCA has at most as many components as rows
     if train.shape[1] > dims:
         pca = PCA(dims, random_state=0).fit(train)
         train, test = pca.transform(train), pca.transform(test)
+    return standardised(train, test)
+
+
+def standardised(train: np.ndarray, test: np.ndarray) -> list[torch.Tensor]:
+    """Every column of ``train`` and ``test`` standardised with ``train``'s statistics."""
     mean, std = train.mean(0), train.std(0)
     std[std == 0] = 1.0
     return [torch.from_numpy(((part - mean) / std).astype(np.float32)) for part in (train, test)]
