@@ -19,25 +19,16 @@ from mibias.estimators import MIEstimator
 from mibias.run_folder import CHECKPOINT
 from mibias.run_lock import run_folder_lock
 from mibias.training.algorithm import AlternatingStep, DivergenceError
-from mibias.training.checkpoint import (
-    capture_rng_state,
-    load_latest_checkpoint,
-    previous_path,
-    restore_rng_state,
-    save_atomic,
-)
+from mibias.training.checkpoint import load_latest_checkpoint, previous_path
 from mibias.training.config import TrainerConfig, lr_factor, resolve_device
 from mibias.training.distributed import broadcast_module, is_main_process, world_size, wrap
 from mibias.training.estimator_updates import EstimatorFeed, EstimatorUpdater
 from mibias.training.gradient_rules import GradientRule
 from mibias.training.precision import Precision
 from mibias.training.run_log import RunLog
+from mibias.training.run_state import RunState
 
 Batch = Sequence[torch.Tensor]
-# settings that may differ between an interrupted run and its resumption
-RESUMABLE_CHANGES = frozenset(
-    {"epochs", "progress", "tensorboard", "device", "compile_estimator", "channels_last"}
-)
 
 
 class Callback(Protocol):
@@ -173,6 +164,19 @@ class MITrainer:
         )
         self.step.feed = self.feed
         self.history: list[dict[str, float]] = []
+        parts: dict[str, Any] = {
+            "encoder": self.encoder,
+            "classifier": self.classifier,
+            "model_optimizer": self.model_optimizer,
+        }
+        if self.estimator is not None and self.feed is not None:
+            parts["estimator"] = self.estimator
+            parts["estimator_optimizer"] = self.feed.updater.optimizer
+        if self.mi_optimizer is not None:
+            parts["mi_optimizer"] = self.mi_optimizer
+        if self.auxiliary is not None:
+            parts["auxiliary"] = self.auxiliary
+        self.state = RunState(parts, self.feed, self.generator)
 
     @property
     def _model_optimizers(self) -> list[torch.optim.Optimizer]:
@@ -245,7 +249,9 @@ class MITrainer:
         start = 0
         path = self.checkpoint_path
         if resume and path is not None and (path.exists() or previous_path(path).exists()):
-            start = self._restore(load_latest_checkpoint(path, self.device))
+            start, self.history = self.state.restore(
+                load_latest_checkpoint(path, self.device), self.config
+            )
             if log is not None:
                 log.restore(self.history)
         elif resume and self.out_dir is None:
@@ -268,7 +274,8 @@ class MITrainer:
                 self.history.append(row)
                 if log is not None:
                     log.log_epoch(row)
-                    self._save(epoch)
+                    assert path is not None
+                    self.state.save(path, epoch, self.config, self.history)
                     log.write_summary("running")
                 if self.config.progress and is_main_process() and not sys.stderr.isatty():
                     # no live bar off a terminal (a log file, a pipe): one plain line an epoch
@@ -370,59 +377,6 @@ class MITrainer:
             parts.append((z.cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
         self.encoder.train()
         return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
-
-    # ------------------------------------------------------------------ checkpoints
-    def _save(self, epoch: int) -> None:
-        assert self.checkpoint_path is not None
-        state: dict[str, Any] = {
-            "epoch": epoch,
-            "config": self.config.to_dict(),
-            "encoder": self.encoder.state_dict(),
-            "classifier": self.classifier.state_dict(),
-            "model_optimizer": self.model_optimizer.state_dict(),
-            "rng": capture_rng_state(self.generator),
-            "history": self.history,
-        }
-        if self.estimator is not None and self.feed is not None:
-            state["estimator"] = self.estimator.state_dict()
-            state["estimator_optimizer"] = self.feed.updater.optimizer.state_dict()
-        if self.mi_optimizer is not None:
-            state["mi_optimizer"] = self.mi_optimizer.state_dict()
-        if self.auxiliary is not None:
-            state["auxiliary"] = self.auxiliary.state_dict()
-        if self.feed is not None:
-            state.update(self.feed.state_dict())
-        save_atomic(state, self.checkpoint_path)
-
-    def _restore(self, state: dict[str, Any]) -> int:
-        # settings added after a checkpoint was written take their defaults
-        saved = {**TrainerConfig().to_dict(), **state["config"]}
-        current = self.config.to_dict()
-        changed = sorted(
-            key
-            for key in current
-            if key not in RESUMABLE_CHANGES and saved.get(key) != current[key]
-        )
-        if changed:
-            raise ValueError(
-                "cannot resume: the checkpoint was written with different settings for "
-                + ", ".join(f"{key} ({saved.get(key)!r} -> {current[key]!r})" for key in changed)
-            )
-        self.encoder.load_state_dict(state["encoder"])
-        self.classifier.load_state_dict(state["classifier"])
-        self.model_optimizer.load_state_dict(state["model_optimizer"])
-        if self.estimator is not None and self.feed is not None:
-            self.estimator.load_state_dict(state["estimator"])
-            self.feed.updater.optimizer.load_state_dict(state["estimator_optimizer"])
-        if self.mi_optimizer is not None:
-            self.mi_optimizer.load_state_dict(state["mi_optimizer"])
-        if self.auxiliary is not None:
-            self.auxiliary.load_state_dict(state["auxiliary"])
-        if self.feed is not None:
-            self.feed.load_state_dict(state)
-        restore_rng_state(state["rng"], self.generator)
-        self.history = [dict(row) for row in state["history"]]
-        return int(state["epoch"])
 
 
 def epoch_line(row: Mapping[str, float], epochs: int) -> str:

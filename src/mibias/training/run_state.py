@@ -1,0 +1,103 @@
+"""What a training run saves after every epoch and restores on ``resume``: the state of
+each network and optimiser, the estimator's feed, every random generator and the history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from mibias.training.checkpoint import capture_rng_state, restore_rng_state, save_atomic
+from mibias.training.config import TrainerConfig
+
+# settings that may differ between an interrupted run and its resumption
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "progress", "tensorboard", "device", "compile_estimator", "channels_last"}
+)
+
+
+class Stateful(Protocol):
+    """Anything with PyTorch's ``state_dict`` / ``load_state_dict`` pair."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> Any: ...
+
+
+def check_resumable(saved: Mapping[str, Any], current: TrainerConfig) -> None:
+    """Refuse to resume under settings that change results.
+
+    Raises
+    ------
+    ValueError
+        Naming every setting (outside :data:`RESUMABLE_CHANGES`) whose value differs from
+        the checkpoint's; settings added after the checkpoint was written count as their
+        defaults.
+    """
+    saved = {**TrainerConfig().to_dict(), **saved}
+    now = current.to_dict()
+    changed = sorted(
+        key for key in now if key not in RESUMABLE_CHANGES and saved.get(key) != now[key]
+    )
+    if changed:
+        raise ValueError(
+            "cannot resume: the checkpoint was written with different settings for "
+            + ", ".join(f"{key} ({saved.get(key)!r} -> {now[key]!r})" for key in changed)
+        )
+
+
+class RunState:
+    """The parts of a run a checkpoint holds.
+
+    Parameters
+    ----------
+    parts : mapping of name to Stateful
+        Networks and optimisers, each saved under its name.
+    flat : Stateful or None
+        A part whose state entries sit at the checkpoint's top level (the estimator feed,
+        whose entries are absent before its first step).
+    generator : torch.Generator
+        The run's own generator, saved with the global ones.
+    """
+
+    def __init__(
+        self, parts: Mapping[str, Stateful], flat: Stateful | None, generator: torch.Generator
+    ) -> None:
+        self.parts = dict(parts)
+        self.flat = flat
+        self.generator = generator
+
+    def save(
+        self, path: Path, epoch: int, config: TrainerConfig, history: list[dict[str, float]]
+    ) -> None:
+        """Write the state after ``epoch`` to ``path`` (atomically, keeping the previous)."""
+        state: dict[str, Any] = {
+            "epoch": epoch,
+            "config": config.to_dict(),
+            **{name: part.state_dict() for name, part in self.parts.items()},
+            "rng": capture_rng_state(self.generator),
+            "history": history,
+        }
+        if self.flat is not None:
+            state.update(self.flat.state_dict())
+        save_atomic(state, path)
+
+    def restore(
+        self, state: dict[str, Any], config: TrainerConfig
+    ) -> tuple[int, list[dict[str, float]]]:
+        """Load a saved state into the parts; returns its epoch and history.
+
+        Raises
+        ------
+        ValueError
+            When the checkpoint was written under settings that change results.
+        """
+        check_resumable(state["config"], config)
+        for name, part in self.parts.items():
+            part.load_state_dict(state[name])
+        if self.flat is not None:
+            self.flat.load_state_dict(state)
+        restore_rng_state(state["rng"], self.generator)
+        return int(state["epoch"]), [dict(row) for row in state["history"]]
