@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mibias"
 LAYERS: list[tuple[str, ...]] = [
     ("version", "io", "atomic", "plotting"),
     ("settings", "run_lock", "run_folder", "metrics", "report"),
-    ("data", "estimators", "models", "methods"),
+    ("data", "estimators", "models", "baselines", "methods"),
     ("training",),
     ("audit", "selection"),
     ("sweep", "fairness"),

@@ -53,3 +53,14 @@ class _no_exit:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_make_term_builds_estimators_and_baselines_and_names_both_when_unknown():
+    from mibias.baselines import ReversalAdversary
+    from mibias.estimators import MINE
+    from mibias.methods import make_term
+
+    assert isinstance(make_term("mine", 4, 2), MINE)
+    assert isinstance(make_term("reversal", 4, 2, reversal=0.5), ReversalAdversary)
+    with pytest.raises(ValueError, match=r"mine.*pairwise-kl"):
+        make_term("hsic", 4, 2)

@@ -5,6 +5,7 @@ Backpropagation": a neural estimator of I(z; c) (MINE) is trained in alternation
 and the model minimises task loss + lambda * I(z; c) by backpropagating through that estimate.
 """
 
+from mibias.baselines import LinearFERM
 from mibias.estimators import (
     CLUB,
     MINE,
@@ -14,7 +15,7 @@ from mibias.estimators import (
     MIEstimator,
     make_estimator,
 )
-from mibias.fairness import LinearFERM, MIFairClassifier
+from mibias.fairness import MIFairClassifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.version import __version__
 

@@ -3,9 +3,10 @@ lambda in each experiment it applies to, and the settings it does not read.
 
 A recipe looks a method up here (:func:`find_method`) for its default weight
 (:meth:`Method.default_lambda`), and the command line refuses a setting that no method of a
-run reads (:func:`check_settings_apply`). The methods' code lives with what it builds: the MI
-estimators and bias heads in :mod:`mibias.estimators`, Moyer et al.'s model in
-:mod:`mibias.models.variational`, the fairness peers in :mod:`mibias.fairness.methods`.
+run reads (:func:`check_settings_apply`); :func:`make_term` builds a method's dependence term.
+The methods' code lives with what it builds: the MI estimators in :mod:`mibias.estimators`,
+the baselines (bias heads, penalties, Moyer et al.'s model, the fairness peers) in
+:mod:`mibias.baselines`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from mibias.baselines.penalties import PENALTIES, make_penalty
+from mibias.estimators import ESTIMATORS, MIEstimator, make_estimator
 from mibias.io import InputError
 from mibias.settings import option_flag
 
@@ -35,7 +38,7 @@ class Method:
     name, label : str
         Its command-line name and its row name in the tables.
     term : str or None
-        The :func:`~mibias.estimators.make_estimator` name of the dependence term that
+        The :func:`~mibias.baselines.make_penalty` name of the dependence term that
         replaces the MI estimator (a bias head, a penalty); None: the run's MI estimator.
     lambdas : mapping
         Experiment -> default weight of the method's term (None: the method has no weight);
@@ -135,3 +138,23 @@ def check_settings_apply(
                 f"{option_flag(recipe, setting)} does not apply to {' or '.join(methods)}; "
                 f"leave it out (it applies to {', '.join(readers)})"
             )
+
+
+def make_term(
+    name: str,
+    z_dim: int,
+    c_dim: int,
+    *,
+    groups: Sequence[int] | None = None,
+    hidden: Sequence[int] | None = None,
+    reversal: float = 0.1,
+    noise: float = 0.0,
+) -> MIEstimator:
+    """A dependence term by name: an MI estimator (:func:`~mibias.estimators.make_estimator`,
+    which reads ``noise``) or a baseline's (:func:`~mibias.baselines.make_penalty`, which
+    reads ``reversal``); ``groups`` and ``hidden`` as both describe them."""
+    if name in PENALTIES:
+        return make_penalty(name, z_dim, c_dim, groups=groups, hidden=hidden, reversal=reversal)
+    if name in ESTIMATORS:
+        return make_estimator(name, z_dim, c_dim, groups=groups, hidden=hidden, noise=noise)
+    raise ValueError(f"unknown term {name!r}; choose from {', '.join(ESTIMATORS + PENALTIES)}")

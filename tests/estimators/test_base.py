@@ -12,6 +12,7 @@ from mibias.estimators import (
     make_estimator,
     marginal_permutation,
 )
+from mibias.methods import make_term
 
 
 def batch(n=64, z_dim=5, c_dim=3, seed=0):
@@ -39,7 +40,7 @@ def test_penalty_is_differentiable_in_z_and_leaves_the_estimator_alone(name):
 @pytest.mark.parametrize("name", ["mine", "reversal"])
 def test_penalty_terms_add_up_to_the_estimate(name):
     torch.manual_seed(0)
-    est = make_estimator(name, 5, 3)
+    est = make_term(name, 5, 3)
     z, c = batch()
     perm = torch.randperm(len(z))
     weighed, fixed = est.penalty(z, c, perm)

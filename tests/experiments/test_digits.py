@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
+from mibias.baselines import reverse_gradient
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.estimators.dependence import reverse_gradient
 from mibias.experiments.digits import EXPERIMENT, DigitsRun, method_estimator, to_dataset
 from mibias.methods import METHODS
 from mibias.models import DigitEncoder, digit_classifier

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from mibias.baselines import make_penalty
 from mibias.data import make_biased_sample
 from mibias.demo import train_synthetic
 from mibias.estimators import make_estimator
@@ -271,7 +272,7 @@ def test_conditional_mi_terms_train_and_track_the_estimate(condition):
 
 def test_chi_squared_on_the_prediction_needs_no_estimator_steps():
     encoder, classifier, loader = small_setup()
-    chi2 = make_estimator("chi2", 4, 4)
+    chi2 = make_penalty("chi2", 4, 4)
     with pytest.raises(ValueError, match="no parameters to train: use k=0"):
         MITrainer(encoder, classifier, chi2, quiet(lam=1.0, k=2, clip="none"))
     with pytest.raises(ValueError, match="penalise='prediction' needs clip='none'"):

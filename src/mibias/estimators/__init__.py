@@ -13,20 +13,11 @@ from mibias.estimators.base import (
     stratified_permutations,
 )
 from mibias.estimators.club import CLUB
-from mibias.estimators.dependence import (
-    Adversary,
-    ChiSquaredInformation,
-    ConfusionAdversary,
-    PairwiseGaussianKL,
-    ReversalAdversary,
-    reverse_gradient,
-)
 from mibias.estimators.mine import MINE, NWJ, InfoNCE
 from mibias.estimators.networks import StatisticsNetwork, mlp
 
 ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
 CRITIC_ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce")
-DEPENDENCE_MEASURES = ("chi2", "adversary", "confusion", "reversal", "pairwise-kl")
 
 
 def make_estimator(
@@ -38,21 +29,16 @@ def make_estimator(
     hidden: Sequence[int] | None = None,
     activation: str = "leaky_relu",
     ema_rate: float = 0.01,
-    reversal: float = 0.1,
     noise: float = 0.0,
 ) -> MIEstimator:
-    """Build an estimator by name.
+    """Build an MI estimator by name (the baselines' dependence measures:
+    :func:`mibias.baselines.make_penalty`).
 
     Parameters
     ----------
     name : str
         ``mine`` (Donsker-Varadhan with moving-average gradient correction), ``mine-dv``
-        (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``;
-        or a baseline's dependence measure: ``chi2`` (:class:`ChiSquaredInformation`, no
-        parameters), ``adversary`` (:class:`Adversary`, LAFTR), ``confusion``
-        (:class:`ConfusionAdversary`, Alvi et al.) or ``reversal`` (:class:`ReversalAdversary`,
-        Kim et al.) or ``pairwise-kl`` (:class:`PairwiseGaussianKL`, Moyer et al.; z holds
-        ``[mu, log_var]``).
+        (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``.
     z_dim, c_dim : int
         Widths of the representation and of the encoded attribute.
     groups : sequence of int, optional
@@ -64,8 +50,6 @@ def make_estimator(
         Hidden activation.
     ema_rate : float
         Moving-average rate of ``mine``.
-    reversal : float
-        Gradient-reversal factor of ``reversal``.
     noise : float
         Smoothing of the critic-based bounds (``mine``, ``mine-dv``, ``nwj``, ``infonce``):
         the critic reads the standardised z plus Gaussian noise of this scale (see
@@ -75,16 +59,6 @@ def make_estimator(
         raise ValueError(f"noise applies to {', '.join(CRITIC_ESTIMATORS)}, not to {name!r}")
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
-    if name == "chi2":
-        return ChiSquaredInformation(c_dim, groups)
-    if name == "adversary":
-        return Adversary(z_dim, c_dim, groups, hidden or (64,), activation)
-    if name == "pairwise-kl":
-        return PairwiseGaussianKL()
-    if name == "confusion":
-        return ConfusionAdversary(z_dim, c_dim, groups, hidden or (64,), activation)
-    if name == "reversal":
-        return ReversalAdversary(z_dim, c_dim, groups, hidden or (64,), activation, reversal)
     hidden = hidden or (64, 64, 64)
     if name == "mine":
         return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate, noise=noise)
@@ -94,30 +68,23 @@ def make_estimator(
         return NWJ(z_dim, c_dim, hidden, activation, noise)
     if name == "infonce":
         return InfoNCE(z_dim, c_dim, hidden, activation, noise)
-    known = ", ".join(ESTIMATORS + DEPENDENCE_MEASURES)
-    raise ValueError(f"unknown estimator {name!r}; choose from {known}")
+    raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
 
 
 __all__ = [
     "CLUB",
     "CRITIC_ESTIMATORS",
-    "DEPENDENCE_MEASURES",
     "ESTIMATORS",
     "MINE",
     "NWJ",
-    "Adversary",
     "AttributeEncoder",
-    "ChiSquaredInformation",
-    "ConfusionAdversary",
     "InfoNCE",
     "MIEstimator",
-    "ReversalAdversary",
     "StatisticsNetwork",
     "derangement",
     "log_mean_exp",
     "make_estimator",
     "marginal_permutation",
     "mlp",
-    "reverse_gradient",
     "stratified_permutations",
 ]

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from mibias.audit import audit_leakage
+from mibias.baselines.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.data.colored_mnist import (
     ColoredMNIST,
     TestColours,
@@ -20,11 +21,10 @@ from mibias.data.colored_mnist import (
     make_colored_mnist,
     one_hot_bins,
 )
-from mibias.estimators import ESTIMATORS, MIEstimator, make_estimator
+from mibias.estimators import ESTIMATORS, MIEstimator
 from mibias.io import InputError
-from mibias.methods import METHODS, find_method, methods_of
+from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
-from mibias.models.variational import ConditionalDecoder, GaussianPosterior, SampledClassifier
 from mibias.run_folder import CHECKPOINT, RECIPE, write_json_atomic
 from mibias.settings import setting
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
@@ -147,7 +147,7 @@ KIM_SCHEDULE = {
 
 def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
     """The estimator (or bias head) behind ``run.method`` on the run's z."""
-    return make_estimator(
+    return make_term(
         METHODS[run.method].term or run.estimator,
         representation_size(run.z_layer),
         c_dim,

@@ -24,9 +24,8 @@ from mibias.data.imdb import (
     split_report,
     subsample,
 )
-from mibias.estimators import make_estimator
 from mibias.io import InputError
-from mibias.methods import METHODS, find_method, methods_of
+from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
 from mibias.run_folder import RECIPE, write_json_atomic
@@ -166,7 +165,7 @@ def run_imdb(
     head = run.method in ("kim", "alvi")
     c_dim = len(AGE_EDGES) - 1
     estimator = (
-        make_estimator(
+        make_term(
             term,
             run.z_dim,
             c_dim,

@@ -17,7 +17,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from mibias.audit import AuditResult, audit_leakage
-from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, make_estimator
+from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
+from mibias.methods import make_term
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import training_loader
 
@@ -55,7 +56,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         (c shuffled within each class, y shown to the estimator) or I(z; c | y = 1) (positive
         rows only; binary labels only, the positive class being ``classes_[1]``).
     estimator : str
-        ``mine`` (default) or another name of :func:`mibias.estimators.make_estimator`.
+        ``mine`` (default) or another name of :func:`mibias.methods.make_term`.
         ``chi2`` penalises the chi^2 information between the prediction and c (Mary et al.);
         ``adversary`` trains an attribute classifier on z that the network learns to defeat
         (as LAFTR does).
@@ -301,7 +302,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             groups.append(len(self.classes_))
         z_dim = len(self.classes_) if self.estimator == "chi2" else self.hidden_size
         noise = self.noise if self.estimator in CRITIC_ESTIMATORS else 0.0
-        return make_estimator(self.estimator, z_dim, c.shape[1], groups=groups, noise=noise)
+        return make_term(self.estimator, z_dim, c.shape[1], groups=groups, noise=noise)
 
     def _outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)

@@ -1,9 +1,11 @@
-"""Dependence measures of the fairness baselines, behind the estimator interface.
+"""The baselines' dependence terms, behind the estimator interface.
 
-Both let the common trainer run a published baseline by swapping the estimator: the chi^2
-information between a soft prediction and a categorical attribute (Mary et al., 2019) and an
+Each lets the common trainer run a published baseline by swapping the MI estimator: the chi^2
+information between a soft prediction and a categorical attribute (Mary et al., 2019), an
 adversary that predicts the attribute from z (LAFTR, Madras et al., 2018; its cross-entropy
-gives the Barber-Agakov variational lower bound of I(z; c)).
+gives the Barber-Agakov variational lower bound of I(z; c)), Alvi et al.'s confusion head, Kim
+et al.'s gradient-reversal head and Moyer et al.'s pairwise KL. :func:`make_penalty` builds
+them by name.
 """
 
 from __future__ import annotations
@@ -217,3 +219,48 @@ class PairwiseGaussianKL(MIEstimator):
         logs = log_var.sum(1)[None, :] - log_var.sum(1)[:, None]
         kl = 0.5 * (logs + traces + squares - mu.shape[1])
         return (kl.sum() - kl.diagonal().sum()) / (n * (n - 1))
+
+
+PENALTIES = ("chi2", "adversary", "confusion", "reversal", "pairwise-kl")
+
+
+def make_penalty(
+    name: str,
+    z_dim: int,
+    c_dim: int,
+    *,
+    groups: Sequence[int] | None = None,
+    hidden: Sequence[int] | None = None,
+    activation: str = "leaky_relu",
+    reversal: float = 0.1,
+) -> MIEstimator:
+    """Build a baseline's dependence term by name.
+
+    Parameters
+    ----------
+    name : str
+        ``chi2`` (:class:`ChiSquaredInformation`, no parameters), ``adversary``
+        (:class:`Adversary`, LAFTR), ``confusion`` (:class:`ConfusionAdversary`, Alvi et al.),
+        ``reversal`` (:class:`ReversalAdversary`, Kim et al.) or ``pairwise-kl``
+        (:class:`PairwiseGaussianKL`, Moyer et al.; z holds ``[mu, log_var]``).
+    z_dim, c_dim : int
+        Widths of the representation and of the encoded attribute.
+    groups : sequence of int, optional
+        One-hot block sizes of a categorical attribute.
+    hidden : sequence of int, optional
+        Hidden widths of a bias head; default ``(64,)``.
+    activation : str
+        Hidden activation of a bias head.
+    reversal : float
+        Gradient-reversal factor of ``reversal``.
+    """
+    heads = {"adversary": Adversary, "confusion": ConfusionAdversary}
+    if name == "chi2":
+        return ChiSquaredInformation(c_dim, groups)
+    if name == "pairwise-kl":
+        return PairwiseGaussianKL()
+    if name in heads:
+        return heads[name](z_dim, c_dim, groups, hidden or (64,), activation)
+    if name == "reversal":
+        return ReversalAdversary(z_dim, c_dim, groups, hidden or (64,), activation, reversal)
+    raise ValueError(f"unknown penalty {name!r}; choose from {', '.join(PENALTIES)}")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mibias.fairness import LinearFERM
+from mibias.baselines import LinearFERM
 from tests.fairness.test_classifier import biased_table
 
 
