@@ -14,7 +14,7 @@ class Recipe:
     lam: float | None = setting(None, "a weight", flag="--lambda")
     steps: int = setting(10, "how many")
     fast: bool = setting(False, "go fast")
-    compile: bool = setting(True, "do not compile", flag="--no-compile")
+    compile: bool = setting(True, "compiled steps", flag="--no-compile")
     name: str = setting("x", "one of a few", choices=("x", "y"))
 
 
@@ -55,7 +55,7 @@ def test_help_shows_the_documentation_and_the_default():
     add_options(parser, Recipe)
     text = " ".join(parser.format_help().split())
     assert "a weight (default: None)" in text and "which rule (default: a)" in text
-    assert "--no-compile" in text and "--fast" in text
+    assert "--no-compile turn off: compiled steps" in text and "--fast go fast" in text
 
 
 def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
@@ -63,6 +63,7 @@ def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
     add_options(parser, Recipe, preset={"steps": 5, "fast": True, "compile": False})
     text = " ".join(parser.format_help().split())
     assert "how many (default: 5)" in text
-    assert "--no-fast" in text and "--compile" in text and "--no-compile" not in text
+    assert "--no-fast turn off: go fast (on in this command)" in text
+    assert "--compile compiled steps" in text and "--no-compile" not in text
     given = given_settings(parser.parse_args(["--data", "d", "--no-fast"]), Recipe)
     assert given == {"data": "d", "fast": False}  # the preset itself is the command's to apply

@@ -31,7 +31,8 @@ def setting(
     default
         The setting's default (none: the option is required).
     help
-        One line for ``--help``.
+        One line for ``--help``; for a boolean, what it turns on (the switch that turns it
+        off says so itself).
     flag
         The option's name when it is not ``--field-name`` (for a boolean that defaults to True,
         the option that turns it off; ``--no-field-name`` otherwise).
@@ -69,12 +70,15 @@ def add_options(
         kind, choices = _value_type(hints[field.name])
         if kind is bool:
             on = not default
+            preset_on = default and not field.default
             group.add_argument(
                 flag or f"--{'' if on else 'no-'}{field.name.replace('_', '-')}",
                 dest=field.name,
                 action="store_true" if on else "store_false",
                 default=argparse.SUPPRESS,
-                help=text,
+                help=text
+                if on
+                else f"turn off: {text}" + (" (on in this command)" if preset_on else ""),
             )
             continue
         required = default is dataclasses.MISSING

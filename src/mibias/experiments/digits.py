@@ -116,17 +116,21 @@ class DigitsRun:
         None,
         "steps of each fresh estimator in the final audit of colour in z (default: the audit's)",
     )
-    track_mi: bool = setting(True, "ERM: train the estimator anyway to log the MI estimate")
+    track_mi: bool = setting(
+        True, "train the estimator under ERM too, to log its MI estimate"
+    )
     head_lr: float = setting(1e-3, "alvi/kim: the bias head's learning rate")
     head_steps: int = setting(1, "alvi/kim: head updates per model step")
     reversal: float = setting(0.1, "kim: gradient reversal factor")
     moyer_beta: float = setting(0.1, "moyer: weight of KL(q(z|x) || N(0, I))")
     moyer_reconstruction: float = setting(1.0, "moyer: weight of the decoder's reconstruction loss")
-    compile_estimator: bool = setting(True, "eager estimator steps", flag="--no-compile")
+    compile_estimator: bool = setting(
+        True, "compiled estimator steps (torch.compile)", flag="--no-compile"
+    )
     bf16: bool = setting(False, "bfloat16 autocast for the network")
     channels_last: bool = setting(False, "channels-last layout")
     device: str = setting("auto", "cpu, cuda, cuda:N or auto")
-    progress: bool = setting(True, "no live progress bar")
+    progress: bool = setting(True, "a live progress bar")
 
 
 # the MI term on the convolutional features is stable only with these (docs/colored-mnist.md)

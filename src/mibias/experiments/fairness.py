@@ -65,13 +65,13 @@ class FairnessRun:
     batch_size: int | None = setting(None, "rows per update (default: adult 512, german 128)")
     keep_sensitive: bool = setting(
         True,
-        "remove the protected attribute's columns from the inputs (kept by default)",
+        "keep the protected attribute's columns among the inputs",
         flag="--drop-sensitive",
     )
     test_size: float = setting(0.3, "German: share of the rows held out for testing")
     german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
     young_age: int = setting(25, "German: oldest 'young' age")
-    probe: bool = setting(True, "skip the leakage check of z", flag="--no-probe")
+    probe: bool = setting(True, "the leakage check of z", flag="--no-probe")
     data_home: str | None = setting(None, "data folder (default $MIBIAS_DATA)")
 
 

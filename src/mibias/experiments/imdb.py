@@ -96,7 +96,7 @@ class ImdbRun:
     reversal: float = setting(0.1, "kim: gradient reversal factor")
     loader_workers: int = setting(4, "image loading processes (at most 2 on the CPU)")
     device: str = setting("auto", "cpu, cuda, cuda:N or auto")
-    progress: bool = setting(True, "no split report and no live progress bar")
+    progress: bool = setting(True, "the split report and a live progress bar")
 
 
 def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
