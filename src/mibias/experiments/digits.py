@@ -116,9 +116,7 @@ class DigitsRun:
         None,
         "steps of each fresh estimator in the final audit of colour in z (default: the audit's)",
     )
-    track_mi: bool = setting(
-        True, "train the estimator under ERM too, to log its MI estimate"
-    )
+    track_mi: bool = setting(True, "train the estimator under ERM too, to log its MI estimate")
     head_lr: float = setting(1e-3, "alvi/kim: the bias head's learning rate")
     head_steps: int = setting(1, "alvi/kim: head updates per model step")
     reversal: float = setting(0.1, "kim: gradient reversal factor")
