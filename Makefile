@@ -8,7 +8,7 @@ setup:
 	bash scripts/setup-env.sh
 
 setup-dev:
-	bash scripts/setup-env.sh dev,ray
+	bash scripts/setup-env.sh dev,ray,erase
 
 ## demo: set everything up and run the main job
 demo: setup

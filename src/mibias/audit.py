@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -371,3 +372,26 @@ def held_out_estimate(
             total += model.estimate(z[chunk], c[chunk], perm).item() * len(chunk)
             weight += len(chunk)
     return total / weight
+
+
+# the audit a scikit-learn style estimator runs on request (its leakage_report)
+REPORT_AUDIT: dict[str, Any] = {"restarts": 2, "steps": 1000, "seed": 0, "progress": False}
+# its end-of-fit check trains one fresh estimator: a disagreement of 0.1 nats is far above one
+# estimator's spread, and every fit pays for the check
+FIT_CHECK: dict[str, Any] = {**REPORT_AUDIT, "restarts": 1}
+DISAGREEMENT_NATS = 0.1
+# the end-of-fit check needs this many rows for a held-out estimate worth reading
+FIT_CHECK_ROWS = 200
+
+
+def warn_on_disagreement(leakage: AuditResult, trained_mi: float, stacklevel: int = 3) -> None:
+    """Warn when a fresh estimator reads more of the attribute from z than the estimate the
+    model was trained against (by more than :data:`DISAGREEMENT_NATS`)."""
+    if leakage.mi_nats > trained_mi + DISAGREEMENT_NATS:
+        warnings.warn(
+            f"the trainer's final MI estimate is {trained_mi:.3f} nats but a fresh estimator "
+            f"reads {leakage.mi_nats:.3f} nats from z on held-out training rows: z still "
+            "carries the attribute (see leakage_; raise steps or lam)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )

@@ -8,8 +8,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
 
-ProbeKind = Literal["mlp", "logistic", "none"]
+ProbeKind = Literal["mlp", "logistic", "svm", "none"]
 
 
 def probe_scores(
@@ -25,8 +26,9 @@ def probe_scores(
 
     Parameters
     ----------
-    kind : {"mlp", "logistic"}
-        A one-hidden-layer MLP (finds non-linear leakage) or a logistic regression.
+    kind : {"mlp", "logistic", "svm"}
+        A one-hidden-layer MLP or an RBF support vector machine (both find non-linear
+        leakage), or a logistic regression.
     """
     if kind == "logistic":
         model: Any = LogisticRegression(max_iter=1000)
@@ -34,8 +36,10 @@ def probe_scores(
         model = MLPClassifier(
             hidden_layer_sizes=(64,), max_iter=300, early_stopping=True, random_state=seed
         )
+    elif kind == "svm":
+        model = SVC(kernel="rbf")
     else:
-        raise ValueError(f"unknown probe {kind!r}; choose mlp or logistic")
+        raise ValueError(f"unknown probe {kind!r}; choose mlp, logistic or svm")
     model.fit(z_train, c_train)
     predicted = model.predict(z_test)
     return {

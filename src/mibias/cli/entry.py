@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from mibias.cli.colored_mnist import add_colored_mnist_commands
 from mibias.cli.demo import add_demo_command
+from mibias.cli.erase import add_erase_command
 from mibias.cli.fairness import add_fairness_commands
 from mibias.cli.imdb import add_imdb_commands
 from mibias.cli.status import (
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     add_tool_commands(commands)
+    add_erase_command(commands)
     add_colored_mnist_commands(commands)
     add_demo_command(commands)
     add_fairness_commands(commands)

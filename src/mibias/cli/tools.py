@@ -14,6 +14,9 @@ from mibias.cli.status import EXIT_DAMAGED
 from mibias.estimators import ESTIMATORS
 from mibias.io import InputError, load_array
 
+# the data sets `mibias data` fetches and verifies
+DATASETS = ("mnist", "adult", "german", "words")
+
 
 def add_tool_commands(commands: Any) -> None:
     """Register ``audit``, ``data`` and ``select`` on the main parser's sub-parsers."""
@@ -53,8 +56,8 @@ def add_tool_commands(commands: Any) -> None:
     data = commands.add_parser("data", help="fetch or verify datasets")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     for action, text in (("fetch", "download ahead of time"), ("verify", "re-check hashes")):
-        sub = data_commands.add_parser(action, help=f"{text}: mnist, adult, german or all")
-        sub.add_argument("name", choices=("mnist", "adult", "german", "all"))
+        sub = data_commands.add_parser(action, help=f"{text}: {', '.join(DATASETS)} or all")
+        sub.add_argument("name", choices=(*DATASETS, "all"))
         sub.add_argument("--data-home", help="data folder (default $MIBIAS_DATA)")
         sub.set_defaults(handler=run_data)
 
@@ -96,17 +99,23 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_data(args: argparse.Namespace) -> int:
-    """``mibias data fetch|verify mnist|adult|german|all``."""
+    """``mibias data fetch|verify mnist|adult|german|words|all``."""
+    from mibias.data import word_embeddings
     from mibias.data.fetch import FetchError
     from mibias.data.mnist import load_mnist, verify_mnist
     from mibias.data.uci import load_fairness_data, verify_uci
 
-    names = ("mnist", "adult", "german") if args.name == "all" else (args.name,)
+    names = DATASETS if args.name == "all" else (args.name,)
     if args.data_command == "fetch":
         for name in names:
             try:
                 if name == "mnist":
                     load_mnist(args.data_home)
+                elif name == "words":
+                    word_embeddings.load_word_vectors(args.data_home)
+                    word_embeddings.gender_word_lists(args.data_home)
+                    for pairs in word_embeddings.SIMILARITY_SETS:
+                        word_embeddings.similarity_pairs(pairs, args.data_home)
                 else:
                     load_fairness_data(name, args.data_home)
             except FetchError as error:
@@ -114,6 +123,8 @@ def run_data(args: argparse.Namespace) -> int:
             print(f"{name}: ready")
         return 0
     problems = verify_mnist(args.data_home) if "mnist" in names else []
+    if "words" in names:
+        problems += word_embeddings.verify_word_embeddings(args.data_home)
     if {"adult", "german"} & set(names):
         problems += [
             problem

@@ -7,7 +7,6 @@ import warnings
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils import check_random_state
@@ -16,8 +15,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from mibias.audit import AuditResult, audit_leakage
+from mibias.audit import (
+    FIT_CHECK,
+    FIT_CHECK_ROWS,
+    REPORT_AUDIT,
+    AuditResult,
+    audit_leakage,
+    warn_on_disagreement,
+)
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
+from mibias.inputs import as_array, checked_sensitive_features, refuse_categorical_columns
 from mibias.methods import make_term
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import training_loader
@@ -29,13 +36,6 @@ CONDITIONS = {
     "equal_opportunity": "positive",
 }
 INFERENCE_ROWS = 8192
-# the end-of-fit leakage check needs this many rows for a held-out estimate worth reading
-LEAKAGE_CHECK_ROWS = 200
-# a fresh estimate this far above the trainer's own is reported as a disagreement
-DISAGREEMENT_NATS = 0.1
-# the end-of-fit check trains one fresh estimator (the audit's default is 3): a disagreement of
-# 0.1 nats is far above one estimator's spread, and every fit pays for the check
-FIT_CHECK = {"restarts": 1}
 
 
 class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -177,7 +177,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"steps must be >= 1 and batch_size >= 2, got {self.steps} and {self.batch_size}"
             )
-        _refuse_categorical_columns(X)
+        refuse_categorical_columns(X)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -228,9 +228,10 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.encoder_.eval()
         self.classifier_.eval()
         self.leakage_ = None
-        if use_mi and self.check_leakage and len(X) >= LEAKAGE_CHECK_ROWS:
+        if use_mi and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
             self.leakage_ = self.leakage_report(X, sensitive_features, **FIT_CHECK)
-            self._warn_on_disagreement(self.leakage_)
+            trained = self.history_[-1]["mi"] if self.history_ else math.nan
+            warn_on_disagreement(self.leakage_, trained)
         return self
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
@@ -246,19 +247,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             The attribute to look for in z.
         """
         z = self.transform(X)
-        settings = {"restarts": 2, "steps": 1000, "seed": 0, "progress": False, **audit}
-        return audit_leakage(z, _as_array(sensitive_features), **settings)
-
-    def _warn_on_disagreement(self, leakage: AuditResult) -> None:
-        trained = self.history_[-1]["mi"] if self.history_ else math.nan
-        if leakage.mi_nats > trained + DISAGREEMENT_NATS:
-            warnings.warn(
-                f"the trainer's final MI estimate is {trained:.3f} nats but a fresh estimator "
-                f"reads {leakage.mi_nats:.3f} nats from z on held-out training rows: z still "
-                "carries the attribute (see leakage_; raise steps or lam)",
-                UserWarning,
-                stacklevel=3,
-            )
+        return audit_leakage(z, as_array(sensitive_features), **{**REPORT_AUDIT, **audit})
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -278,17 +267,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     stacklevel=3,
                 )
             return None, None
-        values = _as_array(sensitive)
-        if len(values) != n_rows:
-            raise ValueError(f"sensitive_features has {len(values)} rows but X has {n_rows}")
-        if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
-            raise ValueError("sensitive_features contains missing values (NaN or None)")
-        for column in values.reshape(n_rows, -1).T:
-            if len(np.unique(column.astype(str))) < 2:
-                raise ValueError(
-                    f"sensitive_features has a single value ({column[0]!r}); the independence "
-                    "term needs at least two groups"
-                )
+        values = checked_sensitive_features(sensitive, n_rows)
         encoder = AttributeEncoder(kind="categorical").fit(values)
         c = encoder.transform(values).numpy()
         if self.criterion == "equalized_odds":
@@ -306,7 +285,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)
-        _refuse_categorical_columns(X)
+        refuse_categorical_columns(X)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         zs, logits = [], []
         with torch.no_grad():
@@ -331,21 +310,3 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """The most probable class of each row."""
         logits = self._outputs(X)[1]
         return self.classes_[logits.argmax(axis=1)]
-
-
-def _as_array(values: Any) -> np.ndarray:
-    """A Series, DataFrame or array-like as a numpy array."""
-    if isinstance(values, pd.Series | pd.DataFrame):
-        return values.to_numpy()
-    return np.asarray(values)
-
-
-def _refuse_categorical_columns(X: Any) -> None:
-    if isinstance(X, pd.DataFrame):
-        text = [str(name) for name in X if not pd.api.types.is_numeric_dtype(X[name])]
-        if text:
-            raise ValueError(
-                f"X has non-numeric columns {text[:5]}{' ...' if len(text) > 5 else ''}: "
-                "encode them first (for example OneHotEncoder in a ColumnTransformer inside "
-                "a Pipeline)"
-            )

@@ -1,0 +1,216 @@
+"""Linear erasers of an attribute from given vectors, the peers of :class:`mibias.MIEraser`:
+LEACE (least-squares concept erasure, through the optional ``concept-erasure`` package),
+INLP (iterative nullspace projection, Ravfogel et al. 2020) and the projection of the
+attribute's direction (Bolukbasi et al.'s hard debiasing without its equalisation).
+
+Each guarantees, at best, that no *linear* classifier recovers the attribute; a nonlinear one
+often still does (Gonen and Goldberg 2019). All share :class:`AttributeEraser`'s interface.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mibias.inputs import checked_sensitive_features, refuse_categorical_columns
+
+
+class AttributeEraser(TransformerMixin, BaseEstimator):
+    """A transformer fitted with ``fit(X, y=None, *, sensitive_features=c)`` whose
+    ``transform(X)`` returns X with the attribute c removed, as float32.
+
+    Subclasses implement ``_fit(X, codes, y)`` (``codes``: the attribute's integer codes, one
+    per row) and ``_transform(X)`` on validated float32 arrays.
+    """
+
+    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any = None) -> AttributeEraser:
+        """Learn to erase ``sensitive_features`` from ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric vectors.
+        y : array-like of shape (n_samples,), optional
+            A task whose information the eraser keeps, where it uses one.
+        sensitive_features : array-like of shape (n_samples,)
+            The attribute to remove: categorical (strings, booleans or integer codes).
+            Without it nothing is erased (``transform`` returns X), with a warning.
+
+        Raises
+        ------
+        ValueError
+            With non-numeric columns, or an attribute that has missing values, a single group
+            or another row count than ``X``.
+        """
+        refuse_categorical_columns(X)
+        X = validate_data(self, X, dtype=np.float32)
+        self.erases_ = sensitive_features is not None
+        if not self.erases_:
+            warnings.warn(
+                f"{type(self).__name__}.fit got no sensitive_features: nothing is erased "
+                "(transform returns X unchanged)",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.groups_ = np.array([], dtype=str)
+            return self
+        values = checked_sensitive_features(sensitive_features, len(X))
+        if values.ndim > 1 and values.shape[1] != 1:
+            raise ValueError(
+                f"sensitive_features has {values.shape[1]} columns; erase one attribute at a "
+                "time (or combine them into one column of group names)"
+            )
+        self.groups_, codes = np.unique(values.reshape(-1).astype(str), return_inverse=True)
+        self._fit(X, codes, None if y is None else np.asarray(y))
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``X`` without the attribute, shape ``(n_samples, n_features)``, float32."""
+        check_is_fitted(self)
+        refuse_categorical_columns(X)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return self._transform(X).astype(np.float32, copy=False) if self.erases_ else X
+
+    def fit_transform(
+        self, X: Any, y: Any = None, *, sensitive_features: Any = None, **_: Any
+    ) -> np.ndarray:
+        """:meth:`fit`, then :meth:`transform` of the same rows."""
+        return self.fit(X, y, sensitive_features=sensitive_features).transform(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.target_tags.required = False
+        return tags
+
+    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _nullspace_projection(directions: np.ndarray, dim: int) -> np.ndarray:
+    """The orthogonal projection onto the complement of the span of ``directions`` (rows)."""
+    if len(directions) == 0:
+        return np.eye(dim, dtype=np.float64)
+    u, s, _ = np.linalg.svd(directions.T.astype(np.float64), full_matrices=False)
+    basis = u[:, s > s.max() * 1e-8]
+    return np.eye(dim) - basis @ basis.T
+
+
+class ProjectionEraser(AttributeEraser):
+    """Project out the attribute's direction(s).
+
+    Without ``directions`` they are the differences between each group's mean and the first
+    group's (one direction for two groups), as the class-mean direction of hard debiasing.
+
+    Parameters
+    ----------
+    directions : array-like of shape (n_directions, n_features), optional
+        Directions to remove, for example a word-embedding's ``he - she``.
+    """
+
+    def __init__(self, directions: Any = None) -> None:
+        self.directions = directions
+
+    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+        if self.directions is not None:
+            directions = np.atleast_2d(np.asarray(self.directions, dtype=np.float64))
+            if directions.shape[1] != X.shape[1]:
+                raise ValueError(
+                    f"directions have {directions.shape[1]} columns but X has {X.shape[1]}"
+                )
+        else:
+            means = np.stack([X[codes == g].mean(0) for g in range(len(self.groups_))])
+            directions = means[1:] - means[0]
+        self.projection_ = _nullspace_projection(directions, X.shape[1])
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return X @ self.projection_
+
+
+class INLPEraser(AttributeEraser):
+    """Iterative nullspace projection (Ravfogel et al., 2020).
+
+    Repeatedly fits a linear classifier (logistic regression) of the attribute on the
+    projected vectors and adds its weight vectors to the removed span, until the classifier's
+    accuracy on a held-out quarter of the rows is within ``tolerance`` of the majority rate or
+    ``max_iterations`` classifiers were removed.
+
+    Parameters
+    ----------
+    max_iterations : int
+        Most classifiers whose directions are removed.
+    tolerance : float
+        Stop when held-out accuracy is at most the majority rate plus this.
+    random_state : int or None
+        Seeds the held-out split.
+
+    Attributes
+    ----------
+    projection_ : ndarray of shape (n_features, n_features)
+        The projection applied by ``transform``.
+    n_iterations_ : int
+        Classifiers removed.
+    """
+
+    def __init__(
+        self, max_iterations: int = 30, tolerance: float = 0.01, random_state: int | None = 0
+    ) -> None:
+        self.max_iterations = max_iterations
+        self.tolerance = tolerance
+        self.random_state = random_state
+
+    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+        if self.max_iterations < 1:
+            raise ValueError(f"max_iterations must be >= 1, got {self.max_iterations}")
+        train, held, c_train, c_held = train_test_split(
+            X, codes, test_size=0.25, stratify=codes, random_state=self.random_state
+        )
+        majority = np.bincount(c_held).max() / len(c_held)
+        directions = np.zeros((0, X.shape[1]))
+        projection = np.eye(X.shape[1])
+        self.n_iterations_ = 0
+        for _ in range(self.max_iterations):
+            probe = LogisticRegression(max_iter=1000).fit(train @ projection, c_train)
+            if probe.score(held @ projection, c_held) <= majority + self.tolerance:
+                break
+            directions = np.vstack([directions, probe.coef_])
+            projection = _nullspace_projection(directions, X.shape[1])
+            self.n_iterations_ += 1
+        self.projection_ = projection
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return X @ self.projection_
+
+
+class LeaceEraser(AttributeEraser):
+    """LEACE, least-squares concept erasure (Belrose et al., 2023), from the optional
+    ``concept-erasure`` package (``pip install 'mibias[erase]'``): the smallest affine change
+    of X (in the least-squares sense) after which no linear classifier beats a constant."""
+
+    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+        try:
+            from concept_erasure import LeaceEraser as Leace
+        except ImportError as missing:
+            raise ImportError(
+                "the leace method needs the optional package concept-erasure: "
+                "pip install 'mibias[erase]'"
+            ) from missing
+        import torch
+
+        onehot = np.eye(len(self.groups_), dtype=np.float32)[codes]
+        self.eraser_ = Leace.fit(torch.from_numpy(X).double(), torch.from_numpy(onehot).double())
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self.eraser_(torch.from_numpy(X).double()).numpy()

@@ -1,0 +1,153 @@
+"""``mibias erase X C --out Z.npy``: remove an attribute from given vectors, with the leakage
+report before and after on rows the eraser never saw."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from mibias.atomic import atomic_path
+from mibias.audit import REPORT_AUDIT, audit_leakage
+from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
+from mibias.io import InputError, load_array
+
+# MIEraser's settings the command line offers: option -> (parameter, type, help)
+MI_OPTIONS: dict[str, tuple[str, type, str]] = {
+    "--lambda": ("lam", float, "weight of the MI term"),
+    "--steps": ("steps", int, "updates of the map"),
+    "--keep": ("keep", str, "what z keeps: auto, distance, reconstruction or task"),
+    "--keep-weight": ("keep_weight", float, "weight of the distance or reconstruction loss"),
+    "--batch-size": ("batch_size", int, "rows per step"),
+    "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
+}
+
+
+def add_erase_command(commands: Any) -> None:
+    """Register ``erase`` on the main parser's sub-parsers."""
+    erase = commands.add_parser(
+        "erase",
+        help="remove an attribute from vectors you already have",
+        description="Fit an eraser of C on part of the rows of X, report the leakage of C "
+        "(held-out MI of fresh estimators and probe accuracy) before and after on the rows it "
+        "never saw, with what was kept, and write the erased vectors of every row to --out.",
+    )
+    erase.add_argument("x", help="vectors: .npy, .csv or .pt (rows x features)")
+    erase.add_argument("c", help="attribute to erase: one label per row, .npy, .csv or .pt")
+    erase.add_argument("--out", required=True, help="where the erased vectors go (.npy or .csv)")
+    erase.add_argument("--y", help="a task to keep: one label per row (MI: keep='task')")
+    erase.add_argument("--method", choices=ERASERS, default="mi", help="the eraser")
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(MIEraser).parameters.items()
+    }
+    for flag, (name, kind, text) in MI_OPTIONS.items():
+        erase.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            default=argparse.SUPPRESS,
+            help=f"mi: {text} (default: {defaults[name]})",
+        )
+    erase.add_argument(
+        "--holdout",
+        type=float,
+        default=0.3,
+        help="share of the rows kept from the fit for the report (0: fit and report on all)",
+    )
+    erase.add_argument("--seed", type=int, default=0, help="seed of the split and the eraser")
+    erase.add_argument("--json", action="store_true", help="print the report as JSON")
+    erase.set_defaults(handler=run_erase)
+
+
+def run_erase(args: argparse.Namespace) -> int:
+    """``mibias erase X C --out Z``."""
+    out = Path(args.out)
+    if out.suffix.lower() not in (".npy", ".csv"):
+        raise InputError(f"--out {out}: use a .npy or .csv file name")
+    if not 0 <= args.holdout < 1:
+        raise InputError(f"--holdout must be in [0, 1), got {args.holdout}")
+    x = load_array(args.x).astype(np.float32)
+    c = load_array(args.c)
+    y = load_array(args.y) if args.y else None
+    if x.ndim != 2:
+        raise InputError(f"{args.x}: expected a matrix (rows x features), got shape {x.shape}")
+    for name, values in (("C", c), ("--y", y)):
+        if values is not None and (values.ndim > 2 or values.reshape(len(values), -1).shape[1] > 1):
+            raise InputError(f"{name}: expected one label per row, got shape {values.shape}")
+        if values is not None and len(values) != len(x):
+            raise InputError(f"{name} has {len(values)} rows but X has {len(x)}")
+    if not np.isfinite(x).all():
+        raise InputError(f"{args.x}: holds NaN or infinite values")
+    c = c.reshape(len(c))
+    y = None if y is None else y.reshape(len(y))
+    given = {name: getattr(args, name) for name, *_ in MI_OPTIONS.values() if hasattr(args, name)}
+    if given and args.method != "mi":
+        flags = [flag for flag, (name, *_) in MI_OPTIONS.items() if name in given]
+        raise InputError(f"{', '.join(flags)} set the mi eraser; --method {args.method} has none")
+    settings: dict[str, Any] = dict(given)
+    if args.method == "mi":
+        settings.update(random_state=args.seed, verbose=sys.stderr.isatty())
+    elif args.method == "inlp":
+        settings["random_state"] = args.seed
+    rows = np.arange(len(x))
+    fit_rows, report_rows = (
+        train_test_split(rows, test_size=args.holdout, random_state=args.seed, stratify=c)
+        if args.holdout > 0
+        else (rows, rows)
+    )
+    try:
+        eraser = make_eraser(args.method, **settings)
+        eraser.fit(
+            x[fit_rows],
+            None if y is None else y[fit_rows],
+            sensitive_features=c[fit_rows],
+        )
+    except (ValueError, TypeError, ImportError) as error:
+        raise InputError(str(error).splitlines()[0]) from error
+    z = eraser.transform(x)
+    with atomic_path(out, suffix=out.suffix) as tmp:
+        if out.suffix.lower() == ".npy":
+            np.save(tmp, z)
+        else:
+            np.savetxt(tmp, z, delimiter=",", fmt="%.7g")
+    audit = {**REPORT_AUDIT, "seed": args.seed, "progress": False}
+    before = audit_leakage(x[report_rows], c[report_rows], **audit)
+    after = audit_leakage(z[report_rows], c[report_rows], **audit)
+    kept = (
+        kept_task(x[report_rows], z[report_rows], y[report_rows], seed=args.seed)
+        if y is not None
+        else kept_geometry(x[report_rows], z[report_rows], seed=args.seed)
+    )
+    where = (
+        f"the {len(report_rows)} rows the eraser did not see"
+        if args.holdout > 0
+        else "the rows it was fitted on (--holdout 0)"
+    )
+    if args.json:
+        report = {
+            "method": args.method,
+            "out": str(out),
+            "fit_rows": len(fit_rows),
+            "report_rows": len(report_rows),
+            "before": before.to_dict(),
+            "after": after.to_dict(),
+            "kept": kept,
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{args.method}: wrote {z.shape[0]} x {z.shape[1]} erased vectors to {out}")
+    print(f"leakage of C on {where}:")
+    for label, result in (("before", before), ("after", after)):
+        print(f"  {label}:")
+        print("\n".join(f"    {line}" for line in result.lines()))
+    print(
+        "kept: " + ", ".join(f"{key.replace('_', ' ')} {value:.4f}" for key, value in kept.items())
+    )
+    return 0

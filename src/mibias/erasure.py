@@ -1,0 +1,319 @@
+"""Erase an attribute from vectors a user already has: :class:`MIEraser` learns a map
+z = g(x) of the same width whose output carries no information of any form about c (MI
+backprop), and :func:`make_eraser` builds it or a linear peer by name."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from mibias.audit import (
+    FIT_CHECK,
+    FIT_CHECK_ROWS,
+    REPORT_AUDIT,
+    AuditResult,
+    audit_leakage,
+    warn_on_disagreement,
+)
+from mibias.baselines.erasers import AttributeEraser, INLPEraser, LeaceEraser, ProjectionEraser
+from mibias.estimators import make_estimator
+from mibias.inputs import as_array
+from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.distributed import training_loader
+
+Keep = Literal["auto", "distance", "reconstruction", "task"]
+INFERENCE_ROWS = 8192
+
+
+class ResidualMap(nn.Module):
+    """``x + W2 relu(W1 x + b1) + b2``, the identity at initialisation (``W2``, ``b2`` zero):
+    an eraser starts from the vectors it was given and moves them only as far as it must."""
+
+    def __init__(self, width: int, hidden: int) -> None:
+        super().__init__()
+        self.inner = nn.Linear(width, hidden)
+        self.outer = nn.Linear(hidden, width)
+        nn.init.zeros_(self.outer.weight)
+        nn.init.zeros_(self.outer.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.outer(torch.relu(self.inner(x)))
+
+
+class DistanceLoss(nn.Module):
+    """``weight`` x the mean squared distance between z and x: keep the geometry of x by
+    moving each vector as little as the MI term allows."""
+
+    def __init__(self, weight: float) -> None:
+        super().__init__()
+        self.weight = weight
+
+    def forward(
+        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
+    ) -> torch.Tensor:
+        return self.weight * (z - x).pow(2).sum(1).mean()
+
+
+class ConditionalReconstruction(nn.Module):
+    """``weight`` x the squared error of a decoder that rebuilds x from z and c: z keeps
+    everything in x but c, which the decoder is given."""
+
+    def __init__(self, width: int, c_dim: int, hidden: int, weight: float) -> None:
+        super().__init__()
+        self.decoder = nn.Sequential(
+            nn.Linear(width + c_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)
+        )
+        self.weight = weight
+
+    def forward(
+        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
+    ) -> torch.Tensor:
+        return self.weight * (self.decoder(torch.cat([z, c], 1)) - x).pow(2).sum(1).mean()
+
+
+class MIEraser(AttributeEraser):
+    """Remove an attribute from given vectors by MI backprop.
+
+    A map z = g(x) of the same width as x (a residual MLP, the identity at the start) is
+    trained with ``lam`` x I(z; c) (a MINE estimator trained in alternation, Algorithm 1 of
+    the paper) plus a loss that keeps what matters: the task y when one is given, otherwise
+    the geometry of x. Unlike the linear erasers (LEACE, INLP, the projection of the
+    attribute's direction, see :func:`make_eraser`), the term removes dependence of any form,
+    so nonlinear probes lose the attribute too.
+
+    Parameters
+    ----------
+    lam : float
+        Weight of the MI term.
+    keep : {"auto", "distance", "reconstruction", "task"}
+        What z keeps: ``distance`` (the mean squared distance to x, weighted by
+        ``keep_weight``: each vector moves as little as the term allows), ``reconstruction``
+        (a decoder rebuilds x from z and c), ``task`` (y's cross-entropy through a linear
+        head on z; needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``.
+    keep_weight : float
+        Weight of the ``distance`` or ``reconstruction`` loss.
+    hidden_size : int
+        Width of the map's hidden layer.
+    steps : int
+        Updates of the map (optimiser steps).
+    batch_size : int
+        Rows per step.
+    lr, estimator_lr : float
+        Adam learning rates of the map and of the estimator (the map's decays along a
+        cosine to 0).
+    k : int
+        Estimator steps per map step.
+    noise : float
+        Smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian
+        noise of this scale (see :class:`mibias.estimators.mine.CriticEstimator`).
+    check_leakage : bool
+        After the fit, measure the leakage of z on the training rows with
+        :func:`mibias.audit.audit_leakage` into ``leakage_`` and warn when it finds more
+        than the trainer's own estimate.
+    random_state : int, RandomState or None
+        Seeds the initialisation, the batch order and the marginal samples.
+    device : str
+        ``cpu``, ``cuda`` or ``auto``.
+    verbose : bool
+        Show a progress bar per epoch.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of x (and of z).
+    groups_ : ndarray
+        The attribute's values, as text, in code order.
+    map_ : torch.nn.Module
+        The learned map g.
+    keep_ : str
+        The keep loss used.
+    history_ : list of dict
+        Per-epoch training metrics (keep or task loss, MI estimate).
+    leakage_ : AuditResult or None
+        The end-of-fit leakage check (``check_leakage``), or ``None``.
+
+    Examples
+    --------
+    >>> eraser = MIEraser(random_state=0)  # doctest: +SKIP
+    >>> z = eraser.fit_transform(vectors, sensitive_features=gender)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        lam: float = 5.0,
+        keep: Keep = "auto",
+        keep_weight: float = 1.0,
+        hidden_size: int = 512,
+        steps: int = 2000,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        estimator_lr: float = 1e-3,
+        k: int = 5,
+        noise: float = 0.25,
+        check_leakage: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        self.lam = lam
+        self.keep = keep
+        self.keep_weight = keep_weight
+        self.hidden_size = hidden_size
+        self.steps = steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.estimator_lr = estimator_lr
+        self.k = k
+        self.noise = noise
+        self.check_leakage = check_leakage
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+        if self.keep not in ("auto", "distance", "reconstruction", "task"):
+            raise ValueError(
+                f"keep must be auto, distance, reconstruction or task, got {self.keep!r}"
+            )
+        if self.keep == "task" and y is None:
+            raise ValueError("keep='task' needs y: fit(X, y, sensitive_features=c)")
+        if self.steps < 1 or self.batch_size < 2 or self.lam < 0:
+            raise ValueError(
+                f"steps must be >= 1, batch_size >= 2 and lam >= 0, got {self.steps}, "
+                f"{self.batch_size} and {self.lam}"
+            )
+        self.keep_ = ("task" if y is not None else "distance") if self.keep == "auto" else self.keep
+        if self.keep_ == "task":
+            assert y is not None
+            if len(y) != len(X):
+                raise ValueError(f"y has {len(y)} rows but X has {len(X)}")
+            self.classes_, labels = np.unique(y, return_inverse=True)
+        else:
+            self.classes_, labels = np.zeros(1), np.zeros(len(X), np.int64)
+        groups = len(self.groups_)
+        c = np.eye(groups, dtype=np.float32)[codes]
+        seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
+        if isinstance(self.random_state, np.random.RandomState):
+            seed = int(self.random_state.randint(2**31 - 1))
+        torch.manual_seed(seed)
+        width = X.shape[1]
+        self.map_ = ResidualMap(width, self.hidden_size)
+        # without a task the head has one class: its cross-entropy is 0 and sends no gradient
+        head = nn.Linear(width, len(self.classes_))
+        keep_loss: nn.Module | None = {
+            "distance": lambda: DistanceLoss(self.keep_weight),
+            "reconstruction": lambda: ConditionalReconstruction(
+                width, groups, self.hidden_size, self.keep_weight
+            ),
+            "task": lambda: None,
+        }[self.keep_]()
+        estimator = make_estimator("mine", width, groups, groups=(groups,), noise=self.noise)
+        config = TrainerConfig(
+            lam=self.lam,
+            k=self.k if self.lam > 0 else 0,
+            epochs=math.ceil(self.steps / math.ceil(len(X) / self.batch_size)),
+            clip="none",
+            model_optimizer=OptimizerConfig(lr=self.lr),
+            estimator_optimizer=OptimizerConfig(lr=self.estimator_lr),
+            lr_schedule="cosine",
+            compile_estimator=False,
+            device=self.device,
+            seed=seed,
+            progress=self.verbose,
+            tensorboard=False,
+        )
+        data = TensorDataset(
+            torch.from_numpy(X), torch.from_numpy(labels.astype(np.int64)), torch.from_numpy(c)
+        )
+        loader = training_loader(
+            data, self.batch_size, generator=torch.Generator().manual_seed(seed), seed=seed
+        )
+        trainer = MITrainer(self.map_, head, estimator, config, auxiliary=keep_loss)
+        self.history_ = trainer.fit(loader)
+        self.map_ = trainer.encoder.cpu().eval()
+        self.leakage_ = None
+        if self.lam > 0 and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
+            self.leakage_ = audit_leakage(self._transform(X), codes, **FIT_CHECK)
+            trained = self.history_[-1]["mi"] if self.history_ else math.nan
+            warn_on_disagreement(self.leakage_, trained, stacklevel=4)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            parts = [
+                self.map_(torch.from_numpy(X[start : start + INFERENCE_ROWS])).numpy()
+                for start in range(0, len(X), INFERENCE_ROWS)
+            ]
+        return np.concatenate(parts) if parts else np.zeros((0, X.shape[1]), np.float32)
+
+    def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
+        """The independent leakage measurement of z = transform(X): a freshly trained
+        estimator's I(z; c) and MLP and linear probes, each fitted on 70 % of the rows and
+        scored on the other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its
+        settings). Pass rows the eraser was not fitted on."""
+        z = self.transform(X)
+        return audit_leakage(z, as_array(sensitive_features), **{**REPORT_AUDIT, **audit})
+
+
+ERASERS = ("mi", "leace", "inlp", "project")
+
+
+def make_eraser(method: str, **settings: Any) -> AttributeEraser:
+    """An unfitted eraser by name: ``mi`` (:class:`MIEraser`), ``leace``
+    (:class:`~mibias.baselines.erasers.LeaceEraser`), ``inlp``
+    (:class:`~mibias.baselines.erasers.INLPEraser`) or ``project``
+    (:class:`~mibias.baselines.erasers.ProjectionEraser`); ``settings`` go to its
+    constructor."""
+    classes: dict[str, type[AttributeEraser]] = {
+        "mi": MIEraser,
+        "leace": LeaceEraser,
+        "inlp": INLPEraser,
+        "project": ProjectionEraser,
+    }
+    if method not in classes:
+        raise ValueError(f"unknown eraser {method!r}; choose from {', '.join(ERASERS)}")
+    return classes[method](**settings)
+
+
+def kept_geometry(
+    x: np.ndarray, z: np.ndarray, rows: int = 2000, seed: int = 0
+) -> dict[str, float]:
+    """How much of the geometry of ``x`` survives in ``z``: the Spearman correlation between
+    the pairwise cosine similarities of up to ``rows`` rows before and after, and the mean
+    cosine between each row and its erased self."""
+    from scipy.stats import spearmanr
+
+    chosen = np.random.default_rng(seed).permutation(len(x))[:rows]
+
+    def unit(a: np.ndarray) -> np.ndarray:
+        a = a[chosen].astype(np.float64)
+        return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+
+    ux, uz = unit(x), unit(z)
+    upper = np.triu_indices(len(chosen), k=1)
+    return {
+        "similarity_spearman": float(spearmanr((ux @ ux.T)[upper], (uz @ uz.T)[upper]).statistic),
+        "cosine_to_input": float(np.mean(np.sum(ux * uz, axis=1))),
+    }
+
+
+def kept_task(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """Held-out accuracy of a logistic regression for ``y`` from ``x`` and from ``z`` (fit on
+    70 % of the rows, scored on the other 30 %)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed, stratify=y)
+    scores = {}
+    for name, values in (("input", x), ("erased", z)):
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        scores[f"task_accuracy_{name}"] = float(
+            model.fit(values[train], y[train]).score(values[test], y[test])
+        )
+    return scores

@@ -1,0 +1,57 @@
+"""What the scikit-learn style estimators accept from a user (numeric inputs as arrays or
+DataFrames, a sensitive attribute), refused in one line when it cannot be used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def as_array(values: Any) -> np.ndarray:
+    """A Series, DataFrame or array-like as a numpy array."""
+    if isinstance(values, pd.Series | pd.DataFrame):
+        return values.to_numpy()
+    return np.asarray(values)
+
+
+def refuse_categorical_columns(X: Any) -> None:
+    """Refuse a DataFrame with non-numeric columns, naming them.
+
+    Raises
+    ------
+    ValueError
+        When ``X`` is a DataFrame with a column that is not numeric.
+    """
+    if isinstance(X, pd.DataFrame):
+        text = [str(name) for name in X if not pd.api.types.is_numeric_dtype(X[name])]
+        if text:
+            raise ValueError(
+                f"X has non-numeric columns {text[:5]}{' ...' if len(text) > 5 else ''}: "
+                "encode them first (for example OneHotEncoder in a ColumnTransformer inside "
+                "a Pipeline)"
+            )
+
+
+def checked_sensitive_features(values: Any, n_rows: int) -> np.ndarray:
+    """``sensitive_features`` as an array, after checking it can define groups.
+
+    Raises
+    ------
+    ValueError
+        When its row count differs from ``n_rows``, it has missing values, or a column holds
+        a single value.
+    """
+    values = as_array(values)
+    if len(values) != n_rows:
+        raise ValueError(f"sensitive_features has {len(values)} rows but X has {n_rows}")
+    if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
+        raise ValueError("sensitive_features contains missing values (NaN or None)")
+    for column in values.reshape(n_rows, -1).T:
+        if len(np.unique(column.astype(str))) < 2:
+            raise ValueError(
+                f"sensitive_features has a single value ({column[0]!r}); the independence "
+                "term needs at least two groups"
+            )
+    return values

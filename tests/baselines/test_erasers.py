@@ -1,0 +1,82 @@
+"""The linear erasers: each leaves no linear trace of the attribute on a linear case."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mibias.baselines.erasers import INLPEraser, LeaceEraser, ProjectionEraser
+from mibias.metrics import probe_scores
+
+
+def linear_case(seed=0, n=1200, d=6):
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 2, n)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    x[:, 0] += 3.0 * c  # separable along one direction
+    x[:, 1] -= 1.0 * c
+    return x, c
+
+
+def linear_probe(z, c):
+    a, b, ca, cb = train_test_split(z, c, test_size=0.3, random_state=0, stratify=c)
+    return probe_scores(a, ca, b, cb, "logistic")["accuracy"]
+
+
+@pytest.mark.parametrize(
+    "eraser", [ProjectionEraser(), INLPEraser(random_state=0), LeaceEraser()], ids=type
+)
+def test_a_linear_probe_reads_nothing_after_erasure(eraser):
+    x, c = linear_case()
+    assert linear_probe(x, c) > 0.9
+    z = eraser.fit_transform(x, sensitive_features=c)
+    assert z.shape == x.shape and z.dtype == np.float32
+    assert linear_probe(z, c) < 0.6
+
+
+def test_projection_takes_given_directions_and_checks_their_width():
+    x, c = linear_case()
+    direction = np.zeros(6)
+    direction[0] = 1.0
+    z = ProjectionEraser(directions=direction).fit_transform(x, sensitive_features=c)
+    assert np.allclose(z[:, 0], 0.0, atol=1e-5) and np.allclose(z[:, 1:], x[:, 1:], atol=1e-5)
+    with pytest.raises(ValueError, match="directions have 3 columns but X has 6"):
+        ProjectionEraser(directions=np.ones(3)).fit(x, sensitive_features=c)
+
+
+def test_inlp_stops_when_the_probe_is_at_chance():
+    x, c = linear_case()
+    eraser = INLPEraser(random_state=0).fit(x, sensitive_features=c)
+    assert 1 <= eraser.n_iterations_ < eraser.max_iterations
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda x, c: (x, np.stack([c, c], 1)), "erase one attribute at a time"),
+        (lambda x, c: (x, c[:-1]), "sensitive_features has 1199 rows but X has 1200"),
+        (lambda x, c: (x, np.zeros_like(c)), "single value"),
+        (lambda x, c: (x, np.where(c == 0, None, "b")), "missing values"),
+        (
+            lambda x, c: (pd.DataFrame({"a": x[:, 0], "b": ["t"] * len(x)}), c),
+            "non-numeric columns ['b']",
+        ),
+    ],
+)
+def test_bad_input_is_refused_naming_the_problem(make, message):
+    x, c = make(*linear_case())
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        ProjectionEraser().fit(x, sensitive_features=c)
+
+
+def test_without_an_attribute_nothing_is_erased_and_a_warning_says_so():
+    x, _ = linear_case()
+    with pytest.warns(UserWarning, match="nothing is erased"):
+        z = INLPEraser().fit_transform(x)
+    assert np.array_equal(z, x)
+
+
+@parametrize_with_checks([ProjectionEraser(), INLPEraser(), LeaceEraser()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)

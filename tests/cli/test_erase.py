@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pytest
+
+from tests.cli.test_entry import run_cli
+
+
+@pytest.fixture
+def vectors(tmp_path):
+    rng = np.random.default_rng(0)
+    c = rng.integers(0, 2, 500)
+    x = rng.normal(size=(500, 4)).astype(np.float32)
+    x[:, 0] += 3 * c
+    np.save(tmp_path / "x.npy", x)
+    np.savetxt(tmp_path / "c.csv", c, fmt="%d")
+    np.save(tmp_path / "y.npy", (x[:, 1] > 0).astype(int))
+    return tmp_path
+
+
+def test_erase_writes_every_row_and_reports_before_and_after_on_unseen_rows(vectors):
+    out = vectors / "z.npy"
+    result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out,
+                     "--method", "leace", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert np.load(out).shape == (500, 4)
+    assert (report["fit_rows"], report["report_rows"]) == (350, 150)
+    before, after = report["before"]["probes"], report["after"]["probes"]
+    assert before["logistic"]["accuracy"] > 0.9 and after["logistic"]["accuracy"] < 0.65
+    assert report["kept"]["similarity_spearman"] > 0.5
+
+
+def test_erase_text_report_keeps_the_task_when_given_y(vectors):
+    out = vectors / "z.csv"
+    result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out,
+                     "--y", vectors / "y.npy", "--steps", "40")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "before:" in result.stdout and "after:" in result.stdout
+    assert "kept: task accuracy input" in result.stdout
+    assert np.loadtxt(out, delimiter=",").shape == (500, 4)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--out", "z.txt"], "use a .npy or .csv file name"),
+        (["--out", "z.npy", "--method", "leace", "--lambda", "2"], "--lambda set the mi eraser"),
+        (["--out", "z.npy", "--holdout", "1"], "--holdout must be in [0, 1)"),
+        (["--out", "z.npy", "--keep", "all"], "keep must be auto, distance"),
+        (["--out", "z.npy", "--c-rows"], "C has 499 rows but X has 500"),
+        (["--out", "z.npy", "--nan"], "holds NaN or infinite values"),
+    ],
+)
+def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
+    c, x = vectors / "c.csv", vectors / "x.npy"
+    if "--c-rows" in extra:
+        extra.remove("--c-rows")
+        np.save(vectors / "short.npy", np.loadtxt(c)[:-1])
+        c = vectors / "short.npy"
+    if "--nan" in extra:
+        extra.remove("--nan")
+        values = np.load(x)
+        values[3, 1] = np.nan
+        np.save(vectors / "nan.npy", values)
+        x = vectors / "nan.npy"
+    extra = [str(vectors / e) if e.startswith("z.") else e for e in extra]
+    result = run_cli("erase", x, c, *extra)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
