@@ -27,8 +27,15 @@ def command_line(module: str) -> str:
     return " ".join([f"python -m benchmarks.{module}", *sys.argv[1:]])
 
 
-def write_results(name: str, command: str, rows: list[dict[str, Any]], notes: str = "") -> None:
-    """Write ``results/NAME.json`` and ``results/NAME.md`` (a table of ``rows``)."""
+def write_results(
+    name: str,
+    command: str,
+    rows: list[dict[str, Any]],
+    notes: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write ``results/NAME.json`` (``rows`` and any ``extra`` entries) and ``results/NAME.md``
+    (a table of ``rows``)."""
     RESULTS.mkdir(exist_ok=True)
     meta = {
         "command": command,
@@ -36,7 +43,9 @@ def write_results(name: str, command: str, rows: list[dict[str, Any]], notes: st
         "torch_version": torch.__version__,
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
     }
-    (RESULTS / f"{name}.json").write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({**meta, "rows": rows, **(extra or {})}, indent=2) + "\n"
+    )
     columns = list(dict.fromkeys(key for row in rows for key in row))
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:

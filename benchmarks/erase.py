@@ -1,0 +1,303 @@
+"""Erasers side by side on three cases, each with probes of three kinds and a kept-utility score.
+
+    python -m benchmarks.erase --case words --split validation   # choose settings here
+    python -m benchmarks.erase --case all --split test           # the final table, read once
+
+Cases (issue 18):
+
+- ``words``: GoogleNews word2vec vectors, the 2,500 words at each end of ``he - she``
+  (:func:`mibias.data.word_embeddings.gendered_words`); attribute = which end. Utility: the mean
+  Spearman correlation of cosine similarity with human ratings on wordsim353, SimLex-999 and
+  MEN (the whole erased vocabulary), and the correlation of the professions' projection on the
+  erased ``he - she`` with their stereotype scores (lower: less stereotype).
+- ``adult``: sex erased from the standardised inputs (MI keeps income through its task head).
+  Utility: income accuracy of a fresh logistic regression and MLP fitted on the erased fitting
+  rows.
+- ``digits``: colour erased from the frozen 64-d features of an ERM network trained on
+  Colored MNIST (sigma 0.02). Utility: unbiased accuracy of a linear head fitted on the erased
+  training features.
+
+Protocol, per seed: the eraser is fitted on the fitting rows; the attribute probes (logistic,
+MLP, RBF SVM) are fitted on 70 % of the evaluation rows' erased vectors and scored on the other
+30 %. The evaluation rows are the validation rows (``--split validation``, where MI's
+settings are chosen) or the test rows (``--split test``), disjoint from the fitting rows and
+from each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+from benchmarks.common import command_line, tagged, write_results
+from mibias.erasure import ERASERS, make_eraser
+from mibias.metrics import probe_scores
+
+PROBES = ("logistic", "mlp", "svm")
+# rows the attribute probes read (an RBF SVM's fit grows with the square of the rows)
+PROBE_ROWS = 4000
+
+
+@dataclass
+class Case:
+    """One case's data for one seed: fitting rows, evaluation rows and a utility score."""
+
+    x_fit: np.ndarray
+    c_fit: np.ndarray
+    y_fit: np.ndarray | None
+    x_eval: np.ndarray
+    c_eval: np.ndarray
+    utility: Callable[[Any], dict[str, float]]
+    # settings of the linear projection (the attribute's direction, where the case has one)
+    project: dict[str, Any]
+
+
+def three_way(n: int, seed: int, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Fitting (50 %), validation (25 %) and test (25 %) rows, stratified by ``labels``."""
+    rows = np.arange(n)
+    fit, rest = train_test_split(rows, test_size=0.5, random_state=seed, stratify=labels)
+    validation, test = train_test_split(
+        rest, test_size=0.5, random_state=seed, stratify=labels[rest]
+    )
+    return {"fit": fit, "validation": validation, "test": test}
+
+
+def words_case(seed: int, split: str) -> Case:
+    from mibias.data import word_embeddings as we
+
+    vectors = we.load_word_vectors(progress=False)
+    lists = we.gender_word_lists()
+    words, c = we.gendered_words(vectors, lists)
+    index = vectors.index()
+    x = vectors.vectors[[index[w] for w in words]]
+    rows = three_way(len(x), seed, c)
+    sets = {name: we.similarity_pairs(name) for name in we.SIMILARITY_SETS}
+    professions = [(w, score) for w, _, score in lists["professions"] if w in index]
+
+    def utility(eraser: Any) -> dict[str, float]:
+        erased = eraser.transform(vectors.vectors) if eraser is not None else vectors.vectors
+        unit = erased / np.maximum(np.linalg.norm(erased, axis=1, keepdims=True), 1e-12)
+        scores = {}
+        for name, pairs in sets.items():
+            kept = [(a, b, s) for a, b, s in pairs if a in index and b in index]
+            a = unit[[index[p[0]] for p in kept]]
+            b = unit[[index[p[1]] for p in kept]]
+            scores[f"spearman_{name}"] = float(
+                spearmanr((a * b).sum(1), [p[2] for p in kept]).statistic
+            )
+        scores["spearman_mean"] = float(np.mean(list(scores.values())))
+        direction = unit[index["he"]] - unit[index["she"]]
+        projection = unit[[index[w] for w, _ in professions]] @ direction
+        scores["profession_stereotype"] = float(
+            spearmanr(projection, [s for _, s in professions]).statistic
+        )
+        return scores
+
+    he_she = vectors.vectors[index["he"]] - vectors.vectors[index["she"]]
+    return Case(
+        x[rows["fit"]], c[rows["fit"]], None, x[rows[split]], c[rows[split]], utility,
+        {"directions": he_she},
+    )  # fmt: skip
+
+
+def adult_case(seed: int, split: str) -> Case:
+    from mibias.data.tabular import make_split
+    from mibias.data.uci import load_fairness_data
+
+    data = make_split(load_fairness_data("adult", progress=False), seed=seed)
+    # validation rows come out of the training part; the test rows are the split's own
+    fit, validation = train_test_split(
+        np.arange(len(data.x_train)), test_size=0.25, random_state=seed, stratify=data.s_train
+    )
+    if split == "validation":
+        x_eval, c_eval, y_eval = (
+            data.x_train[validation],
+            data.s_train[validation],
+            data.y_train[validation],
+        )
+    else:
+        x_eval, c_eval, y_eval = data.x_test, data.s_test, data.y_test
+    x_fit, y_fit = data.x_train[fit].astype(np.float32), data.y_train[fit]
+
+    def utility(eraser: Any) -> dict[str, float]:
+        def view(x: np.ndarray) -> np.ndarray:
+            return eraser.transform(x) if eraser is not None else x
+
+        train, held = view(x_fit), view(x_eval.astype(np.float32))
+        scores = {}
+        for name, model in (
+            ("income_logistic", LogisticRegression(max_iter=2000)),
+            ("income_mlp", MLPClassifier((64,), early_stopping=True, random_state=seed)),
+        ):
+            scores[name] = float(model.fit(train, y_fit).score(held, y_eval))
+        return scores
+
+    return Case(x_fit, data.s_train[fit], y_fit, x_eval.astype(np.float32), c_eval, utility, {})
+
+
+def digits_case(seed: int, split: str) -> Case:
+    from mibias.data.colored_mnist import colour_class, make_colored_mnist
+    from mibias.experiments.digits import DigitsRun, load_network, run_digits
+    from mibias.models import DigitEncoder, digit_classifier
+
+    data = make_colored_mnist(0.02, seed=0)
+    limit = 20000
+    with tempfile.TemporaryDirectory() as folder:
+        run = DigitsRun(method="erm", sigma=0.02, seed=seed, epochs=3, limit=limit,
+                        leakage_steps=200, progress=False)  # fmt: skip
+        run_digits(run, folder, data=data)
+        encoder, classifier = DigitEncoder(), digit_classifier()
+        load_network(encoder, classifier, folder)
+    encoder.eval()
+
+    def features(images: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+        with torch.no_grad():
+            return np.concatenate([encoder(part).numpy() for part in x.split(1000)])
+
+    train_images = data.train_images[:limit]
+    z_train, y_train = features(train_images), data.train_labels[:limit]
+    images = (
+        data.validation_images("palette") if split == "validation" else data.test_images("palette")
+    )
+    labels = data.validation_labels if split == "validation" else data.test_labels
+    z_eval, y_eval = features(images[:limit]), labels[:limit]
+
+    def utility(eraser: Any) -> dict[str, float]:
+        def view(z: np.ndarray) -> np.ndarray:
+            return eraser.transform(z) if eraser is not None else z
+
+        head = LogisticRegression(max_iter=2000).fit(view(z_train), y_train)
+        return {"unbiased_accuracy_linear_head": float(head.score(view(z_eval), y_eval))}
+
+    return Case(
+        z_train, colour_class(train_images), y_train, z_eval, colour_class(images[:limit]),
+        utility, {},
+    )  # fmt: skip
+
+
+CASES = {"words": words_case, "adult": adult_case, "digits": digits_case}
+
+
+def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
+    """Held-out accuracy of each probe kind and the majority rate, on up to PROBE_ROWS rows."""
+    rows = np.random.default_rng(seed).permutation(len(z))[:PROBE_ROWS]
+    train, test = train_test_split(rows, test_size=0.3, random_state=seed, stratify=c[rows])
+    scores = {
+        f"probe_{kind}": probe_scores(z[train], c[train], z[test], c[test], kind, seed)["accuracy"]
+        for kind in PROBES
+    }
+    scores["majority"] = float(np.bincount(c[test]).max() / len(test))
+    return scores
+
+
+def run_case(
+    name: str, seed: int, split: str, methods: list[str], mi_settings: dict[str, Any]
+) -> list[dict[str, Any]]:
+    case = CASES[name](seed, split)
+    rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0,
+             **attribute_probes(case.x_eval, case.c_eval, seed), **case.utility(None)}]  # fmt: skip
+    for method in methods:
+        settings: dict[str, Any] = {}
+        if method == "mi":
+            settings = {"random_state": seed, "check_leakage": False, **mi_settings}
+        elif method == "inlp":
+            settings = {"random_state": seed}
+        elif method == "project":
+            settings = case.project
+        eraser = make_eraser(method, **settings)
+        torch.manual_seed(seed)
+        started = time.perf_counter()
+        eraser.fit(case.x_fit, case.y_fit, sensitive_features=case.c_fit)
+        seconds = time.perf_counter() - started
+        z = eraser.transform(case.x_eval)
+        rows.append({"case": name, "seed": seed, "method": method, "fit_seconds": seconds,
+                     **attribute_probes(z, case.c_eval, seed), **case.utility(eraser)})  # fmt: skip
+        print(rows[-1], flush=True)
+    return rows
+
+
+def fit_time_on_the_vocabulary(mi_settings: dict[str, Any]) -> dict[str, Any]:
+    """Seconds of one MIEraser fit on all 26,423 x 300 word vectors (attribute: the side of
+    ``he - she`` each word falls on)."""
+    from mibias.data import word_embeddings as we
+
+    vectors = we.load_word_vectors(progress=False)
+    index = vectors.index()
+    direction = vectors.vectors[index["he"]] - vectors.vectors[index["she"]]
+    c = (vectors.vectors @ direction > 0).astype(int)
+    eraser = make_eraser("mi", random_state=0, check_leakage=False, **mi_settings)
+    started = time.perf_counter()
+    eraser.fit(vectors.vectors, sensitive_features=c)
+    return {"case": "words-vocabulary-fit", "method": "mi", "rows": len(c),
+            "fit_seconds": time.perf_counter() - started}  # fmt: skip
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and std over seeds, per case and method."""
+    out = []
+    keys = dict.fromkeys((r["case"], r["method"]) for r in rows if "seed" in r)
+    for case, method in keys:
+        group = [r for r in rows if r.get("case") == case and r["method"] == method]
+        numbers = [k for k in group[0] if k not in ("case", "method", "seed")]
+        summary: dict[str, Any] = {"case": case, "method": method, "seeds": len(group)}
+        for key in numbers:
+            values = np.array([r[key] for r in group], dtype=float)
+            summary[key] = float(values.mean())
+            if len(group) > 1 and key.startswith(("probe_", "spearman_mean", "income", "unbiased")):
+                summary[f"{key}_std"] = float(values.std())
+        out.append(summary)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=(*CASES, "all"), default="all")
+    parser.add_argument("--split", choices=("validation", "test"), default="validation")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--methods", default=",".join(ERASERS))
+    parser.add_argument("--lambda", dest="lam", type=float, help="MIEraser's lam")
+    parser.add_argument("--steps", type=int, help="MIEraser's steps")
+    parser.add_argument("--noise", type=float, help="MIEraser's noise")
+    parser.add_argument("--keep", help="MIEraser's keep")
+    parser.add_argument("--keep-weight", type=float, help="MIEraser's keep_weight")
+    parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
+    parser.add_argument("--tag", help="suffix of the results name")
+    args = parser.parse_args()
+    mi_settings = {
+        name: value
+        for name, value in (("lam", args.lam), ("steps", args.steps), ("noise", args.noise),
+                            ("keep", args.keep), ("keep_weight", args.keep_weight))
+        if value is not None
+    }  # fmt: skip
+    cases = list(CASES) if args.case == "all" else [args.case]
+    methods = args.methods.split(",")
+    rows: list[dict[str, Any]] = []
+    for case in cases:
+        for seed in (int(s) for s in args.seeds.split(",")):
+            rows += run_case(case, seed, args.split, methods, mi_settings)
+    table = summarise(rows)
+    if args.fit_time:
+        table.append(fit_time_on_the_vocabulary(mi_settings))
+    notes = (
+        f"Evaluation rows: {args.split}. Mean over seeds {args.seeds} (std beside the probes "
+        "and utilities); per-seed rows in the JSON file's `per_seed`. MI settings: "
+        f"{mi_settings or 'the defaults'}."
+    )
+    name = tagged(f"erase_{args.split}", args.tag)
+    write_results(name, command_line("erase"), table, notes, {"per_seed": rows})
+
+
+if __name__ == "__main__":
+    main()
