@@ -39,6 +39,7 @@ from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.erasure import ERASERS, make_eraser
@@ -191,11 +192,14 @@ CASES = {"words": words_case, "adult": adult_case, "digits": digits_case}
 
 
 def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
-    """Held-out accuracy of each probe kind and the majority rate, on up to PROBE_ROWS rows."""
+    """Held-out accuracy of each probe kind and the majority rate, on up to PROBE_ROWS rows
+    standardised with the probes' training rows' statistics."""
     rows = np.random.default_rng(seed).permutation(len(z))[:PROBE_ROWS]
     train, test = train_test_split(rows, test_size=0.3, random_state=seed, stratify=c[rows])
+    scaler = StandardScaler().fit(z[train])
+    z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])
     scores = {
-        f"probe_{kind}": probe_scores(z[train], c[train], z[test], c[test], kind, seed)["accuracy"]
+        f"probe_{kind}": probe_scores(z_train, c[train], z_test, c[test], kind, seed)["accuracy"]
         for kind in PROBES
     }
     scores["majority"] = float(np.bincount(c[test]).max() / len(test))

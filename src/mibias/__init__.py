@@ -15,6 +15,7 @@ from mibias.estimators import (
     MIEstimator,
     make_estimator,
 )
+from mibias.erasure import MIEraser
 from mibias.fairness import MIFairClassifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.version import __version__
@@ -27,6 +28,7 @@ __all__ = [
     "DivergenceError",
     "InfoNCE",
     "LinearFERM",
+    "MIEraser",
     "MIEstimator",
     "MIFairClassifier",
     "MITrainer",
