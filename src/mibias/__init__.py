@@ -6,6 +6,7 @@ and the model minimises task loss + lambda * I(z; c) by backpropagating through 
 """
 
 from mibias.baselines import LinearFERM
+from mibias.erasure import MIEraser
 from mibias.estimators import (
     CLUB,
     MINE,
@@ -15,7 +16,6 @@ from mibias.estimators import (
     MIEstimator,
     make_estimator,
 )
-from mibias.erasure import MIEraser
 from mibias.fairness import MIFairClassifier
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.version import __version__

@@ -5,6 +5,7 @@ backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 from __future__ import annotations
 
 import math
+import typing
 from typing import Any, Literal
 
 import numpy as np
@@ -26,7 +27,8 @@ from mibias.inputs import as_array
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import training_loader
 
-Keep = Literal["auto", "distance", "reconstruction", "task"]
+Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
+KEEPS: tuple[str, ...] = typing.get_args(Keep)
 INFERENCE_ROWS = 8192
 
 
@@ -57,6 +59,24 @@ class DistanceLoss(nn.Module):
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
     ) -> torch.Tensor:
         return self.weight * (z - x).pow(2).sum(1).mean()
+
+
+class SimilarityLoss(nn.Module):
+    """``weight`` x the mean squared difference between the batch's pairwise cosine
+    similarities in z and in x: keep the neighbourhoods of x, not its coordinates."""
+
+    def __init__(self, weight: float) -> None:
+        super().__init__()
+        self.weight = weight
+
+    def forward(
+        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
+    ) -> torch.Tensor:
+        def cosines(a: torch.Tensor) -> torch.Tensor:
+            unit = nn.functional.normalize(a.float(), dim=1)
+            return unit @ unit.T
+
+        return self.weight * (cosines(z) - cosines(x)).pow(2).mean()
 
 
 class ConditionalReconstruction(nn.Module):
@@ -90,13 +110,15 @@ class MIEraser(AttributeEraser):
     ----------
     lam : float
         Weight of the MI term.
-    keep : {"auto", "distance", "reconstruction", "task"}
+    keep : {"auto", "distance", "similarity", "reconstruction", "task"}
         What z keeps: ``distance`` (the mean squared distance to x, weighted by
-        ``keep_weight``: each vector moves as little as the term allows), ``reconstruction``
+        ``keep_weight``: each vector moves as little as the term allows), ``similarity``
+        (the batch's pairwise cosine similarities, weighted by ``keep_weight``),
+        ``reconstruction``
         (a decoder rebuilds x from z and c), ``task`` (y's cross-entropy through a linear
         head on z; needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``.
     keep_weight : float
-        Weight of the ``distance`` or ``reconstruction`` loss.
+        Weight of the ``distance``, ``similarity`` or ``reconstruction`` loss.
     hidden_size : int
         Width of the map's hidden layer.
     steps : int
@@ -176,10 +198,8 @@ class MIEraser(AttributeEraser):
         self.verbose = verbose
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
-        if self.keep not in ("auto", "distance", "reconstruction", "task"):
-            raise ValueError(
-                f"keep must be auto, distance, reconstruction or task, got {self.keep!r}"
-            )
+        if self.keep not in KEEPS:
+            raise ValueError(f"keep must be {', '.join(KEEPS)}, got {self.keep!r}")
         if self.keep == "task" and y is None:
             raise ValueError("keep='task' needs y: fit(X, y, sensitive_features=c)")
         if self.steps < 1 or self.batch_size < 2 or self.lam < 0:
@@ -207,6 +227,7 @@ class MIEraser(AttributeEraser):
         head = nn.Linear(width, len(self.classes_))
         keep_loss: nn.Module | None = {
             "distance": lambda: DistanceLoss(self.keep_weight),
+            "similarity": lambda: SimilarityLoss(self.keep_weight),
             "reconstruction": lambda: ConditionalReconstruction(
                 width, groups, self.hidden_size, self.keep_weight
             ),

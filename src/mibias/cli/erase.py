@@ -22,7 +22,7 @@ from mibias.io import InputError, load_array
 MI_OPTIONS: dict[str, tuple[str, type, str]] = {
     "--lambda": ("lam", float, "weight of the MI term"),
     "--steps": ("steps", int, "updates of the map"),
-    "--keep": ("keep", str, "what z keeps: auto, distance, reconstruction or task"),
+    "--keep": ("keep", str, "what z keeps: auto, distance, similarity, reconstruction or task"),
     "--keep-weight": ("keep_weight", float, "weight of the distance or reconstruction loss"),
     "--batch-size": ("batch_size", int, "rows per step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
