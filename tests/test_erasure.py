@@ -75,12 +75,12 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         MIEraser(**FAST, lam=-1).fit(x, sensitive_features=c)
 
 
-def test_reconstruction_keep_trains_a_decoder_and_leaves_the_shape():
+@pytest.mark.parametrize("keep", ["reconstruction", "similarity"])
+def test_the_other_keep_losses_train_and_leave_the_shape(keep):
     x, c = ring_case(0, n=300)
-    z = MIEraser(**FAST, keep="reconstruction", random_state=0).fit_transform(
-        x, sensitive_features=c
-    )
-    assert z.shape == x.shape and np.isfinite(z).all()
+    eraser = MIEraser(**FAST, keep=keep, random_state=0)
+    z = eraser.fit_transform(x, sensitive_features=c)
+    assert z.shape == x.shape and np.isfinite(z).all() and eraser.keep_ == keep
 
 
 def test_kept_measures_read_one_for_an_untouched_copy():
