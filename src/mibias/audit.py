@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -384,9 +384,13 @@ DISAGREEMENT_NATS = 0.1
 FIT_CHECK_ROWS = 200
 
 
-def warn_on_disagreement(leakage: AuditResult, trained_mi: float, stacklevel: int = 3) -> None:
+def warn_on_disagreement(
+    leakage: AuditResult, history: Sequence[Mapping[str, float]], stacklevel: int = 3
+) -> None:
     """Warn when a fresh estimator reads more of the attribute from z than the estimate the
-    model was trained against (by more than :data:`DISAGREEMENT_NATS`)."""
+    model was trained against at its last epoch (``history[-1]["mi"]``), by more than
+    :data:`DISAGREEMENT_NATS`."""
+    trained_mi = history[-1]["mi"] if history else math.nan
     if leakage.mi_nats > trained_mi + DISAGREEMENT_NATS:
         warnings.warn(
             f"the trainer's final MI estimate is {trained_mi:.3f} nats but a fresh estimator "

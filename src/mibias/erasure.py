@@ -4,14 +4,13 @@ backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
-import math
 import typing
 from typing import Any, Literal
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from torch import nn
-from torch.utils.data import TensorDataset
 
 from mibias.audit import (
     FIT_CHECK,
@@ -24,8 +23,7 @@ from mibias.audit import (
 from mibias.baselines.erasers import AttributeEraser, INLPEraser, LeaceEraser, ProjectionEraser
 from mibias.estimators import make_estimator
 from mibias.inputs import as_array
-from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
-from mibias.training.distributed import training_loader
+from mibias.training.arrays import fit_on_arrays
 
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
 KEEPS: tuple[str, ...] = typing.get_args(Keep)
@@ -47,9 +45,8 @@ class ResidualMap(nn.Module):
         return x + self.outer(torch.relu(self.inner(x)))
 
 
-class DistanceLoss(nn.Module):
-    """``weight`` x the mean squared distance between z and x: keep the geometry of x by
-    moving each vector as little as the MI term allows."""
+class WeightedKeepLoss(nn.Module):
+    """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``."""
 
     def __init__(self, weight: float) -> None:
         super().__init__()
@@ -58,25 +55,30 @@ class DistanceLoss(nn.Module):
     def forward(
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
     ) -> torch.Tensor:
-        return self.weight * (z - x).pow(2).sum(1).mean()
+        return self.weight * self.loss(x, z)
+
+    def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
 
-class SimilarityLoss(nn.Module):
-    """``weight`` x the mean squared difference between the batch's pairwise cosine
-    similarities in z and in x: keep the neighbourhoods of x, not its coordinates."""
+class DistanceLoss(WeightedKeepLoss):
+    """The mean squared distance between z and x: keep the geometry of x by moving each vector
+    as little as the MI term allows."""
 
-    def __init__(self, weight: float) -> None:
-        super().__init__()
-        self.weight = weight
+    def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return (z - x).pow(2).sum(1).mean()
 
-    def forward(
-        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
-    ) -> torch.Tensor:
+
+class SimilarityLoss(WeightedKeepLoss):
+    """The mean squared difference between the batch's pairwise cosine similarities in z and
+    in x: keep the neighbourhoods of x, not its coordinates."""
+
+    def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         def cosines(a: torch.Tensor) -> torch.Tensor:
             unit = nn.functional.normalize(a.float(), dim=1)
             return unit @ unit.T
 
-        return self.weight * (cosines(z) - cosines(x)).pow(2).mean()
+        return (cosines(z) - cosines(x)).pow(2).mean()
 
 
 class ConditionalReconstruction(nn.Module):
@@ -116,7 +118,8 @@ class MIEraser(AttributeEraser):
         (the batch's pairwise cosine similarities, weighted by ``keep_weight``),
         ``reconstruction``
         (a decoder rebuilds x from z and c), ``task`` (y's cross-entropy through a linear
-        head on z; needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``.
+        head on z; needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``. Only
+        ``task`` and ``auto`` read y; the others leave it unused (as in a Pipeline).
     keep_weight : float
         Weight of the ``distance``, ``similarity`` or ``reconstruction`` loss.
     hidden_size : int
@@ -217,9 +220,7 @@ class MIEraser(AttributeEraser):
             self.classes_, labels = np.zeros(1), np.zeros(len(X), np.int64)
         groups = len(self.groups_)
         c = np.eye(groups, dtype=np.float32)[codes]
-        seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
-        if isinstance(self.random_state, np.random.RandomState):
-            seed = int(self.random_state.randint(2**31 - 1))
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         torch.manual_seed(seed)
         width = X.shape[1]
         self.map_ = ResidualMap(width, self.hidden_size)
@@ -234,34 +235,30 @@ class MIEraser(AttributeEraser):
             "task": lambda: None,
         }[self.keep_]()
         estimator = make_estimator("mine", width, groups, groups=(groups,), noise=self.noise)
-        config = TrainerConfig(
+        trainer, self.history_ = fit_on_arrays(
+            self.map_,
+            head,
+            estimator,
+            X,
+            labels,
+            c,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            estimator_lr=self.estimator_lr,
+            lr_schedule="cosine",
+            seed=seed,
+            device=self.device,
+            verbose=self.verbose,
+            auxiliary=keep_loss,
             lam=self.lam,
             k=self.k if self.lam > 0 else 0,
-            epochs=math.ceil(self.steps / math.ceil(len(X) / self.batch_size)),
-            clip="none",
-            model_optimizer=OptimizerConfig(lr=self.lr),
-            estimator_optimizer=OptimizerConfig(lr=self.estimator_lr),
-            lr_schedule="cosine",
-            compile_estimator=False,
-            device=self.device,
-            seed=seed,
-            progress=self.verbose,
-            tensorboard=False,
         )
-        data = TensorDataset(
-            torch.from_numpy(X), torch.from_numpy(labels.astype(np.int64)), torch.from_numpy(c)
-        )
-        loader = training_loader(
-            data, self.batch_size, generator=torch.Generator().manual_seed(seed), seed=seed
-        )
-        trainer = MITrainer(self.map_, head, estimator, config, auxiliary=keep_loss)
-        self.history_ = trainer.fit(loader)
         self.map_ = trainer.encoder.cpu().eval()
         self.leakage_ = None
         if self.lam > 0 and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
             self.leakage_ = audit_leakage(self._transform(X), codes, **FIT_CHECK)
-            trained = self.history_[-1]["mi"] if self.history_ else math.nan
-            warn_on_disagreement(self.leakage_, trained, stacklevel=4)
+            warn_on_disagreement(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         with torch.no_grad():

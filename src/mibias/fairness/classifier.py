@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any, Literal
 
@@ -13,7 +12,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
-from torch.utils.data import TensorDataset
 
 from mibias.audit import (
     FIT_CHECK,
@@ -26,8 +24,7 @@ from mibias.audit import (
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
 from mibias.inputs import as_array, checked_sensitive_features, refuse_categorical_columns
 from mibias.methods import make_term
-from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
-from mibias.training.distributed import training_loader
+from mibias.training.arrays import fit_on_arrays
 
 Criterion = Literal["demographic_parity", "equalized_odds", "equal_opportunity"]
 CONDITIONS = {
@@ -198,40 +195,36 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         use_mi = c is not None and self.lam > 0
         dependence = self._make_dependence(c) if c is not None else None
         trains_estimator = dependence is not None and any(True for _ in dependence.parameters())
-        config = TrainerConfig(
-            lam=self.lam if use_mi else 0.0,
-            k=self.k if trains_estimator and use_mi else 0,
-            epochs=math.ceil(self.steps / math.ceil(len(X) / self.batch_size)),
-            clip="none",
-            mi_condition=CONDITIONS[self.criterion],  # type: ignore[arg-type]
-            penalise="prediction" if self.estimator == "chi2" else "representation",
-            model_optimizer=OptimizerConfig(lr=self.lr, weight_decay=self.weight_decay),
-            estimator_optimizer=OptimizerConfig(lr=self.estimator_lr),
-            lr_schedule=self.lr_schedule,
-            compile_estimator=False,
-            device=self.device,
-            seed=seed,
-            progress=self.verbose,
-            tensorboard=False,
-        )
         if c is None:
             c = np.zeros((len(X), 1), np.float32)
-        data = TensorDataset(
-            torch.from_numpy(X), torch.from_numpy(codes.astype(np.int64)), torch.from_numpy(c)
+        trainer, self.history_ = fit_on_arrays(
+            self.encoder_,
+            self.classifier_,
+            dependence,
+            X,
+            codes,
+            c,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            estimator_lr=self.estimator_lr,
+            lr_schedule=self.lr_schedule,
+            weight_decay=self.weight_decay,
+            seed=seed,
+            device=self.device,
+            verbose=self.verbose,
+            lam=self.lam if use_mi else 0.0,
+            k=self.k if trains_estimator and use_mi else 0,
+            mi_condition=CONDITIONS[self.criterion],
+            penalise="prediction" if self.estimator == "chi2" else "representation",
         )
-        loader = training_loader(
-            data, self.batch_size, generator=torch.Generator().manual_seed(seed), seed=seed
-        )
-        trainer = MITrainer(self.encoder_, self.classifier_, dependence, config)
-        self.history_ = trainer.fit(loader)
         self.encoder_, self.classifier_ = trainer.encoder.cpu(), trainer.classifier.cpu()
         self.encoder_.eval()
         self.classifier_.eval()
         self.leakage_ = None
         if use_mi and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
             self.leakage_ = self.leakage_report(X, sensitive_features, **FIT_CHECK)
-            trained = self.history_[-1]["mi"] if self.history_ else math.nan
-            warn_on_disagreement(self.leakage_, trained)
+            warn_on_disagreement(self.leakage_, self.history_)
         return self
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
