@@ -4,11 +4,15 @@ backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
-import typing
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from torch import nn
 
@@ -26,7 +30,7 @@ from mibias.inputs import as_array
 from mibias.training.arrays import fit_on_arrays
 
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
-KEEPS: tuple[str, ...] = typing.get_args(Keep)
+KEEPS: tuple[str, ...] = get_args(Keep)
 INFERENCE_ROWS = 8192
 
 
@@ -303,8 +307,6 @@ def kept_geometry(
     """How much of the geometry of ``x`` survives in ``z``: the Spearman correlation between
     the pairwise cosine similarities of up to ``rows`` rows before and after, and the mean
     cosine between each row and its erased self."""
-    from scipy.stats import spearmanr
-
     chosen = np.random.default_rng(seed).permutation(len(x))[:rows]
 
     def unit(a: np.ndarray) -> np.ndarray:
@@ -322,11 +324,6 @@ def kept_geometry(
 def kept_task(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Held-out accuracy of a logistic regression for ``y`` from ``x`` and from ``z`` (fit on
     70 % of the rows, scored on the other 30 %)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed, stratify=y)
     scores = {}
     for name, values in (("input", x), ("erased", z)):

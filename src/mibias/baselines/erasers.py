@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -204,13 +205,9 @@ class LeaceEraser(AttributeEraser):
                 "the leace method needs the optional package concept-erasure: "
                 "pip install 'mibias[erase]'"
             ) from missing
-        import torch
-
         onehot = np.eye(len(self.groups_), dtype=np.float32)[codes]
         self.eraser_ = Leace.fit(torch.from_numpy(X).double(), torch.from_numpy(onehot).double())
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        import torch
-
         with torch.no_grad():
             return self.eraser_(torch.from_numpy(X).double()).numpy()

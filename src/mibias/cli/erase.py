@@ -109,7 +109,7 @@ def run_erase(args: argparse.Namespace) -> int:
             None if y is None else y[fit_rows],
             sensitive_features=c[fit_rows],
         )
-    except (ValueError, TypeError, ImportError) as error:
+    except (ValueError, ImportError) as error:
         raise InputError(str(error).splitlines()[0]) from error
     z = eraser.transform(x)
     with atomic_path(out, suffix=out.suffix) as tmp:
