@@ -121,8 +121,9 @@ class AuditResult:
         return out
 
 
-def validate_pair(z: np.ndarray, c: np.ndarray) -> np.ndarray:
+def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "C")) -> np.ndarray:
     """Check an embedding matrix and its attribute; returns ``z`` as a 2-D float array.
+    ``names`` are what the messages call them.
 
     Raises
     ------
@@ -130,24 +131,25 @@ def validate_pair(z: np.ndarray, c: np.ndarray) -> np.ndarray:
         On wrong dimensions, mismatched row counts, non-numeric or non-finite values, too few
         rows, or a constant attribute.
     """
+    zn, cn = names
     if z.ndim not in (1, 2):
-        raise InputError(f"Z must be a matrix (rows x features), got shape {z.shape}")
+        raise InputError(f"{zn} must be a matrix (rows x features), got shape {z.shape}")
     if c.ndim not in (1, 2):
-        raise InputError(f"C must be a vector or a matrix, got shape {c.shape}")
+        raise InputError(f"{cn} must be a vector or a matrix, got shape {c.shape}")
     if len(z) != len(c):
-        raise InputError(f"Z has {len(z)} rows but C has {len(c)}")
+        raise InputError(f"{zn} has {len(z)} rows but {cn} has {len(c)}")
     if z.dtype.kind not in "biuf":
-        raise InputError(f"Z must be numeric, got values of type {z.dtype}")
+        raise InputError(f"{zn} must be numeric, got values of type {z.dtype}")
     z = z.reshape(len(z), -1).astype(np.float32)
     if not np.all(np.isfinite(z)):
         bad = np.argwhere(~np.isfinite(z))[0]
-        raise InputError(f"Z contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
+        raise InputError(f"{zn} contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
     if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
-        raise InputError("C contains NaN or inf")
+        raise InputError(f"{cn} contains NaN or inf")
     if len(z) < 20:
         raise InputError(f"at least 20 rows are needed for a held-out estimate, got {len(z)}")
     if np.all(c == c[:1]):
-        raise InputError("C is constant: there is no information to leak")
+        raise InputError(f"{cn} is constant: there is no information to leak")
     return z
 
 

@@ -48,8 +48,8 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--method", "leace", "--lambda", "2"], "--lambda set the mi eraser"),
         (["--out", "z.npy", "--holdout", "1"], "--holdout must be in [0, 1)"),
         (["--out", "z.npy", "--keep", "all"], "keep must be auto, distance"),
-        (["--out", "z.npy", "--c-rows"], "C has 499 rows but X has 500"),
-        (["--out", "z.npy", "--nan"], "holds NaN or infinite values"),
+        (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
+        (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
     ],
 )
 def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):

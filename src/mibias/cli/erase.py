@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from mibias.atomic import atomic_path
-from mibias.audit import REPORT_AUDIT, audit_leakage
+from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
 from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
 from mibias.io import InputError, load_array
 
@@ -73,18 +73,14 @@ def run_erase(args: argparse.Namespace) -> int:
         raise InputError(f"--out {out}: use a .npy or .csv file name")
     if not 0 <= args.holdout < 1:
         raise InputError(f"--holdout must be in [0, 1), got {args.holdout}")
-    x = load_array(args.x).astype(np.float32)
     c = load_array(args.c)
+    x = validate_pair(load_array(args.x), c, names=("X", "C"))
     y = load_array(args.y) if args.y else None
-    if x.ndim != 2:
-        raise InputError(f"{args.x}: expected a matrix (rows x features), got shape {x.shape}")
     for name, values in (("C", c), ("--y", y)):
-        if values is not None and (values.ndim > 2 or values.reshape(len(values), -1).shape[1] > 1):
+        if values is not None and values.reshape(len(values), -1).shape[1] > 1:
             raise InputError(f"{name}: expected one label per row, got shape {values.shape}")
-        if values is not None and len(values) != len(x):
-            raise InputError(f"{name} has {len(values)} rows but X has {len(x)}")
-    if not np.isfinite(x).all():
-        raise InputError(f"{args.x}: holds NaN or infinite values")
+    if y is not None and len(y) != len(x):
+        raise InputError(f"--y has {len(y)} rows but X has {len(x)}")
     c = c.reshape(len(c))
     y = None if y is None else y.reshape(len(y))
     given = {name: getattr(args, name) for name, *_ in MI_OPTIONS.values() if hasattr(args, name)}
