@@ -44,6 +44,9 @@ class CriticEstimator(MIEstimator):
         self.critic = StatisticsNetwork(z_dim, c_dim, hidden, activation)
         self.noise = noise
 
+    def use_bf16_products(self) -> None:
+        self.critic.z_dtype = torch.bfloat16
+
     def smoothed(self, z: torch.Tensor) -> torch.Tensor:
         """What the critic reads of ``z``: itself, or its standardised noisy copy."""
         if self.noise == 0:
@@ -55,9 +58,9 @@ class CriticEstimator(MIEstimator):
         self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """T on the batch's pairs and on the shuffled pairs, in one forward pass (both with
-        the same noise draw, so they differ only in c)."""
-        z = self.smoothed(z)
-        scores = self.critic(torch.cat([z, z]), torch.cat([c, c[perm]]))
+        the same noise draw, so they differ only in c; the product with z is shared)."""
+        from_z, from_c = self.critic.first_layer_terms(self.smoothed(z), c)
+        scores = self.critic.score(torch.cat([from_z + from_c, from_z + from_c[perm]]))
         return scores[: len(z)], scores[len(z) :]
 
 
@@ -128,6 +131,6 @@ class InfoNCE(CriticEstimator):
 
     def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
         n = len(z)
-        z = self.smoothed(z)
-        scores = self.critic(z.repeat_interleave(n, dim=0), c.repeat(n, 1)).view(n, n)
+        from_z, from_c = self.critic.first_layer_terms(self.smoothed(z), c)
+        scores = self.critic.score(from_z[:, None, :] + from_c[None, :, :])  # T(z_i, c_j)
         return (scores.diagonal() - torch.logsumexp(scores, dim=1)).mean() + math.log(n)

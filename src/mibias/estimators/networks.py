@@ -55,6 +55,12 @@ class StatisticsNetwork(nn.Module):
         Hidden widths; the default ``(64, 64, 64)`` matches the authors' digit code.
     activation : str
         Hidden activation (see :func:`mlp`).
+
+    Attributes
+    ----------
+    z_dtype : torch.dtype
+        Precision of the first layer's product with z, the network's largest for a wide z
+        (float32; bfloat16 under a ``bf16`` trainer). The result is float32 either way.
     """
 
     def __init__(
@@ -65,8 +71,34 @@ class StatisticsNetwork(nn.Module):
         activation: str = "leaky_relu",
     ) -> None:
         super().__init__()
+        self.z_dim = z_dim
+        self.z_dtype = torch.float32
         self.net = mlp(z_dim + c_dim, hidden, 1, activation)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Score each row pair ``(z[i], c[i])``; returns shape ``(N,)``."""
-        return self.net(torch.cat([z, c], dim=1)).squeeze(1)
+        from_z, from_c = self.first_layer_terms(z, c)
+        return self.score(from_z + from_c)
+
+    def first_layer_terms(
+        self, z: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first layer's products with ``z`` and with ``c``, apart (no bias).
+
+        The first layer is linear in ``concat(z, c)``, so the pre-activation of any pair
+        ``(z[i], c[j])`` is ``from_z[i] + from_c[j]`` plus the bias: scoring the same ``z``
+        against several arrangements of ``c`` (the joint and the marginal pairs) needs the
+        large product with ``z`` once.
+        """
+        first = self.net[0]
+        assert isinstance(first, nn.Linear)
+        weight = first.weight[:, : self.z_dim].to(self.z_dtype)
+        from_z = (z.to(self.z_dtype) @ weight.T).float()
+        return from_z, c @ first.weight[:, self.z_dim :].T
+
+    def score(self, first_layer: torch.Tensor) -> torch.Tensor:
+        """The scores of pairs given their first layer's products (any leading shape)."""
+        out = first_layer + self.net[0].bias
+        for layer in list(self.net)[1:]:
+            out = layer(out)
+        return out.squeeze(-1)
