@@ -47,6 +47,8 @@ class Method:
         Recipe settings the method does not read; giving one is an error.
     ignores_in : mapping
         Experiment -> further settings the method does not read there.
+    measure : str
+        What the runs' ``mi`` column holds for this method (the trainer logs its term's value).
     """
 
     name: str
@@ -55,6 +57,7 @@ class Method:
     lambdas: Mapping[Experiment, float | None]
     ignores: frozenset[str] = field(default_factory=frozenset)
     ignores_in: Mapping[Experiment, frozenset[str]] = field(default_factory=dict)
+    measure: str = "MI estimate (nats)"
 
     def ignored(self, experiment: Experiment) -> frozenset[str]:
         """The settings the method does not read in ``experiment``."""
@@ -93,6 +96,8 @@ METHODS: dict[str, Method] = {
         Method("kim", "Kim et al.", "reversal", {"colored_mnist": 0.01, "imdb": 0.5}, _HEADS),
         Method("moyer", "Moyer et al.", "pairwise-kl", {"colored_mnist": 0.3},
                ESTIMATOR_SETTINGS | HEAD_SETTINGS | {"reversal"}),
+        Method("hsic", "normalised HSIC penalty (no inner loop)", "hsic", {"colored_mnist": 100.0},
+               _HEADS | HEAD_SETTINGS | {"reversal"}, measure="normalised HSIC"),
         Method("nn", "the same network without the MI term", None, {"fairness": None}),
         Method("mi-eo", "MI backprop, I(z; c | y = 1)", None, {"fairness": 0.5}),
         Method("mi-eodds", "MI backprop, I(z; c | y)", None, {"fairness": 0.5}),

@@ -32,7 +32,7 @@ def tiny_data(monkeypatch):
     return data
 
 
-@pytest.mark.parametrize("method", ["erm", "mi", "alvi", "kim", "moyer"])
+@pytest.mark.parametrize("method", ["erm", "mi", "alvi", "kim", "moyer", "hsic"])
 def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
     out = tmp_path / method
     args = [
@@ -64,6 +64,9 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
         assert summary["config"]["estimator_optimizer"]["lr"] == 1e-3
     if method == "moyer":
         assert summary["config"]["k"] == 0 and summary["config"]["clip"] == "none"
+    if method == "hsic":  # a closed form: no estimator steps, its value logged every epoch
+        assert summary["config"]["k"] == 0
+        assert all(abs(epoch["mi"]) <= 1.5 for epoch in summary["epochs"])
 
 
 def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):

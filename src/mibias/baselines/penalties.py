@@ -4,8 +4,9 @@ Each lets the common trainer run a published baseline by swapping the MI estimat
 information between a soft prediction and a categorical attribute (Mary et al., 2019), an
 adversary that predicts the attribute from z (LAFTR, Madras et al., 2018; its cross-entropy
 gives the Barber-Agakov variational lower bound of I(z; c)), Alvi et al.'s confusion head, Kim
-et al.'s gradient-reversal head and Moyer et al.'s pairwise KL. :func:`make_penalty` builds
-them by name.
+et al.'s gradient-reversal head, Moyer et al.'s pairwise KL, and a kernel dependence measure
+(normalised HSIC, as ReBias uses, Bahng et al., 2020) that needs no inner loop.
+:func:`make_penalty` builds them by name.
 """
 
 from __future__ import annotations
@@ -221,7 +222,45 @@ class PairwiseGaussianKL(MIEstimator):
         return (kl.sum() - kl.diagonal().sum()) / (n * (n - 1))
 
 
-PENALTIES = ("chi2", "adversary", "confusion", "reversal", "pairwise-kl")
+def _unbiased_hsic(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Song et al.'s (2012) unbiased estimator of HSIC from two Gram matrices."""
+    n = len(first)
+    first = first - torch.diag_embed(first.diagonal())
+    second = second - torch.diag_embed(second.diagonal())
+    cross = (first * second).sum()
+    sums = first.sum() * second.sum() / ((n - 1) * (n - 2))
+    rows = 2 * (first.sum(0) * second.sum(0)).sum() / (n - 2)
+    return (cross + sums - rows) / (n * (n - 3))
+
+
+class NormalisedHSIC(MIEstimator):
+    """Normalised Hilbert-Schmidt independence criterion between ``z`` and ``c`` on the batch.
+
+    ``HSIC(z, c) / sqrt(HSIC(z, z) HSIC(c, c))``, each HSIC the unbiased estimator of Song et
+    al. (2012), with a Gaussian kernel on z whose bandwidth is the median squared distance of
+    the batch's pairs (so scaling z changes nothing) and a linear kernel on c (for one-hot
+    blocks: the number of categories two rows share). About 0 (either sign) when z and c are
+    independent, at most about 1, and not in nats. A closed form on the batch: no parameters
+    (train with ``k = 0``) and no inner loop; ``perm`` is not used. Batches need 4 rows or more.
+    """
+
+    floor_check = False
+
+    def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        if len(z) < 4:
+            return z.new_zeros((), dtype=torch.float32)
+        z = z.float().flatten(1)
+        squares = (z * z).sum(1)
+        distances = (squares[:, None] + squares[None, :] - 2 * z @ z.T).clamp_min(0.0)
+        off_diagonal = ~torch.eye(len(z), dtype=torch.bool, device=z.device)
+        bandwidth = distances.detach()[off_diagonal].median().clamp_min(1e-12)
+        z_gram = torch.exp(-distances / bandwidth)
+        c_gram = c.float() @ c.float().T
+        scale = (_unbiased_hsic(z_gram, z_gram) * _unbiased_hsic(c_gram, c_gram)).clamp_min(1e-12)
+        return _unbiased_hsic(z_gram, c_gram) / scale.sqrt()
+
+
+PENALTIES = ("chi2", "adversary", "confusion", "reversal", "pairwise-kl", "hsic")
 
 
 def make_penalty(
@@ -242,7 +281,8 @@ def make_penalty(
         ``chi2`` (:class:`ChiSquaredInformation`, no parameters), ``adversary``
         (:class:`Adversary`, LAFTR), ``confusion`` (:class:`ConfusionAdversary`, Alvi et al.),
         ``reversal`` (:class:`ReversalAdversary`, Kim et al.) or ``pairwise-kl``
-        (:class:`PairwiseGaussianKL`, Moyer et al.; z holds ``[mu, log_var]``).
+        (:class:`PairwiseGaussianKL`, Moyer et al.; z holds ``[mu, log_var]``) or ``hsic``
+        (:class:`NormalisedHSIC`, no parameters).
     z_dim, c_dim : int
         Widths of the representation and of the encoded attribute.
     groups : sequence of int, optional
@@ -259,6 +299,8 @@ def make_penalty(
         return ChiSquaredInformation(c_dim, groups)
     if name == "pairwise-kl":
         return PairwiseGaussianKL()
+    if name == "hsic":
+        return NormalisedHSIC()
     if name in heads:
         return heads[name](z_dim, c_dim, groups, hidden or (64,), activation)
     if name == "reversal":

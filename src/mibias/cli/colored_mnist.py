@@ -17,7 +17,7 @@ from mibias.cli.common import (
 )
 from mibias.experiments.digits import EXPERIMENT, KIM_SCHEDULE, DigitsRun
 from mibias.experiments.quickstart import MAIN_JOB
-from mibias.methods import check_settings_apply, methods_of
+from mibias.methods import METHODS, check_settings_apply, methods_of
 from mibias.settings import add_options, given_settings
 
 # the run settings a Colored MNIST sweep sets itself (per job, or by its own plural options)
@@ -125,7 +125,8 @@ def run_digits_command(args: argparse.Namespace) -> int:
     last = history[-1]
     print(
         f"epoch {int(last['epoch'])}: test accuracy {last['test_accuracy']:.4f}, "
-        f"train accuracy {last['train_accuracy']:.4f}, MI estimate {last['mi']:.4f} nats"
+        f"train accuracy {last['train_accuracy']:.4f}, "
+        f"{METHODS[run.method].measure} {last['mi']:.4f}"
     )
     return 0
 

@@ -260,11 +260,6 @@ def run_digits(
 
     head = run.method in ("alvi", "kim")
     moyer = run.method == "moyer"
-    k = (
-        run.head_steps
-        if head
-        else (run.k if run.method != "moyer" and (lam > 0 or run.track_mi) else 0)
-    )
     torch.manual_seed(run.seed)
     c_dim = train.tensors[2].shape[1]
     encoder: torch.nn.Module = DigitEncoder(z_layer=run.z_layer)
@@ -285,7 +280,10 @@ def run_digits(
             64, c_dim, (3, 28, 28), beta=run.moyer_beta,
             reconstruction_weight=run.moyer_reconstruction,
         )  # fmt: skip
-    estimator = method_estimator(run, c_dim) if k > 0 or lam > 0 else None
+    estimator = method_estimator(run, c_dim) if lam > 0 or run.track_mi or head else None
+    # a term without parameters (moyer's, hsic) is a closed form: no estimator steps
+    trainable = estimator is not None and any(p.requires_grad for p in estimator.parameters())
+    k = (run.head_steps if head else run.k) if trainable else 0
     config = TrainerConfig(
         lam=lam,
         lam_warmup=run.lam_warmup,
