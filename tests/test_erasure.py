@@ -100,3 +100,10 @@ def test_make_eraser_names_the_methods():
 @parametrize_with_checks([MIEraser(**FAST, random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_an_eraser_without_a_task_has_no_classes():
+    rng = np.random.default_rng(0)
+    x, c = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+    eraser = MIEraser(**FAST, random_state=0).fit(x, sensitive_features=c)
+    assert eraser.keep_ == "distance" and not hasattr(eraser, "classes_")

@@ -161,6 +161,8 @@ class MIEraser(AttributeEraser):
         The learned map g.
     keep_ : str
         The keep loss used.
+    classes_ : ndarray
+        The task's labels (``keep_ == "task"`` only).
     history_ : list of dict
         Per-epoch training metrics (keep or task loss, MI estimate).
     leakage_ : AuditResult or None
@@ -220,16 +222,16 @@ class MIEraser(AttributeEraser):
             if len(y) != len(X):
                 raise ValueError(f"y has {len(y)} rows but X has {len(X)}")
             self.classes_, labels = np.unique(y, return_inverse=True)
-        else:
-            self.classes_, labels = np.zeros(1), np.zeros(len(X), np.int64)
+            n_classes = len(self.classes_)
+        else:  # one class: the head's cross-entropy is 0 and sends no gradient
+            n_classes, labels = 1, np.zeros(len(X), np.int64)
         groups = len(self.groups_)
         c = np.eye(groups, dtype=np.float32)[codes]
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         torch.manual_seed(seed)
         width = X.shape[1]
         self.map_ = ResidualMap(width, self.hidden_size)
-        # without a task the head has one class: its cross-entropy is 0 and sends no gradient
-        head = nn.Linear(width, len(self.classes_))
+        head = nn.Linear(width, n_classes)
         keep_loss: nn.Module | None = {
             "distance": lambda: DistanceLoss(self.keep_weight),
             "similarity": lambda: SimilarityLoss(self.keep_weight),

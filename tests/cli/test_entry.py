@@ -106,3 +106,14 @@ def test_data_verify_checks_the_uci_files_by_name(tmp_path, capsys):
     assert main(["data", "verify", "german", "--data-home", str(tmp_path)]) == EXIT_DAMAGED
     assert "german.data" in capsys.readouterr().err
     assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == EXIT_DAMAGED
+
+
+def test_data_fetch_words_fetches_each_registered_file_without_reading_it(tmp_path, monkeypatch):
+    from mibias.data import word_embeddings
+
+    fetched = []
+    monkeypatch.setattr(
+        word_embeddings, "fetch", lambda entry, home: fetched.append(entry) or tmp_path
+    )
+    assert main(["data", "fetch", "words", "--data-home", str(tmp_path)]) == 0
+    assert fetched == list(word_embeddings.FILES)

@@ -112,10 +112,7 @@ def run_data(args: argparse.Namespace) -> int:
                 if name == "mnist":
                     load_mnist(args.data_home)
                 elif name == "words":
-                    word_embeddings.load_word_vectors(args.data_home)
-                    word_embeddings.gender_word_lists(args.data_home)
-                    for pairs in word_embeddings.SIMILARITY_SETS:
-                        word_embeddings.similarity_pairs(pairs, args.data_home)
+                    word_embeddings.fetch_word_embeddings(args.data_home)
                 else:
                     load_fairness_data(name, args.data_home)
             except FetchError as error:

@@ -148,6 +148,11 @@ def similarity_pairs(name: str, home: str | Path | None = None) -> list[tuple[st
     return pairs
 
 
+def fetch_word_embeddings(home: str | Path | None = None) -> list[Path]:
+    """Fetch (or find cached) every word-embedding file, verified; their paths."""
+    return [fetch(entry, home) for entry in FILES]
+
+
 def verify_word_embeddings(home: str | Path | None = None) -> list[str]:
     """Problems with the cached word-embedding files; empty if all good."""
     return verify_cached(list(FILES), home)
