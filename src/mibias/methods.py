@@ -96,7 +96,7 @@ METHODS: dict[str, Method] = {
         Method("kim", "Kim et al.", "reversal", {"colored_mnist": 0.01, "imdb": 0.5}, _HEADS),
         Method("moyer", "Moyer et al.", "pairwise-kl", {"colored_mnist": 0.3},
                ESTIMATOR_SETTINGS | HEAD_SETTINGS | {"reversal"}),
-        Method("hsic", "normalised HSIC penalty (no inner loop)", "hsic", {"colored_mnist": 100.0},
+        Method("hsic", "normalised HSIC penalty (no inner loop)", "hsic", {"colored_mnist": 30.0},
                _HEADS | HEAD_SETTINGS | {"reversal"}, measure="normalised HSIC"),
         Method("nn", "the same network without the MI term", None, {"fairness": None}),
         Method("mi-eo", "MI backprop, I(z; c | y = 1)", None, {"fairness": 0.5}),
