@@ -173,7 +173,6 @@ def test_bf16_and_channels_last_train_a_conv_encoder():
     encoder = DigitEncoder(z_dim=8)
     config = quiet(lam=1.0, k=1, epochs=2, bf16=True, channels_last=True)
     trainer = MITrainer(encoder, nn.Linear(8, 2), make_estimator("mine", 8, 2, hidden=(8,)), config)
-    assert trainer.estimator.critic.z_dtype == torch.bfloat16  # its product with z too
     history = trainer.fit(loader, {"train": loader})
     assert all(math.isfinite(row["task_loss"]) and math.isfinite(row["mi"]) for row in history)
     z, _, _ = trainer.embed(loader)

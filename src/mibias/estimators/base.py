@@ -61,10 +61,6 @@ class MIEstimator(nn.Module, ABC):
         """
         return -self.estimate(z, c, perm), {}
 
-    def use_bf16_products(self) -> None:
-        """Compute the estimator's large product with ``z`` in bfloat16 from now on (a trainer
-        running under ``bf16`` calls this). Estimators without such a product ignore it."""
-
     def apply_buffer_updates(self, updates: dict[str, torch.Tensor]) -> None:
         """Store buffer values returned by :meth:`objective`."""
         buffers = dict(self.named_buffers())

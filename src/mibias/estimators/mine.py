@@ -44,9 +44,6 @@ class CriticEstimator(MIEstimator):
         self.critic = StatisticsNetwork(z_dim, c_dim, hidden, activation)
         self.noise = noise
 
-    def use_bf16_products(self) -> None:
-        self.critic.z_dtype = torch.bfloat16
-
     def smoothed(self, z: torch.Tensor) -> torch.Tensor:
         """What the critic reads of ``z``: itself, or its standardised noisy copy."""
         if self.noise == 0:

@@ -55,12 +55,6 @@ class StatisticsNetwork(nn.Module):
         Hidden widths; the default ``(64, 64, 64)`` matches the authors' digit code.
     activation : str
         Hidden activation (see :func:`mlp`).
-
-    Attributes
-    ----------
-    z_dtype : torch.dtype
-        Precision of the first layer's product with z, the network's largest for a wide z
-        (float32; bfloat16 under a ``bf16`` trainer). The result is float32 either way.
     """
 
     def __init__(
@@ -72,7 +66,6 @@ class StatisticsNetwork(nn.Module):
     ) -> None:
         super().__init__()
         self.z_dim = z_dim
-        self.z_dtype = torch.float32
         self.net = mlp(z_dim + c_dim, hidden, 1, activation)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -92,9 +85,7 @@ class StatisticsNetwork(nn.Module):
         """
         first = self.net[0]
         assert isinstance(first, nn.Linear)
-        weight = first.weight[:, : self.z_dim].to(self.z_dtype)
-        from_z = (z.to(self.z_dtype) @ weight.T).float()
-        return from_z, c @ first.weight[:, self.z_dim :].T
+        return z @ first.weight[:, : self.z_dim].T, c @ first.weight[:, self.z_dim :].T
 
     def score(self, first_layer: torch.Tensor) -> torch.Tensor:
         """The scores of pairs given their first layer's products (any leading shape)."""

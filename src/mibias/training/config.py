@@ -138,10 +138,9 @@ class TrainerConfig:
         has lost track of the encoder (seen as estimates of -3,000 nats when the encoder's
         learning rate outran the estimator's).
     bf16 : bool
-        Run the encoder and classifier under bfloat16 autocast, and the estimator's product
-        with z in bfloat16 (its other layers, the losses and the optimiser states stay
-        float32). About 2x faster convolutions on CPUs with AVX-512 bf16
-        (benchmarks/results/digits_speed.md).
+        Run the encoder and classifier under bfloat16 autocast (the estimator, losses and
+        optimiser states stay float32). About 2x faster convolutions on CPUs with AVX-512
+        bf16 (benchmarks/results/digits_speed.md).
     channels_last : bool
         Keep 4-D inputs and the encoder in channels-last memory layout.
     compile_estimator : bool

@@ -106,8 +106,6 @@ class MITrainer:
         self.encoder = self.precision.place(encoder, layout=True)
         self.classifier = self.precision.place(classifier)
         self.estimator = self.precision.place(estimator) if estimator is not None else None
-        if self.estimator is not None and config.bf16:
-            self.estimator.use_bf16_products()
         self.auxiliary = self.precision.place(auxiliary) if auxiliary is not None else None
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks)
