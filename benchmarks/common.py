@@ -16,6 +16,16 @@ RESULTS = Path(__file__).parent / "results"
 # Table 3's targets per data set (the fairness issue): (test accuracy at least, EO at most)
 TABLE3_TARGETS = {"adult": (0.85, 0.03), "german": (0.74, 0.06)}
 
+# a Colored MNIST run's last-epoch columns (its metrics key -> the tables' heading)
+DIGITS_TEST_COLUMNS = {
+    "test_accuracy": "test accuracy, palette",
+    "test_uniform_accuracy": "test accuracy, uniform",
+    "probe_mlp": "colour class from z, MLP probe",
+    "probe_logistic": "colour class from z, linear probe",
+    "majority": "majority rate",
+    "leak_mi_nats": "fresh I(z; colour class), nats",
+}
+
 
 def tagged(name: str, tag: str | None) -> str:
     """A benchmark's results name with its ``--tag``: ``NAME`` or ``NAME_TAG``."""

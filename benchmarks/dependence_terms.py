@@ -22,21 +22,13 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from benchmarks.common import command_line, tagged, write_results
+from benchmarks.common import DIGITS_TEST_COLUMNS, command_line, tagged, write_results
 from mibias.data.colored_mnist import make_colored_mnist
 from mibias.experiments.digits import EXPERIMENT, DigitsRun, run_digits
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.methods import METHODS
 from mibias.report import mean_std
 
-TEST_COLUMNS = {
-    "test_accuracy": "test accuracy, palette",
-    "test_uniform_accuracy": "test accuracy, uniform",
-    "probe_mlp": "colour class from z, MLP probe",
-    "probe_logistic": "colour class from z, linear probe",
-    "majority": "majority rate",
-    "leak_mi_nats": "fresh I(z; colour class), nats",
-}
 # ERM has no term, so the penalty's stabilisers are not among its settings
 PENALTY_ONLY = ("clamp_penalty", "lam_warmup")
 
@@ -62,7 +54,7 @@ def summary(history: list[dict[str, float]], split: str) -> dict[str, object]:
         ),
     }
     if split == "test":
-        row.update({name: history[-1][key] for key, name in TEST_COLUMNS.items()})
+        row.update({name: history[-1][key] for key, name in DIGITS_TEST_COLUMNS.items()})
     return row
 
 

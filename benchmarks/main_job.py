@@ -25,20 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import command_line, write_results
+from benchmarks.common import DIGITS_TEST_COLUMNS, command_line, write_results
 from mibias.data.fetch import data_home
 from mibias.data.mnist import CACHE_NAME
 from mibias.experiments.table1 import PUBLISHED
 from mibias.run_folder import read_metrics
-
-COLUMNS = {
-    "test_accuracy": "test accuracy, palette",
-    "test_uniform_accuracy": "test accuracy, uniform",
-    "probe_mlp": "colour class from z, MLP probe",
-    "probe_logistic": "colour class from z, linear probe",
-    "majority": "majority rate",
-    "leak_mi_nats": "fresh I(z; colour class), nats",
-}
 
 
 def run_seed(seed: int, scratch: Path) -> tuple[float, dict[str, dict[str, float]]]:
@@ -77,7 +68,7 @@ def main() -> None:
                 {
                     "seed": seed,
                     "method": method,
-                    **{heading: row.get(key) for key, heading in COLUMNS.items()},
+                    **{heading: row.get(key) for key, heading in DIGITS_TEST_COLUMNS.items()},
                     "wall, s (both runs)": round(wall, 1),
                 }
             )
