@@ -22,23 +22,24 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from benchmarks.common import DIGITS_TEST_COLUMNS, command_line, tagged, write_results
+from benchmarks.common import (
+    DIGITS_TEST_COLUMNS,
+    ERM_WITHOUT_ESTIMATOR,
+    command_line,
+    tagged,
+    write_results,
+)
 from mibias.data.colored_mnist import make_colored_mnist
 from mibias.experiments.digits import EXPERIMENT, DigitsRun, run_digits
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.methods import METHODS
 from mibias.report import mean_std
 
-# ERM has no term, so the penalty's stabilisers are not among its settings
-PENALTY_ONLY = ("clamp_penalty", "lam_warmup")
-
 
 def train(method: str, lam: float | None, seed: int, data) -> list[dict[str, float]]:
     """One run of the main job's recipe; its per-epoch metrics."""
-    settings = {**MAIN_JOB, "method": method, "lam": lam, "seed": seed, "progress": False}
-    if method == "erm":
-        settings = {k: v for k, v in settings.items() if k not in PENALTY_ONLY}
-        settings["track_mi"] = False
+    erm = ERM_WITHOUT_ESTIMATOR if method == "erm" else {}
+    settings = {**MAIN_JOB, "method": method, "lam": lam, "seed": seed, "progress": False, **erm}
     return run_digits(DigitsRun(**settings), None, data)
 
 

@@ -32,7 +32,7 @@ import time
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from benchmarks.common import write_results
+from benchmarks.common import ERM_WITHOUT_ESTIMATOR, write_results
 from mibias.audit import held_out_estimate, train_estimator
 from mibias.data.colored_mnist import ColoredMNIST, make_colored_mnist
 from mibias.estimators import make_estimator
@@ -44,7 +44,7 @@ from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 
 COMMAND = "python -m benchmarks.digits_speed"
 EPOCHS = 4  # the first is the untimed warm-up
-ERM = {"method": "erm", "track_mi": False}
+ERM = ERM_WITHOUT_ESTIMATOR
 # per recipe, the runs in the order they train: ERM before and after the others, so drift in
 # the machine's speed over the benchmark shows (HSIC's lambda was chosen for the main job)
 RECIPES = {
