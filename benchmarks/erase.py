@@ -42,8 +42,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common import command_line, tagged, write_results
+from mibias.audit import probe_scores
 from mibias.erasure import ERASERS, make_eraser
-from mibias.metrics import probe_scores
 
 PROBES = ("logistic", "mlp", "svm")
 # rows the attribute probes read (an RBF SVM's fit grows with the square of the rows)

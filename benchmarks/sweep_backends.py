@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import write_results
-from mibias.demo import demo_grid
+from mibias.experiments.demo import demo_grid
 from mibias.sweep import RayBackend, collect, run_jobs
 
 COLUMNS = ["lam", "seed", "test_accuracy", "train_accuracy", "mi"]

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from benchmarks.common import write_results
 from mibias.audit import held_out_estimate, train_estimator
-from mibias.demo import train_synthetic
+from mibias.experiments.demo import train_synthetic
 
 COMMAND = "python -m benchmarks.trainer_speed"
 

@@ -21,13 +21,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mibias"
 
 # lowest first; a part may import parts of its own layer and of the layers below
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "io", "atomic", "plotting"),
-    ("settings", "run_lock", "run_folder", "metrics", "report", "inputs"),
+    ("version", "io", "plotting"),
+    ("settings", "run_folder", "report", "inputs"),
     ("data", "estimators", "models", "baselines", "methods"),
     ("training",),
     ("audit", "selection"),
     ("sweep", "fairness", "erasure"),
-    ("experiments", "demo"),
+    ("experiments",),
     ("cli",),
     ("__main__", "__init__"),
 ]

@@ -9,9 +9,9 @@ import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from mibias.audit import probe_scores
 from mibias.baselines.erasers import LeaceEraser
 from mibias.erasure import MIEraser, kept_geometry, kept_task, make_eraser
-from mibias.metrics import probe_scores
 
 FAST = {"steps": 60, "batch_size": 64, "k": 1, "hidden_size": 16, "check_leakage": False}
 

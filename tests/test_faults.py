@@ -14,8 +14,8 @@ import pytest
 from mibias.cli import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_DAMAGED, main
 from mibias.data import mnist
 from mibias.data.fetch import FetchError
-from mibias.demo import demo_grid
-from mibias.run_lock import RunFolderBusy, run_folder_lock
+from mibias.experiments.demo import demo_grid
+from mibias.run_folder import RunFolderBusy, run_folder_lock
 from mibias.sweep import run_jobs
 from mibias.training import checkpoint
 from tests.experiments.test_digits import TINY_RUN, tiny_data  # noqa: F401 - a fixture
@@ -107,7 +107,7 @@ def test_resume_with_every_checkpoint_damaged_stops_in_one_line(two_epoch_run, c
 
 HOLDER = """
 import sys, time
-from mibias.run_lock import run_folder_lock
+from mibias.run_folder import run_folder_lock
 with run_folder_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(60)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mibias.io import InputError, load_array
+from mibias.io import InputError, atomic_path, load_array
 
 
 def test_reads_npy_csv_and_pt(tmp_path):
@@ -43,3 +43,22 @@ def test_pickled_objects_are_not_loaded(tmp_path):
     torch.save({"not": "a tensor"}, tmp_path / "obj.pt")
     with pytest.raises(InputError, match="expected a saved tensor"):
         load_array(tmp_path / "obj.pt")
+
+
+def test_success_replaces_the_file(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+        assert not target.exists()
+    assert target.read_text() == "new"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("writer broke")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]

@@ -6,12 +6,16 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
 from mibias.estimators import (
@@ -22,8 +26,45 @@ from mibias.estimators import (
     make_estimator,
 )
 from mibias.io import InputError
-from mibias.metrics import ProbeKind, probe_scores
 from mibias.training.estimator_updates import EstimatorUpdater
+
+ProbeKind = Literal["mlp", "logistic", "svm", "none"]
+
+
+def probe_scores(
+    z_train: np.ndarray,
+    c_train: np.ndarray,
+    z_test: np.ndarray,
+    c_test: np.ndarray,
+    kind: ProbeKind = "mlp",
+    seed: int = 0,
+) -> dict[str, float]:
+    """Held-out ``accuracy`` and ``balanced_accuracy`` of a classifier predicting the
+    attribute labels from z.
+
+    Parameters
+    ----------
+    kind : {"mlp", "logistic", "svm"}
+        A one-hidden-layer MLP or an RBF support vector machine (both find non-linear
+        leakage), or a logistic regression.
+    """
+    if kind == "logistic":
+        model: Any = LogisticRegression(max_iter=1000)
+    elif kind == "mlp":
+        model = MLPClassifier(
+            hidden_layer_sizes=(64,), max_iter=300, early_stopping=True, random_state=seed
+        )
+    elif kind == "svm":
+        model = SVC(kernel="rbf")
+    else:
+        raise ValueError(f"unknown probe {kind!r}; choose mlp, logistic or svm")
+    model.fit(z_train, c_train)
+    predicted = model.predict(z_test)
+    return {
+        "accuracy": float(np.mean(predicted == c_test)),
+        "balanced_accuracy": float(balanced_accuracy_score(c_test, predicted)),
+    }
+
 
 PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic")
 

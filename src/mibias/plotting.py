@@ -6,7 +6,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mibias.atomic import atomic_path
+from mibias.io import atomic_path
 
 
 def pyplot() -> ModuleType:

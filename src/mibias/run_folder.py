@@ -4,24 +4,30 @@ A run folder holds ``metrics.csv`` (one row an epoch), ``run.json`` (status, set
 versions, every epoch's metrics and the final ones), ``recipe.json`` (the recipe's settings,
 as the run used them), ``checkpoint.pt`` (with ``checkpoint.previous.pt`` and their
 ``.sha256``) and, for a run a sweep started, ``sweep_job.json`` (the job's settings). Every
-JSON file is written through a temporary file and an atomic rename.
+JSON file is written through a temporary file and an atomic rename. ``.lock`` keeps a second
+process out of a folder in use (:func:`run_folder_lock`).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mibias.atomic import atomic_path
-from mibias.io import DamagedFileError
+from mibias.io import DamagedFileError, InputError, atomic_path
 
 METRICS = "metrics.csv"
 SUMMARY = "run.json"
 RECIPE = "recipe.json"
 CHECKPOINT = "checkpoint.pt"
 JOB_RECORD = "sweep_job.json"
+LOCK_NAME = ".lock"
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
@@ -74,3 +80,42 @@ def read_metrics(run_dir: Path) -> list[dict[str, float]]:
 def is_run_folder(path: Path) -> bool:
     """Whether ``path`` holds a run's ``run.json``."""
     return (path / SUMMARY).exists()
+
+
+class RunFolderBusy(InputError):
+    """Another live process holds the run folder."""
+
+
+@contextmanager
+def run_folder_lock(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder`` for this process while the block runs.
+
+    The lock is an ``flock`` on ``folder/.lock``, which also records the holder's process id
+    and host. The operating system releases it when the holder exits, however it exits, so a
+    lock left by a killed process is simply taken over. (``flock`` is advisory and local: two
+    machines sharing a network folder are not kept apart.)
+
+    Raises
+    ------
+    RunFolderBusy
+        When another live process holds the folder; the message names the folder and it.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK_NAME).open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunFolderBusy(
+                f"{folder} is in use by {holder}: wait for it to finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -6,8 +6,8 @@ import pytest
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from mibias.audit import probe_scores
 from mibias.baselines.erasers import INLPEraser, LeaceEraser, ProjectionEraser
-from mibias.metrics import probe_scores
 
 
 def linear_case(seed=0, n=1200, d=6):

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from mibias.demo import demo_grid, demo_job
+from mibias.experiments.demo import demo_grid, demo_job
 from mibias.sweep import Job, RayBackend, collect, run_jobs
 
 

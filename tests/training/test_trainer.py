@@ -13,8 +13,8 @@ from torch.utils.data import DataLoader
 
 from mibias.baselines import make_penalty
 from mibias.data import make_biased_sample
-from mibias.demo import train_synthetic
 from mibias.estimators import make_estimator
+from mibias.experiments.demo import train_synthetic
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.checkpoint import checksum_path, load_checkpoint
 

@@ -25,7 +25,7 @@ def add_demo_command(commands: Any) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """``mibias demo``."""
-    from mibias.demo import run_demo as demo
+    from mibias.experiments.demo import run_demo as demo
 
     demo(args.out, epochs=args.epochs, lam=args.lam, seeds=seeds(args))
     return 0

@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from mibias.atomic import atomic_path
 from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
 from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
-from mibias.io import InputError, load_array
+from mibias.io import InputError, atomic_path, load_array
 
 # MIEraser's settings the command line offers: option -> (parameter, type, help)
 MI_OPTIONS: dict[str, tuple[str, type, str]] = {

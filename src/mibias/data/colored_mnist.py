@@ -9,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 
-from mibias.atomic import atomic_path
 from mibias.data.fetch import data_home
 from mibias.data.mnist import load_mnist
+from mibias.io import atomic_path
 
 # approximate class mean colours of the published code (0-255), decoded from sample images
 KIM_PALETTE = np.array(

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mibias.atomic import atomic_path
 from mibias.data.fetch import (
     FetchError,
     RemoteFile,
@@ -21,6 +20,7 @@ from mibias.data.fetch import (
     verify_cached,
 )
 from mibias.data.safe_pickle import load_arrays
+from mibias.io import atomic_path
 
 IDX_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",

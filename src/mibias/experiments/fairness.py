@@ -11,13 +11,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mibias.atomic import atomic_path
 from mibias.audit import audit_leakage
 from mibias.data.tabular import make_split
 from mibias.data.uci import load_fairness_data
 from mibias.fairness.methods import EXPERIMENT, build_method, method_lambda, positive_scores
+from mibias.fairness.metrics import fairness_metrics
+from mibias.io import atomic_path
 from mibias.methods import methods_of
-from mibias.metrics import fairness_metrics
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
 from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic

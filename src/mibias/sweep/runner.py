@@ -18,8 +18,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mibias.io import InputError
-from mibias.run_folder import JOB_RECORD, RECIPE, SUMMARY, read_json, write_json_atomic
-from mibias.run_lock import run_folder_lock
+from mibias.run_folder import (
+    JOB_RECORD,
+    RECIPE,
+    SUMMARY,
+    read_json,
+    run_folder_lock,
+    write_json_atomic,
+)
 
 # exit status of a worker whose sweep process was killed
 EXIT_ORPHANED = 70
@@ -192,7 +198,7 @@ def run_jobs(
     local worker gets ``cpu_count // workers`` torch threads. With ``ray``, the jobs are Ray
     tasks with the backend's resources and ``workers`` is ignored; the folder layout is the
     same either way. A second sweep on the same folder stops at once
-    (:class:`mibias.run_lock.RunFolderBusy`).
+    (:class:`mibias.run_folder.RunFolderBusy`).
     """
     out = Path(out).resolve()
     keys = [job.key for job in jobs]

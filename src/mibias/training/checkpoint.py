@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mibias.atomic import atomic_path
-from mibias.io import DamagedFileError
+from mibias.io import DamagedFileError, atomic_path
 
 # what torch.load raises on a truncated or corrupted file
 READ_ERRORS = (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile)

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from mibias.atomic import atomic_path
+from mibias.io import atomic_path
 from mibias.run_folder import METRICS, SUMMARY, write_json_atomic
 from mibias.version import __version__
 

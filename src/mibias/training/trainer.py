@@ -16,8 +16,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mibias.estimators import MIEstimator
-from mibias.run_folder import CHECKPOINT
-from mibias.run_lock import run_folder_lock
+from mibias.run_folder import CHECKPOINT, run_folder_lock
 from mibias.training.algorithm import AlternatingStep, DivergenceError
 from mibias.training.checkpoint import load_latest_checkpoint, previous_path
 from mibias.training.config import TrainerConfig, lr_factor, resolve_device

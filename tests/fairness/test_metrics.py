@@ -1,6 +1,6 @@
 import pytest
 
-from mibias.metrics import fairness_metrics
+from mibias.fairness.metrics import fairness_metrics
 
 
 def test_fairness_metrics_on_a_hand_computed_example():
