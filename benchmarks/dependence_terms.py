@@ -34,13 +34,14 @@ from mibias.experiments.digits import EXPERIMENT, DigitsRun, run_digits
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.methods import METHODS
 from mibias.report import mean_std
+from mibias.settings import from_settings
 
 
 def train(method: str, lam: float | None, seed: int, data) -> list[dict[str, float]]:
     """One run of the main job's recipe; its per-epoch metrics."""
     erm = ERM_WITHOUT_ESTIMATOR if method == "erm" else {}
     settings = {**MAIN_JOB, "method": method, "lam": lam, "seed": seed, "progress": False, **erm}
-    return run_digits(DigitsRun(**settings), None, data)
+    return run_digits(from_settings(DigitsRun, settings), None, data)
 
 
 def summary(history: list[dict[str, float]], split: str) -> dict[str, object]:

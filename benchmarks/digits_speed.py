@@ -40,6 +40,7 @@ from mibias.experiments.digits import DigitsRun, run_digits, to_dataset
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import ACCURACY_RUN
 from mibias.models import DigitEncoder, digit_classifier
+from mibias.settings import from_settings
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 
 COMMAND = "python -m benchmarks.digits_speed"
@@ -87,8 +88,9 @@ def recipe_epochs(data: ColoredMNIST) -> list[dict]:
     for recipe, (preset, runs) in RECIPES.items():
         recipe_rows = []
         for scheme, settings in runs.items():
-            run = DigitsRun(
-                **{**preset, **settings, "epochs": EPOCHS, "progress": False, "leakage_steps": 200}
+            run = from_settings(
+                DigitsRun,
+                {**preset, **settings, "epochs": EPOCHS, "progress": False, "leakage_steps": 200},
             )
             history = run_digits(run, None, data)
             timed = [row["epoch_seconds"] for row in history[1:]]

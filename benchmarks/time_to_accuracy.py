@@ -28,6 +28,7 @@ from mibias.experiments.digits import DigitsRun, run_digits
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import PUBLISHED
 from mibias.plotting import pyplot, save_figure
+from mibias.settings import from_settings
 
 TARGET = PUBLISHED["MI backprop, paper (lambda 1)"][0]  # 0.864 at sigma 0.020
 RUNS = {
@@ -45,7 +46,8 @@ def main() -> None:
     curves, rows = {}, []
     for label, method in RUNS.items():
         with tempfile.TemporaryDirectory() as out:
-            history = run_digits(DigitsRun(**recipe, **method, progress=False), Path(out))
+            run = from_settings(DigitsRun, {**recipe, **method, "progress": False})
+            history = run_digits(run, Path(out))
         train = np.array([row["epoch_seconds"] for row in history])
         # the last epoch's eval_seconds also hold the final test pass and audit: leave it out
         validation = np.array([row["eval_seconds"] for row in history[:-1]])

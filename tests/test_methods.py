@@ -2,9 +2,11 @@ import pytest
 
 from mibias.cli import main
 from mibias.experiments.digits import DigitsRun
+from mibias.experiments.fairness import FairnessRun
 from mibias.experiments.imdb import ImdbRun
 from mibias.io import InputError
 from mibias.methods import METHODS, check_settings_apply, find_method, methods_of
+from mibias.settings import flat_settings
 
 
 def test_every_experiment_finds_its_methods_and_their_weights():
@@ -30,6 +32,19 @@ def test_a_setting_no_method_of_the_run_reads_is_refused():
     # a grid may give a setting that only some of its methods read
     check_settings_apply("colored_mnist", ["mi", "alvi"], {"k": 5, "head_lr": 0.1}, DigitsRun)
     check_settings_apply("colored_mnist", ["erm"], {"k": 5}, DigitsRun)  # its MI estimate is logged
+    # a term without parameters trains on nothing, and a bias head has its own optimiser
+    with pytest.raises(InputError, match="--feature-pool does not apply to hsic"):
+        check_settings_apply("colored_mnist", ["hsic"], {"feature_pool": 2}, DigitsRun)
+    with pytest.raises(InputError, match="--estimator-optimizer does not apply to kim"):
+        check_settings_apply("colored_mnist", ["kim"], {"estimator_optimizer": "sgd"}, DigitsRun)
+
+
+def test_every_setting_a_method_ignores_is_a_setting_of_a_recipe():
+    # the sets are shared between experiments, so a name may belong to one recipe only
+    names = set().union(*(flat_settings(recipe) for recipe in (DigitsRun, ImdbRun, FairnessRun)))
+    for method in METHODS.values():
+        for experiment in method.lambdas:
+            assert method.ignored(experiment) <= names, (method.name, experiment)
 
 
 @pytest.mark.parametrize(

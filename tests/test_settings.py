@@ -1,10 +1,18 @@
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pytest
 
-from mibias.settings import add_options, given_settings, setting
+from mibias.settings import (
+    add_options,
+    flat_settings,
+    from_settings,
+    given_settings,
+    nested,
+    setting,
+    settings_record,
+)
 
 
 @dataclass
@@ -67,3 +75,76 @@ def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
     assert "--compile compiled steps" in text and "--no-compile" not in text
     given = given_settings(parser.parse_args(["--data", "d", "--no-fast"]), Recipe)
     assert given == {"data": "d", "fast": False}  # the preset itself is the command's to apply
+
+
+@dataclass
+class Optimiser:
+    name: str = setting("adam", "the optimiser", name="optimizer")
+    lr: float = setting(1e-3, "learning rate")
+    betas: tuple[float, float] = setting((0.9, 0.999), "moment rates")
+
+
+@dataclass
+class Trainer:
+    lam: float = setting(1.0, "weight", flag="--lambda")
+    epochs: int = setting(10, "epochs")
+    model: Optimiser = nested(Optimiser)
+    estimator: Optimiser = nested(Optimiser, prefix="estimator_", lr=1e-4)
+
+
+@dataclass
+class Holder:
+    sigma: float = setting(0.02, "variance")
+    lam: float | None = setting(None, "the recipe's weight", flag="--lambda")
+    trainer: Trainer = nested(Trainer, skip=("lam",), epochs=3)
+
+
+def test_nested_settings_are_the_holders_own_under_one_flat_name():
+    flat = flat_settings(Holder)
+    assert list(flat) == [
+        "sigma", "lam", "epochs", "optimizer", "lr", "betas",
+        "estimator_optimizer", "estimator_lr", "estimator_betas",
+    ]  # fmt: skip
+    assert flat["lam"].path == ("lam",)  # the trainer's lam is the recipe's to set: skipped
+    assert flat["estimator_lr"].path == ("trainer", "estimator", "lr")
+    assert flat["epochs"].default == 3 and flat["estimator_lr"].default == 1e-4
+    assert flat["lr"].default == 1e-3
+
+
+def test_a_recipe_is_built_from_flat_names_and_recorded_under_them():
+    run = from_settings(Holder, {"epochs": 5, "estimator_lr": 0.1, "sigma": 0.05})
+    assert run.trainer.epochs == 5 and run.trainer.estimator.lr == 0.1 and run.sigma == 0.05
+    assert run.trainer.model.lr == 1e-3 and run.trainer.estimator.name == "adam"
+    assert run.trainer.lam == 1.0  # skipped: the holder's default instance keeps it
+    record = settings_record(run)
+    assert record["estimator_lr"] == 0.1 and record["epochs"] == 5 and "trainer" not in record
+    assert from_settings(Holder, record) == run
+    assert from_settings(Holder, {}) == Holder()
+    with pytest.raises(ValueError, match="unknown Holder settings: trainer_lr"):
+        from_settings(Holder, {"trainer_lr": 0.1})
+
+
+def test_nested_settings_become_options_and_come_back_by_flat_name():
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_options(parser, Holder)
+    argv = ["--estimator-lr", "0.5", "--optimizer", "sgd", "--betas", "0.5", "0.9"]
+    given = given_settings(parser.parse_args(argv), Holder)
+    assert given == {"estimator_lr": 0.5, "optimizer": "sgd", "betas": (0.5, 0.9)}
+    run = from_settings(Holder, given)
+    assert run.trainer == replace(
+        Holder().trainer,
+        model=Optimiser(name="sgd", betas=(0.5, 0.9)),
+        estimator=Optimiser(lr=0.5),
+    )
+    text = " ".join(parser.format_help().split())
+    assert "epochs (default: 3)" in text and "--estimator-lr ESTIMATOR_LR learning rate" in text
+
+
+def test_two_settings_with_one_flat_name_are_refused():
+    @dataclass
+    class Clash:
+        epochs: int = setting(1, "epochs")
+        trainer: Trainer = nested(Trainer)
+
+    with pytest.raises(TypeError, match="two settings named epochs"):
+        flat_settings(Clash)

@@ -21,9 +21,16 @@ from mibias.settings import option_flag
 
 Experiment = str  # "colored_mnist", "imdb" or "fairness"
 
-# the settings of the MI estimator, which the bias heads and Moyer et al.'s model replace
+# the settings of the MI estimator and its optimiser, which the bias heads (with their own
+# Adam), Moyer et al.'s model and the closed-form penalties replace
 ESTIMATOR_SETTINGS = frozenset(
-    {"k", "estimator", "estimator_lr", "estimator_hidden", "accumulation"}
+    {"k", "estimator", "estimator_hidden", "accumulation", "estimator_optimizer",
+     "estimator_lr", "estimator_momentum", "estimator_weight_decay", "estimator_betas"}
+)  # fmt: skip
+# what a trained term (an MI estimator or a bias head) trains on; a term without parameters
+# trains on nothing
+FEED_SETTINGS = frozenset(
+    {"estimator_batch", "feature_pool", "estimator_features", "warmup_batches"}
 )
 HEAD_SETTINGS = frozenset({"head_lr", "head_steps"})
 MOYER_SETTINGS = frozenset({"moyer_beta", "moyer_reconstruction"})
@@ -88,17 +95,17 @@ METHODS: dict[str, Method] = {
     for m in (
         # ERM trains the MI estimator on Colored MNIST only to log its estimate
         Method("erm", "ERM", None, {"colored_mnist": 0.0, "imdb": 0.0}, _MI | _PENALTY,
-               {"imdb": ESTIMATOR_SETTINGS}),
+               {"imdb": ESTIMATOR_SETTINGS | FEED_SETTINGS}),
         Method("mi", "MI backprop", None, {"colored_mnist": 0.3, "imdb": 0.5, "fairness": 0.5},
                _MI),
         Method("alvi", "Alvi et al.", "confusion", {"colored_mnist": 0.3, "imdb": 0.5},
                _HEADS | {"reversal"}),
         Method("kim", "Kim et al.", "reversal", {"colored_mnist": 0.01, "imdb": 0.5}, _HEADS),
         Method("moyer", "Moyer et al.", "pairwise-kl", {"colored_mnist": 0.3},
-               ESTIMATOR_SETTINGS | HEAD_SETTINGS | {"reversal"},
+               ESTIMATOR_SETTINGS | FEED_SETTINGS | HEAD_SETTINGS | {"reversal"},
                measure="mean pairwise KL (nats)"),
         Method("hsic", "normalised HSIC penalty (no inner loop)", "hsic", {"colored_mnist": 30.0},
-               _HEADS | HEAD_SETTINGS | {"reversal"}, measure="normalised HSIC"),
+               _HEADS | FEED_SETTINGS | HEAD_SETTINGS | {"reversal"}, measure="normalised HSIC"),
         Method("nn", "the same network without the MI term", None, {"fairness": None}),
         Method("mi-eo", "MI backprop, I(z; c | y = 1)", None, {"fairness": 0.5}),
         Method("mi-eodds", "MI backprop, I(z; c | y)", None, {"fairness": 0.5}),

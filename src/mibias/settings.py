@@ -1,10 +1,15 @@
 """Settings declared once: a dataclass field holds a setting's type, default and documentation,
-and the command-line options are derived from those fields.
+and the command-line options and the run records are derived from those fields.
 
-A recipe's settings class declares each field with :func:`setting`; :func:`add_options` turns
-the fields into options (``--field-name``, or the field's own ``flag``), typed and with choices
-from the annotation (``Literal``), and :func:`given_settings` reads back the options a user
-gave. Options not given stay out of the result, so the dataclass default is the only default.
+A recipe's settings class declares each field with :func:`setting`, and holds the settings of
+the parts it drives (the trainer's :class:`~mibias.training.TrainerConfig`) as :func:`nested`
+fields rather than copies. Every setting, nested or not, has one flat name (:func:`flat_settings`):
+its option (``--flat-name``, or the field's own ``flag``), its key in recipe.json and sweep
+records, and its name in a settings mapping. :func:`add_options` turns the settings into typed
+options (choices from a ``Literal``), :func:`given_settings` reads back the ones a user gave
+(options not given stay out, so the dataclass default is the only default),
+:func:`from_settings` builds a recipe from flat names and :func:`settings_record` writes one
+back as flat names.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 
@@ -23,6 +29,7 @@ def setting(
     *,
     flag: str | None = None,
     choices: Sequence[str] | None = None,
+    name: str | None = None,
 ) -> Any:
     """A dataclass field with its documentation.
 
@@ -34,14 +41,148 @@ def setting(
         One line for ``--help``; for a boolean, what it turns on (the switch that turns it
         off says so itself).
     flag
-        The option's name when it is not ``--field-name`` (for a boolean that defaults to True,
-        the option that turns it off; ``--no-field-name`` otherwise).
+        The option's name when it is not ``--flat-name`` (for a boolean that defaults to True,
+        the option that turns it off; ``--no-flat-name`` otherwise).
     choices
         The allowed values, where the annotation is a plain ``str``.
+    name
+        The setting's flat name, before a :func:`nested` prefix, when it is not the field's
+        (``OptimizerConfig.name`` is ``optimizer``).
     """
     return dataclasses.field(
-        default=default, metadata={"help": help, "flag": flag, "choices": choices}
+        default=default, metadata={"help": help, "flag": flag, "choices": choices, "name": name}
     )
+
+
+def nested(kind: type, *, prefix: str = "", skip: Collection[str] = (), **defaults: Any) -> Any:
+    """A dataclass field holding the settings dataclass ``kind`` (a recipe's trainer settings).
+
+    Its settings become the holder's own: options and record keys ``prefix + flat name``.
+
+    Parameters
+    ----------
+    kind
+        The dataclass held.
+    prefix
+        Put before the flat names of ``kind``'s settings (``estimator_`` makes the estimator
+        optimiser's ``lr`` the setting ``estimator_lr``).
+    skip
+        Fields of ``kind`` the holder sets itself: not settings of the holder.
+    defaults
+        The holder's defaults where they differ from ``kind``'s.
+    """
+    return dataclasses.field(
+        default_factory=lambda: kind(**defaults),
+        metadata={"nested": kind, "prefix": prefix, "skip": tuple(skip)},
+    )
+
+
+@dataclass(frozen=True)
+class FlatSetting:
+    """One setting of a recipe under its flat name.
+
+    Attributes
+    ----------
+    path : tuple of str
+        The attributes from the recipe to the value (``("trainer", "model_optimizer", "lr")``).
+    field : dataclasses.Field
+        Its declaration (documentation and option name in the metadata).
+    annotation : Any
+        Its type.
+    default : Any
+        The recipe's default (``dataclasses.MISSING`` when it has none).
+    """
+
+    path: tuple[str, ...]
+    field: dataclasses.Field
+    annotation: Any
+    default: Any
+
+
+def flat_settings(recipe: type) -> dict[str, FlatSetting]:
+    """Every setting of the dataclass ``recipe`` by its flat name, those of its :func:`nested`
+    fields included, in declaration order.
+
+    Raises
+    ------
+    TypeError
+        When two settings would share a flat name.
+    """
+    return _flatten(recipe, None, "", ())
+
+
+def _flatten(
+    kind: type, holder: Any, prefix: str, path: tuple[str, ...], skip: Collection[str] = ()
+) -> dict[str, FlatSetting]:
+    hints = typing.get_type_hints(kind)
+    found: dict[str, FlatSetting] = {}
+    for field in dataclasses.fields(kind):
+        if field.name in skip:
+            continue
+        default = getattr(holder, field.name) if holder is not None else _default(field)
+        inner = field.metadata.get("nested")
+        parts = (
+            _flatten(inner, default, prefix + field.metadata["prefix"], (*path, field.name),
+                     field.metadata["skip"])
+            if inner is not None
+            else {
+                prefix + (field.metadata.get("name") or field.name): FlatSetting(
+                    (*path, field.name), field, hints[field.name], default
+                )
+            }
+        )  # fmt: skip
+        shared = set(parts) & set(found)
+        if shared:
+            raise TypeError(f"{kind.__name__}: two settings named {', '.join(sorted(shared))}")
+        found.update(parts)
+    return found
+
+
+def _default(field: dataclasses.Field) -> Any:
+    """A field's default value (``dataclasses.MISSING`` for none)."""
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
+
+
+def from_settings(recipe: type, values: Mapping[str, Any]) -> Any:
+    """The dataclass ``recipe`` built from settings by flat name; the others keep the
+    recipe's defaults.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not a setting of ``recipe``, naming it.
+    """
+    known = flat_settings(recipe)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {recipe.__name__} settings: {', '.join(unknown)}")
+    return _build(recipe, None, {known[name].path: value for name, value in values.items()})
+
+
+def _build(kind: type, base: Any, values: Mapping[tuple[str, ...], Any]) -> Any:
+    """``kind`` (or ``base`` with some fields replaced) with ``values`` by attribute path."""
+    given: dict[str, Any] = {}
+    for field in dataclasses.fields(kind):
+        inner = {path[1:]: value for path, value in values.items() if path[0] == field.name}
+        if (field.name,) in values:
+            given[field.name] = values[(field.name,)]
+        elif inner:
+            start = getattr(base, field.name) if base is not None else _default(field)
+            given[field.name] = _build(type(start), start, inner)
+    return kind(**given) if base is None else dataclasses.replace(base, **given)
+
+
+def settings_record(run: Any) -> dict[str, Any]:
+    """Every setting of the recipe ``run`` by flat name: what recipe.json holds."""
+    record = {}
+    for name, flat in flat_settings(type(run)).items():
+        value = run
+        for attribute in flat.path:
+            value = getattr(value, attribute)
+        record[name] = value
+    return record
 
 
 def add_options(
@@ -59,21 +200,21 @@ def add_options(
     fields' defaults (the command applies them; here they only set the help and the direction
     of a boolean's switch)."""
     group = parser.add_argument_group(title)
-    hints = typing.get_type_hints(recipe)
     preset = preset or {}
-    for field in dataclasses.fields(recipe):
-        if field.name in skip:
+    for name, flat in flat_settings(recipe).items():
+        if name in skip:
             continue
-        default = preset.get(field.name, field.default)
-        flag = field.metadata.get("flag") if default == field.default else None
+        field = flat.field
+        default = preset.get(name, flat.default)
+        flag = field.metadata.get("flag") if default == flat.default else None
         text = field.metadata.get("help", "")
-        kind, choices = _value_type(hints[field.name])
+        kind, choices, count = _value_type(flat.annotation)
         if kind is bool:
             on = not default
-            preset_on = default and not field.default
+            preset_on = default and not flat.default
             group.add_argument(
-                flag or f"--{'' if on else 'no-'}{field.name.replace('_', '-')}",
-                dest=field.name,
+                flag or f"--{'' if on else 'no-'}{name.replace('_', '-')}",
+                dest=name,
                 action="store_true" if on else "store_false",
                 default=argparse.SUPPRESS,
                 help=text
@@ -83,40 +224,68 @@ def add_options(
             continue
         required = default is dataclasses.MISSING
         group.add_argument(
-            flag or f"--{field.name.replace('_', '-')}",
-            dest=field.name,
+            flag or f"--{name.replace('_', '-')}",
+            dest=name,
             type=kind,
+            nargs=count,
             choices=field.metadata.get("choices") or choices,
             required=required,
             default=argparse.SUPPRESS,
             help=text
-            if required or ("default" in text and field.name not in preset)
+            if required or ("default" in text and name not in preset)
             else f"{text} (default: {default})",
         )
 
 
 def option_flag(recipe: type, name: str) -> str:
-    """The command-line option of the field ``name`` of ``recipe`` (its own ``flag``, or
-    ``--field-name``)."""
-    field = {f.name: f for f in dataclasses.fields(recipe)}[name]
+    """The command-line option of the setting ``name`` of ``recipe`` (its own ``flag``, or
+    ``--flat-name``)."""
+    field = flat_settings(recipe)[name].field
     return field.metadata.get("flag") or f"--{name.replace('_', '-')}"
 
 
 def given_settings(
     args: argparse.Namespace, recipe: type, *, skip: Collection[str] = ()
 ) -> dict[str, Any]:
-    """The fields of ``recipe`` the user set on the command line, except ``skip`` (the fields
-    :func:`add_options` left to the command's own options)."""
-    return {
-        f.name: getattr(args, f.name)
-        for f in dataclasses.fields(recipe)
-        if f.name not in skip and hasattr(args, f.name)
-    }
+    """The settings of ``recipe`` the user set on the command line, by flat name, except
+    ``skip`` (those :func:`add_options` left to the command's own options)."""
+    given = {}
+    for name in flat_settings(recipe):
+        if name in skip or not hasattr(args, name):
+            continue
+        value = getattr(args, name)
+        given[name] = tuple(value) if isinstance(value, list) else value  # nargs gives a list
+    return given
 
 
-def _value_type(annotation: Any) -> tuple[type, tuple[Any, ...] | None]:
-    """The type an option converts its text to, and its choices, from a field's annotation
-    (``X | None`` reads as ``X``; a ``Literal`` gives its values as the choices)."""
+def job_settings(
+    recipe: type, settings: Mapping[str, Any], what: str, per_job: Collection[str]
+) -> dict[str, Any]:
+    """Every setting of the dataclass ``recipe`` a grid's jobs share, by flat name
+    (:func:`flat_settings`): ``settings`` over the recipe's defaults, less the
+    ones each job sets itself (``per_job``).
+
+    All of them go into each job's record, so a rerun in the same folder with other settings,
+    given or default, is refused rather than mixed in (:func:`mibias.sweep.runner.check_reuse`).
+
+    Raises
+    ------
+    ValueError
+        For ``settings`` that are not settings of ``recipe``, naming them.
+    """
+    known = flat_settings(recipe)
+    unknown = set(settings) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(sorted(unknown))}")
+    complete = {name: flat.default for name, flat in known.items()}
+    complete.update(settings)
+    return {k: v for k, v in complete.items() if k not in per_job}
+
+
+def _value_type(annotation: Any) -> tuple[type, tuple[Any, ...] | None, int | None]:
+    """The type an option converts its text to, its choices and its count of values, from a
+    field's annotation (``X | None`` reads as ``X``; a ``Literal`` gives its values as the
+    choices; ``tuple[float, float]`` takes two floats)."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         if len(inner) != 1:
@@ -124,5 +293,8 @@ def _value_type(annotation: Any) -> tuple[type, tuple[Any, ...] | None]:
         annotation = inner[0]
     if typing.get_origin(annotation) is Literal:
         values = typing.get_args(annotation)
-        return type(values[0]), values
-    return annotation, None
+        return type(values[0]), values, None
+    if typing.get_origin(annotation) is tuple:
+        items = typing.get_args(annotation)
+        return items[0], None, len(items)
+    return annotation, None, None

@@ -9,6 +9,7 @@ from mibias.data.colored_mnist import make_colored_mnist
 from mibias.experiments.digits import EXPERIMENT, DigitsRun, method_estimator, to_dataset
 from mibias.methods import METHODS
 from mibias.models import DigitEncoder, digit_classifier
+from mibias.settings import from_settings, settings_record
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from tests.data.test_colored_mnist import fake_mnist
 
@@ -219,3 +220,14 @@ def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
     for lam, warmup, weight in ((0.01, 0.0, 0.01), (0.0, 0.0, 0.0), (0.5, 1.0, 0.0)):
         for got, want in zip(stepped(lam, warmup), expected(weight), strict=True):
             torch.testing.assert_close(got.detach(), want, atol=2e-5, rtol=1e-4)
+
+
+def test_the_recipe_holds_the_trainers_settings_and_records_them_by_option_name():
+    run = from_settings(DigitsRun, {"epochs": 3, "lr": 0.01, "estimator_lr": 0.5, "sigma": 0.05})
+    assert isinstance(run.trainer, TrainerConfig)
+    assert run.trainer.model_optimizer.lr == 0.01 and run.trainer.estimator_optimizer.lr == 0.5
+    assert run.trainer.clip == "none"  # the recipe's default; TrainerConfig's own is "param"
+    assert run.trainer.feature_pool == TrainerConfig().feature_pool  # the others: TrainerConfig's
+    record = settings_record(run)
+    assert record["lr"] == 0.01 and record["epochs"] == 3 and record["sigma"] == 0.05
+    assert from_settings(DigitsRun, record) == run

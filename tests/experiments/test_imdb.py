@@ -6,6 +6,7 @@ from torch import nn
 
 from mibias.cli import main
 from mibias.experiments import imdb
+from mibias.settings import from_settings, settings_record
 from tests.data.imdb_fixtures import write_imdb
 
 
@@ -90,3 +91,12 @@ def test_table2_fills_the_four_columns_beside_the_published_rows(faces, small_ne
 def test_a_wrong_data_folder_is_reported_once(tmp_path, capsys):
     assert main(["table2", "--data", str(tmp_path), "--out", str(tmp_path / "t")]) == 2
     assert "no imdb.mat" in capsys.readouterr().err
+
+
+def test_the_recipe_holds_the_authors_trainer_settings():
+    run = from_settings(imdb.ImdbRun, {"data": "d", "k": 5})
+    assert run.trainer.k == 5 and run.trainer.accumulation == 10
+    assert run.trainer.model_optimizer.lr == 1e-5
+    estimator = run.trainer.estimator_optimizer
+    assert (estimator.name, estimator.lr) == ("sgd", 0.1)
+    assert from_settings(imdb.ImdbRun, settings_record(run)) == run

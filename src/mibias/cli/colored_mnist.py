@@ -18,7 +18,7 @@ from mibias.cli.common import (
 from mibias.experiments.digits import EXPERIMENT, KIM_SCHEDULE, DigitsRun
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.methods import METHODS, check_settings_apply, methods_of
-from mibias.settings import add_options, given_settings
+from mibias.settings import add_options, from_settings, given_settings
 
 # the run settings a Colored MNIST sweep sets itself (per job, or by its own plural options)
 SWEPT = ("sigma", "method", "seed", "progress")
@@ -91,7 +91,7 @@ def add_digits_settings(
     skip: Sequence[str] = (),
     preset: dict[str, Any] | None = None,
 ) -> None:
-    """The ``DigitsRun`` settings, one option per field (:mod:`mibias.settings`), and
+    """The ``DigitsRun`` settings, one option each (:mod:`mibias.settings`), and
     ``--kim-schedule``; ``preset`` holds the command's own defaults."""
     add_options(parser, DigitsRun, skip=skip, preset=preset)
     parser.add_argument(
@@ -103,7 +103,7 @@ def add_digits_settings(
 
 
 def digits_settings(args: argparse.Namespace, methods: Sequence[str]) -> dict[str, Any]:
-    """The ``DigitsRun`` fields the user set, with Kim et al.'s schedule where asked for;
+    """The ``DigitsRun`` settings the user set, with Kim et al.'s schedule where asked for;
     an error for a setting that none of ``methods`` reads."""
     settings = given_settings(args, DigitsRun)
     check_settings_apply(EXPERIMENT, methods, settings, DigitsRun)
@@ -120,7 +120,9 @@ def run_digits_command(args: argparse.Namespace) -> int:
     """``mibias digits``."""
     from mibias.experiments.digits import run_digits
 
-    run = DigitsRun(**digits_settings(args, [getattr(args, "method", DigitsRun.method)]))
+    run = from_settings(
+        DigitsRun, digits_settings(args, [getattr(args, "method", DigitsRun.method)])
+    )
     history = run_digits(run, args.out, resume=args.resume)
     last = history[-1]
     print(

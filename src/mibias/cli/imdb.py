@@ -7,7 +7,7 @@ from typing import Any
 
 from mibias.cli.common import add_seeds_option, add_sweep_options, names, seeds, sweep_backend
 from mibias.io import InputError
-from mibias.settings import add_options, given_settings
+from mibias.settings import add_options, from_settings, given_settings
 
 
 def add_imdb_commands(commands: Any) -> None:
@@ -47,7 +47,7 @@ def _add_run_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (
 
 
 def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
-    """The ``ImdbRun`` fields the user set; an error for one that none of ``methods`` reads."""
+    """The ``ImdbRun`` settings the user set; an error for one that none of ``methods`` reads."""
     from mibias.experiments.imdb import EXPERIMENT, ImdbRun
     from mibias.methods import check_settings_apply
 
@@ -65,7 +65,7 @@ def run_imdb_command(args: argparse.Namespace) -> int:
     """``mibias imdb``."""
     from mibias.experiments.imdb import ImdbRun, run_imdb
 
-    run = ImdbRun(**_settings(args, [getattr(args, "method", ImdbRun.method)]))
+    run = from_settings(ImdbRun, _settings(args, [getattr(args, "method", ImdbRun.method)]))
     last = run_imdb(run, args.out, resume=args.resume)[-1]
     print(
         f"epoch {int(last['epoch'])}: accuracy on {run.train} (train) "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,9 +26,8 @@ from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.run_folder import CHECKPOINT, RECIPE, write_json_atomic
-from mibias.settings import setting
+from mibias.settings import nested, setting, settings_record
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
-from mibias.training.config import ClipMode, EstimatorFeatures, LRSchedule, MIStep
 from mibias.training.distributed import is_main_process, training_loader
 
 Encoding = Literal["onehot", "binary"]
@@ -40,9 +39,11 @@ EXPERIMENT = "colored_mnist"
 class DigitsRun:
     """Settings of one ``mibias digits`` run (the authors' network and T).
 
-    ``lam`` None takes the method's default (:data:`mibias.methods.METHODS`). The MI defaults
-    (lambda 0.3, no clipping, Adam 1e-3 for the network, 1e-4 for T, K = 40 on
-    the feature pool) are the best of the schemes compared in docs/colored-mnist.md; the
+    ``trainer`` holds the settings of Algorithm 1 (:class:`~mibias.training.TrainerConfig`);
+    the recipe sets its ``lam`` (``lam`` None takes the method's default,
+    :data:`mibias.methods.METHODS`) and, for the baselines, what their terms need (below).
+    The MI defaults (lambda 0.3, no clipping, Adam 1e-3 for the network, 1e-4 for T, K = 40
+    on the feature pool) are the best of the schemes compared in docs/colored-mnist.md; the
     paper's lambda = 1 with these settings collapses the representation.
 
     ``alvi`` and ``kim`` replace the MI estimator by a bias head on z that predicts c (Adam
@@ -54,7 +55,7 @@ class DigitsRun:
     ``moyer_reconstruction``, ``moyer_beta``) and penalises the mean pairwise KL of the
     posteriors; see docs/baselines.md.
 
-    ``mi_condition="label"`` (``mi`` and ``erm`` only) makes the MI term I(z; c | y): the
+    ``trainer.mi_condition="label"`` (``mi`` and ``erm`` only) makes the MI term I(z; c | y): the
     estimator sees ``[c, one-hot y]`` and its marginal rows shuffle c only among digits of the
     same class. Once z fits the labels, I(z; c) = I(y; c) + I(z; c | y) on the training data,
     so the paper's term differs from this one by a floor the network cannot remove without
@@ -73,41 +74,15 @@ class DigitsRun:
     lam: float | None = setting(
         None, "weight of the MI term (default: the method's)", flag="--lambda"
     )
-    lam_warmup: float = setting(
-        0.0, "raise lambda linearly from 0 over this many epochs", flag="--lambda-warmup"
-    )
-    clamp_penalty: bool = setting(
-        False, "minimise max(MI estimate, 0): no gradient from a negative lower bound"
-    )
-    mi_condition: Literal["none", "label"] = setting(
-        "none", "label: penalise I(z; c | y), colour information beyond what the digit explains"
-    )
+    trainer: TrainerConfig = nested(TrainerConfig, skip=("lam",), clip="none")
     z_layer: ZLayer = setting(
         "fc",
         "the layer the MI term reads: fc (the paper's 64-d z) or conv (the 1024-d "
         "convolutional features; use with --clamp-penalty --lambda-warmup 1)",
     )
-    seed: int = setting(0, "seed of the network, the estimator and the batches")
-    epochs: int = setting(10, "training epochs")
-    k: int = setting(40, "estimator steps per model step (MI; ignored by alvi and kim)")
     batch_size: int = setting(128, "digits per model step")
-    lr: float = setting(1e-3, "the network's learning rate")
-    lr_schedule: LRSchedule = setting("constant", "model learning rate over the epochs")
-    lr_step: int = setting(40, "step schedule: epochs between decays by 10")
-    optimizer: Literal["adam", "adamw", "sgd"] = setting("adam", "the network's optimiser")
-    momentum: float = setting(0.0, "SGD momentum")
-    weight_decay: float = setting(0.0, "the network's weight decay")
     init_from: str | None = setting(None, "start from an earlier run's network (its folder)")
-    estimator_lr: float = setting(1e-4, "the MI estimator's learning rate")
     estimator: str = setting("mine", "the MI estimator", choices=ESTIMATORS)
-    clip: ClipMode = setting("none", "how the MI gradient is capped against the task's")
-    clip_ratio: float = setting(1.0, "MI / task gradient norm cap")
-    mi_step: MIStep = setting("joint", "one optimiser step for both terms, or one each")
-    feature_pool: int = setting(8, "recent batches of detached features the estimator trains on")
-    estimator_features: EstimatorFeatures = setting(
-        "pool", "pool: recent detached features (fast); fresh: Algorithm 1 read literally"
-    )
-    warmup_batches: int = setting(0, "estimator-only steps at the start of each epoch")
     encoding: Encoding = setting("onehot", "encoding of the colour attribute c")
     test_colours: TestColours = setting("palette", "how unbiased digits are coloured")
     data_seed: int = setting(0, "seed of the colours")
@@ -122,13 +97,6 @@ class DigitsRun:
     reversal: float = setting(0.1, "kim: gradient reversal factor")
     moyer_beta: float = setting(0.1, "moyer: weight of KL(q(z|x) || N(0, I))")
     moyer_reconstruction: float = setting(1.0, "moyer: weight of the decoder's reconstruction loss")
-    compile_estimator: bool = setting(
-        True, "compiled estimator steps (torch.compile)", flag="--no-compile"
-    )
-    bf16: bool = setting(False, "bfloat16 autocast for the network")
-    channels_last: bool = setting(False, "channels-last layout")
-    device: str = setting("auto", "cpu, cuda, cuda:N or auto")
-    progress: bool = setting(True, "a live progress bar")
 
 
 # the MI term on the convolutional features is stable only with these (docs/colored-mnist.md)
@@ -153,7 +121,7 @@ def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
         METHODS[run.method].term or run.estimator,
         representation_size(run.z_layer),
         c_dim,
-        groups=((8, 8, 8) + ((10,) if run.mi_condition == "label" else ()))
+        groups=((8, 8, 8) + ((10,) if run.trainer.mi_condition == "label" else ()))
         if run.encoding == "onehot"
         else None,
         reversal=run.reversal,
@@ -218,9 +186,10 @@ def run_digits(
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
     """
     lam = find_method(run.method, EXPERIMENT).weight(EXPERIMENT, run.lam) or 0.0
-    if run.mi_condition not in ("none", "label"):
-        raise InputError(f"mi_condition must be none or label, got {run.mi_condition!r}")
-    conditional = run.mi_condition == "label"
+    seed = run.trainer.seed
+    if run.trainer.mi_condition not in ("none", "label"):
+        raise InputError(f"mi_condition must be none or label, got {run.trainer.mi_condition!r}")
+    conditional = run.trainer.mi_condition == "label"
     if conditional and run.method not in ("mi", "erm"):
         raise InputError(
             f"mi_condition 'label' conditions the MI term; method {run.method!r} has none "
@@ -255,12 +224,12 @@ def run_digits(
         z, _, _ = trainer.embed(tests[""])
         colour = colour_class(data.test_images(run.test_colours)[rows])
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
-        leakage = audit_leakage(z, colour, seed=run.seed, progress=False, **steps)
+        leakage = audit_leakage(z, colour, seed=seed, progress=False, **steps)
         return {**metrics, **leakage.columns()}
 
     head = run.method in ("alvi", "kim")
     moyer = run.method == "moyer"
-    torch.manual_seed(run.seed)
+    torch.manual_seed(seed)
     c_dim = train.tensors[2].shape[1]
     encoder: torch.nn.Module = DigitEncoder(z_layer=run.z_layer)
     classifier: torch.nn.Module = digit_classifier(z_layer=run.z_layer)
@@ -283,35 +252,16 @@ def run_digits(
     estimator = method_estimator(run, c_dim) if lam > 0 or run.track_mi or head else None
     # a term without parameters (moyer's, hsic) is a closed form: no estimator steps
     trainable = estimator is not None and any(p.requires_grad for p in estimator.parameters())
-    k = (run.head_steps if head else run.k) if trainable else 0
-    config = TrainerConfig(
+    k = (run.head_steps if head else run.trainer.k) if trainable else 0
+    config = replace(
+        run.trainer,
         lam=lam,
-        lam_warmup=run.lam_warmup,
-        clamp_penalty=run.clamp_penalty,
-        mi_condition=run.mi_condition,
         k=k,
-        epochs=run.epochs,
-        feature_pool=run.feature_pool,
-        estimator_features=run.estimator_features,
-        warmup_batches=run.warmup_batches,
-        clip="none" if moyer else run.clip,
-        clip_ratio=run.clip_ratio,
-        mi_step="joint" if moyer else run.mi_step,
-        model_optimizer=OptimizerConfig(
-            name=run.optimizer,
-            lr=run.lr,
-            momentum=run.momentum,
-            weight_decay=run.weight_decay,
-        ),
-        lr_schedule=run.lr_schedule,
-        lr_step=run.lr_step,
-        estimator_optimizer=OptimizerConfig(lr=run.head_lr if head else run.estimator_lr),
-        compile_estimator=run.compile_estimator,
-        bf16=run.bf16,
-        channels_last=run.channels_last,
-        device=run.device,
-        seed=run.seed,
-        progress=run.progress,
+        clip="none" if moyer else run.trainer.clip,
+        mi_step="joint" if moyer else run.trainer.mi_step,
+        estimator_optimizer=OptimizerConfig(lr=run.head_lr)
+        if head
+        else run.trainer.estimator_optimizer,
     )
     if run.init_from is not None and not resume:
         load_network(encoder, classifier, run.init_from)
@@ -320,7 +270,7 @@ def run_digits(
     )
     if out_dir is not None and is_main_process():
         # the weight the run used, not None for "the method's"
-        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / RECIPE)
+        write_json_atomic(settings_record(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     # shuffling draws from torch's global generator, whose state checkpoints restore
-    train_loader = training_loader(train, run.batch_size, seed=run.seed)
+    train_loader = training_loader(train, run.batch_size, seed=seed)
     return trainer.fit(train_loader, evaluations, final=final, resume=resume)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,8 +21,8 @@ from mibias.methods import methods_of
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
 from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic
-from mibias.settings import setting
-from mibias.sweep import Job, RayBackend, job_settings, run_grid
+from mibias.settings import job_settings, setting, settings_record
+from mibias.sweep import Job, RayBackend, run_grid
 
 DATASETS = ("adult", "german")
 # network steps and batch size per dataset (German has 700 training rows)
@@ -122,7 +122,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
         )
         with atomic_path(out / "predictions.csv", suffix=".csv") as tmp:
             predictions.to_csv(tmp, index=False)
-        write_json_atomic({**asdict(run), "lam": lam}, out / RECIPE)
+        write_json_atomic({**settings_record(run), "lam": lam}, out / RECIPE)
         write_json_atomic({"status": "finished", "final": metrics}, out / SUMMARY)
     return metrics
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,8 +29,8 @@ from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
 from mibias.run_folder import RECIPE, write_json_atomic
-from mibias.settings import setting
-from mibias.sweep import Job, RayBackend, job_settings, run_grid
+from mibias.settings import from_settings, job_settings, nested, setting, settings_record
+from mibias.sweep import Job, RayBackend, run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
@@ -52,15 +52,19 @@ Backbone = Callable[[str, str], tuple[nn.Module, int]]
 class ImdbRun:
     """Settings of one ``mibias imdb`` run; the defaults are the authors'.
 
-    ``subsample`` draws that many training images (the paper used 2,000-image subsets; None
-    keeps the whole split). ``splits`` reads eb1.txt / eb2.txt / test.txt lists from a folder
-    instead of building the splits from ``seed``. ``eval_limit`` caps the rows of each
-    evaluation split. MI: T of 3 x ``estimator_hidden`` leaky ReLU units, SGD ``estimator_lr``,
-    ``k`` steps per model step, each accumulating ``accumulation`` batches. ``kim`` and ``alvi``
-    put a 12-way age head on z (Adam ``head_lr``, one update per model step); ``lam`` weighs
-    Alvi's confusion loss and Kim's entropy term, and Kim's reversed gradient reaches the
-    encoder at ``reversal`` whatever ``lam``. ``leakage_steps`` is how long each fresh
-    estimator of the final age-leakage audit trains (None: the default of
+    ``trainer`` holds the settings of Algorithm 1 (:class:`~mibias.training.TrainerConfig`):
+    the recipe sets its ``lam`` (``lam`` None takes the method's default), and bfloat16 and
+    channels-last on a GPU; its ``seed`` also draws the splits and the subsample, and its
+    ``progress`` shows the split report. ``subsample`` draws that many training images (the
+    paper used 2,000-image subsets; None keeps the whole split). ``splits`` reads eb1.txt /
+    eb2.txt / test.txt lists from a folder instead of building the splits from the seed.
+    ``eval_limit`` caps the rows of each evaluation split. MI: T of 3 x ``estimator_hidden``
+    leaky ReLU units, SGD at the estimator's learning rate, ``k`` steps per model step, each
+    accumulating ``accumulation`` batches. ``kim`` and ``alvi`` put a 12-way age head on z
+    (Adam ``head_lr``, one update per model step); ``lam`` weighs Alvi's confusion loss and
+    Kim's entropy term, and Kim's reversed gradient reaches the encoder at ``reversal``
+    whatever ``lam``. ``leakage_steps`` is how long each fresh estimator of the final
+    age-leakage audit trains (None: the default of
     :func:`mibias.audit.audit_leakage`).
     """
 
@@ -70,7 +74,16 @@ class ImdbRun:
     lam: float | None = setting(
         None, "weight of the MI term or the baseline's (default: the method's)", flag="--lambda"
     )
-    seed: int = setting(0, "seed of the splits, the subsample and the training")
+    trainer: TrainerConfig = nested(
+        TrainerConfig,
+        skip=("lam", "bf16", "channels_last"),
+        k=20,
+        accumulation=10,
+        clip="none",
+        model_optimizer=OptimizerConfig(lr=1e-5),
+        estimator_optimizer=OptimizerConfig(name="sgd", lr=0.1),
+        compile_estimator=False,
+    )
     splits: str | None = setting(None, "folder of eb1.txt, eb2.txt, test.txt image lists")
     subsample: int | None = setting(2000, "training images drawn from the split (0: all of them)")
     test_size: float = setting(0.3, "share of the images in the unbiased test split")
@@ -85,18 +98,11 @@ class ImdbRun:
     )
     image_size: int = setting(224, "side of the square input images")
     z_dim: int = setting(128, "size of the representation z")
-    epochs: int = setting(10, "training epochs")
     batch_size: int = setting(24, "images per batch")
-    lr: float = setting(1e-5, "the network's learning rate")
-    k: int = setting(20, "T steps per model step")
-    accumulation: int = setting(10, "batches accumulated per T step")
-    estimator_lr: float = setting(0.1, "T's SGD learning rate")
     estimator_hidden: int = setting(512, "units of each of T's 3 hidden layers")
     head_lr: float = setting(1e-4, "kim/alvi: the age head's learning rate")
     reversal: float = setting(0.1, "kim: gradient reversal factor")
     loader_workers: int = setting(4, "image loading processes (at most 2 on the CPU)")
-    device: str = setting("auto", "cpu, cuda, cuda:N or auto")
-    progress: bool = setting(True, "the split report and a live progress bar")
 
 
 def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
@@ -105,7 +111,7 @@ def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
     splits = (
         read_split_lists(table, run.splits)
         if run.splits is not None
-        else build_splits(table, seed=run.seed, test_size=run.test_size)
+        else build_splits(table, seed=run.trainer.seed, test_size=run.test_size)
     )
     check_splits(splits)
     return table.folder, splits
@@ -136,17 +142,20 @@ def run_imdb(
     lam = chosen.weight(EXPERIMENT, run.lam) or 0.0
     folder, splits = load_splits(run)
     report = split_report(splits)
-    if run.progress and is_main_process():
+    if run.trainer.progress and is_main_process():
         print(report.to_string(index=False), flush=True)
     if out_dir is not None and is_main_process():
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         report.to_csv(Path(out_dir) / "splits.csv", index=False)
         # the weight the run used, not None for "the method's"
-        write_json_atomic(asdict(replace(run, lam=lam)), Path(out_dir) / RECIPE)
+        write_json_atomic(settings_record(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     train = FaceImages(
-        folder, subsample(splits[run.train], run.subsample, run.seed), run.image_size, flip=True
+        folder,
+        subsample(splits[run.train], run.subsample, run.trainer.seed),
+        run.image_size,
+        flip=True,
     )
-    cuda = resolve_device(run.device).type == "cuda"
+    cuda = resolve_device(run.trainer.device).type == "cuda"
     workers = run.loader_workers if cuda else min(run.loader_workers, 2)
     evaluations = {
         name: DataLoader(
@@ -156,7 +165,7 @@ def run_imdb(
         )
         for name, split in (("other", OTHER[run.train]), ("test", "test"))
     }
-    torch.manual_seed(run.seed)
+    torch.manual_seed(run.trainer.seed)
     network, features = (backbone or resnet_backbone)(run.arch, run.weights)
     encoder = FaceEncoder(network, features, run.z_dim)
     classifier = nn.Linear(run.z_dim, 2)
@@ -176,32 +185,24 @@ def run_imdb(
         if term is not None
         else None
     )
-    config = TrainerConfig(
+    config = replace(
+        run.trainer,
         lam=lam,
-        k=(1 if head else run.k) if term is not None else 0,
-        epochs=run.epochs,
-        accumulation=1 if head else run.accumulation,
-        clip="none",
-        model_optimizer=OptimizerConfig(lr=run.lr),
-        estimator_optimizer=(
-            OptimizerConfig(lr=run.head_lr)
-            if head
-            else OptimizerConfig(name="sgd", lr=run.estimator_lr)
-        ),
+        k=(1 if head else run.trainer.k) if term is not None else 0,
+        accumulation=1 if head else run.trainer.accumulation,
+        estimator_optimizer=OptimizerConfig(lr=run.head_lr)
+        if head
+        else run.trainer.estimator_optimizer,
         bf16=cuda,
         channels_last=cuda,
-        compile_estimator=False,
-        device=run.device,
-        seed=run.seed,
-        progress=run.progress,
     )
     trainer = MITrainer(encoder, classifier, estimator, config, out_dir=out_dir)
-    loader = training_loader(train, run.batch_size, seed=run.seed, num_workers=workers)
+    loader = training_loader(train, run.batch_size, seed=run.trainer.seed, num_workers=workers)
 
     def final(trainer: MITrainer) -> dict[str, float]:
         z, _, age = trainer.embed(evaluations["test"])
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
-        leakage = audit_leakage(z, age.argmax(1), seed=run.seed, progress=False, **steps)
+        leakage = audit_leakage(z, age.argmax(1), seed=run.trainer.seed, progress=False, **steps)
         return leakage.columns()
 
     return trainer.fit(loader, evaluations, final=final, resume=resume)
@@ -209,7 +210,7 @@ def run_imdb(
 
 def imdb_job(out_dir: Path, **settings: Any) -> None:
     """A sweep job: one :func:`run_imdb` run, resumed if it was interrupted."""
-    run_imdb(ImdbRun(**settings, progress=False), out_dir, resume=True)
+    run_imdb(from_settings(ImdbRun, {**settings, "progress": False}), out_dir, resume=True)
 
 
 def table2(

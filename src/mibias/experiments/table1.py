@@ -14,7 +14,8 @@ from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import EXPERIMENT, DigitsRun, run_digits
 from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
-from mibias.sweep import Job, RayBackend, job_settings, run_grid
+from mibias.settings import from_settings, job_settings
+from mibias.sweep import Job, RayBackend, run_grid
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -37,7 +38,8 @@ QUICK = {"sigmas": (0.020, 0.035, 0.050), "seeds": (0,), "epochs": 2, "limit": 1
 def digits_job(out_dir: Path, **settings: Any) -> None:
     """A sweep job: one ``mibias digits`` run, resumed if it was interrupted. It draws no live
     bar (the sweep draws its own); off a terminal it prints one line an epoch."""
-    run_digits(DigitsRun(**settings, progress=not sys.stderr.isatty()), out_dir, resume=True)
+    run = from_settings(DigitsRun, {**settings, "progress": not sys.stderr.isatty()})
+    run_digits(run, out_dir, resume=True)
 
 
 def job_key(method: str, lam: float, sigma: float, seed: int) -> str:

@@ -5,9 +5,8 @@ from mibias.sweep.runner import (
     JobResult,
     RayBackend,
     collect,
-    job_settings,
     run_grid,
     run_jobs,
 )
 
-__all__ = ["Job", "JobResult", "RayBackend", "collect", "job_settings", "run_grid", "run_jobs"]
+__all__ = ["Job", "JobResult", "RayBackend", "collect", "run_grid", "run_jobs"]

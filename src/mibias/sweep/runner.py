@@ -8,9 +8,9 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,28 +88,6 @@ class JobResult:
     out_dir: Path
     status: str
     error: str | None = None
-
-
-def job_settings(
-    recipe: type, settings: Mapping[str, Any], what: str, per_job: Collection[str]
-) -> dict[str, Any]:
-    """Every setting of the dataclass ``recipe`` a grid's jobs share: ``settings`` over the
-    recipe's defaults, less the fields each job sets itself (``per_job``).
-
-    All of them go into each job's record, so a rerun in the same folder with other settings,
-    given or default, is refused rather than mixed in (:func:`check_reuse`).
-
-    Raises
-    ------
-    ValueError
-        For ``settings`` that are not fields of ``recipe``, naming them.
-    """
-    unknown = set(settings) - {f.name for f in fields(recipe)}
-    if unknown:
-        raise ValueError(f"unknown {what} settings: {', '.join(sorted(unknown))}")
-    complete = {f.name: f.default for f in fields(recipe)}
-    complete.update(settings)
-    return {k: v for k, v in complete.items() if k not in per_job}
 
 
 # what a run folder records of its job: the sweep's own record, else the run's recipe

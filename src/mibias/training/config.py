@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 import torch
 
 from mibias.io import InputError
+from mibias.settings import nested, setting
 
 ClipMode = Literal["param", "global", "z", "none"]
 EstimatorFeatures = Literal["pool", "fresh"]
@@ -37,11 +38,11 @@ class OptimizerConfig:
         Adam's moment rates.
     """
 
-    name: Literal["adam", "adamw", "sgd"] = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)
+    name: Literal["adam", "adamw", "sgd"] = setting("adam", "the optimiser", name="optimizer")
+    lr: float = setting(1e-3, "learning rate")
+    momentum: float = setting(0.0, "SGD momentum")
+    weight_decay: float = setting(0.0, "weight decay")
+    betas: tuple[float, float] = setting((0.9, 0.999), "Adam's moment rates")
 
     def build(
         self, params: Iterable[torch.nn.Parameter], lr_scale: float = 1.0
@@ -154,36 +155,50 @@ class TrainerConfig:
         Show a progress bar; write TensorBoard logs.
     """
 
-    lam: float = 1.0
-    lam_warmup: float = 0.0
-    clamp_penalty: bool = False
-    k: int = 40
-    epochs: int = 10
-    estimator_batch: int | None = None
-    feature_pool: int = 8
-    estimator_features: EstimatorFeatures = "pool"
-    warmup_batches: int = 0
-    accumulation: int = 1
-    clip: ClipMode = "param"
-    clip_ratio: float = 1.0
-    mi_step: MIStep = "joint"
-    mi_condition: MICondition = "none"
-    penalise: Penalised = "representation"
-    model_optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
-    estimator_optimizer: OptimizerConfig = field(
-        default_factory=lambda: OptimizerConfig(name="adam", lr=1e-4)
+    lam: float = setting(1.0, "weight of the MI term", flag="--lambda")
+    lam_warmup: float = setting(
+        0.0, "raise lambda linearly from 0 over this many epochs", flag="--lambda-warmup"
     )
-    lr_schedule: LRSchedule = "constant"
-    lr_step: int = 40
-    lr_gamma: float = 0.1
-    mi_floor: float = -10.0
-    bf16: bool = False
-    channels_last: bool = False
-    compile_estimator: bool = True
-    device: str = "auto"
-    seed: int = 0
-    progress: bool = True
-    tensorboard: bool = True
+    clamp_penalty: bool = setting(
+        False, "minimise max(MI estimate, 0): no gradient from a negative lower bound"
+    )
+    k: int = setting(40, "estimator steps before each model step (the paper's K)")
+    epochs: int = setting(10, "training epochs")
+    estimator_batch: int | None = setting(
+        None, "rows per estimator step (default: the training batch's)"
+    )
+    feature_pool: int = setting(8, "recent batches of detached features the estimator trains on")
+    estimator_features: EstimatorFeatures = setting(
+        "pool", "pool: recent detached features (fast); fresh: Algorithm 1 read literally"
+    )
+    warmup_batches: int = setting(
+        0, "estimator-only steps at the start of each epoch (-1: a full pass)"
+    )
+    accumulation: int = setting(1, "batches whose estimator gradients make one estimator step")
+    clip: ClipMode = setting("param", "how the MI gradient is capped against the task's")
+    clip_ratio: float = setting(1.0, "MI / task gradient norm cap")
+    mi_step: MIStep = setting("joint", "one optimiser step for both terms, or one each")
+    mi_condition: MICondition = setting(
+        "none", "the independence the term measures: I(z; c), I(z; c | y) or I(z; c | y = 1)"
+    )
+    penalise: Penalised = setting(
+        "representation", "what the estimator reads: z or the classifier's logits"
+    )
+    model_optimizer: OptimizerConfig = nested(OptimizerConfig)
+    estimator_optimizer: OptimizerConfig = nested(OptimizerConfig, prefix="estimator_", lr=1e-4)
+    lr_schedule: LRSchedule = setting("constant", "the model's learning rate over the epochs")
+    lr_step: int = setting(40, "step schedule: epochs between decays")
+    lr_gamma: float = setting(0.1, "step schedule: the factor of each decay")
+    mi_floor: float = setting(-10.0, "an MI estimate below this (nats) stops the run as diverged")
+    bf16: bool = setting(False, "bfloat16 autocast for the network")
+    channels_last: bool = setting(False, "channels-last layout")
+    compile_estimator: bool = setting(
+        True, "compiled estimator steps (torch.compile)", flag="--no-compile"
+    )
+    device: str = setting("auto", "cpu, cuda, cuda:N or auto")
+    seed: int = setting(0, "seed of every random number generator of the run")
+    progress: bool = setting(True, "a live progress bar")
+    tensorboard: bool = setting(True, "TensorBoard logs")
 
     def __post_init__(self) -> None:
         checks = {
