@@ -6,6 +6,7 @@ import pytest
 
 from mibias.settings import (
     add_options,
+    choice_errors,
     flat_settings,
     from_settings,
     given_settings,
@@ -148,3 +149,8 @@ def test_two_settings_with_one_flat_name_are_refused():
 
     with pytest.raises(TypeError, match="two settings named epochs"):
         flat_settings(Clash)
+
+
+def test_a_value_outside_its_literal_is_named_with_the_allowed_values():
+    assert choice_errors(Recipe(data="d")) == []
+    assert choice_errors(Recipe(data="d", rule="c")) == ["rule must be a or b, got 'c'"]

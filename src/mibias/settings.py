@@ -282,6 +282,22 @@ def job_settings(
     return {k: v for k, v in complete.items() if k not in per_job}
 
 
+def choice_errors(settings: Any) -> list[str]:
+    """One message for each field of the dataclass instance ``settings`` whose annotation is a
+    ``Literal`` and whose value is not one of its values (``clip must be param, global, z or
+    none``): the allowed values are read from the annotation, never written out again."""
+    problems = []
+    for field in dataclasses.fields(settings):
+        _, choices, _ = _value_type(typing.get_type_hints(type(settings))[field.name])
+        value = getattr(settings, field.name)
+        if choices is not None and value not in choices:
+            allowed = [str(choice) for choice in choices]
+            problems.append(
+                f"{field.name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
+            )
+    return problems
+
+
 def _value_type(annotation: Any) -> tuple[type, tuple[Any, ...] | None, int | None]:
     """The type an option converts its text to, its choices and its count of values, from a
     field's annotation (``X | None`` reads as ``X``; a ``Literal`` gives its values as the

@@ -26,7 +26,7 @@ from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.run_folder import CHECKPOINT, RECIPE, write_json_atomic
-from mibias.settings import nested, setting, settings_record
+from mibias.settings import choice_errors, nested, setting, settings_record
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import is_main_process, training_loader
 
@@ -195,8 +195,9 @@ def run_digits(
             f"mi_condition 'label' conditions the MI term; method {run.method!r} has none "
             "(use mi or erm)"
         )
-    if run.z_layer not in ("fc", "conv"):
-        raise InputError(f"z_layer must be fc or conv, got {run.z_layer!r}")
+    problems = choice_errors(run)
+    if problems:
+        raise InputError("; ".join(problems))
     if run.z_layer == "conv" and run.method == "moyer":
         raise InputError("z_layer 'conv' is not available for moyer, whose z is a 64-d posterior")
     data = data or make_colored_mnist(run.sigma, seed=run.data_seed)

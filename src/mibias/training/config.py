@@ -10,7 +10,7 @@ from typing import Any, Literal
 import torch
 
 from mibias.io import InputError
-from mibias.settings import nested, setting
+from mibias.settings import choice_errors, nested, setting
 
 ClipMode = Literal["param", "global", "z", "none"]
 EstimatorFeatures = Literal["pool", "fresh"]
@@ -210,24 +210,14 @@ class TrainerConfig:
             "feature_pool must be >= 1": self.feature_pool >= 1,
             "accumulation must be >= 1": self.accumulation >= 1,
             "warmup_batches must be >= -1": self.warmup_batches >= -1,
-            "clip must be param, global, z or none": self.clip in ("param", "global", "z", "none"),
-            "mi_step must be joint or separate": self.mi_step in ("joint", "separate"),
-            "mi_condition must be none, label or positive": self.mi_condition
-            in ("none", "label", "positive"),
-            "penalise must be representation or prediction": self.penalise
-            in ("representation", "prediction"),
             "penalise='prediction' needs clip='none' and mi_step='joint' (the MI gradient must "
             "reach the classifier too)": self.penalise == "representation"
             or (self.clip == "none" and self.mi_step == "joint"),
-            "lr_schedule must be constant, cosine or step": self.lr_schedule
-            in ("constant", "cosine", "step"),
             "lr_step must be >= 1": self.lr_step >= 1,
-            "estimator_features must be pool or fresh": self.estimator_features
-            in ("pool", "fresh"),
             "estimator_batch must be >= 2": self.estimator_batch is None
             or self.estimator_batch >= 2,
         }
-        failed = [message for message, ok in checks.items() if not ok]
+        failed = choice_errors(self) + [message for message, ok in checks.items() if not ok]
         if failed:
             raise InputError("invalid training settings: " + "; ".join(failed))
 
