@@ -28,6 +28,11 @@ RECIPE = "recipe.json"
 CHECKPOINT = "checkpoint.pt"
 JOB_RECORD = "sweep_job.json"
 LOCK_NAME = ".lock"
+# settings that change where or how fast a run computes, not what it computes: a run folder
+# made with other values of these is still the same run (to resume, or to reuse in a sweep)
+RUNTIME_SETTINGS = frozenset(
+    {"device", "progress", "tensorboard", "compile_estimator", "channels_last", "loader_workers"}
+)
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:

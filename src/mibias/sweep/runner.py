@@ -21,6 +21,7 @@ from mibias.io import InputError
 from mibias.run_folder import (
     JOB_RECORD,
     RECIPE,
+    RUNTIME_SETTINGS,
     SUMMARY,
     read_json,
     run_folder_lock,
@@ -88,11 +89,6 @@ class JobResult:
     out_dir: Path
     status: str
     error: str | None = None
-
-
-# what a run folder records of its job: the sweep's own record, else the run's recipe
-# settings that change where or how fast a run computes, not what: free to differ on reuse
-RUNTIME_SETTINGS = frozenset({"device", "progress", "loader_workers", "compile_estimator"})
 
 
 def _as_json(value: Any) -> Any:

@@ -9,13 +9,13 @@ from typing import Any, Protocol
 
 import torch
 
+from mibias.run_folder import RUNTIME_SETTINGS
 from mibias.training.checkpoint import capture_rng_state, restore_rng_state, save_atomic
 from mibias.training.config import TrainerConfig
 
-# settings that may differ between an interrupted run and its resumption
-RESUMABLE_CHANGES = frozenset(
-    {"epochs", "progress", "tensorboard", "device", "compile_estimator", "channels_last"}
-)
+# settings that may differ between an interrupted run and its resumption: those that change
+# only where or how fast it computes, and the epoch count (a run may be extended)
+RESUMABLE_CHANGES = RUNTIME_SETTINGS | {"epochs"}
 
 
 class Stateful(Protocol):
