@@ -15,6 +15,18 @@ import mibias
 RESULTS = Path(__file__).parent / "results"
 # Table 3's targets per data set (the fairness issue): (test accuracy at least, EO at most)
 TABLE3_TARGETS = {"adult": (0.85, 0.03), "german": (0.74, 0.06)}
+# the leakage issue's targets per data set for the MI methods, on the mean of the runs:
+# (accuracy at least, EO at most, MLP probe accuracy of the attribute from z at most or None)
+FAIRNESS_TARGETS = {"adult": (0.845, 0.03, 0.72), "german": (0.74, 0.06, None)}
+
+
+def meets_fairness_targets(dataset: str, means: Any) -> bool:
+    """Whether the mean metrics of a method's runs (``accuracy``, ``eo``, ``probe_mlp``) meet
+    ``dataset``'s :data:`FAIRNESS_TARGETS`."""
+    accuracy, eo, probe = FAIRNESS_TARGETS[dataset]
+    ok = means["accuracy"] >= accuracy and means["eo"] <= eo
+    return bool(ok and (probe is None or means["probe_mlp"] <= probe))
+
 
 # ERM as a Colored MNIST run with no estimator at all (by default ERM trains one to log its MI)
 ERM_WITHOUT_ESTIMATOR = {"method": "erm", "track_mi": False}

@@ -16,19 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import command_line, write_results
+from benchmarks.common import command_line, meets_fairness_targets, write_results
 from mibias.experiments.fairness import METRICS, table3
 
 OUT = Path("runs/leakage_fairness")
 METHODS = ("nn", "mi", "mi-eo", "expgrad")
-# dataset -> (least accuracy, most EO, most MLP probe accuracy or None)
-TARGETS = {"adult": (0.845, 0.03, 0.72), "german": (0.74, 0.06, None)}
-
-
-def meets(dataset: str, values: pd.Series) -> bool:
-    accuracy, eo, probe = TARGETS[dataset]
-    ok = values["accuracy"] >= accuracy and values["eo"] <= eo
-    return bool(ok and (probe is None or values["probe_mlp"] <= probe))
 
 
 def main() -> None:
@@ -42,7 +34,9 @@ def main() -> None:
             row[metric] = (
                 "" if pd.isna(means[metric]) else f"{means[metric]:.3f} +- {stds[metric]:.3f}"
             )
-        row["meets target"] = meets(dataset, means) if method.startswith("mi") else ""
+        row["meets target"] = (
+            meets_fairness_targets(dataset, means) if method.startswith("mi") else ""
+        )
         rows.append(row)
     notes = (
         "Mean +- std over runs (Adult: official split, seeds vary the initialisation; German: "

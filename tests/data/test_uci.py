@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mibias.data.fetch import FetchError, fetch
-from mibias.data.tabular import make_split
+from mibias.data.tabular import VALIDATION_SHARE, make_split
 from mibias.data.uci import ADULT_DATA, GERMAN_DATA, read_adult, read_german
 from tests.data.uci_fixtures import write_adult, write_german
 
@@ -56,3 +56,14 @@ def test_a_cached_file_with_the_wrong_hash_is_deleted_and_reported(tmp_path, ent
     with pytest.raises(FetchError, match=r"deleted, (size|sha256)"):
         fetch(offline, tmp_path, progress=False)
     assert not cached.exists()
+
+
+def test_a_validation_split_holds_out_training_rows_and_leaves_the_test_rows_alone(tmp_path):
+    for data in (read_german(write_german(tmp_path)), read_adult(*write_adult(tmp_path))):
+        test = make_split(data, seed=3)
+        validation = make_split(data, seed=3, holdout="validation")
+        assert not set(validation.test_rows) & set(test.test_rows)
+        assert len(validation.x_train) + len(validation.x_test) == len(test.x_train)
+        assert abs(len(validation.x_test) - VALIDATION_SHARE * len(test.x_train)) <= 1
+    with pytest.raises(ValueError, match="holdout must be test or validation"):
+        make_split(data, holdout="train")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -12,13 +13,18 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mibias.data.uci import FairnessData
 
+Holdout = Literal["test", "validation"]
+# the share of the training rows a validation split holds out
+VALIDATION_SHARE = 0.2
+
 
 @dataclass
 class TabularSplit:
     """Encoded inputs, labels and protected attribute of one train/test split.
 
     ``test_rows`` are the test rows' positions in the dataset (the row ids of prediction
-    files); ``feature_names`` name the encoded columns.
+    files); ``feature_names`` name the encoded columns. In a validation split the "test" rows
+    are validation rows, held out of the training rows.
     """
 
     x_train: np.ndarray
@@ -32,7 +38,11 @@ class TabularSplit:
 
 
 def make_split(
-    data: FairnessData, seed: int = 0, test_size: float = 0.3, keep_sensitive: bool = True
+    data: FairnessData,
+    seed: int = 0,
+    test_size: float = 0.3,
+    keep_sensitive: bool = True,
+    holdout: Holdout = "test",
 ) -> TabularSplit:
     """Split, one-hot the categorical columns and standardise the numeric ones.
 
@@ -48,6 +58,10 @@ def make_split(
     keep_sensitive : bool
         Keep the columns the protected attribute comes from among the inputs (as FERM and
         fairlearn's examples do) or drop them (as Mary et al. and LAFTR do).
+    holdout : {"test", "validation"}
+        The rows evaluated on: the test rows, or :data:`VALIDATION_SHARE` of the training rows
+        (stratified by label, drawn from ``seed``), which the model then does not train on;
+        the test rows take no part in a validation split. Settings are chosen on validation.
     """
     rows = np.arange(len(data.features))
     if data.official_test is not None:
@@ -58,6 +72,13 @@ def make_split(
         train_rows, test_rows = train_test_split(
             rows, test_size=test_size, random_state=seed, stratify=data.label.to_numpy()
         )
+    if holdout == "validation":
+        labels = data.label.to_numpy()[train_rows]
+        train_rows, test_rows = train_test_split(
+            train_rows, test_size=VALIDATION_SHARE, random_state=seed, stratify=labels
+        )
+    elif holdout != "test":
+        raise ValueError(f"holdout must be test or validation, got {holdout!r}")
     features = data.features
     if not keep_sensitive:
         features = features.drop(columns=list(data.sensitive_columns))

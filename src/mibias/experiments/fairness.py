@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mibias.audit import audit_leakage
-from mibias.data.tabular import make_split
+from mibias.data.tabular import Holdout, make_split
 from mibias.data.uci import load_fairness_data
 from mibias.fairness.methods import EXPERIMENT, build_method, method_lambda, positive_scores
 from mibias.fairness.metrics import fairness_metrics
@@ -69,6 +69,11 @@ class FairnessRun:
         flag="--drop-sensitive",
     )
     test_size: float = setting(0.3, "German: share of the rows held out for testing")
+    holdout: Holdout = setting(
+        "test",
+        "the rows evaluated on: the test rows, or validation rows held out of the training "
+        "rows (where settings are chosen)",
+    )
     german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
     young_age: int = setting(25, "German: oldest 'young' age")
     probe: bool = setting(True, "the leakage check of z", flag="--no-probe")
@@ -89,7 +94,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
         else {}
     )
     data = load_fairness_data(run.dataset, run.data_home, progress=False, **options)
-    split = make_split(data, run.seed, run.test_size, run.keep_sensitive)
+    split = make_split(data, run.seed, run.test_size, run.keep_sensitive, run.holdout)
     steps, batch_size = SCHEDULES[run.dataset]
     lam = method_lambda(run.method, run.lam)
     model = build_method(
