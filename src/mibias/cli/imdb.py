@@ -64,13 +64,15 @@ def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
 def run_imdb_command(args: argparse.Namespace) -> int:
     """``mibias imdb``."""
     from mibias.experiments.imdb import ImdbRun, run_imdb
+    from mibias.methods import METHODS
 
     run = from_settings(ImdbRun, _settings(args, [getattr(args, "method", ImdbRun.method)]))
     last = run_imdb(run, args.out, resume=args.resume)[-1]
     print(
         f"epoch {int(last['epoch'])}: accuracy on {run.train} (train) "
         f"{last['train_accuracy']:.4f}, on the other biased split {last['other_accuracy']:.4f}, "
-        f"on the test split {last['test_accuracy']:.4f}; MI estimate {last['mi']:.4f} nats"
+        f"on the test split {last['test_accuracy']:.4f}; {METHODS[run.method].measure} "
+        f"{last['mi']:.4f}"
     )
     return 0
 
