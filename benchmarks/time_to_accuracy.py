@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS, command_line, write_results
+from benchmarks.common import ERM_WITHOUT_ESTIMATOR, RESULTS, command_line, write_results
 from mibias.experiments.digits import DigitsRun, run_digits
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import PUBLISHED
@@ -33,7 +33,7 @@ from mibias.settings import from_settings
 TARGET = PUBLISHED["MI backprop, paper (lambda 1)"][0]  # 0.864 at sigma 0.020
 RUNS = {
     "MI backprop (lambda 0.3)": {"method": "mi"},
-    "ERM": {"method": "erm", "track_mi": False},
+    "ERM": ERM_WITHOUT_ESTIMATOR,
 }
 
 
