@@ -193,8 +193,8 @@ def add_options(
     title: str = "training settings",
     preset: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add one option per field of the dataclass ``recipe`` (except ``skip``) to ``parser``,
-    in a group called ``title``.
+    """Add one option per setting of the dataclass ``recipe`` (:func:`flat_settings`, nested
+    ones included; except ``skip``) to ``parser``, in a group called ``title``.
 
     ``preset`` holds the values a command applies where the user gives none, in place of the
     fields' defaults (the command applies them; here they only set the help and the direction
@@ -286,9 +286,10 @@ def choice_errors(settings: Any) -> list[str]:
     """One message for each field of the dataclass instance ``settings`` whose annotation is a
     ``Literal`` and whose value is not one of its values (``clip must be param, global, z or
     none``): the allowed values are read from the annotation, never written out again."""
+    hints = typing.get_type_hints(type(settings))
     problems = []
     for field in dataclasses.fields(settings):
-        _, choices, _ = _value_type(typing.get_type_hints(type(settings))[field.name])
+        _, choices, _ = _value_type(hints[field.name])
         value = getattr(settings, field.name)
         if choices is not None and value not in choices:
             allowed = [str(choice) for choice in choices]

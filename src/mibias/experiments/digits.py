@@ -186,6 +186,9 @@ def run_digits(
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
     """
     lam = find_method(run.method, EXPERIMENT).weight(EXPERIMENT, run.lam) or 0.0
+    problems = choice_errors(run)
+    if problems:
+        raise InputError("; ".join(problems))
     seed = run.trainer.seed
     if run.trainer.mi_condition not in ("none", "label"):
         raise InputError(f"mi_condition must be none or label, got {run.trainer.mi_condition!r}")
@@ -195,9 +198,6 @@ def run_digits(
             f"mi_condition 'label' conditions the MI term; method {run.method!r} has none "
             "(use mi or erm)"
         )
-    problems = choice_errors(run)
-    if problems:
-        raise InputError("; ".join(problems))
     if run.z_layer == "conv" and run.method == "moyer":
         raise InputError("z_layer 'conv' is not available for moyer, whose z is a 64-d posterior")
     data = data or make_colored_mnist(run.sigma, seed=run.data_seed)
