@@ -34,6 +34,7 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.experiments.fairness import DATASETS, METRICS, fairness_jobs
+from mibias.report import mean_std
 from mibias.sweep import collect, run_jobs
 
 OUT = Path("runs/fairness-lambda")
@@ -48,11 +49,6 @@ def choose(grid: pd.DataFrame, dataset: str) -> float:
     if len(reaching):
         return float(reaching["eo"].idxmin())
     return float(grid["accuracy"].idxmax())
-
-
-def mean_std(group: pd.DataFrame, metric: str) -> str:
-    values = group[metric]
-    return "" if values.isna().all() else f"{values.mean():.3f} +- {values.std(ddof=0):.3f}"
 
 
 def validation() -> None:
@@ -74,9 +70,9 @@ def validation() -> None:
                     "method": method,
                     "lambda": lam,
                     "runs": len(group),
-                    "validation accuracy": mean_std(group, "accuracy"),
-                    "validation eo": mean_std(group, "eo"),
-                    "validation dp": mean_std(group, "dp"),
+                    "validation accuracy": mean_std(group["accuracy"]),
+                    "validation eo": mean_std(group["eo"]),
+                    "validation dp": mean_std(group["dp"]),
                     "chosen": lam == choice,
                 }
             )
@@ -116,7 +112,7 @@ def test() -> None:
             "lambda": "" if pd.isna(lam) else lam,
             "runs": len(group),
         }
-        row.update({metric: mean_std(group, metric) for metric in METRICS})
+        row.update({metric: mean_std(group[metric]) for metric in METRICS})
         row["meets target"] = (
             meets_fairness_targets(dataset, group[list(METRICS)].mean()) if method != "nn" else ""
         )

@@ -16,12 +16,11 @@ training rows LEACE was fitted on and on the test rows.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common import command_line, write_results
+from mibias.audit import probe_scores
 from mibias.baselines.erasers import LeaceEraser
 from mibias.data.tabular import make_split
 from mibias.data.uci import load_fairness_data
@@ -32,12 +31,13 @@ NEARLY_CONSTANT = 1e-3
 
 
 def probe(z: np.ndarray, s: np.ndarray, seed: int, standardise: bool) -> float:
-    """Held-out accuracy of a logistic probe of ``s`` from ``z``."""
+    """Held-out accuracy of a logistic probe of ``s`` from ``z`` (:func:`mibias.audit.
+    probe_scores`), on columns standardised with the probe's training rows or raw."""
     fit_z, score_z, fit_s, score_s = train_test_split(z, s, test_size=0.3, random_state=seed)
-    model = LogisticRegression(max_iter=2000)
     if standardise:
-        model = make_pipeline(StandardScaler(), model)
-    return float(model.fit(fit_z, fit_s).score(score_z, score_s))
+        scaler = StandardScaler().fit(fit_z)
+        fit_z, score_z = scaler.transform(fit_z), scaler.transform(score_z)
+    return probe_scores(fit_z, fit_s, score_z, score_s, "logistic", seed)["accuracy"]
 
 
 def largest_gap(z: np.ndarray, s: np.ndarray) -> float:

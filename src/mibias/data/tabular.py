@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -77,8 +77,8 @@ def make_split(
         train_rows, test_rows = train_test_split(
             train_rows, test_size=VALIDATION_SHARE, random_state=seed, stratify=labels
         )
-    elif holdout != "test":
-        raise ValueError(f"holdout must be test or validation, got {holdout!r}")
+    elif holdout not in get_args(Holdout):
+        raise ValueError(f"holdout must be {' or '.join(get_args(Holdout))}, got {holdout!r}")
     features = data.features
     if not keep_sensitive:
         features = features.drop(columns=list(data.sensitive_columns))
