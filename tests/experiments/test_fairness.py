@@ -48,7 +48,8 @@ def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):
          "--workers", "1", "--steps", "20", "--out", str(tmp_path / "f")]
     )  # fmt: skip
     assert code == 0
-    assert "mi-eo (lambda 0.5) (ours)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mi-eo (lambda 0.5) (ours)" in out and "Test accuracy" in out
     code = cli.main(
         ["figure5", "--lambdas", "0,1", "--seeds", "2", "--workers", "1", "--steps", "20",
          "--no-probe", "--out", str(tmp_path / "f5")]
@@ -57,6 +58,17 @@ def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "f5" / "figure5.csv")
     assert list(summary["lam"]) == [0.0, 1.0]
     assert (tmp_path / "f5" / "figure5.png").exists()
+
+
+def test_a_validation_table_names_the_rows_it_read(fixture_data, tmp_path, capsys):
+    code = cli.main(
+        ["fairness", "--dataset", "german", "--method", "mi", "--seeds", "1", "--workers", "1",
+         "--steps", "20", "--holdout", "validation", "--no-probe", "--out", str(tmp_path / "f")]
+    )  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Validation accuracy" in out and "on the validation rows" in out
+    assert "test rows" not in out
 
 
 def test_unknown_methods_are_refused(capsys):

@@ -210,17 +210,20 @@ def table3(
             ("mi-eodds", "I(z; c | y)"),
         ) if m in methods
     )  # fmt: skip
+    # the rows every metric was read on: the test rows, or validation rows (--holdout)
+    rows = str(frame["holdout"].iloc[0])
     note = (
-        f"Test accuracy and equal-opportunity difference |TPR_a - TPR_b|, mean +- std over "
-        f"{len(seeds)} seeds (Adult: official split, seeds vary the initialisation; German: seeded "
-        f"70/30 splits, young = age <= 25). Leakage of z on the test rows (estimator and "
+        f"{rows.capitalize()} accuracy and equal-opportunity difference |TPR_a - TPR_b|, mean "
+        f"+- std over {len(seeds)} seeds (Adult: official split, seeds vary the initialisation; "
+        f"German: seeded 70/30 splits, young = age <= 25). Leakage of z on the {rows} rows "
+        "(estimator and "
         "probes fitted on 70 % of them, scored on the other 30 %): a fresh MINE's I(z; s) in "
         "nats, MLP and linear probe accuracy of s, and the majority-value rate. "
         f"Protected attribute among the inputs: "
         f"{bool(frame['keep_sensitive'].iloc[0])}. MI terms: {variants}. "
         f"{len(frame)} runs." + (f" Failed runs: {', '.join(failed)}." if failed else "")
     )
-    plot_scatter(frame, out / "table3.png")
+    plot_scatter(frame, out / "table3.png", rows)
     return write_table(table, out / "table3", "Table 3: fair classification", note)
 
 
@@ -233,8 +236,9 @@ def published_cells(names: Sequence[str]) -> dict[str, list[float | None]]:
     }
 
 
-def plot_scatter(frame: pd.DataFrame, path: Path) -> None:
-    """Accuracy against EO of every method (mean and std over runs), one panel per dataset."""
+def plot_scatter(frame: pd.DataFrame, path: Path, rows: str = "test") -> None:
+    """Accuracy against EO of every method (mean and std over runs) on the ``rows`` (test or
+    validation), one panel per dataset."""
     plt = pyplot()
 
     datasets = list(dict.fromkeys(frame["dataset"]))
@@ -252,7 +256,7 @@ def plot_scatter(frame: pd.DataFrame, path: Path) -> None:
                 label=label,
             )
         ax.set_xlabel("equal-opportunity difference (lower is fairer)")
-        ax.set_ylabel("test accuracy")
+        ax.set_ylabel(f"{rows} accuracy")
         ax.set_title(dataset)
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=8, loc="best")
