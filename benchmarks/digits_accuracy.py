@@ -32,7 +32,7 @@ from mibias.experiments.digits import CONV_TERM, EXPERIMENT
 from mibias.experiments.table1 import ACCURACY_RUN, PUBLISHED, job_key, table1
 from mibias.methods import METHODS
 from mibias.report import mean_std
-from mibias.run_folder import read_metrics
+from mibias.run_folder import METRICS, read_metrics
 
 OUT = Path("runs/t1-cos12")
 CONV_OUT = Path("runs/t1-cos12-zconv")
@@ -60,8 +60,10 @@ def run_dir(out: Path, method: str, lam: float, sigma: float, seed: int) -> Path
 
 
 def run_logs(out: Path, method: str, lam: float, sigma: float, seeds: int) -> list[list[dict]]:
-    """The per-epoch metrics of each seed's run of ``method`` in the grid folder ``out``."""
-    return [read_metrics(run_dir(out, method, lam, sigma, seed)) for seed in range(seeds)]
+    """The per-epoch metrics of each seed's run of ``method`` in the grid folder ``out`` (none
+    for a run that stopped before its first epoch ended)."""
+    folders = [run_dir(out, method, lam, sigma, seed) for seed in range(seeds)]
+    return [read_metrics(d) if (d / METRICS).exists() else [] for d in folders]
 
 
 def reference_erm(methods: list[str], sigma: float, seeds: int) -> float | None:
@@ -101,9 +103,13 @@ def main() -> None:
     for sigma in sigmas:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
-            logs = run_logs(
+            runs = run_logs(
                 out, method, METHODS[method].weight(EXPERIMENT, args.lam), sigma, args.seeds
             )
+            # a run that diverged stops before its last epoch, without the final test columns
+            logs = [log for log in runs if log and "test_accuracy" in log[-1]]
+            stopped = [f"seed {seed}: epoch {len(log)}" for seed, log in enumerate(runs)
+                       if log not in logs]  # fmt: skip
             curves = [[row["validation_accuracy"] for row in log] for log in logs]
             final = np.array([log[-1]["test_accuracy"] for log in logs])
             uniform = np.array([log[-1]["test_uniform_accuracy"] for log in logs])
@@ -113,6 +119,7 @@ def main() -> None:
                     "sigma": sigma,
                     "method": method,
                     "seeds": ", ".join(f"{v:.3f}" for v in final),
+                    "stopped (diverged)": "; ".join(stopped),
                     "mean": float(final.mean()),
                     "std": float(final.std()),
                     "minus ERM": None if erm is None else float(final.mean() - erm),
@@ -123,7 +130,7 @@ def main() -> None:
                         for key, heading in LEAKAGE.items()
                     },
                     "mean validation curve (epochs 1..12)": " ".join(
-                        f"{v:.2f}" for v in np.mean(curves, axis=0)
+                        f"{v:.2f}" for v in (np.mean(curves, axis=0) if curves else [])
                     ),
                 }
             )
@@ -131,7 +138,8 @@ def main() -> None:
         tagged("digits_accuracy", args.tag),
         command_line("digits_accuracy"),
         rows,
-        "Unbiased test accuracy (palette test colours) after the last epoch; 'minus ERM' is "
+        "Unbiased test accuracy (palette test colours) after the last epoch of the runs that "
+        "finished ('stopped' names the runs that diverged, with their last epoch); 'minus ERM' is "
         "against our ERM row when it is listed first, or against the ERM runs of runs/t1-cos12 "
         "when the methods have none; 'uniform test colours' is the same runs "
         "under the other test-colour rule (mean +- std). Targets: MI at least the paper's row and "
