@@ -5,6 +5,8 @@
     python -m benchmarks.digits_accuracy --sigmas 0.05 --methods erm,mi --seeds 1 --tag s050
     python -m benchmarks.digits_accuracy --methods kim --tag kim_code
     python -m benchmarks.digits_accuracy --methods mi --z-layer conv --tag zconv
+    python -m benchmarks.digits_accuracy --sigmas 0.02 --methods mi --lambda 1 --z-layer conv \
+        --lambda-warmup 2 --tag zconv_lam1_warmup2
 
 Every method at its default lambda (MI, Alvi, Moyer 0.3; Kim 0.01 with its reversal 0.1, as
 in Kim et al.'s code) or at ``--lambda`` (MI: K = 40 on the feature pool, no clipping), 3 seeds
@@ -16,7 +18,8 @@ validation curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
 
 ``--z-layer conv`` puts the MI term on the convolutional features (with a clamped penalty and
 a one-epoch lambda warm-up, without which it diverges in the first epoch); its runs go to
-runs/t1-cos12-zconv.
+runs/t1-cos12-zconv. ``--lambda-warmup`` replaces the warm-up's length (runs in the grid folder
+with ``-warmupN`` appended).
 """
 
 from __future__ import annotations
@@ -84,9 +87,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--tag", help="results go to digits_accuracy_TAG")
     parser.add_argument("--z-layer", choices=("fc", "conv"), default="fc")
+    parser.add_argument(
+        "--lambda-warmup", type=float, help="epochs of the lambda warm-up (default: the recipe's)"
+    )
     args = parser.parse_args()
     conv = args.z_layer == "conv"
     out = CONV_OUT if conv else OUT
+    warmup = {} if args.lambda_warmup is None else {"lam_warmup": args.lambda_warmup}
+    if warmup:  # a grid of its own: the run folders are named without the warm-up
+        out = out.with_name(f"{out.name}-warmup{args.lambda_warmup:g}")
     sigmas = [float(s) for s in args.sigmas.split(",")]
     methods = args.methods.split(",")
     table1(
@@ -98,6 +107,7 @@ def main() -> None:
         workers=2,
         **ACCURACY_RUN,
         **(CONV_TERM if conv else {}),
+        **warmup,
     )
     rows = []
     for sigma in sigmas:
