@@ -105,9 +105,7 @@ def main() -> None:
         seeds=range(args.seeds),
         lams=None if args.lam is None else (args.lam,),
         workers=2,
-        **ACCURACY_RUN,
-        **(CONV_TERM if conv else {}),
-        **warmup,
+        **{**ACCURACY_RUN, **(CONV_TERM if conv else {}), **warmup},
     )
     rows = []
     for sigma in sigmas:
