@@ -236,7 +236,7 @@ def published_cells(names: Sequence[str]) -> dict[str, list[float | None]]:
     }
 
 
-def plot_scatter(frame: pd.DataFrame, path: Path, rows: str = "test") -> None:
+def plot_scatter(frame: pd.DataFrame, path: Path, rows: str) -> None:
     """Accuracy against EO of every method (mean and std over runs) on the ``rows`` (test or
     validation), one panel per dataset."""
     plt = pyplot()
