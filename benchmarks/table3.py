@@ -1,6 +1,6 @@
 """Table 3 on UCI Adult and German credit: every method, 10 runs, against the targets.
 
-    python -m benchmarks.table3             (about 20 minutes on 2 cores, cold)
+    python -m benchmarks.table3             (about 40 minutes on 2 cores, cold)
 
 Runs go to runs/table3 (finished runs are reused, so a second call only re-reads them;
 the wall time reported is that of the call that ran them).
