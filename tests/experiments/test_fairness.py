@@ -68,6 +68,7 @@ def test_a_validation_table_names_the_rows_it_read(fixture_data, tmp_path, capsy
     assert code == 0
     out = capsys.readouterr().out
     assert "Validation accuracy" in out and "on the validation rows" in out
+    assert "holds out its own 20% of the training rows" in out
     assert "test rows" not in out
 
 
