@@ -115,9 +115,11 @@ def main() -> None:
                 out, method, METHODS[method].weight(EXPERIMENT, args.lam), sigma, args.seeds
             )
             # a run that diverged stops before its last epoch, without the final test columns
-            logs = [log for log in runs if log and "test_accuracy" in log[-1]]
-            stopped = [f"seed {seed}: epoch {len(log)}" for seed, log in enumerate(runs)
-                       if log not in logs]  # fmt: skip
+            finished = [bool(log) and "test_accuracy" in log[-1] for log in runs]
+            logs = [log for log, done in zip(runs, finished, strict=True) if done]
+            stopped = [f"seed {seed}: epoch {len(log)}"
+                       for seed, (log, done) in enumerate(zip(runs, finished, strict=True))
+                       if not done]  # fmt: skip
             curves = [[row["validation_accuracy"] for row in log] for log in logs]
             final = np.array([log[-1]["test_accuracy"] for log in logs])
             uniform = np.array([log[-1]["test_uniform_accuracy"] for log in logs])
