@@ -16,9 +16,10 @@ test accuracy per seed, mean +- std, each method's gap to ERM beside its publish
 colour left in z (probes and a fresh estimator on the test digits, mean +- std) and the mean
 validation curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
 
-``--z-layer conv`` puts the MI term on the convolutional features (with a clamped penalty and
-a one-epoch lambda warm-up, without which it diverges in the first epoch); its runs go to
-runs/t1-cos12-zconv. ``--lambda-warmup`` replaces the warm-up's length (runs in the grid folder
+``--z-layer conv`` puts the MI term on the convolutional features with the conv term's own
+settings (:data:`mibias.experiments.digits.CONV_TERM`: lambda 1 unless ``--lambda`` is given,
+a clamped penalty and a two-epoch warm-up, without which it diverges, and K = 10); its runs go
+to runs/t1-cos12-zconv. ``--lambda-warmup`` replaces the warm-up's length (runs in the grid folder
 with ``-warmupN`` appended).
 """
 
@@ -98,22 +99,23 @@ def main() -> None:
         out = out.with_name(f"{out.name}-warmup{args.lambda_warmup:g}")
     sigmas = [float(s) for s in args.sigmas.split(",")]
     methods = args.methods.split(",")
+    recipe = {**ACCURACY_RUN, **(CONV_TERM if conv else {}), **warmup}
+    preset_lam = recipe.pop("lam", None)
+    lam = preset_lam if args.lam is None else args.lam
     table1(
         out,
         methods=methods,
         sigmas=sigmas,
         seeds=range(args.seeds),
-        lams=None if args.lam is None else (args.lam,),
+        lams=None if lam is None else (lam,),
         workers=2,
-        **{**ACCURACY_RUN, **(CONV_TERM if conv else {}), **warmup},
+        **recipe,
     )
     rows = []
     for sigma in sigmas:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
-            runs = run_logs(
-                out, method, METHODS[method].weight(EXPERIMENT, args.lam), sigma, args.seeds
-            )
+            runs = run_logs(out, method, METHODS[method].weight(EXPERIMENT, lam), sigma, args.seeds)
             # a run that diverged stops before its last epoch, without the final test columns
             finished = [bool(log) and "test_accuracy" in log[-1] for log in runs]
             logs = [log for log, done in zip(runs, finished, strict=True) if done]

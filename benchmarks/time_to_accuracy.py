@@ -6,7 +6,8 @@ epoch against an ERM epoch, in the recipe users run.
 
 Both runs use the main job's recipe (`mibias.experiments.quickstart.MAIN_JOB`) on all 50,000
 training digits: bf16 autocast, channels-last, a cosine decay over the epochs, the MI term
-(lambda 0.3, K = 40) on the convolutional features with its clamp and warm-up; ERM is the
+(:data:`~mibias.experiments.digits.CONV_TERM`'s lambda and K) on the convolutional features
+with its clamp and warm-up; ERM is the
 same network at lambda 0 with no estimator (`--method erm --no-track-mi`). They run one after
 the other, each alone on the machine, through `mibias.experiments.digits.run_digits`, with the
 divergence floor on. Time is the trainer's: training seconds plus the validation pass after
@@ -32,7 +33,7 @@ from mibias.settings import from_settings
 
 TARGET = PUBLISHED["MI backprop, paper (lambda 1)"][0]  # 0.864 at sigma 0.020
 RUNS = {
-    "MI backprop (lambda 0.3)": {"method": "mi"},
+    f"MI backprop (lambda {MAIN_JOB['lam']:g}, K={MAIN_JOB['k']})": {"method": "mi"},
     "ERM": ERM_WITHOUT_ESTIMATOR,
 }
 

@@ -5,7 +5,10 @@ import pytest
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.table1 import job_key
+from mibias.experiments.digits import CONV_TERM, EXPERIMENT
+from mibias.experiments.quickstart import MAIN_JOB
+from mibias.experiments.table1 import digits_jobs, job_key
+from mibias.methods import METHODS
 from tests.data.test_colored_mnist import fake_mnist
 
 
@@ -63,7 +66,8 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     # one worker: the patched data reach runs in this process only
     assert main(["quickstart", "--out", str(tmp_path), "--workers", "1", *FAST]) == 0
     text = (tmp_path / "quickstart.md").read_text()
-    assert "ERM (lambda 0) (ours)" in text and "MI backprop (lambda 0.3) (ours)" in text
+    assert "ERM (lambda 0) (ours)" in text
+    assert f"MI backprop (lambda {MAIN_JOB['lam']:g}) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864" in text
     header = text.splitlines()[2]
     assert "uniform colours" in header and "MLP probe" in header and "I(z; colour" in header
@@ -75,7 +79,17 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     for path in recipes:
         recipe = json.loads(path.read_text())
         assert recipe["z_layer"] == "conv" and recipe["clamp_penalty"] and recipe["bf16"]
-        assert recipe["lam_warmup"] == 1.0 and recipe["lr_schedule"] == "cosine"
+        assert recipe["lam_warmup"] == MAIN_JOB["lam_warmup"] and recipe["lr_schedule"] == "cosine"
+
+
+def test_a_presets_lambda_weights_the_grid_unless_lambdas_are_given():
+    def weights(methods, **settings):
+        jobs = digits_jobs(methods, [0.02], [0], **settings)
+        return {(job.settings["method"], job.settings["lam"]) for job in jobs}
+
+    assert weights(["erm", "mi"], **CONV_TERM) == {("erm", 0.0), ("mi", CONV_TERM["lam"])}
+    assert weights(["mi"], lams=(0.5,), **CONV_TERM) == {("mi", 0.5)}
+    assert weights(["mi"]) == {("mi", METHODS["mi"].default_lambda(EXPERIMENT))}
 
 
 def test_table1_reports_the_final_epoch_not_the_best(tiny_data, tmp_path):

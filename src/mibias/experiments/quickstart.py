@@ -7,10 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from mibias.experiments.digits import CONV_TERM, EXPERIMENT
+from mibias.experiments.digits import CONV_TERM
 from mibias.experiments.figure4 import figure4
 from mibias.experiments.table1 import ACCURACY_RUN, accuracy_table, measures
-from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
 from mibias.sweep import collect
 
@@ -35,11 +34,12 @@ def quickstart(
     paper's rows, with the colour left in z) and ``figure4.png``.
 
     ``settings`` are :class:`~mibias.experiments.digits.DigitsRun` fields; those not given
-    take :data:`MAIN_JOB`'s values, then the recipe's defaults; ``lam`` None is MI
-    backprop's default weight (:data:`mibias.methods.METHODS`)."""
+    take :data:`MAIN_JOB`'s values, then the recipe's defaults; ``lam`` None is
+    :data:`MAIN_JOB`'s."""
     out = Path(out)
     settings = {**MAIN_JOB, **settings}
-    lam = METHODS["mi"].weight(EXPERIMENT, lam)
+    preset_lam = settings.pop("lam")
+    lam = preset_lam if lam is None else lam
     path, results = figure4(
         out, sigmas=(sigma,), lams=(0.0, lam), seeds=(seed,), workers=workers, **settings
     )

@@ -55,13 +55,15 @@ def digits_jobs(
     **settings: Any,
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
-    each method its default lambda."""
+    each method the ``lam`` of ``settings`` (a preset's, such as
+    :data:`~mibias.experiments.digits.CONV_TERM`'s) or else its default lambda."""
+    lams = lams or (settings.pop("lam", None),)
     settings = job_settings(
         DigitsRun, settings, "digits", ("method", "lam", "sigma", "seed", "progress")
     )
     jobs = []
     for method in methods:
-        weights = {METHODS[method].weight(EXPERIMENT, lam) for lam in lams or (None,)}
+        weights = {METHODS[method].weight(EXPERIMENT, lam) for lam in lams}
         for lam in sorted(weights):
             for sigma in sigmas:
                 for seed in seeds:
