@@ -7,7 +7,7 @@ from mibias.cli import main
 from mibias.selection import load_run, select_lambda
 
 
-def fake_run(folder, lam, train_acc, mi, test_acc, sigma=0.03):
+def fake_run(folder, lam, train_acc, mi, test_acc, sigma=0.03, **settings):
     folder.mkdir(parents=True)
     with (folder / "metrics.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(
@@ -19,7 +19,8 @@ def fake_run(folder, lam, train_acc, mi, test_acc, sigma=0.03):
                 {"epoch": epoch, "train_accuracy": a, "mi": m, "test_accuracy": test_acc}
             )
     (folder / "run.json").write_text(json.dumps({"config": {"lam": lam}, "status": "finished"}))
-    (folder / "recipe.json").write_text(json.dumps({"sigma": sigma, "lam": lam}))
+    recipe = {"sigma": sigma, "lam": lam, "seed": 0, "progress": False, **settings}
+    (folder / "recipe.json").write_text(json.dumps(recipe))
     return folder
 
 
@@ -69,3 +70,18 @@ def test_without_a_baseline_estimate_each_run_is_compared_with_its_own_start(tmp
     ]
     (selection,) = select_lambda([load_run(r) for r in runs], window=1)
     assert selection.chosen_lambda == 1.0
+
+
+def test_runs_of_other_recipes_are_chosen_for_apart(tmp_path):
+    """Runs that differ in more than lambda and seed are never pooled into one choice."""
+    conv = dict(z_layer="conv", k=10)
+    runs = [
+        fake_run(tmp_path / "fc0", 0.0, [0.9, 0.99], [1.0, 1.2], 0.5, z_layer="fc", k=40),
+        fake_run(tmp_path / "fc1", 1.0, [0.9, 0.98], [0.7, 0.4], 0.7, z_layer="fc", k=40),
+        fake_run(tmp_path / "conv0", 0.0, [0.9, 0.99], [1.0, 1.2], 0.5, **conv),
+        fake_run(tmp_path / "conv1", 1.0, [0.5, 0.55], [0.3, 0.1], 0.6, **conv),  # does not fit
+        fake_run(tmp_path / "conv1s", 1.0, [0.5, 0.55], [0.3, 0.1], 0.6, seed=1, **conv),
+    ]
+    selections = select_lambda([load_run(r) for r in runs], window=1)
+    chosen = {s.group: s.chosen_lambda for s in selections}
+    assert chosen == {"sigma=0.030, k=10, z_layer=conv": 0.0, "sigma=0.030, k=40, z_layer=fc": 1.0}

@@ -14,16 +14,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibias.run_folder import METRICS, RECIPE, SUMMARY, read_json, read_metrics
+from mibias.run_folder import (
+    METRICS,
+    RECIPE,
+    RUNTIME_SETTINGS,
+    SUMMARY,
+    read_json,
+    read_metrics,
+)
+
+# settings that do not set a run apart from the others of its group
+NOT_GROUPING = frozenset({"lam", "seed"}) | RUNTIME_SETTINGS
 
 
 @dataclass
 class LoggedRun:
-    """The per-epoch training log of one run and the settings that identify it."""
+    """The per-epoch training log of one run and the settings that identify it (its
+    recipe's, less lambda, the seed and the run-time settings)."""
 
     path: Path
     lam: float
-    group: str
+    settings: dict[str, Any]
     epochs: list[dict[str, float]]
 
     def tail_mean(self, key: str, window: int) -> float:
@@ -55,8 +66,26 @@ def load_run(path: str | Path) -> LoggedRun:
     config = read_json(summary)["config"]
     recipe_file = path / RECIPE
     recipe = read_json(recipe_file) if recipe_file.exists() else {}
-    group = f"sigma={recipe['sigma']:.3f}" if "sigma" in recipe else "all"
-    return LoggedRun(path, float(config["lam"]), group, epochs)
+    settings = {k: v for k, v in recipe.items() if k not in NOT_GROUPING}
+    return LoggedRun(path, float(config["lam"]), settings, epochs)
+
+
+def group_labels(runs: list[LoggedRun]) -> list[str]:
+    """Each run's group: runs that differ only in lambda and seed share one. The label names
+    sigma where the recipe has one, then every other setting whose value differs between
+    ``runs``; "all" when there is nothing to name."""
+    names = {name for run in runs for name in run.settings}
+    varying = sorted(
+        name
+        for name in names - {"sigma"}
+        if len({repr(run.settings.get(name)) for run in runs}) > 1
+    )
+
+    def label(run: LoggedRun) -> str:
+        sigma = [f"sigma={run.settings['sigma']:.3f}"] if "sigma" in run.settings else []
+        return ", ".join(sigma + [f"{name}={run.settings.get(name)}" for name in varying]) or "all"
+
+    return [label(run) for run in runs]
 
 
 def select_lambda(
@@ -70,8 +99,8 @@ def select_lambda(
     MI estimate, below its own first ``window`` epochs). Seeds of the same lambda are averaged.
     """
     groups: dict[str, dict[float, list[LoggedRun]]] = defaultdict(lambda: defaultdict(list))
-    for run in runs:
-        groups[run.group][run.lam].append(run)
+    for run, group in zip(runs, group_labels(runs), strict=True):
+        groups[group][run.lam].append(run)
     selections = []
     for group, by_lam in sorted(groups.items()):
         fit = {

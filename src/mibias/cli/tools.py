@@ -64,7 +64,8 @@ def add_tool_commands(commands: Any) -> None:
     select = commands.add_parser(
         "select",
         help="choose lambda from training logs only (no test or validation data)",
-        description="Picks, per sigma, the largest lambda whose runs still fit the training data "
+        description="Picks, per group of runs that differ only in lambda and seed (one per "
+        "sigma in a Table 1 grid), the largest lambda whose runs still fit the training data "
         "while their MI estimate goes down (the paper's validation-free model selection).",
     )
     select.add_argument("runs", nargs="+", help="run folders (or folders holding run folders)")
