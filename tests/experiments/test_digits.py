@@ -6,7 +6,13 @@ import torch
 from mibias.baselines import reverse_gradient
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import EXPERIMENT, DigitsRun, method_estimator, to_dataset
+from mibias.experiments.digits import (
+    CONV_TERM,
+    EXPERIMENT,
+    DigitsRun,
+    method_estimator,
+    to_dataset,
+)
 from mibias.methods import METHODS
 from mibias.models import DigitEncoder, digit_classifier
 from mibias.settings import from_settings, settings_record
@@ -100,6 +106,14 @@ def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
     )
     config = json.loads((out / "run.json").read_text())["config"]
     assert config["lam_warmup"] == 2.0 and config["clamp_penalty"] is True
+
+
+def test_the_conv_term_option_applies_its_settings_under_the_ones_given(tiny_data, tmp_path):
+    out = tmp_path / "conv"
+    args = ["digits", *TINY_RUN, "--conv-term", "--lambda", "0.5", "--no-compile"]
+    assert main([*args, "--out", str(out)]) == 0
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert {name: recipe[name] for name in CONV_TERM} == {**CONV_TERM, "lam": 0.5}
 
 
 def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_data, tmp_path):
