@@ -1,4 +1,4 @@
-"""MI backprop (MINE, K = 40 estimator steps per model step) against a dependence term with no
+"""MI backprop (MINE at the conv term's lambda and K) against a dependence term with no
 inner loop (normalised HSIC) and ERM, at the main job's recipe on Colored MNIST (sigma 0.020):
 accuracy, colour left in z and seconds per epoch, on the same harness.
 
@@ -8,11 +8,12 @@ accuracy, colour left in z and seconds per epoch, on the same harness.
     python -m benchmarks.dependence_terms --split validation --recipe table1 --tag full
 
 Each run is `mibias digits` with the main job's settings
-(:data:`mibias.experiments.quickstart.MAIN_JOB`: 20,000 training digits, 5 epochs, the term on
-the convolutional features with its clamp and one-epoch warm-up, bf16 and channels-last), or
+(:data:`mibias.experiments.quickstart.MAIN_JOB`: 20,000 training digits, 5 epochs, the conv
+term :data:`~mibias.experiments.digits.CONV_TERM`, bf16 and channels-last), or
 with ``--recipe table1`` Table 1's full length on the same features (all 50,000 training digits,
 12 epochs: :data:`mibias.experiments.table1.ACCURACY_RUN` with the conv term), one after the
-other in this process. ``--split validation`` reports the unbiased validation
+other in this process. Without ``--lambdas`` MI backprop takes the recipe's lambda and every
+other method its own default. ``--split validation`` reports the unbiased validation
 digits only (held-out training digits coloured by the test rule); the rule for HSIC's lambda,
 fixed before the grid ran: the highest mean validation accuracy (palette rule) over the last
 two epochs. ``--split test`` adds each run's unbiased test accuracy under both colour rules,
@@ -81,7 +82,14 @@ def main() -> None:
     recipe = RECIPES[args.recipe]
     rows = []
     for method in args.methods.split(","):
-        weights = sorted({METHODS[method].weight(EXPERIMENT, lam) for lam in lambdas})
+        weights = sorted(
+            {
+                METHODS[method].weight(
+                    EXPERIMENT, recipe["lam"] if lam is None and method == "mi" else lam
+                )
+                for lam in lambdas
+            }
+        )
         for lam in weights:
             for seed in (int(s) for s in args.seeds.split(",")):
                 history = train(args.recipe, method, lam, seed, data)
