@@ -34,7 +34,13 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import CONV_TERM, EXPERIMENT, DigitsRun, run_digits
+from mibias.experiments.digits import (
+    CONV_TERM,
+    EXPERIMENT,
+    DigitsRun,
+    preset_lambda,
+    run_digits,
+)
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import ACCURACY_RUN
 from mibias.methods import METHODS
@@ -85,7 +91,7 @@ def main() -> None:
         weights = sorted(
             {
                 METHODS[method].weight(
-                    EXPERIMENT, recipe["lam"] if lam is None and method == "mi" else lam
+                    EXPERIMENT, preset_lambda(method, recipe["lam"]) if lam is None else lam
                 )
                 for lam in lambdas
             }

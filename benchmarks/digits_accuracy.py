@@ -19,8 +19,8 @@ validation curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
 ``--z-layer conv`` puts the MI term on the convolutional features with the conv term's own
 settings (:data:`mibias.experiments.digits.CONV_TERM`: lambda 1 unless ``--lambda`` is given,
 a clamped penalty and a two-epoch warm-up, without which it diverges, and K = 10); its runs go
-to runs/t1-cos12-zconv. ``--lambda-warmup`` replaces the warm-up's length (runs in the grid folder
-with ``-warmupN`` appended).
+to runs/t1-cos12-zconv. ``--lambda-warmup`` replaces the warm-up's length and ``--epochs`` the
+runs' length (runs in the grid folder with ``-warmupN`` or ``-epochsN`` appended).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import CONV_TERM, EXPERIMENT
+from mibias.experiments.digits import CONV_TERM, EXPERIMENT, preset_lambda
 from mibias.experiments.table1 import ACCURACY_RUN, PUBLISHED, job_key, table1
 from mibias.methods import METHODS
 from mibias.report import mean_std
@@ -91,23 +91,25 @@ def main() -> None:
     parser.add_argument(
         "--lambda-warmup", type=float, help="epochs of the lambda warm-up (default: the recipe's)"
     )
+    parser.add_argument(
+        "--epochs", type=int, help="epochs of each run, the cosine over all of them (default: 12)"
+    )
     args = parser.parse_args()
     conv = args.z_layer == "conv"
     out = CONV_OUT if conv else OUT
-    warmup = {} if args.lambda_warmup is None else {"lam_warmup": args.lambda_warmup}
-    if warmup:  # a grid of its own: the run folders are named without the warm-up
-        out = out.with_name(f"{out.name}-warmup{args.lambda_warmup:g}")
+    changes = {"lam_warmup": args.lambda_warmup, "epochs": args.epochs}
+    changes = {name: value for name, value in changes.items() if value is not None}
+    for name, value in changes.items():  # a grid of its own: run folders do not name them
+        out = out.with_name(f"{out.name}-{name.replace('lam_', '')}{value:g}")
     sigmas = [float(s) for s in args.sigmas.split(",")]
     methods = args.methods.split(",")
-    recipe = {**ACCURACY_RUN, **(CONV_TERM if conv else {}), **warmup}
-    preset_lam = recipe.pop("lam", None)
-    lam = preset_lam if args.lam is None else args.lam
+    recipe = {**ACCURACY_RUN, **(CONV_TERM if conv else {}), **changes}
     table1(
         out,
         methods=methods,
         sigmas=sigmas,
         seeds=range(args.seeds),
-        lams=None if lam is None else (lam,),
+        lams=None if args.lam is None else (args.lam,),
         workers=2,
         **recipe,
     )
@@ -115,6 +117,7 @@ def main() -> None:
     for sigma in sigmas:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
+            lam = preset_lambda(method, recipe.get("lam")) if args.lam is None else args.lam
             runs = run_logs(out, method, METHODS[method].weight(EXPERIMENT, lam), sigma, args.seeds)
             # a run that diverged stops before its last epoch, without the final test columns
             finished = [bool(log) and "test_accuracy" in log[-1] for log in runs]
@@ -141,7 +144,7 @@ def main() -> None:
                         heading: mean_std([log[-1][key] for log in logs if key in log[-1]])
                         for key, heading in LEAKAGE.items()
                     },
-                    "mean validation curve (epochs 1..12)": " ".join(
+                    f"mean validation curve (epochs 1..{recipe['epochs']})": " ".join(
                         f"{v:.2f}" for v in (np.mean(curves, axis=0) if curves else [])
                     ),
                 }

@@ -38,7 +38,13 @@ from benchmarks.common import ERM_WITHOUT_ESTIMATOR, write_results
 from mibias.audit import held_out_estimate, train_estimator
 from mibias.data.colored_mnist import ColoredMNIST, make_colored_mnist
 from mibias.estimators import make_estimator
-from mibias.experiments.digits import CONV_TERM, DigitsRun, run_digits, to_dataset
+from mibias.experiments.digits import (
+    CONV_TERM,
+    DigitsRun,
+    preset_lambda,
+    run_digits,
+    to_dataset,
+)
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import ACCURACY_RUN
 from mibias.models import DigitEncoder, digit_classifier
@@ -72,7 +78,7 @@ RECIPES = {
         {
             "ERM, before": ERM,
             f"MI backprop, K={MAIN_JOB['k']}": {"method": "mi"},
-            "HSIC penalty": {"method": "hsic", "lam": None},  # HSIC's own lambda, not the preset's
+            "HSIC penalty": {"method": "hsic"},
             "ERM, after": ERM,
         },
     ),
@@ -104,7 +110,14 @@ def recipe_epochs(data: ColoredMNIST) -> list[dict]:
         for scheme, settings in runs.items():
             run = from_settings(
                 DigitsRun,
-                {**preset, **settings, "epochs": EPOCHS, "progress": False, "leakage_steps": 200},
+                {
+                    **preset,
+                    **settings,
+                    "lam": preset_lambda(settings["method"], preset.get("lam")),
+                    "epochs": EPOCHS,
+                    "progress": False,
+                    "leakage_steps": 200,
+                },
             )
             history = run_digits(run, None, data)
             timed = [row["epoch_seconds"] for row in history[1:]]

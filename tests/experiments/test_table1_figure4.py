@@ -82,12 +82,17 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
         assert recipe["lam_warmup"] == MAIN_JOB["lam_warmup"] and recipe["lr_schedule"] == "cosine"
 
 
-def test_a_presets_lambda_weights_the_grid_unless_lambdas_are_given():
+def test_a_presets_lambda_weights_mi_backprop_unless_lambdas_are_given():
     def weights(methods, **settings):
         jobs = digits_jobs(methods, [0.02], [0], **settings)
         return {(job.settings["method"], job.settings["lam"]) for job in jobs}
 
-    assert weights(["erm", "mi"], **CONV_TERM) == {("erm", 0.0), ("mi", CONV_TERM["lam"])}
+    hsic = METHODS["hsic"].default_lambda(EXPERIMENT)
+    assert weights(["erm", "mi", "hsic"], **CONV_TERM) == {
+        ("erm", 0.0),
+        ("mi", CONV_TERM["lam"]),
+        ("hsic", hsic),
+    }
     assert weights(["mi"], lams=(0.5,), **CONV_TERM) == {("mi", 0.5)}
     assert weights(["mi"]) == {("mi", METHODS["mi"].default_lambda(EXPERIMENT))}
 

@@ -15,7 +15,13 @@ from mibias.cli.common import (
     seeds,
     sweep_backend,
 )
-from mibias.experiments.digits import CONV_TERM, EXPERIMENT, KIM_SCHEDULE, DigitsRun
+from mibias.experiments.digits import (
+    CONV_TERM,
+    EXPERIMENT,
+    KIM_SCHEDULE,
+    DigitsRun,
+    preset_lambda,
+)
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.methods import METHODS, check_settings_apply, methods_of
 from mibias.settings import add_options, from_settings, given_settings
@@ -100,7 +106,8 @@ def add_digits_settings(
         help="the MI term on the convolutional features with the settings chosen for it on "
         "the validation digits: "
         + ", ".join(f"{k} {v}" for k, v in CONV_TERM.items())
-        + "; options given beside it still apply",
+        + " (the lambda is MI backprop's: other methods keep their own); options given "
+        "beside it still apply",
     )
     parser.add_argument(
         "--kim-schedule",
@@ -112,11 +119,16 @@ def add_digits_settings(
 
 def digits_settings(args: argparse.Namespace, methods: Sequence[str]) -> dict[str, Any]:
     """The ``DigitsRun`` settings the user set, over the conv term's and with Kim et al.'s
-    schedule where asked for; an error for a setting that none of ``methods`` reads."""
-    settings = given_settings(args, DigitsRun)
-    check_settings_apply(EXPERIMENT, methods, settings, DigitsRun)
-    if args.conv_term:
-        settings = {**CONV_TERM, **settings}
+    schedule where asked for; an error for a setting that none of ``methods`` reads.
+
+    Without ``--lambda``, the conv term's lambda is MI backprop's alone: one method's run takes
+    :func:`~mibias.experiments.digits.preset_lambda`'s, and a grid's jobs each take theirs
+    (:func:`~mibias.experiments.table1.digits_jobs`)."""
+    given = given_settings(args, DigitsRun)
+    check_settings_apply(EXPERIMENT, methods, given, DigitsRun)
+    settings = {**(CONV_TERM if args.conv_term else {}), **given}
+    if args.conv_term and "lam" not in given and len(methods) == 1:
+        settings["lam"] = preset_lambda(methods[0], CONV_TERM["lam"])
     if args.kim_schedule:
         settings = {
             **settings,
@@ -150,7 +162,8 @@ def run_table1(args: argparse.Namespace) -> int:
 
     methods = names(args.methods, "methods", methods_of(EXPERIMENT))
     settings = digits_settings(args, methods)
-    lam = settings.pop("lam", None)
+    # --lambda weighs every method; a preset's lambda stays in settings for digits_jobs
+    lam = settings.pop("lam") if "lam" in given_settings(args, DigitsRun) else None
     sigmas: list[float] = list(SIGMAS)
     chosen_seeds = seeds(args)
     if args.quick:

@@ -101,8 +101,8 @@ class DigitsRun:
 
 # the MI term on the convolutional features: the paper's lambda 1 with the two stabilisers it
 # needs there (a clamped penalty, a two-epoch warm-up) and K 10, chosen on the validation
-# digits (docs/colored-mnist.md, "The conv recipe re-chosen"); a preset's lam applies to
-# every method of a grid, as --lambda does
+# digits (docs/colored-mnist.md, "The conv recipe re-chosen"); its lam is MI backprop's alone
+# (preset_lambda)
 CONV_TERM: dict[str, Any] = {
     "z_layer": "conv",
     "lam": 1.0,
@@ -110,6 +110,14 @@ CONV_TERM: dict[str, Any] = {
     "lam_warmup": 2.0,
     "k": 10,
 }
+
+
+def preset_lambda(method: str, lam: float | None) -> float | None:
+    """The lambda a run of ``method`` takes from a preset's ``lam`` (such as
+    :data:`CONV_TERM`'s) when none is given: the preset's for MI backprop, the term it was
+    chosen for, and None (the method's own default) for every other method."""
+    return lam if method == "mi" else None
+
 
 # Kim et al.'s schedule (their code): SGD, momentum 0.9, weight decay 5e-4, lr 0.01 x 0.1
 # every 40 epochs, 100 epochs

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import EXPERIMENT, DigitsRun, run_digits
+from mibias.experiments.digits import EXPERIMENT, DigitsRun, preset_lambda, run_digits
 from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
 from mibias.settings import from_settings, job_settings
@@ -55,15 +55,17 @@ def digits_jobs(
     **settings: Any,
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
-    each method the ``lam`` of ``settings`` (a preset's, such as
-    :data:`~mibias.experiments.digits.CONV_TERM`'s) or else its default lambda."""
-    lams = lams or (settings.pop("lam", None),)
+    MI backprop the ``lam`` of ``settings`` (a preset's, such as
+    :data:`~mibias.experiments.digits.CONV_TERM`'s) and every method without one its default
+    lambda (:func:`~mibias.experiments.digits.preset_lambda`)."""
+    preset_lam = settings.pop("lam", None)
     settings = job_settings(
         DigitsRun, settings, "digits", ("method", "lam", "sigma", "seed", "progress")
     )
     jobs = []
     for method in methods:
-        weights = {METHODS[method].weight(EXPERIMENT, lam) for lam in lams}
+        method_lams = lams or (preset_lambda(method, preset_lam),)
+        weights = {METHODS[method].weight(EXPERIMENT, lam) for lam in method_lams}
         for lam in sorted(weights):
             for sigma in sigmas:
                 for seed in seeds:

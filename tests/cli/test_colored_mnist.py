@@ -1,0 +1,37 @@
+"""The Colored MNIST commands' settings: presets under the options given."""
+
+from mibias.cli import build_parser, main
+from mibias.cli.colored_mnist import digits_settings
+from mibias.experiments.digits import CONV_TERM
+
+
+def settings_of(*options: str, methods: tuple[str, ...] = ("mi",)) -> dict:
+    args = build_parser().parse_args(["digits", "--out", "unused", *options])
+    return digits_settings(args, list(methods))
+
+
+def test_the_conv_terms_lambda_is_mi_backprops_alone():
+    assert settings_of("--conv-term")["lam"] == CONV_TERM["lam"]
+    assert settings_of("--conv-term", "--method", "hsic", methods=("hsic",))["lam"] is None
+    # a grid keeps the preset's lambda for its jobs to resolve, one method at a time
+    assert settings_of("--conv-term", methods=("erm", "mi", "hsic"))["lam"] == CONV_TERM["lam"]
+
+
+def test_a_lambda_given_weighs_every_method_over_the_preset():
+    given = settings_of("--conv-term", "--method", "hsic", "--lambda", "3", methods=("hsic",))
+    assert given["lam"] == 3.0 and given["k"] == CONV_TERM["k"]
+    assert "lam" not in settings_of()
+
+
+def test_table1_gives_a_lambda_given_to_every_job_and_leaves_a_presets_to_digits_jobs(
+    monkeypatch, tmp_path
+):
+    calls: list[dict] = []
+    monkeypatch.setattr(
+        "mibias.experiments.table1.table1", lambda out, **kwargs: calls.append(kwargs) or ""
+    )
+    grid = ["table1", "--conv-term", "--methods", "erm,mi,hsic", "--out", str(tmp_path)]
+    assert main(grid) == 0 and main([*grid, "--lambda", "3"]) == 0
+    preset, given = calls
+    assert preset["lams"] is None and preset["lam"] == CONV_TERM["lam"]
+    assert given["lams"] == (3.0,) and "lam" not in given
