@@ -20,16 +20,25 @@ configurations users run, and whether the cheap estimator scheme's MI estimate h
    against a new estimator trained on the same frozen features.
 3. Encoder forward + backward under float32, bf16 autocast and channels-last.
 4. Peak resident memory of a `mibias digits` run (a subprocess).
+
+    python -m benchmarks.digits_speed --sweep      (about 5 minutes on 2 cores)
+
+writes digits_speed_sweep instead: the main job's recipe as ``mibias quickstart`` and
+``table1 --workers 2`` run it, ERM (no estimator) and MI backprop side by side through the
+sweep runner, two processes of one torch thread each; per seed (0-2), the median of epochs
+2-EPOCHS of each run and their ratio, then the median over seeds.
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Subset
@@ -46,9 +55,11 @@ from mibias.experiments.digits import (
     to_dataset,
 )
 from mibias.experiments.quickstart import MAIN_JOB
-from mibias.experiments.table1 import ACCURACY_RUN
+from mibias.experiments.table1 import ACCURACY_RUN, digits_jobs
 from mibias.models import DigitEncoder, digit_classifier
+from mibias.run_folder import read_metrics
 from mibias.settings import flat_settings, from_settings
+from mibias.sweep import run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 
 COMMAND = "python -m benchmarks.digits_speed"
@@ -241,7 +252,55 @@ def encoder_step(encoder: DigitEncoder, inputs: torch.Tensor, bf16: bool) -> Non
     loss.backward()
 
 
+def sweep_pairs(seeds: tuple[int, ...] = (0, 1, 2)) -> list[dict]:
+    """ERM and MI backprop at the main job's recipe, one pair per seed, each pair two
+    processes of the sweep runner side by side (one torch thread each on 2 cores)."""
+    preset = {**MAIN_JOB, "epochs": EPOCHS, "leakage_steps": 200}
+    rows = []
+    for seed in seeds:
+        jobs = [
+            *digits_jobs(["erm"], [0.02], [seed], **{**preset, **ERM}),
+            *digits_jobs(["mi"], [0.02], [seed], **preset),
+        ]
+        with tempfile.TemporaryDirectory() as out:
+            run_grid(jobs, out, workers=2)
+            timed = {
+                job.settings["method"]: statistics.median(
+                    row["epoch_seconds"] for row in read_metrics(Path(out) / job.key)[1:]
+                )
+                for job in jobs
+            }
+        rows.append(
+            {
+                "seed": seed,
+                "ERM, s per epoch": timed["erm"],
+                f"MI backprop (K={MAIN_JOB['k']}), s per epoch": timed["mi"],
+                "ratio_to_erm": timed["mi"] / timed["erm"],
+            }
+        )
+    rows.append(
+        {"seed": "median", "ratio_to_erm": statistics.median(r["ratio_to_erm"] for r in rows)}
+    )
+    return rows
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--sweep", action="store_true", help="time the main job's pair as the sweep runs it"
+    )
+    if parser.parse_args().sweep:
+        write_results(
+            "digits_speed_sweep",
+            f"{COMMAND} --sweep",
+            sweep_pairs(),
+            "The main job's recipe (20,000 digits, conv term, bf16, channels-last) at sigma "
+            f"0.020, {EPOCHS} epochs per run, the first untimed: per seed, ERM (no estimator) "
+            "and MI backprop run side by side as the sweep runner runs them (`mibias "
+            "quickstart`, `table1 --workers 2`: two processes, one torch thread each); each "
+            f"time is the run's median of epochs 2-{EPOCHS}, the runs train normally.",
+        )
+        return
     data = make_colored_mnist(0.02)
     rows = recipe_epochs(data)
     rows += literal_vs_pool(to_dataset(data.train_images, data.train_labels, "onehot"))
