@@ -56,8 +56,8 @@ def digits_jobs(
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
     MI backprop the ``lam`` of ``settings`` (a preset's, such as
-    :data:`~mibias.experiments.digits.CONV_TERM`'s) and every method without one its default
-    lambda (:func:`~mibias.experiments.digits.preset_lambda`)."""
+    :data:`~mibias.experiments.digits.CONV_TERM`'s) and every other method its default lambda
+    (:func:`~mibias.experiments.digits.preset_lambda`)."""
     preset_lam = settings.pop("lam", None)
     settings = job_settings(
         DigitsRun, settings, "digits", ("method", "lam", "sigma", "seed", "progress")
