@@ -34,16 +34,9 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import (
-    CONV_TERM,
-    EXPERIMENT,
-    DigitsRun,
-    preset_lambda,
-    run_digits,
-)
+from mibias.experiments.digits import CONV_TERM, DigitsRun, run_digits, run_weight
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import ACCURACY_RUN
-from mibias.methods import METHODS
 from mibias.report import mean_std
 from mibias.settings import from_settings
 
@@ -88,14 +81,7 @@ def main() -> None:
     recipe = RECIPES[args.recipe]
     rows = []
     for method in args.methods.split(","):
-        weights = sorted(
-            {
-                METHODS[method].weight(
-                    EXPERIMENT, preset_lambda(method, recipe["lam"]) if lam is None else lam
-                )
-                for lam in lambdas
-            }
-        )
+        weights = sorted({run_weight(method, lam, recipe["lam"]) for lam in lambdas})
         for lam in weights:
             for seed in (int(s) for s in args.seeds.split(",")):
                 history = train(args.recipe, method, lam, seed, data)

@@ -32,9 +32,8 @@ import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import CONV_TERM, EXPERIMENT, preset_lambda
+from mibias.experiments.digits import CONV_TERM, run_weight
 from mibias.experiments.table1 import ACCURACY_RUN, PUBLISHED, job_key, table1
-from mibias.methods import METHODS
 from mibias.report import mean_std
 from mibias.run_folder import METRICS, read_metrics
 
@@ -117,8 +116,8 @@ def main() -> None:
     for sigma in sigmas:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
-            lam = preset_lambda(method, recipe.get("lam")) if args.lam is None else args.lam
-            runs = run_logs(out, method, METHODS[method].weight(EXPERIMENT, lam), sigma, args.seeds)
+            lam = run_weight(method, args.lam, recipe.get("lam"))
+            runs = run_logs(out, method, lam, sigma, args.seeds)
             # a run that diverged stops before its last epoch, without the final test columns
             finished = [bool(log) and "test_accuracy" in log[-1] for log in runs]
             logs = [log for log, done in zip(runs, finished, strict=True) if done]

@@ -119,6 +119,14 @@ def preset_lambda(method: str, lam: float | None) -> float | None:
     return lam if method == "mi" else None
 
 
+def run_weight(method: str, lam: float | None, preset_lam: float | None = None) -> float:
+    """The lambda a run of ``method`` trains at: ``lam`` when given, else what it takes from a
+    preset's ``preset_lam`` (:func:`preset_lambda`), else the method's default
+    (:meth:`mibias.methods.Method.weight`; 0 for ERM)."""
+    chosen = lam if lam is not None else preset_lambda(method, preset_lam)
+    return METHODS[method].weight(EXPERIMENT, chosen)
+
+
 # Kim et al.'s schedule (their code): SGD, momentum 0.9, weight decay 5e-4, lr 0.01 x 0.1
 # every 40 epochs, 100 epochs
 KIM_SCHEDULE = {

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import EXPERIMENT, DigitsRun, preset_lambda, run_digits
+from mibias.experiments.digits import DigitsRun, run_digits, run_weight
 from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
 from mibias.settings import from_settings, job_settings
@@ -64,8 +64,7 @@ def digits_jobs(
     )
     jobs = []
     for method in methods:
-        method_lams = lams or (preset_lambda(method, preset_lam),)
-        weights = {METHODS[method].weight(EXPERIMENT, lam) for lam in method_lams}
+        weights = {run_weight(method, lam, preset_lam) for lam in lams or (None,)}
         for lam in sorted(weights):
             for sigma in sigmas:
                 for seed in seeds:
