@@ -11,6 +11,8 @@ from typing import Any
 import torch
 
 import mibias
+from mibias.experiments.digits import DigitsRun
+from mibias.settings import flat_settings
 
 RESULTS = Path(__file__).parent / "results"
 # Table 3's targets per data set (the fairness issue): (test accuracy at least, EO at most)
@@ -30,6 +32,8 @@ def meets_fairness_targets(dataset: str, means: Any) -> bool:
 
 # ERM as a Colored MNIST run with no estimator at all (by default ERM trains one to log its MI)
 ERM_WITHOUT_ESTIMATOR = {"method": "erm", "track_mi": False}
+# the estimator steps per model step of the digits defaults (the conv term's K)
+DIGITS_K = flat_settings(DigitsRun)["k"].default
 # a Colored MNIST run's last-epoch columns (its metrics key -> the tables' heading)
 DIGITS_TEST_COLUMNS = {
     "test_accuracy": "test accuracy, palette",

@@ -1,4 +1,4 @@
-"""MI backprop (MINE at the conv term's lambda and K) against a dependence term with no
+"""MI backprop (MINE at the digits defaults' lambda and K) against a dependence term with no
 inner loop (normalised HSIC) and ERM, at the main job's recipe on Colored MNIST (sigma 0.020):
 accuracy, colour left in z and seconds per epoch, on the same harness.
 
@@ -8,10 +8,9 @@ accuracy, colour left in z and seconds per epoch, on the same harness.
     python -m benchmarks.dependence_terms --split validation --recipe table1 --tag full
 
 Each run is `mibias digits` with the main job's settings
-(:data:`mibias.experiments.quickstart.MAIN_JOB`: 20,000 training digits, 5 epochs, the conv
-term :data:`~mibias.experiments.digits.CONV_TERM`, bf16 and channels-last), or
-with ``--recipe table1`` Table 1's full length on the same features (all 50,000 training digits,
-12 epochs: :data:`mibias.experiments.table1.ACCURACY_RUN` with the conv term), one after the
+(:data:`mibias.experiments.quickstart.MAIN_JOB`: 20,000 training digits, 5 epochs of the digits
+defaults: the conv term, bf16 and channels-last), or with ``--recipe table1`` the digits
+defaults at Table 1's full length (all 50,000 training digits, 12 epochs), one after the
 other in this process. Without ``--lambdas`` MI backprop takes the recipe's lambda and every
 other method its own default. ``--split validation`` reports the unbiased validation
 digits only (held-out training digits coloured by the test rule); the rule for HSIC's lambda,
@@ -34,13 +33,12 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import CONV_TERM, DigitsRun, run_digits, run_weight
+from mibias.experiments.digits import DigitsRun, run_digits, run_weight
 from mibias.experiments.quickstart import MAIN_JOB
-from mibias.experiments.table1 import ACCURACY_RUN
 from mibias.report import mean_std
 from mibias.settings import from_settings
 
-RECIPES = {"main_job": MAIN_JOB, "table1": {**ACCURACY_RUN, **CONV_TERM}}
+RECIPES: dict[str, dict] = {"main_job": MAIN_JOB, "table1": {}}
 
 
 def train(recipe: str, method: str, lam: float | None, seed: int, data) -> list[dict[str, float]]:
@@ -81,7 +79,7 @@ def main() -> None:
     recipe = RECIPES[args.recipe]
     rows = []
     for method in args.methods.split(","):
-        weights = sorted({run_weight(method, lam, recipe["lam"]) for lam in lambdas})
+        weights = sorted({run_weight(method, lam) for lam in lambdas})
         for lam in weights:
             for seed in (int(s) for s in args.seeds.split(",")):
                 history = train(args.recipe, method, lam, seed, data)

@@ -8,19 +8,21 @@
     python -m benchmarks.digits_accuracy --sigmas 0.02 --methods mi --lambda 1 --z-layer conv \
         --lambda-warmup 2 --tag zconv_lam1_warmup2
 
-Every method at its default lambda (MI, Alvi, Moyer 0.3; Kim 0.01 with its reversal 0.1, as
-in Kim et al.'s code) or at ``--lambda`` (MI: K = 40 on the feature pool, no clipping), 3 seeds
-(``--seeds``), 12 epochs with a cosine learning-rate decay, bf16 autocast and channels-last, two
-runs at a time. Runs go to runs/t1-cos12 (finished runs are reused). Reports the final unbiased
-test accuracy per seed, mean +- std, each method's gap to ERM beside its published row, the
-colour left in z (probes and a fresh estimator on the test digits, mean +- std) and the mean
-validation curve per epoch, in benchmarks/results/digits_accuracy[_TAG].md.
+Every method at its default lambda on the paper's 64-d FC z (the FC term,
+:data:`mibias.experiments.digits.FC_TERM`: MI 0.3 with K = 40 on the feature pool and no
+stabilisers; Alvi, Moyer 0.3; Kim 0.01 with its reversal 0.1, as in Kim et al.'s code) or at
+``--lambda``, 3 seeds (``--seeds``), 12 epochs with a cosine learning-rate decay, no clipping,
+bf16 autocast and channels-last, two runs at a time. Runs go to runs/t1-cos12 (finished runs are
+reused). Reports the final unbiased test accuracy per seed, mean +- std, each method's gap to
+ERM beside its published row, the colour left in z (probes and a fresh estimator on the test
+digits, mean +- std) and the mean validation curve per epoch, in
+benchmarks/results/digits_accuracy[_TAG].md.
 
-``--z-layer conv`` puts the MI term on the convolutional features with the conv term's own
-settings (:data:`mibias.experiments.digits.CONV_TERM`: lambda 1 unless ``--lambda`` is given,
-a clamped penalty and a two-epoch warm-up, without which it diverges, and K = 10); its runs go
-to runs/t1-cos12-zconv. ``--lambda-warmup`` replaces the warm-up's length and ``--epochs`` the
-runs' length (runs in the grid folder with ``-warmupN`` or ``-epochsN`` appended).
+``--z-layer conv`` runs the digits defaults instead: the MI term on the convolutional features
+with the settings chosen for it (lambda 1 unless ``--lambda`` is given, a clamped penalty and a
+two-epoch warm-up, without which it diverges, and K = 10); its runs go to runs/t1-cos12-zconv.
+``--lambda-warmup`` replaces the warm-up's length and ``--epochs`` the runs' length (runs in the
+grid folder with ``-warmupN`` or ``-epochsN`` appended).
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import CONV_TERM, run_weight
-from mibias.experiments.table1 import ACCURACY_RUN, PUBLISHED, job_key, table1
+from mibias.experiments.digits import FC_TERM, DigitsRun, run_weight
+from mibias.experiments.table1 import PUBLISHED, job_key, table1
 from mibias.report import mean_std
 from mibias.run_folder import METRICS, read_metrics
+from mibias.settings import flat_settings
 
 OUT = Path("runs/t1-cos12")
 CONV_OUT = Path("runs/t1-cos12-zconv")
@@ -102,7 +105,8 @@ def main() -> None:
         out = out.with_name(f"{out.name}-{name.replace('lam_', '')}{value:g}")
     sigmas = [float(s) for s in args.sigmas.split(",")]
     methods = args.methods.split(",")
-    recipe = {**ACCURACY_RUN, **(CONV_TERM if conv else {}), **changes}
+    recipe = {**({} if conv else FC_TERM), **changes}
+    epochs = recipe.get("epochs", flat_settings(DigitsRun)["epochs"].default)
     table1(
         out,
         methods=methods,
@@ -143,7 +147,7 @@ def main() -> None:
                         heading: mean_std([log[-1][key] for log in logs if key in log[-1]])
                         for key, heading in LEAKAGE.items()
                     },
-                    f"mean validation curve (epochs 1..{recipe['epochs']})": " ".join(
+                    f"mean validation curve (epochs 1..{epochs})": " ".join(
                         f"{v:.2f}" for v in (np.mean(curves, axis=0) if curves else [])
                     ),
                 }

@@ -149,15 +149,17 @@ def adult_case(seed: int, split: str) -> Case:
 
 def digits_case(seed: int, split: str) -> Case:
     from mibias.data.colored_mnist import colour_class, make_colored_mnist
-    from mibias.experiments.digits import DigitsRun, load_network, run_digits
+    from mibias.experiments.digits import FC_TERM, DigitsRun, load_network, run_digits
     from mibias.models import DigitEncoder, digit_classifier
     from mibias.settings import from_settings
 
     data = make_colored_mnist(0.02, seed=0)
     limit = 20000
     with tempfile.TemporaryDirectory() as folder:
-        settings = {"method": "erm", "sigma": 0.02, "seed": seed, "epochs": 3, "limit": limit,
-                    "leakage_steps": 200, "progress": False}  # fmt: skip
+        # the paper's FC z, float32 at a constant rate: the digits defaults until 2026-11-29
+        settings = {**FC_TERM, "method": "erm", "sigma": 0.02, "seed": seed, "epochs": 3,
+                    "limit": limit, "lr_schedule": "constant", "bf16": False,
+                    "channels_last": False, "leakage_steps": 200, "progress": False}  # fmt: skip
         run = from_settings(DigitsRun, settings)
         run_digits(run, folder, data=data)
         encoder, classifier = DigitEncoder(), digit_classifier()

@@ -23,8 +23,7 @@ from sklearn.metrics import mutual_info_score
 from benchmarks.common import command_line, write_results
 from benchmarks.digits_accuracy import CONV_OUT, OUT, run_dir, run_logs
 from mibias.data.colored_mnist import colour_bins, make_colored_mnist
-from mibias.experiments.digits import EXPERIMENT
-from mibias.methods import METHODS
+from mibias.experiments.digits import FC_TERM, run_weight
 
 
 def label_colour_information(sigma: float) -> float:
@@ -36,10 +35,16 @@ def label_colour_information(sigma: float) -> float:
 
 
 def final_estimates(out: Path, method: str, sigma: float, seeds: int) -> str:
-    """Mean +- std over seeds of the last epoch's MI estimate of ``method``'s runs in ``out``."""
-    logs = run_logs(out, method, METHODS[method].weight(EXPERIMENT, None), sigma, seeds)
+    """Mean +- std over seeds of the last epoch's MI estimate of ``method``'s runs in ``out``
+    (the FC term's grid, or the conv term's at the digits defaults)."""
+    logs = run_logs(out, method, grid_weight(out, method), sigma, seeds)
     estimates = np.array([log[-1]["mi"] for log in logs])
     return f"{estimates.mean():.3f} +- {estimates.std():.3f}"
+
+
+def grid_weight(out: Path, method: str) -> float:
+    """The lambda of ``method``'s runs in the grid folder ``out``."""
+    return run_weight(method, None, FC_TERM["lam"] if out == OUT else None)
 
 
 def main() -> None:
@@ -55,7 +60,7 @@ def main() -> None:
             "MI run's final estimate": final_estimates(OUT, "mi", sigma, args.seeds),
             "ERM run's final estimate": final_estimates(OUT, "erm", sigma, args.seeds),
         }
-        if run_dir(CONV_OUT, "mi", METHODS["mi"].weight(EXPERIMENT, None), sigma, 0).exists():
+        if run_dir(CONV_OUT, "mi", grid_weight(CONV_OUT, "mi"), sigma, 0).exists():
             row["MI run on the conv features"] = final_estimates(CONV_OUT, "mi", sigma, args.seeds)
         rows.append(row)
     write_results(

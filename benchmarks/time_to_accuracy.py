@@ -6,8 +6,8 @@ epoch against an ERM epoch, in the recipe users run.
 
 Both runs use the main job's recipe (`mibias.experiments.quickstart.MAIN_JOB`) on all 50,000
 training digits: bf16 autocast, channels-last, a cosine decay over the epochs, the MI term
-(:data:`~mibias.experiments.digits.CONV_TERM`'s lambda and K) on the convolutional features
-with its clamp and warm-up; ERM is the
+(the digits defaults' lambda and K) on the convolutional features with its clamp and
+warm-up; ERM is the
 same network at lambda 0 with no estimator (`--method erm --no-track-mi`). They run one after
 the other, each alone on the machine, through `mibias.experiments.digits.run_digits`, with the
 divergence floor on. Time is the trainer's: training seconds plus the validation pass after
@@ -24,8 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import ERM_WITHOUT_ESTIMATOR, RESULTS, command_line, write_results
-from mibias.experiments.digits import DigitsRun, run_digits
+from benchmarks.common import (
+    DIGITS_K,
+    ERM_WITHOUT_ESTIMATOR,
+    RESULTS,
+    command_line,
+    write_results,
+)
+from mibias.experiments.digits import DigitsRun, run_digits, run_weight
 from mibias.experiments.quickstart import MAIN_JOB
 from mibias.experiments.table1 import PUBLISHED
 from mibias.plotting import pyplot, save_figure
@@ -33,7 +39,7 @@ from mibias.settings import from_settings
 
 TARGET = PUBLISHED["MI backprop, paper (lambda 1)"][0]  # 0.864 at sigma 0.020
 RUNS = {
-    f"MI backprop (lambda {MAIN_JOB['lam']:g}, K={MAIN_JOB['k']})": {"method": "mi"},
+    f"MI backprop (lambda {run_weight('mi', None):g}, K={DIGITS_K})": {"method": "mi"},
     "ERM": ERM_WITHOUT_ESTIMATOR,
 }
 

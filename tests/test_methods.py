@@ -14,8 +14,8 @@ def test_every_experiment_finds_its_methods_and_their_weights():
     assert methods_of("imdb") == ["erm", "mi", "alvi", "kim"]
     assert "mi-eo" in methods_of("fairness") and "erm" not in methods_of("fairness")
     mi = find_method("mi", "colored_mnist")
-    assert mi.weight("colored_mnist", None) == 0.3 and mi.weight("imdb", None) == 0.5
-    assert mi.weight("colored_mnist", 1.0) == 1.0
+    assert mi.weight("colored_mnist", None) == 1.0 and mi.weight("imdb", None) == 0.5
+    assert mi.weight("colored_mnist", 0.3) == 0.3
     assert METHODS["erm"].weight("colored_mnist", 1.0) == 0.0  # plain training has no term
     assert METHODS["ferm"].weight("fairness", None) is None
     with pytest.raises(InputError, match="unknown method 'moyer' for imdb; choose erm, mi"):

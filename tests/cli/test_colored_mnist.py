@@ -2,7 +2,7 @@
 
 from mibias.cli import build_parser, main
 from mibias.cli.colored_mnist import digits_settings
-from mibias.experiments.digits import CONV_TERM
+from mibias.experiments.digits import FC_TERM
 
 
 def settings_of(*options: str, methods: tuple[str, ...] = ("mi",)) -> dict:
@@ -10,16 +10,16 @@ def settings_of(*options: str, methods: tuple[str, ...] = ("mi",)) -> dict:
     return digits_settings(args, list(methods))
 
 
-def test_the_conv_terms_lambda_is_mi_backprops_alone():
-    assert settings_of("--conv-term")["lam"] == CONV_TERM["lam"]
-    assert settings_of("--conv-term", "--method", "hsic", methods=("hsic",))["lam"] is None
+def test_the_fc_terms_lambda_is_mi_backprops_alone():
+    assert settings_of("--fc-term")["lam"] == FC_TERM["lam"]
+    assert settings_of("--fc-term", "--method", "hsic", methods=("hsic",))["lam"] is None
     # a grid keeps the preset's lambda for its jobs to resolve, one method at a time
-    assert settings_of("--conv-term", methods=("erm", "mi", "hsic"))["lam"] == CONV_TERM["lam"]
+    assert settings_of("--fc-term", methods=("erm", "mi", "hsic"))["lam"] == FC_TERM["lam"]
 
 
 def test_a_lambda_given_weighs_every_method_over_the_preset():
-    given = settings_of("--conv-term", "--method", "hsic", "--lambda", "3", methods=("hsic",))
-    assert given["lam"] == 3.0 and given["k"] == CONV_TERM["k"]
+    given = settings_of("--fc-term", "--method", "hsic", "--lambda", "3", methods=("hsic",))
+    assert given["lam"] == 3.0 and given["k"] == FC_TERM["k"]
     assert "lam" not in settings_of()
 
 
@@ -30,8 +30,8 @@ def test_table1_gives_a_lambda_given_to_every_job_and_leaves_a_presets_to_digits
     monkeypatch.setattr(
         "mibias.experiments.table1.table1", lambda out, **kwargs: calls.append(kwargs) or ""
     )
-    grid = ["table1", "--conv-term", "--methods", "erm,mi,hsic", "--out", str(tmp_path)]
+    grid = ["table1", "--fc-term", "--methods", "erm,mi,hsic", "--out", str(tmp_path)]
     assert main(grid) == 0 and main([*grid, "--lambda", "3"]) == 0
     preset, given = calls
-    assert preset["lams"] is None and preset["lam"] == CONV_TERM["lam"]
+    assert preset["lams"] is None and preset["lam"] == FC_TERM["lam"]
     assert given["lams"] == (3.0,) and "lam" not in given

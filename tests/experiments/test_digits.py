@@ -7,8 +7,8 @@ from mibias.baselines import reverse_gradient
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
 from mibias.experiments.digits import (
-    CONV_TERM,
     EXPERIMENT,
+    FC_TERM,
     DigitsRun,
     method_estimator,
     to_dataset,
@@ -97,23 +97,31 @@ def test_kim_schedule_and_a_start_from_an_erm_run(tiny_data, tmp_path):
     )
 
 
-def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
+def test_the_defaults_are_the_papers_lambda_on_the_conv_features_with_its_stabilisers(
+    tiny_data, tmp_path
+):
     out = tmp_path / "mi"
-    args = ["digits", *TINY_RUN]
-    assert (
-        main([*args, "--lambda-warmup", "2", "--clamp-penalty", "--no-compile", "--out", str(out)])
-        == 0
-    )
+    assert main(["digits", *TINY_RUN, "--no-compile", "--out", str(out)]) == 0
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["lam"] == 1.0 and recipe["z_layer"] == "conv" and recipe["k"] == 10
     config = json.loads((out / "run.json").read_text())["config"]
     assert config["lam_warmup"] == 2.0 and config["clamp_penalty"] is True
 
 
-def test_the_conv_term_option_applies_its_settings_under_the_ones_given(tiny_data, tmp_path):
-    out = tmp_path / "conv"
-    args = ["digits", *TINY_RUN, "--conv-term", "--lambda", "0.5", "--no-compile"]
+def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
+    out = tmp_path / "mi"
+    args = ["digits", *TINY_RUN, "--lambda-warmup", "3", "--no-clamp-penalty", "--no-compile"]
+    assert main([*args, "--out", str(out)]) == 0
+    config = json.loads((out / "run.json").read_text())["config"]
+    assert config["lam_warmup"] == 3.0 and config["clamp_penalty"] is False
+
+
+def test_the_fc_term_option_applies_its_settings_under_the_ones_given(tiny_data, tmp_path):
+    out = tmp_path / "fc"
+    args = ["digits", *TINY_RUN, "--fc-term", "--lambda", "0.5", "--no-compile"]
     assert main([*args, "--out", str(out)]) == 0
     recipe = json.loads((out / "recipe.json").read_text())
-    assert {name: recipe[name] for name in CONV_TERM} == {**CONV_TERM, "lam": 0.5}
+    assert {name: recipe[name] for name in FC_TERM} == {**FC_TERM, "lam": 0.5}
 
 
 def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_data, tmp_path):
@@ -131,15 +139,21 @@ def test_label_conditioning_appends_the_digit_to_c_and_reaches_the_trainer(tiny_
     assert json.loads((out / "recipe.json").read_text())["mi_condition"] == "label"
 
 
-def test_the_conv_layer_reaches_the_estimator_and_is_refused_for_moyer(tiny_data, tmp_path, capsys):
-    assert method_estimator(DigitsRun(z_layer="conv"), 24).critic.net[0].in_features == 1048
-    out = tmp_path / "conv"
+def test_the_z_layer_reaches_the_estimator_and_moyer_reads_the_fc_layer(
+    tiny_data, tmp_path, capsys
+):
+    assert method_estimator(DigitsRun(), 24).critic.net[0].in_features == 1048
+    assert method_estimator(DigitsRun(z_layer="fc"), 24).critic.net[0].in_features == 88
+    out = tmp_path / "fc"
     args = ["digits", *TINY_RUN]
-    assert main([*args, "--z-layer", "conv", "--no-compile", "--out", str(out)]) == 0
-    assert json.loads((out / "recipe.json").read_text())["z_layer"] == "conv"
+    assert main([*args, "--z-layer", "fc", "--no-compile", "--out", str(out)]) == 0
+    assert json.loads((out / "recipe.json").read_text())["z_layer"] == "fc"
+    out = tmp_path / "moyer"
+    assert main([*args, "--method", "moyer", "--out", str(out)]) == 0
+    assert json.loads((out / "recipe.json").read_text())["z_layer"] == "fc"
     args = ["digits", "--method", "moyer", "--z-layer", "conv", "--out", str(tmp_path / "m")]
     assert main(args) == 2
-    assert "z_layer 'conv' is not available for moyer" in capsys.readouterr().err
+    assert "--z-layer does not apply to moyer" in capsys.readouterr().err
 
 
 def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, capsys):
@@ -204,7 +218,8 @@ def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
 
     def kim_network():
         torch.manual_seed(1)  # the same network and head every time
-        return DigitEncoder(), digit_classifier(), method_estimator(DigitsRun(method="kim"), 24)
+        head = method_estimator(DigitsRun(method="kim", z_layer="fc"), 24)
+        return DigitEncoder(), digit_classifier(), head
 
     def stepped(lam, warmup):
         encoder, classifier, head = kim_network()

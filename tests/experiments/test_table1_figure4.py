@@ -5,8 +5,7 @@ import pytest
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import CONV_TERM, EXPERIMENT
-from mibias.experiments.quickstart import MAIN_JOB
+from mibias.experiments.digits import EXPERIMENT, FC_TERM, run_weight
 from mibias.experiments.table1 import digits_jobs, job_key
 from mibias.methods import METHODS
 from tests.data.test_colored_mnist import fake_mnist
@@ -38,7 +37,7 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
     args = ["table1", "--sigmas", "0.02,0.05", "--seeds", "2", "--out", str(tmp_path), *FAST]
     assert main(args) == 0
     text = (tmp_path / "table1.md").read_text()
-    assert "ERM (ours)" in text and "MI backprop (lambda 0.3) (ours)" in text
+    assert "ERM (ours)" in text and "MI backprop (lambda 1) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864 | 0.982 |" in text
     assert len(list((tmp_path / "runs").glob("*/run.json"))) == 8
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/run.json")}
@@ -46,7 +45,7 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
     assert stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/run.json")}
     assert (tmp_path / "table1.csv").exists()
     leakage = pd.read_csv(tmp_path / "table1_leakage.csv", index_col="method")
-    for label in ("ERM", "MI backprop (lambda 0.3)"):
+    for label in ("ERM", "MI backprop (lambda 1)"):
         for measure in ("colour class read from z, MLP probe", "fresh I(z; colour class), nats"):
             assert leakage.loc[f"{label}: {measure}"].notna().all()
 
@@ -67,19 +66,19 @@ def test_quickstart_writes_table_and_figure(tiny_data, tmp_path, capsys):
     assert main(["quickstart", "--out", str(tmp_path), "--workers", "1", *FAST]) == 0
     text = (tmp_path / "quickstart.md").read_text()
     assert "ERM (lambda 0) (ours)" in text
-    assert f"MI backprop (lambda {MAIN_JOB['lam']:g}) (ours)" in text
+    assert f"MI backprop (lambda {run_weight('mi', None):g}) (ours)" in text
     assert "MI backprop, paper (lambda 1) (published) | 0.864" in text
     header = text.splitlines()[2]
     assert "uniform colours" in header and "MLP probe" in header and "I(z; colour" in header
     assert (tmp_path / "figure4.png").exists()
     assert "Colored MNIST" in capsys.readouterr().out
-    # the main job's recipe where the command line says nothing else
+    # the main job's recipe where the command line says nothing else: the digits defaults
     recipes = sorted((tmp_path / "runs").glob("*/recipe.json"))
     assert len(recipes) == 2
     for path in recipes:
         recipe = json.loads(path.read_text())
         assert recipe["z_layer"] == "conv" and recipe["clamp_penalty"] and recipe["bf16"]
-        assert recipe["lam_warmup"] == MAIN_JOB["lam_warmup"] and recipe["lr_schedule"] == "cosine"
+        assert recipe["lam_warmup"] == 2.0 and recipe["lr_schedule"] == "cosine"
 
 
 def test_a_presets_lambda_weights_mi_backprop_unless_lambdas_are_given():
@@ -88,12 +87,12 @@ def test_a_presets_lambda_weights_mi_backprop_unless_lambdas_are_given():
         return {(job.settings["method"], job.settings["lam"]) for job in jobs}
 
     hsic = METHODS["hsic"].default_lambda(EXPERIMENT)
-    assert weights(["erm", "mi", "hsic"], **CONV_TERM) == {
+    assert weights(["erm", "mi", "hsic"], **FC_TERM) == {
         ("erm", 0.0),
-        ("mi", CONV_TERM["lam"]),
+        ("mi", FC_TERM["lam"]),
         ("hsic", hsic),
     }
-    assert weights(["mi"], lams=(0.5,), **CONV_TERM) == {("mi", 0.5)}
+    assert weights(["mi"], lams=(0.5,), **FC_TERM) == {("mi", 0.5)}
     assert weights(["mi"]) == {("mi", METHODS["mi"].default_lambda(EXPERIMENT))}
 
 
@@ -105,7 +104,7 @@ def test_table1_reports_the_final_epoch_not_the_best(tiny_data, tmp_path):
     table = pd.read_csv(tmp_path / "table1.csv", index_col="method")
     for method, lam, label in (
         ("erm", 0.0, "ERM (ours)"),
-        ("mi", 0.3, "MI backprop (lambda 0.3) (ours)"),
+        ("mi", 1.0, "MI backprop (lambda 1) (ours)"),
     ):
         metrics = pd.read_csv(tmp_path / "runs" / job_key(method, lam, 0.02, 0) / "metrics.csv")
         assert len(metrics) == 3

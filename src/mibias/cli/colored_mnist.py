@@ -16,8 +16,8 @@ from mibias.cli.common import (
     sweep_backend,
 )
 from mibias.experiments.digits import (
-    CONV_TERM,
     EXPERIMENT,
+    FC_TERM,
     KIM_SCHEDULE,
     DigitsRun,
     preset_lambda,
@@ -81,8 +81,8 @@ def add_colored_mnist_commands(commands: Any) -> None:
         help="the main job: ERM vs MI backprop on Colored MNIST (sigma 0.020), table + figure",
         description="A small real reproduction: ERM and MI backprop at one colour variance and "
         "seed, a table beside the paper's numbers (accuracy and the colour left in z) and the "
-        "Figure 4 curves. A short recipe by default (20,000 digits, 5 epochs, the MI term on "
-        "the convolutional features): about 3-4 minutes on 2 CPU cores.",
+        "Figure 4 curves. A short recipe by default (20,000 digits, 5 epochs of the digits "
+        "defaults): about 3-4 minutes on 2 CPU cores.",
     )
     quickstart.add_argument("--out", default="runs/quickstart")
     quickstart.add_argument(
@@ -98,14 +98,14 @@ def add_digits_settings(
     preset: dict[str, Any] | None = None,
 ) -> None:
     """The ``DigitsRun`` settings, one option each (:mod:`mibias.settings`),
-    ``--conv-term`` and ``--kim-schedule``; ``preset`` holds the command's own defaults."""
+    ``--fc-term`` and ``--kim-schedule``; ``preset`` holds the command's own defaults."""
     add_options(parser, DigitsRun, skip=skip, preset=preset)
     parser.add_argument(
-        "--conv-term",
+        "--fc-term",
         action="store_true",
-        help="the MI term on the convolutional features with the settings chosen for it on "
-        "the validation digits: "
-        + ", ".join(f"{k} {v}" for k, v in CONV_TERM.items())
+        help="the MI term on the paper's 64-d FC z with the settings chosen for it (the "
+        "defaults until 2026-11-29): "
+        + ", ".join(f"{k} {v}" for k, v in FC_TERM.items())
         + " (the lambda is MI backprop's: other methods keep their own); options given "
         "beside it still apply",
     )
@@ -118,17 +118,17 @@ def add_digits_settings(
 
 
 def digits_settings(args: argparse.Namespace, methods: Sequence[str]) -> dict[str, Any]:
-    """The ``DigitsRun`` settings the user set, over the conv term's and with Kim et al.'s
+    """The ``DigitsRun`` settings the user set, over the FC term's and with Kim et al.'s
     schedule where asked for; an error for a setting that none of ``methods`` reads.
 
-    Without ``--lambda``, the conv term's lambda is MI backprop's alone: one method's run takes
+    Without ``--lambda``, the FC term's lambda is MI backprop's alone: one method's run takes
     :func:`~mibias.experiments.digits.preset_lambda`'s, and a grid's jobs each take theirs
     (:func:`~mibias.experiments.table1.digits_jobs`)."""
     given = given_settings(args, DigitsRun)
     check_settings_apply(EXPERIMENT, methods, given, DigitsRun)
-    settings = {**(CONV_TERM if args.conv_term else {}), **given}
-    if args.conv_term and "lam" not in given and len(methods) == 1:
-        settings["lam"] = preset_lambda(methods[0], CONV_TERM["lam"])
+    settings = {**(FC_TERM if args.fc_term else {}), **given}
+    if args.fc_term and "lam" not in given and len(methods) == 1:
+        settings["lam"] = preset_lambda(methods[0], FC_TERM["lam"])
     if args.kim_schedule:
         settings = {
             **settings,

@@ -25,13 +25,6 @@ PUBLISHED = {
     "Kim et al.": (0.818, 0.882, 0.911, 0.929, 0.936, 0.954, 0.955),
     "MI backprop, paper (lambda 1)": (0.864, 0.925, 0.959, 0.973, 0.975, 0.980, 0.982),
 }
-# the schedule of the 12-epoch accuracy runs (docs/colored-mnist.md)
-ACCURACY_RUN: dict[str, Any] = {
-    "epochs": 12,
-    "lr_schedule": "cosine",
-    "bf16": True,
-    "channels_last": True,
-}
 QUICK = {"sigmas": (0.020, 0.035, 0.050), "seeds": (0,), "epochs": 2, "limit": 10_000}
 
 
@@ -56,7 +49,7 @@ def digits_jobs(
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
     MI backprop the ``lam`` of ``settings`` (a preset's, such as
-    :data:`~mibias.experiments.digits.CONV_TERM`'s) and every other method its default lambda
+    :data:`~mibias.experiments.digits.FC_TERM`'s) and every other method its default lambda
     (:func:`~mibias.experiments.digits.preset_lambda`)."""
     preset_lam = settings.pop("lam", None)
     settings = job_settings(

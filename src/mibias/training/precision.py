@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mibias.io import InputError
+
 Batch = Sequence[torch.Tensor]
 
 
@@ -19,13 +21,19 @@ class Precision:
     device : torch.device
         Where the networks and batches live.
     bf16 : bool
-        Run forward passes under bfloat16 autocast; their outputs come back as float32.
+        Run forward passes under bfloat16 autocast; their outputs come back as float32. An
+        error on a GPU without bfloat16.
     channels_last : bool
         Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
         channels-last layout.
     """
 
     def __init__(self, device: torch.device, bf16: bool, channels_last: bool) -> None:
+        if bf16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise InputError(
+                f"bf16: {torch.cuda.get_device_name(device)} has no bfloat16; "
+                "turn it off (--no-bf16)"
+            )
         self.device = device
         self.bf16 = bf16
         self.channels_last = channels_last
