@@ -92,7 +92,7 @@ class DigitsRun:
     z_layer: ZLayer = setting(
         "conv",
         "the layer the term reads: conv (the 1024-d convolutional features) or fc (the "
-        "paper's 64-d z, with --fc-term's settings); moyer's z is always on fc",
+        "paper's 64-d z; --fc-term also sets the recipe chosen there); moyer's z is always on fc",
     )
     batch_size: int = setting(128, "digits per model step")
     init_from: str | None = setting(None, "start from an earlier run's network (its folder)")
