@@ -65,6 +65,16 @@ def test_help_shows_the_documentation_and_the_default():
     text = " ".join(parser.format_help().split())
     assert "a weight (default: None)" in text and "which rule (default: a)" in text
     assert "--no-compile turn off: compiled steps" in text and "--fast go fast" in text
+    assert "--compile compiled steps (on by default)" in text
+    assert "--no-fast turn off: go fast (off by default)" in text
+
+
+def test_a_boolean_takes_both_switches_whatever_its_default():
+    assert parse("--data", "d", "--compile", "--no-fast") == {
+        "data": "d",
+        "compile": True,
+        "fast": False,
+    }
 
 
 def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
@@ -73,7 +83,8 @@ def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
     text = " ".join(parser.format_help().split())
     assert "how many (default: 5)" in text
     assert "--no-fast turn off: go fast (on in this command)" in text
-    assert "--compile compiled steps" in text and "--no-compile" not in text
+    assert "--compile compiled steps (off in this command)" in text
+    assert "--no-compile turn off: compiled steps (off in this command)" in text
     given = given_settings(parser.parse_args(["--data", "d", "--no-fast"]), Recipe)
     assert given == {"data": "d", "fast": False}  # the preset itself is the command's to apply
 

@@ -41,8 +41,8 @@ def setting(
         One line for ``--help``; for a boolean, what it turns on (the switch that turns it
         off says so itself).
     flag
-        The option's name when it is not ``--flat-name`` (for a boolean that defaults to True,
-        the option that turns it off; ``--no-flat-name`` otherwise).
+        The option's name when it is not ``--flat-name``; for a boolean, the switch that turns
+        it off when it is not ``--no-flat-name`` (``--flat-name`` turns it on).
     choices
         The allowed values, where the annotation is a plain ``str``.
     name
@@ -197,8 +197,8 @@ def add_options(
     ones included; except ``skip``) to ``parser``, in a group called ``title``.
 
     ``preset`` holds the values a command applies where the user gives none, in place of the
-    fields' defaults (the command applies them; here they only set the help and the direction
-    of a boolean's switch)."""
+    fields' defaults (the command applies them; here they only set the help). A boolean gets
+    both switches, on and off."""
     group = parser.add_argument_group(title)
     preset = preset or {}
     for name, flat in flat_settings(recipe).items():
@@ -206,21 +206,27 @@ def add_options(
             continue
         field = flat.field
         default = preset.get(name, flat.default)
-        flag = field.metadata.get("flag") if default == flat.default else None
+        flag = field.metadata.get("flag")
         text = field.metadata.get("help", "")
         kind, choices, count = _value_type(flat.annotation)
         if kind is bool:
-            on = not default
-            preset_on = default and not flat.default
-            group.add_argument(
-                flag or f"--{'' if on else 'no-'}{name.replace('_', '-')}",
-                dest=name,
-                action="store_true" if on else "store_false",
-                default=argparse.SUPPRESS,
-                help=text
-                if on
-                else f"turn off: {text}" + (" (on in this command)" if preset_on else ""),
-            )
+            # both switches, whatever the default: a command written under other defaults
+            # (or a preset's) still parses and can turn the setting either way
+            where = "in this command" if default != flat.default else "by default"
+            dashed = name.replace("_", "-")
+            for value, switch, words in (
+                (True, f"--{dashed}", text),
+                (False, flag or f"--no-{dashed}", f"turn off: {text}"),
+            ):
+                group.add_argument(
+                    switch,
+                    dest=name,
+                    action="store_true" if value else "store_false",
+                    default=argparse.SUPPRESS,
+                    help=f"{words} ({'on' if default else 'off'} {where})"
+                    if value == default or default != flat.default
+                    else words,
+                )
             continue
         required = default is dataclasses.MISSING
         group.add_argument(
