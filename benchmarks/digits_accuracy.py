@@ -42,6 +42,8 @@ from mibias.settings import flat_settings
 
 OUT = Path("runs/t1-cos12")
 CONV_OUT = Path("runs/t1-cos12-zconv")
+# the settings each grid folder's runs change from the digits defaults
+GRID_RECIPE = {OUT: FC_TERM, CONV_OUT: {}}
 PUBLISHED_ROW = {
     "erm": "ERM, paper",
     "alvi": "Alvi et al.",
@@ -72,6 +74,12 @@ def run_logs(out: Path, method: str, lam: float, sigma: float, seeds: int) -> li
     return [read_metrics(d) if (d / METRICS).exists() else [] for d in folders]
 
 
+def grid_weight(grid: Path, method: str, lam: float | None = None) -> float:
+    """The lambda of ``method``'s runs in the grid folder ``grid`` (a key of ``GRID_RECIPE``,
+    or a grid made from it with other epochs or warm-up), ``lam`` when one was given."""
+    return run_weight(method, lam, GRID_RECIPE[grid].get("lam"))
+
+
 def reference_erm(methods: list[str], sigma: float, seeds: int) -> float | None:
     """Mean final accuracy of the ERM runs in runs/t1-cos12 when ``methods`` has no ERM of its
     own (with lambda 0 the z layer changes nothing the network learns), if they exist."""
@@ -98,14 +106,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     conv = args.z_layer == "conv"
-    out = CONV_OUT if conv else OUT
+    grid = CONV_OUT if conv else OUT
+    out = grid
     changes = {"lam_warmup": args.lambda_warmup, "epochs": args.epochs}
     changes = {name: value for name, value in changes.items() if value is not None}
     for name, value in changes.items():  # a grid of its own: run folders do not name them
         out = out.with_name(f"{out.name}-{name.replace('lam_', '')}{value:g}")
     sigmas = [float(s) for s in args.sigmas.split(",")]
     methods = args.methods.split(",")
-    recipe = {**({} if conv else FC_TERM), **changes}
+    recipe = {**GRID_RECIPE[grid], **changes}
     epochs = recipe.get("epochs", flat_settings(DigitsRun)["epochs"].default)
     table1(
         out,
@@ -120,7 +129,7 @@ def main() -> None:
     for sigma in sigmas:
         erm = reference_erm(methods, sigma, args.seeds)
         for method in methods:
-            lam = run_weight(method, args.lam, recipe.get("lam"))
+            lam = grid_weight(grid, method, args.lam)
             runs = run_logs(out, method, lam, sigma, args.seeds)
             # a run that diverged stops before its last epoch, without the final test columns
             finished = [bool(log) and "test_accuracy" in log[-1] for log in runs]

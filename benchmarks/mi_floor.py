@@ -21,9 +21,8 @@ import numpy as np
 from sklearn.metrics import mutual_info_score
 
 from benchmarks.common import command_line, write_results
-from benchmarks.digits_accuracy import CONV_OUT, OUT, run_dir, run_logs
+from benchmarks.digits_accuracy import CONV_OUT, OUT, grid_weight, run_dir, run_logs
 from mibias.data.colored_mnist import colour_bins, make_colored_mnist
-from mibias.experiments.digits import FC_TERM, run_weight
 
 
 def label_colour_information(sigma: float) -> float:
@@ -40,11 +39,6 @@ def final_estimates(out: Path, method: str, sigma: float, seeds: int) -> str:
     logs = run_logs(out, method, grid_weight(out, method), sigma, seeds)
     estimates = np.array([log[-1]["mi"] for log in logs])
     return f"{estimates.mean():.3f} +- {estimates.std():.3f}"
-
-
-def grid_weight(out: Path, method: str) -> float:
-    """The lambda of ``method``'s runs in the grid folder ``out``."""
-    return run_weight(method, None, FC_TERM["lam"] if out == OUT else None)
 
 
 def main() -> None:

@@ -8,11 +8,14 @@ from mibias.training.precision import Precision
 
 
 def test_bf16_on_a_gpu_without_bfloat16_is_refused_by_name(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Old GPU")
-    with pytest.raises(InputError, match="bf16: Old GPU has no bfloat16; turn it off"):
-        Precision(torch.device("cuda"), bf16=True, channels_last=False)
-    Precision(torch.device("cuda"), bf16=False, channels_last=False)  # float32 needs nothing
+    # cuda:0 is a Volta (7.0), cuda:1 an Ampere (8.0): the check asks the GPU the run names
+    capability = {0: (7, 0), 1: (8, 0)}
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda d: capability[d.index])
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda d=None: f"GPU {d.index}")
+    with pytest.raises(InputError, match="bf16: GPU 0 has no bfloat16; turn it off"):
+        Precision(torch.device("cuda:0"), bf16=True, channels_last=False)
+    Precision(torch.device("cuda:0"), bf16=False, channels_last=False)  # float32 needs nothing
+    Precision(torch.device("cuda:1"), bf16=True, channels_last=False)
 
 
 def test_bf16_autocast_returns_float32_on_the_cpu():

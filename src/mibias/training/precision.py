@@ -22,14 +22,15 @@ class Precision:
         Where the networks and batches live.
     bf16 : bool
         Run forward passes under bfloat16 autocast; their outputs come back as float32. An
-        error on a GPU without bfloat16.
+        error on a GPU without native bfloat16 (compute capability below 8.0), asked of the
+        GPU ``device`` names.
     channels_last : bool
         Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
         channels-last layout.
     """
 
     def __init__(self, device: torch.device, bf16: bool, channels_last: bool) -> None:
-        if bf16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        if bf16 and device.type == "cuda" and torch.cuda.get_device_capability(device) < (8, 0):
             raise InputError(
                 f"bf16: {torch.cuda.get_device_name(device)} has no bfloat16; "
                 "turn it off (--no-bf16)"
