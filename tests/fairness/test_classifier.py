@@ -9,6 +9,7 @@ from sklearn.preprocessing import StandardScaler
 
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
+from tests.processes import two_at_a_time
 
 
 def biased_table(n=1200, seed=0):
@@ -51,8 +52,9 @@ def nuisance_leakage(rows, lam, seed):
 def test_the_default_removes_a_nuisance_attribute(rows):
     """s is among the inputs but useless for y: lambda 0 keeps it in z, the default takes it
     out, on small and on large data. Medians over 5 seeds."""
-    erm = [nuisance_leakage(rows, 0.0, seed) for seed in SEEDS]
-    ours = [nuisance_leakage(rows, MIFairClassifier().lam, seed) for seed in SEEDS]
+    lams = (0.0, MIFairClassifier().lam)
+    runs = two_at_a_time(nuisance_leakage, [(rows, lam, seed) for lam in lams for seed in SEEDS])
+    erm, ours = runs[: len(SEEDS)], runs[len(SEEDS) :]
     median = lambda runs, key: np.median([run[key] for run in runs])  # noqa: E731
     assert median(erm, "probe_mlp") > 0.95 and median(erm, "leak_mi_nats") > 0.4
     assert median(ours, "accuracy") > 0.95
