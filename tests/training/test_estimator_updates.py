@@ -1,4 +1,5 @@
 import copy
+import logging
 
 import pytest
 import torch
@@ -73,7 +74,13 @@ def test_accumulation_averages_gradients():
         assert torch.allclose(a, b, atol=1e-6)
 
 
-def test_compiled_step_matches_eager_step():
+def test_compiled_step_matches_eager_step_and_prints_no_notice():
+    notices = []  # what torch would print about tracing the optimiser's profiler annotation
+    handler = logging.Handler()
+    handler.emit = notices.append
+    logging.getLogger("torch._dynamo.variables.ctx_manager").addHandler(handler)
+    torch._logging._internal.warning_once.cache_clear()  # torch warns once per process
+    torch._dynamo.reset()
     torch.manual_seed(0)
     eager = make_estimator("mine", 4, 3, hidden=(16, 16))
     fused = copy.deepcopy(eager)
@@ -86,9 +93,11 @@ def test_compiled_step_matches_eager_step():
     for updater in updaters:
         for i in range(5):
             updater.step(z[i], c[i], perms[i])
+    logging.getLogger("torch._dynamo.variables.ctx_manager").removeHandler(handler)
     assert updaters[1]._compiled is not None, "compilation fell back to eager"
     for a, b in zip(eager.state_dict().values(), fused.state_dict().values(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)
+    assert not notices
 
 
 def test_pool_permutations_stay_within_strata_and_strata_are_all_or_nothing():

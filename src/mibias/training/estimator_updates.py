@@ -3,6 +3,7 @@ batches) and its steps (one fused optimisation step each)."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -12,6 +13,12 @@ from torch.func import functional_call, grad
 
 from mibias.estimators import MIEstimator, marginal_permutation, stratified_permutations
 from mibias.training.config import TrainerConfig
+
+# Compiling the step traces the optimiser's profiler annotation, which torch drops with a
+# warning on every run's output; nothing here profiles, so the notice is noise.
+logging.getLogger("torch._dynamo.variables.ctx_manager").addFilter(
+    lambda record: not record.getMessage().startswith("Profiler record function")
+)
 
 
 class FeaturePool:
