@@ -58,7 +58,9 @@ def add_colored_mnist_commands(commands: Any) -> None:
     table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
     add_seeds_option(table1, 3)
     table1.add_argument(
-        "--quick", action="store_true", help="3 sigmas, 1 seed, 2 epochs, 10k digits"
+        "--quick",
+        action="store_true",
+        help="a smoke check: 3 sigmas, 1 seed, 2 epochs (inside the lambda warm-up), 10k digits",
     )
     add_sweep_options(table1, workers=1)
     table1.add_argument("--out", default="runs/table1")
