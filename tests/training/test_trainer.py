@@ -365,6 +365,7 @@ def test_final_metrics_join_the_last_epoch_only_and_are_computed_once(tmp_path):
     history = trainer.fit(loader, {"train": loader}, final=final)
     assert calls == [2]  # after epochs 1 and 2 were recorded, during the third
     assert [("test_accuracy" in row) for row in history] == [False, False, True]
+    assert [("final_seconds" in row) for row in history] == [False, False, True]
     summary = json.loads((tmp_path / "run.json").read_text())
     assert summary["final"]["test_accuracy"] == history[-1]["test_accuracy"]
 
@@ -375,10 +376,14 @@ def test_one_plain_line_per_epoch_when_the_output_is_not_a_terminal(capsys, prog
     estimator = make_estimator("mine", 4, 4, hidden=(8,))
     config = quiet(epochs=2, lam=0.5, k=1)
     config.progress = progress
-    MITrainer(encoder, classifier, estimator, config).fit(loader, {"held_out": loader})
+    MITrainer(encoder, classifier, estimator, config).fit(
+        loader, {"held_out": loader}, final=lambda trainer: {"test_accuracy": 1.0}
+    )
     lines = capsys.readouterr().err.splitlines()
     if not progress:
         assert lines == []
         return
     assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
     assert "MI " in lines[0] and "held out accuracy" in lines[0] and lines[0].endswith(" s")
+    # the last epoch's time says apart what the final checks (test, leakage audit) took
+    assert "test accuracy 1.0000" in lines[1] and lines[1].endswith(" s final checks)")

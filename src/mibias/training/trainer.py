@@ -215,7 +215,8 @@ class MITrainer:
             ``{name}_accuracy`` and ``{name}_loss``.
         final : callable, optional
             Called once with the trainer after the last epoch; the metrics it returns join
-            that epoch's row. For data read once, at the end: a test set, a leakage audit.
+            that epoch's row, with its duration as ``final_seconds``. For data read once, at
+            the end: a test set, a leakage audit.
         resume : bool
             Continue from the checkpoint in ``out_dir`` if there is one (the previous one
             when the latest is damaged).
@@ -267,9 +268,11 @@ class MITrainer:
                 for name, loader in eval_loaders.items():
                     for key, value in self.evaluate(loader).items():
                         row[f"{name}_{key}"] = value
-                if final is not None and epoch == self.config.epochs:
-                    row.update(final(self))
                 row["eval_seconds"] = time.perf_counter() - started
+                if final is not None and epoch == self.config.epochs:
+                    started = time.perf_counter()
+                    row.update(final(self))
+                    row["final_seconds"] = time.perf_counter() - started
                 self.history.append(row)
                 if log is not None:
                     log.log_epoch(row)
@@ -380,7 +383,7 @@ class MITrainer:
 
 def epoch_line(row: Mapping[str, float], epochs: int) -> str:
     """One epoch's metrics as one plain line: epoch, task loss, MI estimate, accuracies and
-    seconds."""
+    seconds (training and evaluation; the last epoch's final checks apart)."""
     accuracies = ", ".join(
         f"{key.removesuffix('_accuracy').replace('_', ' ')} accuracy {value:.4f}"
         for key, value in row.items()
@@ -390,6 +393,7 @@ def epoch_line(row: Mapping[str, float], epochs: int) -> str:
     return (
         f"epoch {int(row['epoch'])}/{epochs}: task loss {row['task_loss']:.4f}, "
         f"MI {row['mi']:.4f} nats, {accuracies}, {seconds:.1f} s"
+        + (f" (+ {row['final_seconds']:.1f} s final checks)" if "final_seconds" in row else "")
     )
 
 
