@@ -1,5 +1,7 @@
 """Where and in what precision the networks run."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -16,6 +18,25 @@ def test_bf16_on_a_gpu_without_bfloat16_is_refused_by_name(monkeypatch):
         Precision(torch.device("cuda:0"), bf16=True, channels_last=False)
     Precision(torch.device("cuda:0"), bf16=False, channels_last=False)  # float32 needs nothing
     Precision(torch.device("cuda:1"), bf16=True, channels_last=False)
+
+
+@pytest.mark.parametrize(
+    "flags, warns",
+    [
+        ({"avx512_bf16": False, "amx_bf16": False}, True),
+        ({"avx512_bf16": True, "amx_bf16": False}, False),
+        ({"avx512_bf16": False, "amx_bf16": True}, False),
+    ],
+)
+def test_bf16_on_an_x86_cpu_without_bfloat16_instructions_warns(monkeypatch, flags, warns):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": "x86_64", **flags})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Precision(torch.device("cpu"), bf16=True, channels_last=False)
+        Precision(torch.device("cpu"), bf16=False, channels_last=False)  # float32: never
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == warns
+    assert all("no bfloat16 instructions" in m and "--no-bf16" in m for m in messages)
 
 
 def test_bf16_autocast_returns_float32_on_the_cpu():

@@ -3,6 +3,7 @@ channels-last memory layout."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -23,7 +24,8 @@ class Precision:
     bf16 : bool
         Run forward passes under bfloat16 autocast; their outputs come back as float32. An
         error on a GPU without native bfloat16 (compute capability below 8.0), asked of the
-        GPU ``device`` names.
+        GPU ``device`` names; a warning on an x86 CPU without bfloat16 instructions
+        (AVX512-BF16 or AMX), where autocast is emulated and can be slower than float32.
     channels_last : bool
         Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
         channels-last layout.
@@ -34,6 +36,13 @@ class Precision:
             raise InputError(
                 f"bf16: {torch.cuda.get_device_name(device)} has no bfloat16; "
                 "turn it off (--no-bf16)"
+            )
+        if bf16 and device.type == "cpu" and not native_cpu_bfloat16():
+            warnings.warn(
+                "bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), so autocast "
+                "is emulated and may run slower than float32; --no-bf16 turns it off",
+                RuntimeWarning,
+                stacklevel=3,
             )
         self.device = device
         self.bf16 = bf16
@@ -65,3 +74,12 @@ class Precision:
         if self.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y, c
+
+
+def native_cpu_bfloat16() -> bool:
+    """Whether this CPU computes in bfloat16 natively: on x86, AVX512-BF16 or AMX; other
+    architectures are taken to (their capability names differ)."""
+    capabilities = torch.cpu.get_capabilities()
+    if capabilities.get("architecture") != "x86_64":
+        return True
+    return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
