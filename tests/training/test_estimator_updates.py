@@ -78,22 +78,25 @@ def test_compiled_step_matches_eager_step_and_prints_no_notice():
     notices = []  # what torch would print about tracing the optimiser's profiler annotation
     handler = logging.Handler()
     handler.emit = notices.append
-    logging.getLogger("torch._dynamo.variables.ctx_manager").addHandler(handler)
-    torch._logging._internal.warning_once.cache_clear()  # torch warns once per process
-    torch._dynamo.reset()
-    torch.manual_seed(0)
-    eager = make_estimator("mine", 4, 3, hidden=(16, 16))
-    fused = copy.deepcopy(eager)
-    z, c = torch.randn(5, 1, 32, 4), torch.randn(5, 1, 32, 3)
-    perms = torch.stack([torch.randperm(32) for _ in range(5)])[:, None]
-    updaters = [
-        EstimatorUpdater(model, torch.optim.SGD(model.parameters(), lr=0.05), compile=flag)
-        for model, flag in ((eager, False), (fused, True))
-    ]
-    for updater in updaters:
-        for i in range(5):
-            updater.step(z[i], c[i], perms[i])
-    logging.getLogger("torch._dynamo.variables.ctx_manager").removeHandler(handler)
+    logger = logging.getLogger("torch._dynamo.variables.ctx_manager")
+    logger.addHandler(handler)
+    try:
+        torch._logging._internal.warning_once.cache_clear()  # torch warns once per process
+        torch._dynamo.reset()
+        torch.manual_seed(0)
+        eager = make_estimator("mine", 4, 3, hidden=(16, 16))
+        fused = copy.deepcopy(eager)
+        z, c = torch.randn(5, 1, 32, 4), torch.randn(5, 1, 32, 3)
+        perms = torch.stack([torch.randperm(32) for _ in range(5)])[:, None]
+        updaters = [
+            EstimatorUpdater(model, torch.optim.SGD(model.parameters(), lr=0.05), compile=flag)
+            for model, flag in ((eager, False), (fused, True))
+        ]
+        for updater in updaters:
+            for i in range(5):
+                updater.step(z[i], c[i], perms[i])
+    finally:
+        logger.removeHandler(handler)
     assert updaters[1]._compiled is not None, "compilation fell back to eager"
     for a, b in zip(eager.state_dict().values(), fused.state_dict().values(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)
