@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from sklearn.model_selection import train_test_split
 
 from mibias.audit import audit_leakage, validate_pair
 from mibias.io import InputError
+from mibias.training.estimator_updates import EstimatorUpdater
 from tests.processes import two_at_a_time
 
 
@@ -57,6 +59,61 @@ def test_wide_representations_reach_the_estimators_as_their_leading_components()
     assert (few.n_train, few.estimator_dims) == (42, 42)
     clean = audit_leakage(wide[:, 3:], c, restarts=2, steps=400, probes=[], progress=False)
     assert abs(clean.mi_nats) < 0.1
+
+
+def test_a_held_out_row_far_outside_the_training_range_does_not_sink_the_estimate():
+    """A unit that is almost always off: on the fitting rows its column barely varies, so a
+    held-out row where it is on standardises to thousands of standard deviations. Clipped to
+    the fitting rows' range, the critic reads it where it was trained, and independent data
+    still reads about 0."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(1000, 4))
+    z[:, 3] = 1e-3 * rng.normal(size=1000)
+    _, held_out = train_test_split(np.arange(1000), test_size=0.3, random_state=0)
+    z[held_out[:5], 3] = 5.0
+    c = rng.integers(0, 2, size=1000)
+    result = audit_leakage(z, c, restarts=2, steps=400, probes=[], progress=False)
+    assert min(result.restarts_nats) > -0.1
+
+
+def counted_updates(monkeypatch):
+    """A list that grows by one for each estimator update the audit makes."""
+    calls = []
+    step = EstimatorUpdater.step
+    monkeypatch.setattr(
+        EstimatorUpdater, "step", lambda self, *a: (calls.append(1), step(self, *a))[1]
+    )
+    return calls
+
+
+def test_patience_stops_a_restart_that_no_longer_gains(monkeypatch):
+    """On independent data the score kept aside never rises by GAIN_NATS after the first
+    checks, so the default patience (half the steps) ends each restart after about 200 of its
+    400 steps (200-240 over seeds 0-4); without it every step runs."""
+    z, c = leaky_embedding()
+    clean = np.random.default_rng(1).normal(size=z.shape)
+    calls = counted_updates(monkeypatch)
+    audit_leakage(clean, c, restarts=1, steps=400, probes=[], progress=False, patience=None)
+    assert len(calls) == 400
+    calls.clear()
+    audit_leakage(clean, c, restarts=1, steps=400, probes=[], progress=False)
+    assert len(calls) <= 300
+
+
+def test_patience_keeps_the_estimate_of_a_leak_that_is_found_early(monkeypatch):
+    """The leaky embedding's score rises within the first checks and then holds: the early
+    stop keeps the best weights, so it reads as much as the full run (within its spread)."""
+    z, c = leaky_embedding()
+    full = audit_leakage(z, c, restarts=1, steps=400, probes=[], progress=False, patience=None)
+    early = audit_leakage(z, c, restarts=1, steps=400, probes=[], progress=False)
+    assert early.mi_nats == pytest.approx(full.mi_nats, abs=0.05)
+
+
+@pytest.mark.parametrize("patience", [0.0, 1.5])
+def test_patience_outside_a_share_of_the_steps_is_refused(patience):
+    z, c = leaky_embedding(n=100)
+    with pytest.raises(InputError, match="patience must be a share"):
+        audit_leakage(z, c, patience=patience, progress=False)
 
 
 def correlated_gaussians(rho, n=20_000, d=5, seed=0):
