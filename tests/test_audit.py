@@ -130,9 +130,9 @@ def gaussian_audit(rho, seed):
 @pytest.mark.slow
 def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_data():
     """Closed form: I = -d/2 log(1 - rho^2) = 2.554 nats for d = 5, rho = 0.8. Measured
-    (benchmarks/results/audit_accuracy.md): 0.07-0.09 nats below, spread about 0.01 between
-    draws; the bounds leave 6 spreads below that and a little room above the truth. With rho
-    = 0 the truth is 0."""
+    (benchmarks/results/audit_accuracy.md): 0.01-0.08 nats below, median 0.060, spread 0.03
+    between draws; the bounds leave about 3 spreads below the median and a little room above
+    the truth. With rho = 0 the truth is 0."""
     truth = -5 / 2 * np.log(1 - 0.8**2)
     *estimates, independent = two_at_a_time(
         gaussian_audit, [(0.8, 0), (0.8, 1), (0.8, 2), (0.0, 0)]

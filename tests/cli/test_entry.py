@@ -40,6 +40,16 @@ def test_audit_text(leaky_files, capsys):
     assert "probe (mlp)" not in out
 
 
+def test_audit_takes_a_patience_or_none_and_refuses_a_bad_share_in_one_line(leaky_files):
+    full = run_cli("audit", *leaky_files, "--json", "--steps", "200", "--patience", "none")
+    early = run_cli("audit", *leaky_files, "--json", "--steps", "200", "--patience", "0.5")
+    assert full.returncode == early.returncode == 0, full.stderr + early.stderr
+    assert json.loads(full.stdout)["mi_nats"] > 0.4 and json.loads(early.stdout)["mi_nats"] > 0.4
+    bad = run_cli("audit", *leaky_files, "--patience", "2")
+    assert bad.returncode == 2 and "patience must be a share" in bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     "make, message",
     [

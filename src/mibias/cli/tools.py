@@ -42,6 +42,13 @@ def add_tool_commands(commands: Any) -> None:
         default=defaults["max_dims"],
         help="a wider Z reaches the estimators as this many principal components",
     )
+    audit.add_argument(
+        "--patience",
+        type=patience_share,
+        default=defaults["patience"],
+        help="stop an estimator once this share of its steps passes without a gain; "
+        "none: every step",
+    )
     audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
     audit.add_argument(
         "--probes",
@@ -75,6 +82,11 @@ def add_tool_commands(commands: Any) -> None:
     select.set_defaults(handler=run_select)
 
 
+def patience_share(text: str) -> float | None:
+    """``--patience``: a share of the steps, or ``none``."""
+    return None if text.lower() == "none" else float(text)
+
+
 def run_audit(args: argparse.Namespace) -> int:
     """``mibias audit Z C``."""
     result = audit_leakage(
@@ -87,6 +99,7 @@ def run_audit(args: argparse.Namespace) -> int:
         lr=args.lr,
         max_dims=args.max_dims,
         test_size=args.test_size,
+        patience=args.patience,
         probes=[] if args.probes == "none" else args.probes.split(","),
         seed=args.seed,
         progress=not args.json and sys.stderr.isatty(),
