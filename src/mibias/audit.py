@@ -216,10 +216,12 @@ def audit_leakage(
 
     The rows are split into training and held-out parts; ``z`` is standardised with training
     statistics and ``c`` encoded by an :class:`~mibias.estimators.AttributeEncoder` fit on the
-    training part. Each restart trains a fresh estimator for up to ``steps`` steps on 80 % of
-    the training rows, keeps the weights that score best on the other 20 % (estimators
-    overfit small samples, which drives held-out bounds below zero), and reports its bound on
-    the held-out rows, which took no part in training or in that choice. Marginal samples
+    training part; the estimators read the held-out rows clipped to the training rows' range
+    (:func:`leading_components`). Each restart trains a fresh estimator for up to ``steps``
+    steps on 80 % of the training rows (fewer with ``patience``), keeps the weights that score
+    best on the other 20 % (estimators overfit small samples, which drives held-out bounds
+    below zero), and reports its bound on the held-out rows, which took no part in training
+    or in that choice. Marginal samples
     pair every z with another row's c (:func:`~mibias.estimators.derangement`). For a single
     categorical attribute, probe classifiers are fitted on the training part and scored on
     the held-out part, beside the majority-value rate.
@@ -374,8 +376,8 @@ def train_estimator(
 
     With ``select``, a fifth of the rows is kept aside and the model ends with the weights
     that scored best there (at the steps of :func:`check_steps`); with ``patience`` too, the
-    training stops at the first check ``patience`` or more steps after the last one that
-    raised the best score by more than :data:`GAIN_NATS`.
+    training stops at the first check ``patience`` or more steps after the last one whose
+    score beat the previous such check's by more than :data:`GAIN_NATS`.
     """
     generator = torch.Generator().manual_seed(seed)
     validation: tuple[torch.Tensor, torch.Tensor] | None = None
