@@ -100,7 +100,7 @@ def test_patience_stops_a_restart_that_no_longer_gains(monkeypatch):
     assert len(calls) <= 300
 
 
-def test_patience_keeps_the_estimate_of_a_leak_that_is_found_early(monkeypatch):
+def test_patience_keeps_the_estimate_of_a_leak_that_is_found_early():
     """The leaky embedding's score rises within the first checks and then holds: the early
     stop keeps the best weights, so it reads as much as the full run (within its spread)."""
     z, c = leaky_embedding()

@@ -221,10 +221,10 @@ def audit_leakage(
     steps on 80 % of the training rows (fewer with ``patience``), keeps the weights that score
     best on the other 20 % (estimators overfit small samples, which drives held-out bounds
     below zero), and reports its bound on the held-out rows, which took no part in training
-    or in that choice. Marginal samples
-    pair every z with another row's c (:func:`~mibias.estimators.derangement`). For a single
-    categorical attribute, probe classifiers are fitted on the training part and scored on
-    the held-out part, beside the majority-value rate.
+    or in that choice. Marginal samples pair every z with another row's c
+    (:func:`~mibias.estimators.derangement`). For a single categorical attribute, probe
+    classifiers are fitted on the training part and scored on the held-out part, beside the
+    majority-value rate.
 
     Parameters
     ----------
@@ -390,7 +390,8 @@ def train_estimator(
     rows = min(batch_size, len(z))
     checks = check_steps(steps)
     best_score, best_state = -math.inf, None
-    gained_score, gained_step = -math.inf, 0  # the last check that raised the best by a gain
+    # the last check whose score beat the previous such check's by more than GAIN_NATS
+    gained_score, gained_step = -math.inf, 0
     for step in range(steps + 1):
         if step > 0:
             batch = torch.randperm(len(z), generator=generator)[:rows]
