@@ -15,14 +15,14 @@ import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.audit import audit_leakage
+from mibias.data.synthetic import correlated_gaussians, gaussian_mutual_information
 
 DIMENSIONS, ROWS = 5, 20_000
 
 
 def draw(rho: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(ROWS, DIMENSIONS))
-    return x, rho * x + np.sqrt(1 - rho**2) * rng.normal(size=x.shape)
+    """The benchmark's draw: ``ROWS`` pairs of ``DIMENSIONS``-d correlated Gaussians."""
+    return correlated_gaussians(rho, rows=ROWS, dimensions=DIMENSIONS, seed=seed)
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for rho in (0.0, 0.5, 0.8):
-        truth = -DIMENSIONS / 2 * np.log(1 - rho**2)
+        truth = gaussian_mutual_information(rho, DIMENSIONS)
         estimates = [
             audit_leakage(*draw(rho, seed), activation=args.activation, progress=False).mi_nats
             for seed in range(args.draws)

@@ -3,6 +3,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from mibias.audit import audit_leakage, validate_pair
+from mibias.data.synthetic import correlated_gaussians, gaussian_mutual_information
 from mibias.io import InputError
 from mibias.training.estimator_updates import EstimatorUpdater
 from tests.processes import two_at_a_time
@@ -116,15 +117,11 @@ def test_patience_outside_a_share_of_the_steps_is_refused(patience):
         audit_leakage(z, c, patience=patience, progress=False)
 
 
-def correlated_gaussians(rho, n=20_000, d=5, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d))
-    return x, rho * x + np.sqrt(1 - rho**2) * rng.normal(size=(n, d))
-
-
 def gaussian_audit(rho, seed):
     """The audit's estimate on 20,000 draws of correlated Gaussians."""
-    return audit_leakage(*correlated_gaussians(rho, seed=seed), progress=False).mi_nats
+    return audit_leakage(
+        *correlated_gaussians(rho, rows=20_000, dimensions=5, seed=seed), progress=False
+    ).mi_nats
 
 
 @pytest.mark.slow
@@ -133,7 +130,7 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
     (benchmarks/results/audit_accuracy.md): 0.01-0.08 nats below, median 0.060, spread 0.03
     between draws; the bounds leave about 3 spreads below the median and a little room above
     the truth. With rho = 0 the truth is 0."""
-    truth = -5 / 2 * np.log(1 - 0.8**2)
+    truth = gaussian_mutual_information(0.8, dimensions=5)
     *estimates, independent = two_at_a_time(
         gaussian_audit, [(0.8, 0), (0.8, 1), (0.8, 2), (0.0, 0)]
     )

@@ -1,7 +1,10 @@
-"""A small generated task with a spurious "colour" shortcut, for tests, demos and docs."""
+"""Generated data with known structure, for tests, benchmarks, demos and docs: a task with a
+spurious "colour" shortcut, a table with a nuisance attribute, and correlated Gaussians whose
+mutual information has a closed form."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,3 +109,26 @@ def make_nuisance_table(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, 
     signal = rng.normal(size=n)
     X = np.column_stack([signal, s + 0.1 * rng.normal(size=n), rng.normal(size=(n, 3))])
     return X.astype(np.float32), (signal > 0).astype(np.int64), s
+
+
+def correlated_gaussians(
+    rho: float, *, rows: int, dimensions: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``x ~ N(0, I_d)`` and ``y = rho x + sqrt(1 - rho^2) eps``, ``eps ~ N(0, I_d)``.
+
+    Their mutual information is :func:`gaussian_mutual_information` ``(rho, dimensions)``.
+
+    Returns
+    -------
+    x, y : ndarray of shape (rows, dimensions), float64
+    """
+    if not -1 < rho < 1:
+        raise ValueError(f"rho must be in (-1, 1), got {rho}")
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, dimensions))
+    return x, rho * x + math.sqrt(1 - rho**2) * rng.normal(size=(rows, dimensions))
+
+
+def gaussian_mutual_information(rho: float, dimensions: int) -> float:
+    """I(x; y) in nats of :func:`correlated_gaussians`: ``-d/2 log(1 - rho^2)``."""
+    return -dimensions / 2 * math.log(1 - rho**2)
