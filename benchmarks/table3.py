@@ -4,8 +4,10 @@
 
 Runs go to runs/table3 (finished runs are reused, so a second call only re-reads them;
 the wall time reported is that of the call that ran them).
-Targets: Adult MI accuracy >= 0.85 with EO <= 0.03; German accuracy >= 0.74 with EO <= 0.06;
-MI Pareto-better than every other method; the whole table within 30 minutes on 2 cores.
+Targets: the paper's (Adult MI accuracy >= 0.85 with EO <= 0.03; German accuracy >= 0.74 with
+EO <= 0.06), MI Pareto-better than every other method, the whole table within 30 minutes on
+2 cores; and the leakage issue's (Adult accuracy >= 0.845, EO <= 0.03 and an MLP probe of sex
+from z <= 0.72; German as the paper's, the probe reported).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import TABLE3_TARGETS, write_results
+from benchmarks.common import TABLE3_TARGETS, meets_fairness_targets, write_results
 from mibias.experiments.fairness import METRICS, table3
 from mibias.report import mean_std
 
@@ -42,10 +44,10 @@ def main() -> None:
 
 def summary_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
     """One row per (dataset, method) of the runs in ``frame``: means, spreads, targets."""
-    means = frame.groupby(["dataset", "method"])[["accuracy", "eo", "dp"]].mean()
+    means = frame.groupby(["dataset", "method"])[["accuracy", "eo", "dp", "probe_mlp"]].mean()
     rows = []
     for (dataset, method), runs in frame.groupby(["dataset", "method"]):
-        accuracy, eo, dp = means.loc[(dataset, method)]
+        accuracy, eo, dp, _ = means.loc[(dataset, method)]
         target_acc, target_eo = TABLE3_TARGETS[dataset]
         others = means.loc[dataset].drop(index=list(MI_ROWS), errors="ignore")
         dominated_by = [
@@ -58,7 +60,12 @@ def summary_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
                 # accuracy, EO and the leakage of z (blank for methods without a representation)
                 **{metric: mean_std(runs[metric]) for metric in METRICS},
                 "dp": f"{dp:.3f}",
-                "meets target": bool(accuracy >= target_acc and eo <= target_eo)
+                "meets paper's target": bool(accuracy >= target_acc and eo <= target_eo)
+                if method in MI_ROWS
+                else "",
+                "meets leakage target": meets_fairness_targets(
+                    dataset, means.loc[(dataset, method)]
+                )
                 if method in MI_ROWS
                 else "",
                 "better on both axes": ", ".join(dominated_by) if method in MI_ROWS else "",
