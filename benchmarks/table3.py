@@ -3,7 +3,7 @@
     python -m benchmarks.table3             (about 40 minutes on 2 cores, cold)
 
 Runs go to runs/table3 (finished runs are reused, so a second call only re-reads them;
-the wall time reported is that of the call that ran them).
+the wall time reported is the call's own, so only a cold call measures the whole table).
 Targets: the paper's (Adult MI accuracy >= 0.85 with EO <= 0.03; German accuracy >= 0.74 with
 EO <= 0.06), MI Pareto-better than every other method, the whole table within 30 minutes on
 2 cores; and the leakage issue's (Adult accuracy >= 0.845, EO <= 0.03 and an MLP probe of sex
