@@ -270,6 +270,12 @@ class MITrainer:
                         row[f"{name}_{key}"] = value
                 row["eval_seconds"] = time.perf_counter() - started
                 if final is not None and epoch == self.config.epochs:
+                    if self.config.progress and is_main_process():
+                        # on a terminal too: the epoch's bar is gone and these can take minutes
+                        self._say(
+                            f"final checks after epoch {epoch}/{self.config.epochs} running "
+                            "(the data read once, at the end)"
+                        )
                     started = time.perf_counter()
                     row.update(final(self))
                     row["final_seconds"] = time.perf_counter() - started
@@ -281,9 +287,7 @@ class MITrainer:
                     log.write_summary("running")
                 if self.config.progress and is_main_process() and not sys.stderr.isatty():
                     # no live bar off a terminal (a log file, a pipe): one plain line an epoch
-                    run = f"{self.out_dir.name}: " if self.out_dir is not None else ""
-                    line = epoch_line(row, self.config.epochs)
-                    print(run + line, file=sys.stderr, flush=True)
+                    self._say(epoch_line(row, self.config.epochs))
                 for callback in self.callbacks:
                     if hasattr(callback, "on_epoch_end"):
                         callback.on_epoch_end(self, row)
@@ -367,6 +371,11 @@ class MITrainer:
         self.encoder.train()
         self.classifier.train()
         return {"accuracy": correct / max(rows, 1), "loss": loss_sum / max(rows, 1)}
+
+    def _say(self, line: str) -> None:
+        """One plain line on stderr, named by the run's folder when it has one."""
+        run = f"{self.out_dir.name}: " if self.out_dir is not None else ""
+        print(run + line, file=sys.stderr, flush=True)
 
     @torch.no_grad()
     def embed(self, loader: Iterable[Batch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
