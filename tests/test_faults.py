@@ -25,8 +25,12 @@ DIGITS = ["digits", "--method", "mi", *TINY_RUN, "--k", "2", "--no-compile"]
 
 def one_line_error(capsys):
     err = capsys.readouterr().err
-    # off a terminal every finished epoch prints a progress line; the error is the rest
-    lines = [line for line in err.splitlines() if line.strip() and ": task loss " not in line]
+    # off a terminal every finished epoch prints a progress line, and the last epoch announces
+    # its final checks; the error is the rest
+    progress = (": task loss ", ": final checks after epoch ")
+    lines = [
+        line for line in err.splitlines() if line.strip() and not any(p in line for p in progress)
+    ]
     assert len(lines) == 1, err
     assert "Traceback" not in err
     return lines[0]
