@@ -15,17 +15,18 @@ from mibias.experiments.digits import DigitsRun
 from mibias.settings import flat_settings
 
 RESULTS = Path(__file__).parent / "results"
-# Table 3's targets per data set (the fairness issue): (test accuracy at least, EO at most)
-TABLE3_TARGETS = {"adult": (0.85, 0.03), "german": (0.74, 0.06)}
-# the leakage issue's targets per data set for the MI methods, on the mean of the runs:
-# (accuracy at least, EO at most, MLP probe accuracy of the attribute from z at most or None)
+# targets per data set for the MI methods, on the mean of the runs: (accuracy at least, EO
+# at most, MLP probe accuracy of the attribute from z at most or None). Table 3's (the
+# fairness issue, the paper's row) and the leakage issue's:
+TABLE3_TARGETS = {"adult": (0.85, 0.03, None), "german": (0.74, 0.06, None)}
 FAIRNESS_TARGETS = {"adult": (0.845, 0.03, 0.72), "german": (0.74, 0.06, None)}
+Targets = dict[str, tuple[float, float, float | None]]
 
 
-def meets_fairness_targets(dataset: str, means: Any) -> bool:
+def meets_fairness_targets(dataset: str, means: Any, targets: Targets = FAIRNESS_TARGETS) -> bool:
     """Whether the mean metrics of a method's runs (``accuracy``, ``eo``, ``probe_mlp``) meet
-    ``dataset``'s :data:`FAIRNESS_TARGETS`."""
-    accuracy, eo, probe = FAIRNESS_TARGETS[dataset]
+    ``dataset``'s ``targets`` (default: the leakage issue's, :data:`FAIRNESS_TARGETS`)."""
+    accuracy, eo, probe = targets[dataset]
     ok = means["accuracy"] >= accuracy and means["eo"] <= eo
     return bool(ok and (probe is None or means["probe_mlp"] <= probe))
 
