@@ -143,3 +143,22 @@ class TestAttributeEncoder:
         enc = AttributeEncoder().fit(np.array([0, 1, 0, 1]))
         with pytest.raises(ValueError, match="not seen"):
             enc.transform(np.array([2]))
+
+
+@pytest.mark.parametrize("name", ["mine", "mine-dv", "nwj", "infonce", "club"])
+def test_reset_draws_the_estimator_as_if_newly_built(name):
+    torch.manual_seed(3)
+    fresh = make_estimator(name, 5, 3)
+    torch.manual_seed(0)
+    estimator = make_estimator(name, 5, 3)
+    z, c = batch()
+    loss, updates = estimator(z, c, torch.randperm(64), part="objective")
+    loss.backward()
+    estimator.apply_buffer_updates(updates)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        estimator.reset()
+    for (key, mine), theirs in zip(
+        estimator.state_dict().items(), fresh.state_dict().values(), strict=True
+    ):
+        assert torch.equal(mine, theirs) or (mine.isnan().all() and theirs.isnan().all()), key

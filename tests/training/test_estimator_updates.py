@@ -114,3 +114,23 @@ def test_pool_permutations_stay_within_strata_and_strata_are_all_or_nothing():
         assert torch.equal(held[rows][perm], held[rows])
     with pytest.raises(ValueError, match="strata with every batch"):
         pool.add(torch.zeros(2, 1), torch.zeros(2, 1))
+
+
+def test_restart_clears_the_optimiser_in_place_as_if_newly_built():
+    torch.manual_seed(0)
+    est = make_estimator("mine", 3, 2, hidden=(8,))
+    optimizer = torch.optim.Adam(est.parameters(), 1e-2)
+    updater = EstimatorUpdater(est, optimizer)
+    z, c = torch.randn(3, 32, 3), torch.randn(3, 32, 2)
+    perms = torch.stack([torch.randperm(32) for _ in range(3)])
+    train(updater, z, c, perms)
+    kept = {id(t) for state in optimizer.state.values() for t in state.values()}
+    torch.manual_seed(1)
+    updater.restart()
+    assert {id(t) for state in optimizer.state.values() for t in state.values()} == kept
+    updater.step(z[:1], c[:1], perms[:1])
+    torch.manual_seed(1)
+    twin = make_estimator("mine", 3, 2, hidden=(8,))
+    EstimatorUpdater(twin, torch.optim.Adam(twin.parameters(), 1e-2)).step(z[:1], c[:1], perms[:1])
+    for a, b in zip(est.state_dict().values(), twin.state_dict().values(), strict=True):
+        assert torch.allclose(a, b)

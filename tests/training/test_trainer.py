@@ -106,10 +106,14 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp
 
 
 class BlowUpCritic:
-    """Scales the critic's output layer so that its bound collapses to a huge negative value."""
+    """Scales the critic's output layer so that its bound collapses to a huge negative value,
+    after step 2 of epoch 1 (and after every later step with ``every``)."""
+
+    def __init__(self, every=False):
+        self.every = every
 
     def on_step_end(self, trainer, epoch, step):
-        if (epoch, step) == (1, 2):
+        if (epoch, step) == (1, 2) or (self.every and (epoch, step) > (1, 2)):
             with torch.no_grad():
                 trainer.estimator.critic.net[-1].weight.mul_(1e4)
 
@@ -121,6 +125,60 @@ def test_an_estimator_that_lost_track_stops_the_run():
     trainer = MITrainer(encoder, classifier, estimator, config, callbacks=[BlowUpCritic()])
     with pytest.raises(DivergenceError, match=r"step 3: the MI estimate is .* below -10"):
         trainer.fit(loader)
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.0])
+def test_an_estimator_that_lost_track_is_refitted_and_the_run_goes_on(capsys, lam):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=lam, k=2, epochs=2, refit_steps=50)
+    trainer = MITrainer(encoder, classifier, estimator, config, callbacks=[BlowUpCritic()])
+    history = trainer.fit(loader)
+    assert [row["estimator_refits"] for row in history] == [1.0, 1.0]
+    assert all(math.isfinite(row["mi"]) and row["mi"] > -1 for row in history)
+    said = capsys.readouterr().err
+    assert "epoch 1, step 3: the MI estimate fell to" in said
+    assert "re-fitted (1 of 3 re-fits, 50 steps)" in said
+
+
+@pytest.mark.parametrize(("refits", "step"), [(0, 3), (2, 5)])
+def test_a_run_stops_once_its_refits_are_spent(refits, step):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=1.0, k=2, epochs=1, refits=refits, refit_steps=5)
+    trainer = MITrainer(encoder, classifier, estimator, config, callbacks=[BlowUpCritic(True)])
+    with pytest.raises(
+        DivergenceError,
+        match=rf"step {step}: the MI estimate is .* with {refits} of {refits} re-fits",
+    ):
+        trainer.fit(loader)
+
+
+def test_the_refit_count_is_checkpointed_and_resumed(tmp_path):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=1.0, k=2, epochs=1, refits=1, refit_steps=5)
+    MITrainer(
+        encoder, classifier, estimator, config, out_dir=tmp_path, callbacks=[BlowUpCritic()]
+    ).fit(loader)
+    config = quiet(lam=1.0, k=2, epochs=2, refits=1, refit_steps=5)
+    resumed = MITrainer(encoder, classifier, estimator, config, out_dir=tmp_path)
+    # the only re-fit was spent in epoch 1: the first breach of epoch 2 stops the run
+    resumed.callbacks.append(BlowUpCritic(every=True))
+    with pytest.raises(DivergenceError, match=r"epoch 2, step 2: .*with 1 of 1 re-fits made"):
+        resumed.fit(loader, resume=True)
+
+
+def test_refits_leave_a_run_that_keeps_its_estimator_unchanged():
+    histories = []
+    for refits in (0, 3):
+        encoder, classifier, loader = small_setup()
+        estimator = make_estimator("mine", 4, 4, hidden=(8,))
+        config = quiet(lam=1.0, k=2, epochs=2, refits=refits)
+        histories.append(MITrainer(encoder, classifier, estimator, config).fit(loader))
+    assert [row["estimator_refits"] for row in histories[1]] == [0.0, 0.0]
+    for key in ("task_loss", "mi", "train_accuracy"):
+        assert [row[key] for row in histories[0]] == [row[key] for row in histories[1]]
 
 
 def test_lambda_zero_without_estimator_is_plain_erm():

@@ -68,6 +68,16 @@ class MIEstimator(nn.Module, ABC):
             for name, value in updates.items():
                 buffers[name].copy_(value)
 
+    def reset(self) -> None:
+        """Re-initialise every parameter and running statistic, as if newly built.
+
+        Layers are drawn again by their own ``reset_parameters`` (from torch's global random
+        generator); an estimator with running statistics extends this to clear them.
+        """
+        for module in self.modules():
+            if module is not self and callable(getattr(module, "reset_parameters", None)):
+                module.reset_parameters()
+
     def penalty_terms(
         self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:

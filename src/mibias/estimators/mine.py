@@ -97,6 +97,10 @@ class MINE(CriticEstimator):
         joint, marginal = self.joint_and_marginal_scores(z, c, perm)
         return joint.mean() - log_mean_exp(marginal)
 
+    def reset(self) -> None:
+        super().reset()
+        self.log_ema.fill_(float("nan"))
+
     def objective(
         self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

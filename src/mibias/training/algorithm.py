@@ -4,8 +4,10 @@ Per model step: ``k`` estimator steps maximise the estimator's bound on detached
 (:class:`~mibias.training.estimator_updates.EstimatorFeed`), then one step on the encoder g
 and the classifier f with ``task_loss + lam * I_hat(z; c)`` through the updated estimator
 (:class:`~mibias.training.gradient_rules.GradientRule`), the classifier receiving only the task
-gradient. Everything else (the loop over epochs, evaluation, checkpoints, logs) is
-:class:`~mibias.training.trainer.MITrainer`'s.
+gradient. An estimate below ``mi_floor`` means the estimator has lost track of the encoder:
+it is re-fitted from scratch before the model step (:meth:`AlternatingStep.refit_if_lost`),
+at most ``refits`` times a run. Everything else (the loop over epochs, evaluation,
+checkpoints, logs) is :class:`~mibias.training.trainer.MITrainer`'s.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class AlternatingStep:
         Draws the marginal permutations.
     checkpoint : callable
         Returns the run's checkpoint path (or None), named when a run diverges.
+    say : callable
+        Reports a line on the run's output (each re-fit of the estimator).
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class AlternatingStep:
         rule: GradientRule,
         generator: torch.Generator,
         checkpoint: Callable[[], Path | None],
+        say: Callable[[str], None],
     ) -> None:
         self.config = config
         self.precision = precision
@@ -89,6 +94,7 @@ class AlternatingStep:
         self.rule = rule
         self.generator = generator
         self.checkpoint = checkpoint
+        self.say = say
         self.steps_per_epoch: int | None = None  # set by each epoch, read by the warm-up
 
     def __call__(self, batch: Batch, *, epoch: int = 0, step: int = 0) -> dict[str, float]:
@@ -117,6 +123,8 @@ class AlternatingStep:
         if penalised and len(target) >= 2:
             assert self.estimator is not None
             weighed, fixed = self.estimator.penalty(target, c_rows, perm)
+            while self.refit_if_lost(weighed + fixed, epoch, step):
+                weighed, fixed = self.estimator.penalty(target, c_rows, perm)
             mi = (weighed + fixed).detach()
             self.check_divergence(epoch, step, task_value, mi)
             penalty = weighed.clamp(min=0.0) if config.clamp_penalty else weighed
@@ -127,13 +135,13 @@ class AlternatingStep:
                 self.lam_fraction(epoch, step),
             )
         else:
-            with torch.no_grad():
-                tracked = self.estimator is not None and (config.k > 0 or self.feed is None)
-                mi = (
-                    self.estimator.estimate(target.detach(), c_rows, perm)
-                    if tracked and len(target) >= 2
-                    else torch.tensor(math.nan)
-                )
+            tracked = self.estimator is not None and (config.k > 0 or self.feed is None)
+            mi = torch.tensor(math.nan)
+            if tracked and len(target) >= 2:
+                assert self.estimator is not None
+                mi = self.estimator.estimate(target.detach(), c_rows, perm).detach()
+                while self.refit_if_lost(mi, epoch, step):
+                    mi = self.estimator.estimate(target.detach(), c_rows, perm).detach()
             self.check_divergence(epoch, step, task_value, None if math.isnan(mi.item()) else mi)
             self.rule.task_only(task)
         return {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}
@@ -183,6 +191,28 @@ class AlternatingStep:
         within = step / self.steps_per_epoch if self.steps_per_epoch else 0.0
         return min(1.0, max(0.0, (epoch - 1 + within) / self.config.lam_warmup))
 
+    def refit_if_lost(self, mi: torch.Tensor, epoch: int, step: int) -> bool:
+        """Re-fit the estimator when ``mi`` is below ``mi_floor`` and the run has re-fits left
+        (``TrainerConfig.refits``); True when it did, so the caller estimates again."""
+        estimator, feed, config = self.estimator, self.feed, self.config
+        value = mi.item()
+        if (
+            estimator is None
+            or feed is None
+            or config.k == 0
+            or not estimator.floor_check
+            or feed.refits >= config.refits
+            or not value < config.mi_floor
+        ):
+            return False
+        feed.refit()
+        self.say(
+            f"epoch {epoch}, step {step}: the MI estimate fell to {value:.4g} nats, below "
+            f"{config.mi_floor:g}: the estimator lost track of the encoder and was re-fitted "
+            f"({feed.refits} of {config.refits} re-fits, {config.refit_steps} steps)"
+        )
+        return True
+
     def check_divergence(self, epoch: int, step: int, task: float, mi: torch.Tensor | None) -> None:
         """Stop on a non-finite loss or estimate, or an estimate below ``mi_floor``."""
         if not math.isfinite(task):
@@ -191,11 +221,13 @@ class AlternatingStep:
             raise DivergenceError(epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint())
         floor_check = self.estimator is not None and self.estimator.floor_check
         if mi is not None and floor_check and mi.item() < self.config.mi_floor:
+            refits = self.feed.refits if self.feed is not None else 0
             raise DivergenceError(
                 epoch,
                 step,
                 f"the MI estimate is {mi.item():.4g} nats, below {self.config.mi_floor:g}: the "
-                "estimator has lost track of the encoder (lower the model's learning rate, "
-                "raise the estimator's, or clip the MI gradient)",
+                f"estimator has lost track of the encoder, with {refits} of "
+                f"{self.config.refits} re-fits made (lower the model's learning rate, raise the "
+                "estimator's, clip the MI gradient or allow more re-fits)",
                 self.checkpoint(),
             )

@@ -135,9 +135,19 @@ class TrainerConfig:
     lr_step, lr_gamma : int, float
         Period and factor of the ``step`` schedule.
     mi_floor : float
-        A lower-bound MI estimate below this (nats) stops the run as diverged: the estimator
-        has lost track of the encoder (seen as estimates of -3,000 nats when the encoder's
-        learning rate outran the estimator's).
+        A lower-bound MI estimate below this (nats) means the estimator has lost track of the
+        encoder (seen as estimates of -3,000 nats when the encoder's learning rate outran the
+        estimator's): the estimator is re-fitted (``refits``), or, with none left, the run
+        stops as diverged.
+    refits : int
+        Re-fits of the estimator a run may make before an estimate below ``mi_floor`` stops
+        it. A re-fit draws the estimator's weights afresh, clears its optimiser's state and
+        trains it ``refit_steps`` steps on the features it has, then the model step goes on
+        with the new estimate; each one is reported on the run's output and counted in its
+        metrics (``estimator_refits``). A run that never breaches the floor is unchanged.
+        0 stops at the first breach.
+    refit_steps : int
+        Estimator steps of a re-fit.
     bf16 : bool
         Run the encoder and classifier under bfloat16 autocast (the estimator, losses and
         optimiser states stay float32). About 2x faster convolutions on CPUs with AVX-512
@@ -189,7 +199,13 @@ class TrainerConfig:
     lr_schedule: LRSchedule = setting("constant", "the model's learning rate over the epochs")
     lr_step: int = setting(40, "step schedule: epochs between decays")
     lr_gamma: float = setting(0.1, "step schedule: the factor of each decay")
-    mi_floor: float = setting(-10.0, "an MI estimate below this (nats) stops the run as diverged")
+    mi_floor: float = setting(
+        -10.0, "an MI estimate below this (nats): re-fit the estimator, or stop as diverged"
+    )
+    refits: int = setting(
+        3, "estimator re-fits allowed when the estimate falls below mi_floor (0: stop at once)"
+    )
+    refit_steps: int = setting(200, "estimator steps of a re-fit")
     bf16: bool = setting(False, "bfloat16 autocast for the network")
     channels_last: bool = setting(False, "channels-last layout")
     compile_estimator: bool = setting(
@@ -214,6 +230,8 @@ class TrainerConfig:
             "reach the classifier too)": self.penalise == "representation"
             or (self.clip == "none" and self.mi_step == "joint"),
             "lr_step must be >= 1": self.lr_step >= 1,
+            "refits must be >= 0": self.refits >= 0,
+            "refit_steps must be >= 1": self.refit_steps >= 1,
             "estimator_batch must be >= 2": self.estimator_batch is None
             or self.estimator_batch >= 2,
         }

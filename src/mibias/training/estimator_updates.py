@@ -13,6 +13,7 @@ from torch.func import functional_call, grad
 
 from mibias.estimators import MIEstimator, marginal_permutation, stratified_permutations
 from mibias.training.config import TrainerConfig
+from mibias.training.distributed import broadcast_module
 
 # Compiling the step traces the optimiser's profiler annotation, which torch drops with a
 # warning on every run's output; nothing here profiles, so the notice is noise.
@@ -127,6 +128,18 @@ class EstimatorUpdater:
         self.optimizer = optimizer
         self._compiled = torch.compile(self._fused_step, dynamic=False) if compile else None
 
+    def restart(self) -> None:
+        """Re-initialise the estimator and clear the optimiser's state in place (the compiled
+        step keeps its tensors), as if both were newly built; under torchrun every rank takes
+        rank 0's draw."""
+        with torch.no_grad():
+            self.estimator.reset()
+            for state in self.optimizer.state.values():
+                for value in state.values():
+                    if isinstance(value, torch.Tensor):
+                        value.zero_()
+        broadcast_module(self.estimator)
+
     def step(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> None:
         """One update from mini-batches stacked on a leading accumulation axis.
 
@@ -211,6 +224,7 @@ class EstimatorFeed:
         self.rows_of = rows_of
         self.pool: FeaturePool | None = None
         self.rows = 0  # rows per estimator step, fixed at the first batch
+        self.refits = 0  # re-fits so far in the run
         self._fresh_batches: Iterator[Sequence[torch.Tensor]] | None = None
 
     def read_fresh_batches(self, loader: Iterable[Sequence[torch.Tensor]]) -> None:
@@ -231,13 +245,28 @@ class EstimatorFeed:
         self, z: torch.Tensor, c: torch.Tensor, strata: torch.Tensor | None, steps: int
     ) -> None:
         """Add the batch to the feature pool, then run ``steps`` estimator updates from it."""
+        if self._fresh_batches is None:
+            if self.pool is None:
+                self.pool = FeaturePool(self.config.feature_pool * len(z))
+                self.rows = self.config.estimator_batch or len(z)
+            self.pool.add(z, c, strata)
+        self.train(steps)
+
+    def refit(self) -> None:
+        """Start the estimator afresh and train it for ``refit_steps`` steps on the features it
+        has (the pool, or fresh batches): what the trainer does when the estimator has lost
+        track of the encoder."""
+        self.updater.restart()
+        self.train(self.config.refit_steps)
+        self.refits += 1
+
+    def train(self, steps: int) -> None:
+        """Run ``steps`` estimator updates on the pool's rows (or on fresh batches)."""
         if self._fresh_batches is not None:
             self._fresh_steps(steps)
             return
         if self.pool is None:
-            self.pool = FeaturePool(self.config.feature_pool * len(z))
-            self.rows = self.config.estimator_batch or len(z)
-        self.pool.add(z, c, strata)
+            raise RuntimeError("the estimator has no features to train on yet")
         # a fixed row count keeps the compiled step's shapes fixed when batches vary in size
         accumulation = self.config.accumulation
         zs, cs, perms = self.pool.sample(steps * accumulation, self.rows, self.generator)
@@ -267,13 +296,18 @@ class EstimatorFeed:
             self.updater.step(zs, cs, torch.stack(perms).to(zs.device))
 
     def state_dict(self) -> dict[str, Any]:
-        """The pool and the step's row count, for checkpoints (empty before the first step)."""
+        """The pool, the step's row count and the re-fits so far, for checkpoints."""
         if self.pool is None:
-            return {}
-        return {"pool": self.pool.state_dict(), "estimator_rows": self.rows}
+            return {"estimator_refits": self.refits}
+        return {
+            "pool": self.pool.state_dict(),
+            "estimator_rows": self.rows,
+            "estimator_refits": self.refits,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
+        self.refits = int(state.get("estimator_refits", 0))
         if "pool" not in state:
             return
         self.pool = FeaturePool(len(state["pool"]["z"]))

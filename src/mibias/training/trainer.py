@@ -146,6 +146,7 @@ class MITrainer:
             ),
             self.generator,
             lambda: self.checkpoint_path,
+            lambda line: self._say(line) if is_main_process() else None,
         )
         self.feed = (
             EstimatorFeed(
@@ -347,6 +348,7 @@ class MITrainer:
             "mi": totals["mi"] / steps,
             "train_accuracy": totals["correct"] / max(totals["rows"], 1.0),
             "lr": self.model_optimizer.param_groups[0]["lr"],
+            "estimator_refits": float(self.feed.refits if self.feed is not None else 0),
             "epoch_seconds": time.perf_counter() - started,
         }
 
