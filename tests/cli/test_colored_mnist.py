@@ -1,5 +1,7 @@
 """The Colored MNIST commands' settings: presets under the options given."""
 
+import pytest
+
 from mibias.cli import build_parser, main
 from mibias.cli.colored_mnist import digits_settings
 from mibias.experiments.digits import FC_TERM
@@ -35,3 +37,18 @@ def test_table1_gives_a_lambda_given_to_every_job_and_leaves_a_presets_to_digits
     preset, given = calls
     assert preset["lams"] is None and preset["lam"] == FC_TERM["lam"]
     assert given["lams"] == (3.0,) and "lam" not in given
+
+
+@pytest.mark.parametrize(("refits", "said"), [(0.0, False), (2.0, True)])
+def test_digits_ends_by_saying_how_often_the_estimator_was_refitted(
+    monkeypatch, tmp_path, capsys, refits, said
+):
+    last = {"epoch": 12, "test_accuracy": 0.9, "train_accuracy": 0.95, "mi": 0.3}
+    monkeypatch.setattr(
+        "mibias.experiments.digits.run_digits",
+        lambda run, out, resume: [{**last, "estimator_refits": refits}],
+    )
+    assert main(["digits", "--out", str(tmp_path)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("epoch 12: test accuracy 0.9000")
+    assert ("(the estimator was re-fitted 2 times)" in line) is said

@@ -50,6 +50,20 @@ def test_table1_quick_grid_and_rerun_skips(tiny_data, tmp_path, capsys):
             assert leakage.loc[f"{label}: {measure}"].notna().all()
 
 
+def test_table1_names_the_runs_whose_estimator_was_refitted(tiny_data, tmp_path):
+    args = ["table1", "--sigmas", "0.02", "--seeds", "1", "--out", str(tmp_path), *FAST]
+    assert main(args) == 0
+    assert "re-fitted" not in (tmp_path / "table1.md").read_text()
+    key = job_key("mi", 1.0, 0.02, 0)
+    summary_path = tmp_path / "runs" / key / "run.json"
+    summary = json.loads(summary_path.read_text())
+    summary["final"]["estimator_refits"] = 2.0
+    summary_path.write_text(json.dumps(summary))
+    assert main(args) == 0  # the finished runs are read again
+    for name in ("table1.md", "table1_leakage.md"):
+        assert f"was re-fitted (times): {key} (2)." in (tmp_path / name).read_text()
+
+
 def test_figure4_draws_a_png(tiny_data, tmp_path):
     args = ["figure4", "--sigmas", "0.03", "--lambdas", "0,1", "--out", str(tmp_path), *FAST]
     assert main(args) == 0

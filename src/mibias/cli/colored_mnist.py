@@ -149,10 +149,12 @@ def run_digits_command(args: argparse.Namespace) -> int:
     )
     history = run_digits(run, args.out, resume=args.resume)
     last = history[-1]
+    refits = int(last.get("estimator_refits", 0))
     print(
         f"epoch {int(last['epoch'])}: test accuracy {last['test_accuracy']:.4f}, "
         f"train accuracy {last['train_accuracy']:.4f}, "
         f"{METHODS[run.method].measure} {last['mi']:.4f}"
+        + (f" (the estimator was re-fitted {refits} time{'s' * (refits > 1)})" if refits else "")
     )
     return 0
 

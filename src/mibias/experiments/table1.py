@@ -141,11 +141,19 @@ def table1(
         for m, lam in zip(frame["method"], frame["lam"], strict=True)
     ]
     failed = [r.key for r in results if r.status != "finished"]
+    refits = frame.get("estimator_refits", pd.Series(0.0, index=frame.index)).fillna(0.0)
+    refitted = [f"{key} ({int(n)})" for key, n in zip(frame["run"], refits, strict=True) if n > 0]
     epochs = sorted(frame["epochs"].unique())
     runs = (
         f"after {', '.join(map(str, epochs))} epochs (the last), mean +- std over seeds "
         f"{list(seeds)}; {len(frame)} runs."
         + (f" Failed runs: {', '.join(failed)}." if failed else "")
+        + (
+            " Runs whose estimator lost track of the encoder and was re-fitted (times): "
+            f"{', '.join(refitted)}."
+            if refitted
+            else ""
+        )
     )
     frame.to_csv(out / "table1_runs.csv", index=False)
     accuracy = write_table(
