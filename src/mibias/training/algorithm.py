@@ -135,13 +135,15 @@ class AlternatingStep:
                 self.lam_fraction(epoch, step),
             )
         else:
-            tracked = self.estimator is not None and (config.k > 0 or self.feed is None)
-            mi = torch.tensor(math.nan)
-            if tracked and len(target) >= 2:
-                assert self.estimator is not None
-                mi = self.estimator.estimate(target.detach(), c_rows, perm).detach()
+            with torch.no_grad():
+                tracked = self.estimator is not None and (config.k > 0 or self.feed is None)
+                mi = (
+                    self.estimator.estimate(target.detach(), c_rows, perm)
+                    if tracked and len(target) >= 2
+                    else torch.tensor(math.nan)
+                )
                 while self.refit_if_lost(mi, epoch, step):
-                    mi = self.estimator.estimate(target.detach(), c_rows, perm).detach()
+                    mi = self.estimator.estimate(target.detach(), c_rows, perm)
             self.check_divergence(epoch, step, task_value, None if math.isnan(mi.item()) else mi)
             self.rule.task_only(task)
         return {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}

@@ -255,9 +255,10 @@ class EstimatorFeed:
     def refit(self) -> None:
         """Start the estimator afresh and train it for ``refit_steps`` steps on the features it
         has (the pool, or fresh batches): what the trainer does when the estimator has lost
-        track of the encoder."""
-        self.updater.restart()
-        self.train(self.config.refit_steps)
+        track of the encoder (also from code that runs without gradients)."""
+        with torch.enable_grad():
+            self.updater.restart()
+            self.train(self.config.refit_steps)
         self.refits += 1
 
     def train(self, steps: int) -> None:

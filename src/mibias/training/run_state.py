@@ -57,7 +57,7 @@ class RunState:
         Networks and optimisers, each saved under its name.
     flat : Stateful or None
         A part whose state entries sit at the checkpoint's top level (the estimator feed,
-        whose entries are absent before its first step).
+        whose pool is absent before its first step).
     generator : torch.Generator
         The run's own generator, saved with the global ones.
     """
