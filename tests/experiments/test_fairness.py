@@ -44,6 +44,7 @@ def test_every_method_runs_and_writes_predictions(fixture_data, tmp_path, monkey
     accuracy = (predictions["y_true"] == predictions["y_pred"]).mean()
     assert metrics["accuracy"] == pytest.approx(accuracy)
     assert {"leak_mi_nats", "probe_mlp", "probe_logistic", "majority"} <= set(metrics)
+    assert metrics["estimator_refits"] == 0  # an MI run says how often T was re-fitted
 
 
 def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):

@@ -2,10 +2,11 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mibias.io import InputError
-from mibias.sweep import Job, run_jobs
+from mibias.sweep import Job, JobResult, run_jobs, runs_note
 from mibias.sweep.runner import settings_conflict
 
 
@@ -105,3 +106,14 @@ def _running(pid):
             return handle.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_runs_note_names_failed_runs_and_refitted_estimators(tmp_path):
+    finished = [JobResult(key, tmp_path / key, "finished") for key in ("a", "b", "c")]
+    failed = JobResult("d", tmp_path / "d", "failed", "boom")
+    frame = pd.DataFrame({"run": ["a", "b", "c"], "estimator_refits": [0.0, 2.0, None]})
+    assert runs_note([*finished, failed], frame) == (
+        "3 runs. Failed runs: d. Runs whose estimator lost track of the encoder and was "
+        "re-fitted (times): b (2)."
+    )
+    assert runs_note(finished, frame.drop(columns="estimator_refits")) == "3 runs."

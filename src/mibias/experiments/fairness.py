@@ -22,7 +22,7 @@ from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, write_table
 from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic
 from mibias.settings import job_settings, setting, settings_record
-from mibias.sweep import Job, RayBackend, run_grid
+from mibias.sweep import Job, RayBackend, run_grid, runs_note
 
 DATASETS = ("adult", "german")
 # network steps and batch size per dataset (German has 700 training rows)
@@ -108,6 +108,9 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
     y_pred = np.asarray(model.predict(split.x_test))
     metrics = fairness_metrics(split.y_test, y_pred, split.s_test)
     metrics["fit_seconds"] = fit_seconds
+    history = getattr(model, "history_", None)
+    if history:  # the MI methods: how often their estimator was re-fitted
+        metrics["estimator_refits"] = history[-1].get("estimator_refits", 0.0)
     if run.probe and hasattr(model, "transform"):
         # the leakage of z on the test rows: estimator and probes fitted on 70 % of them and
         # scored on the other 30 %, which took no part in training
@@ -208,7 +211,6 @@ def table3(
         columns=names,
     )
     frame.to_csv(out / "table3_runs.csv", index=False)
-    failed = [r.key for r in results if r.status != "finished"]
     variants = "; ".join(
         f"{m}: {d}" for m, d in (
             ("mi", "I(z; c), the paper's term"),
@@ -231,7 +233,7 @@ def table3(
         "nats, MLP and linear probe accuracy of s, and the majority-value rate. "
         f"Protected attribute among the inputs: "
         f"{bool(frame['keep_sensitive'].iloc[0])}. MI terms: {variants}. "
-        f"{len(frame)} runs." + (f" Failed runs: {', '.join(failed)}." if failed else "")
+        + runs_note(results, frame)
     )
     plot_scatter(frame, out / "table3.png", rows)
     return write_table(table, out / "table3", "Table 3: fair classification", note)

@@ -30,7 +30,7 @@ from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, write_table
 from mibias.run_folder import RECIPE, write_json_atomic
 from mibias.settings import from_settings, job_settings, nested, setting, settings_record
-from mibias.sweep import Job, RayBackend, run_grid
+from mibias.sweep import Job, RayBackend, run_grid, runs_note
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
@@ -258,11 +258,10 @@ def table2(
         long, row="label", column="cell", value="value", published=PUBLISHED, columns=COLUMNS
     )
     frame.to_csv(out / "table2_runs.csv", index=False)
-    failed = [r.key for r in results if r.status != "finished"]
     note = (
         f"Gender accuracy after {frame['epochs'].iloc[0]} epochs, mean +- std over seeds "
         f"{list(seeds)}; training subsets of {frame['subsample'].iloc[0]} images; "
-        f"{len(frame)} runs." + (f" Failed runs: {', '.join(failed)}." if failed else "")
+        + runs_note(results, frame)
     )
     accuracy = write_table(table, out / "table2", "Table 2: IMDB faces", note)
     frame["label"] = [

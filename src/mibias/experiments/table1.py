@@ -15,7 +15,7 @@ from mibias.experiments.digits import DigitsRun, run_digits, run_weight
 from mibias.methods import METHODS
 from mibias.report import summary_table, write_table
 from mibias.settings import from_settings, job_settings
-from mibias.sweep import Job, RayBackend, run_grid
+from mibias.sweep import Job, RayBackend, run_grid, runs_note
 
 PUBLISHED = {
     "ERM, paper": (0.476, 0.542, 0.664, 0.720, 0.785, 0.838, 0.870),
@@ -140,20 +140,10 @@ def table1(
         METHODS[m].label if lam == 0 else f"{METHODS[m].label} (lambda {lam:g})"
         for m, lam in zip(frame["method"], frame["lam"], strict=True)
     ]
-    failed = [r.key for r in results if r.status != "finished"]
-    refits = frame.get("estimator_refits", pd.Series(0.0, index=frame.index)).fillna(0.0)
-    refitted = [f"{key} ({int(n)})" for key, n in zip(frame["run"], refits, strict=True) if n > 0]
     epochs = sorted(frame["epochs"].unique())
     runs = (
         f"after {', '.join(map(str, epochs))} epochs (the last), mean +- std over seeds "
-        f"{list(seeds)}; {len(frame)} runs."
-        + (f" Failed runs: {', '.join(failed)}." if failed else "")
-        + (
-            " Runs whose estimator lost track of the encoder and was re-fitted (times): "
-            f"{', '.join(refitted)}."
-            if refitted
-            else ""
-        )
+        f"{list(seeds)}; {runs_note(results, frame)}"
     )
     frame.to_csv(out / "table1_runs.csv", index=False)
     accuracy = write_table(

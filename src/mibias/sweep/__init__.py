@@ -7,6 +7,7 @@ from mibias.sweep.runner import (
     collect,
     run_grid,
     run_jobs,
+    runs_note,
 )
 
-__all__ = ["Job", "JobResult", "RayBackend", "collect", "run_grid", "run_jobs"]
+__all__ = ["Job", "JobResult", "RayBackend", "collect", "run_grid", "run_jobs", "runs_note"]

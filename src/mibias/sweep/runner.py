@@ -198,6 +198,24 @@ def collect(results: Sequence[JobResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def runs_note(results: Sequence[JobResult], frame: pd.DataFrame) -> str:
+    """What a results table's note says of its runs: how many finished (``frame``, from
+    :func:`collect`), which failed, and which had their estimator re-fitted (and how often)."""
+    failed = [r.key for r in results if r.status != "finished"]
+    refits = frame.get("estimator_refits", pd.Series(0.0, index=frame.index)).fillna(0.0)
+    refitted = [f"{key} ({int(n)})" for key, n in zip(frame["run"], refits, strict=True) if n > 0]
+    return (
+        f"{len(frame)} runs."
+        + (f" Failed runs: {', '.join(failed)}." if failed else "")
+        + (
+            " Runs whose estimator lost track of the encoder and was re-fitted (times): "
+            f"{', '.join(refitted)}."
+            if refitted
+            else ""
+        )
+    )
+
+
 def _run_unfinished(
     jobs: Sequence[Job], out: Path, workers: int, progress: bool, ray: RayBackend | None
 ) -> list[JobResult]:
