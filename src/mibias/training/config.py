@@ -143,7 +143,7 @@ class TrainerConfig:
         Re-fits of the estimator a run may make before an estimate below ``mi_floor`` stops
         it. A re-fit draws the estimator's weights afresh, clears its optimiser's state and
         trains it ``refit_steps`` steps on the features it has, then the model step goes on
-        with the new estimate; each one is reported on the run's output and counted in its
+        with the new estimate; each one is reported (``progress``) and counted in the run's
         metrics (``estimator_refits``). A run that never breaches the floor is unchanged.
         0 stops at the first breach.
     refit_steps : int
@@ -162,7 +162,8 @@ class TrainerConfig:
     seed : int
         Seed of every random number generator of the run.
     progress, tensorboard : bool
-        Show a progress bar; write TensorBoard logs.
+        Show a progress bar (off a terminal, one line per epoch) and report each re-fit on
+        stderr (off: as a ``RuntimeWarning``); write TensorBoard logs.
     """
 
     lam: float = setting(1.0, "weight of the MI term", flag="--lambda")

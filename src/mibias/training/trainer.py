@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -146,7 +147,7 @@ class MITrainer:
             ),
             self.generator,
             lambda: self.checkpoint_path,
-            lambda line: self._say(line) if is_main_process() else None,
+            self._report,
         )
         self.feed = (
             EstimatorFeed(
@@ -373,6 +374,16 @@ class MITrainer:
         self.encoder.train()
         self.classifier.train()
         return {"accuracy": correct / max(rows, 1), "loss": loss_sum / max(rows, 1)}
+
+    def _report(self, line: str) -> None:
+        """An event of the run (a re-fit of the estimator), from the main process: a line on
+        stderr with ``progress`` on, else a ``RuntimeWarning`` (what library code can filter)."""
+        if not is_main_process():
+            return
+        if self.config.progress:
+            self._say(line)
+        else:
+            warnings.warn(line, RuntimeWarning, stacklevel=2)
 
     def _say(self, line: str) -> None:
         """One plain line on stderr, named by the run's folder when it has one."""
