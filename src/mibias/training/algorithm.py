@@ -196,24 +196,22 @@ class AlternatingStep:
     def refit_if_lost(self, mi: torch.Tensor, epoch: int, step: int) -> bool:
         """Re-fit the estimator when ``mi`` is below ``mi_floor`` and the run has re-fits left
         (``TrainerConfig.refits``); True when it did, so the caller estimates again."""
-        estimator, feed, config = self.estimator, self.feed, self.config
-        value = mi.item()
-        if (
-            estimator is None
-            or feed is None
-            or config.k == 0
-            or not estimator.floor_check
-            or feed.refits >= config.refits
-            or not value < config.mi_floor
-        ):
+        feed, config = self.feed, self.config
+        if feed is None or config.k == 0 or feed.refits >= config.refits or not self.lost_track(mi):
             return False
         feed.refit()
         self.say(
-            f"epoch {epoch}, step {step}: the MI estimate fell to {value:.4g} nats, below "
+            f"epoch {epoch}, step {step}: the MI estimate fell to {mi.item():.4g} nats, below "
             f"{config.mi_floor:g}: the estimator lost track of the encoder and was re-fitted "
             f"({feed.refits} of {config.refits} re-fits, {config.refit_steps} steps)"
         )
         return True
+
+    def lost_track(self, mi: torch.Tensor) -> bool:
+        """Whether an estimate below ``mi_floor`` says the estimator has lost track of the
+        encoder (estimators whose ``floor_check`` is off never do)."""
+        floor_check = self.estimator is not None and self.estimator.floor_check
+        return floor_check and mi.item() < self.config.mi_floor
 
     def check_divergence(self, epoch: int, step: int, task: float, mi: torch.Tensor | None) -> None:
         """Stop on a non-finite loss or estimate, or an estimate below ``mi_floor``."""
@@ -221,8 +219,7 @@ class AlternatingStep:
             raise DivergenceError(epoch, step, f"the task loss is {task}", self.checkpoint())
         if mi is not None and not torch.isfinite(mi):
             raise DivergenceError(epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint())
-        floor_check = self.estimator is not None and self.estimator.floor_check
-        if mi is not None and floor_check and mi.item() < self.config.mi_floor:
+        if mi is not None and self.lost_track(mi):
             refits = self.feed.refits if self.feed is not None else 0
             raise DivergenceError(
                 epoch,
