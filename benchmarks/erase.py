@@ -21,7 +21,9 @@ Protocol, per seed: the eraser is fitted on the fitting rows; the attribute prob
 MLP, RBF SVM) are fitted on 70 % of the evaluation rows' erased vectors and scored on the other
 30 %. The evaluation rows are the validation rows (``--split validation``, where MI's
 settings are chosen) or the test rows (``--split test``), disjoint from the fitting rows and
-from each other.
+from each other. The ``fit_rows_probe_*`` columns are the same probes on the erased fitting
+rows: where they read less than on the evaluation rows, the erasure did not carry over to
+rows the eraser never saw.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from mibias.audit import probe_scores
 from mibias.erasure import ERASERS, make_eraser
 
 PROBES = ("logistic", "mlp", "svm")
+PROBE_KEYS = tuple(f"probe_{kind}" for kind in PROBES)
 # rows the attribute probes read (an RBF SVM's fit grows with the square of the rows)
 PROBE_ROWS = 4000
 
@@ -203,8 +206,8 @@ def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float
     scaler = StandardScaler().fit(z[train])
     z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])
     scores = {
-        f"probe_{kind}": probe_scores(z_train, c[train], z_test, c[test], kind, seed)["accuracy"]
-        for kind in PROBES
+        key: probe_scores(z_train, c[train], z_test, c[test], kind, seed)["accuracy"]
+        for key, kind in zip(PROBE_KEYS, PROBES, strict=True)
     }
     scores["majority"] = float(np.bincount(c[test]).max() / len(test))
     return scores
@@ -230,8 +233,12 @@ def run_case(
         eraser.fit(case.x_fit, case.y_fit, sensitive_features=case.c_fit)
         seconds = time.perf_counter() - started
         z = eraser.transform(case.x_eval)
+        # the same probes on the rows the eraser was fitted on: how far its erasure generalises
+        on_fit_rows = attribute_probes(eraser.transform(case.x_fit), case.c_fit, seed)
+        fit_rows = {f"fit_rows_{key}": on_fit_rows[key] for key in PROBE_KEYS}
         rows.append({"case": name, "seed": seed, "method": method, "fit_seconds": seconds,
-                     **attribute_probes(z, case.c_eval, seed), **case.utility(eraser)})  # fmt: skip
+                     **attribute_probes(z, case.c_eval, seed), **case.utility(eraser),
+                     **fit_rows})  # fmt: skip
         print(rows[-1], flush=True)
     return rows
 
@@ -263,7 +270,9 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for key in numbers:
             values = np.array([r[key] for r in group], dtype=float)
             summary[key] = float(values.mean())
-            if len(group) > 1 and key.startswith(("probe_", "spearman_mean", "income", "unbiased")):
+            if len(group) > 1 and key.startswith(
+                ("probe_", "fit_rows_", "spearman_mean", "income", "unbiased")
+            ):
                 summary[f"{key}_std"] = float(values.std())
         out.append(summary)
     return out
@@ -278,6 +287,7 @@ def main() -> None:
     parser.add_argument("--lambda", dest="lam", type=float, help="MIEraser's lam")
     parser.add_argument("--steps", type=int, help="MIEraser's steps")
     parser.add_argument("--noise", type=float, help="MIEraser's noise")
+    parser.add_argument("--hidden-size", type=int, help="MIEraser's hidden_size")
     parser.add_argument("--keep", help="MIEraser's keep")
     parser.add_argument("--keep-weight", type=float, help="MIEraser's keep_weight")
     parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
@@ -286,7 +296,8 @@ def main() -> None:
     mi_settings = {
         name: value
         for name, value in (("lam", args.lam), ("steps", args.steps), ("noise", args.noise),
-                            ("keep", args.keep), ("keep_weight", args.keep_weight))
+                            ("keep", args.keep), ("keep_weight", args.keep_weight),
+                            ("hidden_size", args.hidden_size))
         if value is not None
     }  # fmt: skip
     cases = list(CASES) if args.case == "all" else [args.case]
