@@ -25,7 +25,7 @@ Experiment = str  # "colored_mnist", "imdb" or "fairness"
 # Adam), Moyer et al.'s model and the closed-form penalties replace
 ESTIMATOR_SETTINGS = frozenset(
     {"k", "estimator", "estimator_hidden", "accumulation", "estimator_optimizer",
-     "estimator_lr", "estimator_momentum", "estimator_weight_decay", "estimator_betas"}
+     "estimator_lr", "estimator_momentum", "estimator_weight_decay", "estimator_betas", "noise"}
 )  # fmt: skip
 # what a trained term (an MI estimator or a bias head) trains on; a term without parameters
 # trains on nothing

@@ -156,6 +156,25 @@ def test_the_z_layer_reaches_the_estimator_and_moyer_reads_the_fc_layer(
     assert "--z-layer does not apply to moyer" in capsys.readouterr().err
 
 
+def test_the_smoothing_noise_reaches_the_critic_and_is_refused_where_it_has_no_reader(
+    tiny_data, tmp_path, capsys
+):
+    assert method_estimator(DigitsRun(), 24).noise == 0.0
+    assert method_estimator(DigitsRun(noise=0.5), 24).noise == 0.5
+    out = tmp_path / "smoothed"
+    args = ["digits", *TINY_RUN, "--no-compile"]
+    assert main([*args, "--noise", "0.5", "--out", str(out)]) == 0
+    assert json.loads((out / "recipe.json").read_text())["noise"] == 0.5
+    refused = {
+        ("--noise", "-1"): "noise must be >= 0",
+        ("--noise", "0.5", "--estimator", "club"): "got 0.5 with 'club'",
+        ("--noise", "0.5", "--method", "hsic"): "--noise does not apply to hsic",
+    }
+    for extra, message in refused.items():
+        assert main([*args, *extra, "--out", str(tmp_path / "x")]) == 2
+        assert message in capsys.readouterr().err
+
+
 def test_label_conditioning_is_refused_for_a_bias_head(tiny_data, tmp_path, capsys):
     args = [
         "digits",

@@ -21,7 +21,7 @@ from mibias.data.colored_mnist import (
     make_colored_mnist,
     one_hot_bins,
 )
-from mibias.estimators import ESTIMATORS, MIEstimator
+from mibias.estimators import CRITIC_ESTIMATORS, ESTIMATORS, MIEstimator
 from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
@@ -97,6 +97,11 @@ class DigitsRun:
     batch_size: int = setting(128, "digits per model step")
     init_from: str | None = setting(None, "start from an earlier run's network (its folder)")
     estimator: str = setting("mine", "the MI estimator", choices=ESTIMATORS)
+    noise: float = setting(
+        0.0,
+        "smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian noise "
+        "of this scale (critic estimators only; 0: z as it is)",
+    )
     encoding: Encoding = setting("onehot", "encoding of the colour attribute c")
     test_colours: TestColours = setting("palette", "how unbiased digits are coloured")
     data_seed: int = setting(0, "seed of the colours")
@@ -163,6 +168,7 @@ def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
         if run.encoding == "onehot"
         else None,
         reversal=run.reversal,
+        noise=run.noise,
     )
 
 
@@ -228,6 +234,11 @@ def run_digits(
     if problems:
         raise InputError("; ".join(problems))
     seed = run.trainer.seed
+    if run.noise < 0 or (run.noise > 0 and run.estimator not in CRITIC_ESTIMATORS):
+        raise InputError(
+            f"noise must be >= 0 and applies to the estimators {', '.join(CRITIC_ESTIMATORS)}; "
+            f"got {run.noise:g} with {run.estimator!r}"
+        )
     if run.trainer.mi_condition not in ("none", "label"):
         raise InputError(f"mi_condition must be none or label, got {run.trainer.mi_condition!r}")
     conditional = run.trainer.mi_condition == "label"
