@@ -1,7 +1,11 @@
 """Time per epoch of the trainer with K = 40 vs K = 0 on the generated task, and how the
 pooled estimator's MI estimate compares with a freshly trained estimator on the same features.
 
-    python benchmarks/trainer_speed.py
+    python -m benchmarks.trainer_speed
+
+The last row trains after :data:`EARLIER_ESTIMATORS` more compiled estimators have stepped in
+the same process, as in a sweep worker that has trained that many runs: its epochs should
+cost what the first compiled run's do.
 """
 
 from __future__ import annotations
@@ -13,9 +17,14 @@ from torch.utils.data import DataLoader
 
 from benchmarks.common import write_results
 from mibias.audit import held_out_estimate, train_estimator
+from mibias.estimators import make_estimator
 from mibias.experiments.demo import train_synthetic
+from mibias.training import EstimatorUpdater, OptimizerConfig
 
 COMMAND = "python -m benchmarks.trainer_speed"
+# compiled estimators stepped in the process before the last row (with the one compiled run
+# before, the last row's is the tenth)
+EARLIER_ESTIMATORS = 8
 
 
 def main() -> None:
@@ -28,9 +37,15 @@ def main() -> None:
             "K=40, compiled steps, pool 1 (current batch)",
             {"lam": 1.0, "k": 40, "compile_estimator": True, "feature_pool": 1},
         ),
+        (
+            f"K=40, compiled steps, pool 8, after {EARLIER_ESTIMATORS} more compiled estimators",
+            {"lam": 1.0, "k": 40, "compile_estimator": True},
+        ),
     ]
     base = None
     for label, config in settings:
+        if label.endswith("more compiled estimators"):
+            step_compiled_estimators(EARLIER_ESTIMATORS)
         lam, k = config.pop("lam"), config.pop("k")
         started = time.perf_counter()
         result = train_synthetic(lam, 0, epochs=6, k=k, n_train=8000, **config)
@@ -59,6 +74,16 @@ def main() -> None:
         "`fresh_mi` a new estimator trained on the same features for 3,000 steps "
         "(both read on the same held-out 30 %).",
     )
+
+
+def step_compiled_estimators(count: int) -> None:
+    """One compiled step each of ``count`` new estimators, as the trainer makes them."""
+    z, c = torch.randn(1, 128, 8), torch.eye(4)[torch.randint(0, 4, (1, 128))]
+    perm = torch.randperm(128)[None]
+    for _ in range(count):
+        estimator = make_estimator("mine", 8, 4, hidden=(32, 32))
+        optimizer = OptimizerConfig().build(estimator.parameters(), fused=True)
+        EstimatorUpdater(estimator, optimizer, compile=True).step(z, c, perm)
 
 
 def compare_with_fresh_estimator(trainer, dataset) -> dict[str, float]:

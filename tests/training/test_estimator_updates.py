@@ -103,6 +103,25 @@ def test_compiled_step_matches_eager_step_and_prints_no_notice():
     assert not notices
 
 
+def test_updaters_made_one_after_another_share_one_compiled_step():
+    # compiling the optimiser's update too made torch guard on each optimiser object: every
+    # new updater compiled again, and from the ninth on the steps ran eagerly
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    z, c = torch.randn(1, 32, 4), torch.randn(1, 32, 3)
+    perm = torch.randperm(32)[None]
+    compiled = []
+    for _ in range(10):
+        model = make_estimator("mine", 4, 3, hidden=(16, 16))
+        optimizer = torch.optim.Adam(model.parameters(), 1e-3, fused=True)
+        updater = EstimatorUpdater(model, optimizer, compile=True)
+        updater.step(z, c, perm)
+        assert updater._compiled is not None, "compilation fell back to eager"
+        compiled.append(counters["stats"]["unique_graphs"])
+    assert compiled[0] > 0 and compiled[-1] == compiled[0]
+
+
 def test_pool_permutations_stay_within_strata_and_strata_are_all_or_nothing():
     pool = FeaturePool(12)
     strata = torch.tensor([0, 1, 0, 1, 2, 2])

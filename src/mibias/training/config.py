@@ -45,20 +45,19 @@ class OptimizerConfig:
     betas: tuple[float, float] = setting((0.9, 0.999), "Adam's moment rates")
 
     def build(
-        self, params: Iterable[torch.nn.Parameter], lr_scale: float = 1.0
+        self, params: Iterable[torch.nn.Parameter], lr_scale: float = 1.0, fused: bool = False
     ) -> torch.optim.Optimizer:
-        """Create the optimiser over ``params`` with learning rate ``lr * lr_scale``."""
+        """Create the optimiser over ``params`` with learning rate ``lr * lr_scale``;
+        ``fused``: torch's fused implementation, one kernel for every parameter's update (the
+        estimator's many small steps)."""
         lr = self.lr * lr_scale
+        shared = {"lr": lr, "weight_decay": self.weight_decay, "fused": fused or None}
         if self.name == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=self.betas, weight_decay=self.weight_decay)
+            return torch.optim.Adam(params, betas=self.betas, **shared)
         if self.name == "adamw":
-            return torch.optim.AdamW(
-                params, lr=lr, betas=self.betas, weight_decay=self.weight_decay
-            )
+            return torch.optim.AdamW(params, betas=self.betas, **shared)
         if self.name == "sgd":
-            return torch.optim.SGD(
-                params, lr=lr, momentum=self.momentum, weight_decay=self.weight_decay
-            )
+            return torch.optim.SGD(params, momentum=self.momentum, **shared)
         raise ValueError(f"unknown optimizer {self.name!r}; choose adam, adamw or sgd")
 
 
@@ -155,8 +154,9 @@ class TrainerConfig:
     channels_last : bool
         Keep 4-D inputs and the encoder in channels-last memory layout.
     compile_estimator : bool
-        Fuse each estimator step (forward, gradient, optimiser update) with ``torch.compile``;
-        falls back to eager execution with a warning when compilation fails.
+        Compile each estimator step's forward pass and gradient with ``torch.compile`` (the
+        update is torch's fused optimiser kernel either way); falls back to eager execution
+        with a warning when compilation fails.
     device : str
         ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
     seed : int

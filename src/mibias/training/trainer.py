@@ -153,7 +153,7 @@ class MITrainer:
             EstimatorFeed(
                 EstimatorUpdater(
                     self.estimator,
-                    config.estimator_optimizer.build(self.estimator.parameters()),
+                    config.estimator_optimizer.build(self.estimator.parameters(), fused=True),
                     compile=config.compile_estimator,
                 ),
                 config,
