@@ -86,6 +86,14 @@ def test_club_categorical_checks_groups():
         CLUB(4, 6, groups=(2, 3))
 
 
+def test_smoothing_noise_is_refused_where_no_critic_reads_it():
+    assert make_estimator("nwj", 4, 2, noise=0.5).noise == 0.5
+    with pytest.raises(ValueError, match="noise must be >= 0, got -1"):
+        make_estimator("mine", 4, 2, noise=-1.0)
+    with pytest.raises(ValueError, match="not to 'club'"):
+        make_estimator("club", 4, 2, groups=(2,), noise=0.5)
+
+
 def test_unknown_estimator_is_refused():
     with pytest.raises(ValueError, match="unknown estimator 'mime'"):
         make_estimator("mime", 4, 2)

@@ -167,7 +167,7 @@ def test_the_smoothing_noise_reaches_the_critic_and_is_refused_where_it_has_no_r
     assert json.loads((out / "recipe.json").read_text())["noise"] == 0.5
     refused = {
         ("--noise", "-1"): "noise must be >= 0",
-        ("--noise", "0.5", "--estimator", "club"): "got 0.5 with 'club'",
+        ("--noise", "0.5", "--estimator", "club"): "not to 'club'",
         ("--noise", "0.5", "--method", "hsic"): "--noise does not apply to hsic",
     }
     for extra, message in refused.items():

@@ -20,6 +20,16 @@ ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
 CRITIC_ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce")
 
 
+def noise_error(name: str, noise: float) -> str | None:
+    """Why ``noise`` cannot smooth the estimator ``name`` (a negative scale, or an estimator
+    with no critic to read the noisy z), or ``None`` when it can."""
+    if noise < 0:
+        return f"noise must be >= 0, got {noise:g}"
+    if noise > 0 and name not in CRITIC_ESTIMATORS:
+        return f"noise applies to {', '.join(CRITIC_ESTIMATORS)}, not to {name!r}"
+    return None
+
+
 def make_estimator(
     name: str,
     z_dim: int,
@@ -55,8 +65,9 @@ def make_estimator(
         the critic reads the standardised z plus Gaussian noise of this scale (see
         :class:`~mibias.estimators.mine.CriticEstimator`); 0 reads z as it is.
     """
-    if noise and name not in CRITIC_ESTIMATORS:
-        raise ValueError(f"noise applies to {', '.join(CRITIC_ESTIMATORS)}, not to {name!r}")
+    problem = noise_error(name, noise)
+    if problem:
+        raise ValueError(problem)
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
     hidden = hidden or (64, 64, 64)
@@ -86,5 +97,6 @@ __all__ = [
     "make_estimator",
     "marginal_permutation",
     "mlp",
+    "noise_error",
     "stratified_permutations",
 ]

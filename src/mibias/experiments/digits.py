@@ -21,7 +21,7 @@ from mibias.data.colored_mnist import (
     make_colored_mnist,
     one_hot_bins,
 )
-from mibias.estimators import CRITIC_ESTIMATORS, ESTIMATORS, MIEstimator
+from mibias.estimators import ESTIMATORS, MIEstimator, noise_error
 from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
@@ -234,11 +234,9 @@ def run_digits(
     if problems:
         raise InputError("; ".join(problems))
     seed = run.trainer.seed
-    if run.noise < 0 or (run.noise > 0 and run.estimator not in CRITIC_ESTIMATORS):
-        raise InputError(
-            f"noise must be >= 0 and applies to the estimators {', '.join(CRITIC_ESTIMATORS)}; "
-            f"got {run.noise:g} with {run.estimator!r}"
-        )
+    problem = noise_error(run.estimator, run.noise)
+    if problem:
+        raise InputError(problem)
     if run.trainer.mi_condition not in ("none", "label"):
         raise InputError(f"mi_condition must be none or label, got {run.trainer.mi_condition!r}")
     conditional = run.trainer.mi_condition == "label"
