@@ -47,3 +47,26 @@ def test_state_round_trips_parts_flat_entries_and_generator(tmp_path):
     assert (epoch, history, fresh_counter.value) == (4, [{"epoch": 4.0}], 7)
     assert torch.equal(fresh.weight, network.weight)
     assert torch.equal(torch.rand(2, generator=fresh_generator), expected_draw)
+
+
+def test_an_optimiser_keeps_its_update_implementation_when_it_resumes_an_older_state(tmp_path):
+    def adam(fused):
+        parameter = nn.Parameter(torch.ones(3))
+        return parameter, torch.optim.Adam([parameter], lr=0.1, fused=fused)
+
+    old_parameter, old = adam(None)  # as checkpoints written before the update was fused
+    old_parameter.grad = torch.ones(3)
+    old.step()
+    path = tmp_path / "checkpoint.pt"
+    RunState({"optimiser": old}, None, torch.Generator()).save(path, 1, TrainerConfig(), [])
+    parameter, fused = adam(True)
+    with torch.no_grad():
+        parameter.copy_(old_parameter)
+    RunState({"optimiser": fused}, None, torch.Generator()).restore(
+        torch.load(path, weights_only=True), TrainerConfig()
+    )
+    assert fused.param_groups[0]["fused"] is True
+    for optimiser, weights in ((old, old_parameter), (fused, parameter)):
+        weights.grad = torch.full((3,), 0.5)
+        optimiser.step()
+    assert torch.allclose(parameter, old_parameter)

@@ -18,6 +18,10 @@ from mibias.training.config import TrainerConfig
 RESUMABLE_CHANGES = RUNTIME_SETTINGS | {"epochs"}
 
 
+# how an optimiser computes its updates: a process's choice, not part of what it learned
+UPDATE_IMPLEMENTATION = ("fused", "foreach")
+
+
 class Stateful(Protocol):
     """Anything with PyTorch's ``state_dict`` / ``load_state_dict`` pair."""
 
@@ -96,8 +100,22 @@ class RunState:
         """
         check_resumable(state["config"], config)
         for name, part in self.parts.items():
-            part.load_state_dict(state[name])
+            load_part(part, state[name])
         if self.flat is not None:
             self.flat.load_state_dict(state)
         restore_rng_state(state["rng"], self.generator)
         return int(state["epoch"]), [dict(row) for row in state["history"]]
+
+
+def load_part(part: Stateful, state: dict[str, Any]) -> None:
+    """Load ``state`` into ``part``; an optimiser keeps the update implementation it was built
+    with (:data:`UPDATE_IMPLEMENTATION`), as torch would otherwise take the checkpoint's: the
+    estimator's optimiser, fused since 2026-11-30, would run its updates unfused after resuming
+    from an older checkpoint."""
+    if isinstance(part, torch.optim.Optimizer):
+        groups = [
+            {**saved, **{key: built[key] for key in UPDATE_IMPLEMENTATION if key in built}}
+            for saved, built in zip(state["param_groups"], part.param_groups, strict=True)
+        ]
+        state = {**state, "param_groups": groups}
+    part.load_state_dict(state)
