@@ -288,6 +288,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="MIEraser's steps")
     parser.add_argument("--noise", type=float, help="MIEraser's noise")
     parser.add_argument("--hidden-size", type=int, help="MIEraser's hidden_size")
+    parser.add_argument("--k", type=int, help="MIEraser's k")
+    parser.add_argument("--estimator-lr", type=float, help="MIEraser's estimator_lr")
     parser.add_argument("--keep", help="MIEraser's keep")
     parser.add_argument("--keep-weight", type=float, help="MIEraser's keep_weight")
     parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
@@ -297,7 +299,8 @@ def main() -> None:
         name: value
         for name, value in (("lam", args.lam), ("steps", args.steps), ("noise", args.noise),
                             ("keep", args.keep), ("keep_weight", args.keep_weight),
-                            ("hidden_size", args.hidden_size))
+                            ("hidden_size", args.hidden_size), ("k", args.k),
+                            ("estimator_lr", args.estimator_lr))
         if value is not None
     }  # fmt: skip
     cases = list(CASES) if args.case == "all" else [args.case]
