@@ -278,31 +278,33 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# MIEraser's settings the command line passes on: name -> (flag, type)
+MI_FLAGS: dict[str, tuple[str, type]] = {
+    "lam": ("--lambda", float),
+    "steps": ("--steps", int),
+    "noise": ("--noise", float),
+    "keep": ("--keep", str),
+    "keep_weight": ("--keep-weight", float),
+    "hidden_size": ("--hidden-size", int),
+    "k": ("--k", int),
+    "estimator_lr": ("--estimator-lr", float),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=(*CASES, "all"), default="all")
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(ERASERS))
-    parser.add_argument("--lambda", dest="lam", type=float, help="MIEraser's lam")
-    parser.add_argument("--steps", type=int, help="MIEraser's steps")
-    parser.add_argument("--noise", type=float, help="MIEraser's noise")
-    parser.add_argument("--hidden-size", type=int, help="MIEraser's hidden_size")
-    parser.add_argument("--k", type=int, help="MIEraser's k")
-    parser.add_argument("--estimator-lr", type=float, help="MIEraser's estimator_lr")
-    parser.add_argument("--keep", help="MIEraser's keep")
-    parser.add_argument("--keep-weight", type=float, help="MIEraser's keep_weight")
+    for name, (flag, kind) in MI_FLAGS.items():
+        parser.add_argument(flag, dest=name, type=kind, help=f"MIEraser's {name}")
     parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
     parser.add_argument("--tag", help="suffix of the results name")
     args = parser.parse_args()
     mi_settings = {
-        name: value
-        for name, value in (("lam", args.lam), ("steps", args.steps), ("noise", args.noise),
-                            ("keep", args.keep), ("keep_weight", args.keep_weight),
-                            ("hidden_size", args.hidden_size), ("k", args.k),
-                            ("estimator_lr", args.estimator_lr))
-        if value is not None
-    }  # fmt: skip
+        name: getattr(args, name) for name in MI_FLAGS if getattr(args, name) is not None
+    }
     cases = list(CASES) if args.case == "all" else [args.case]
     methods = args.methods.split(",")
     rows: list[dict[str, Any]] = []
