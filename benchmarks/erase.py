@@ -19,11 +19,13 @@ Cases (issue 18):
 
 Protocol, per seed: the eraser is fitted on the fitting rows; the attribute probes (logistic,
 MLP, RBF SVM) are fitted on 70 % of the evaluation rows' erased vectors and scored on the other
-30 %. The evaluation rows are the validation rows (``--split validation``, where MI's
-settings are chosen) or the test rows (``--split test``), disjoint from the fitting rows and
-from each other. The ``fit_rows_probe_*`` columns are the same probes on the erased fitting
-rows: where they read less than on the evaluation rows, the erasure did not carry over to
-rows the eraser never saw.
+30 %; on the same rows, the independent leakage audit (:func:`mibias.audit.audit_leakage` at
+its defaults, its own 70/30 split) reads I(z; c) in nats with fresh estimators
+(``leak_mi_nats``, with the spread over its restarts). The evaluation rows are the validation
+rows (``--split validation``, where MI's settings are chosen) or the test rows (``--split
+test``), disjoint from the fitting rows and from each other. The ``fit_rows_probe_*``
+columns are the same probes on the erased fitting rows: where they read less than on the
+evaluation rows, the erasure did not carry over to rows the eraser never saw.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common import command_line, tagged, write_results
-from mibias.audit import probe_scores
+from mibias.audit import audit_leakage, probe_scores
 from mibias.erasure import ERASERS, make_eraser
 
 PROBES = ("logistic", "mlp", "svm")
@@ -198,10 +200,27 @@ def digits_case(seed: int, split: str) -> Case:
 CASES = {"words": words_case, "adult": adult_case, "digits": digits_case}
 
 
+def probe_rows(n: int, seed: int) -> np.ndarray:
+    """The (at most PROBE_ROWS) evaluation rows the probes and the audit read."""
+    return np.random.default_rng(seed).permutation(n)[:PROBE_ROWS]
+
+
+def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
+    """The probes of :func:`attribute_probes` and the audit's fresh I(z; c) (``leak_mi_nats``,
+    ``leak_mi_std``) on the same rows, which the audit splits 70/30 itself."""
+    rows = probe_rows(len(z), seed)
+    audit = audit_leakage(z[rows], c[rows], probes=(), seed=seed, progress=False)
+    return {
+        **attribute_probes(z, c, seed),
+        "leak_mi_nats": audit.mi_nats,
+        "leak_mi_std": audit.mi_nats_std,
+    }
+
+
 def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
     """Held-out accuracy of each probe kind and the majority rate, on up to PROBE_ROWS rows
     standardised with the probes' training rows' statistics."""
-    rows = np.random.default_rng(seed).permutation(len(z))[:PROBE_ROWS]
+    rows = probe_rows(len(z), seed)
     train, test = train_test_split(rows, test_size=0.3, random_state=seed, stratify=c[rows])
     scaler = StandardScaler().fit(z[train])
     z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])
@@ -217,8 +236,9 @@ def run_case(
     name: str, seed: int, split: str, methods: list[str], mi_settings: dict[str, Any]
 ) -> list[dict[str, Any]]:
     case = CASES[name](seed, split)
-    rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0,
-             **attribute_probes(case.x_eval, case.c_eval, seed), **case.utility(None)}]  # fmt: skip
+    leakage = attribute_leakage(case.x_eval, case.c_eval, seed)
+    rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0, **leakage,
+             **case.utility(None)}]  # fmt: skip
     for method in methods:
         settings: dict[str, Any] = {}
         if method == "mi":
@@ -237,7 +257,7 @@ def run_case(
         on_fit_rows = attribute_probes(eraser.transform(case.x_fit), case.c_fit, seed)
         fit_rows = {f"fit_rows_{key}": on_fit_rows[key] for key in PROBE_KEYS}
         rows.append({"case": name, "seed": seed, "method": method, "fit_seconds": seconds,
-                     **attribute_probes(z, case.c_eval, seed), **case.utility(eraser),
+                     **attribute_leakage(z, case.c_eval, seed), **case.utility(eraser),
                      **fit_rows})  # fmt: skip
         print(rows[-1], flush=True)
     return rows
@@ -271,7 +291,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = np.array([r[key] for r in group], dtype=float)
             summary[key] = float(values.mean())
             if len(group) > 1 and key.startswith(
-                ("probe_", "fit_rows_", "spearman_mean", "income", "unbiased")
+                ("probe_", "fit_rows_", "leak_mi_nats", "spearman_mean", "income", "unbiased")
             ):
                 summary[f"{key}_std"] = float(values.std())
         out.append(summary)
