@@ -40,6 +40,17 @@ def test_audit_text(leaky_files, capsys):
     assert "probe (mlp)" not in out
 
 
+def test_audit_takes_probes_by_name_and_refuses_an_unknown_one(leaky_files, capsys):
+    args = [*map(str, leaky_files), "--steps", "100", "--probes", "logistic,whitened_mlp"]
+    assert main(["audit", *args]) == 0
+    out = capsys.readouterr().out
+    assert "probe (whitened_mlp)" in out and "probe (logistic)" in out
+    assert "probe (mlp)" not in out
+    bad = run_cli("audit", *leaky_files, "--probes", "mlp,svmx")
+    assert bad.returncode == 2 and "unknown probe 'svmx'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_audit_takes_a_patience_or_none_and_refuses_a_bad_share_in_one_line(leaky_files):
     full = run_cli("audit", *leaky_files, "--json", "--steps", "200", "--patience", "none")
     early = run_cli("audit", *leaky_files, "--json", "--steps", "200", "--patience", "0.5")

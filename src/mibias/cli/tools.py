@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mibias.audit import audit_leakage
+from mibias.audit import PROBES, audit_leakage
 from mibias.cli.status import EXIT_DAMAGED
 from mibias.estimators import ESTIMATORS
 from mibias.io import InputError, load_array
@@ -24,8 +24,9 @@ def add_tool_commands(commands: Any) -> None:
         "audit",
         help="estimate how much a representation leaks an attribute",
         description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
-        "and bits, spread over restarts) and, for a categorical C, MLP and linear probes' "
-        "held-out accuracy and balanced accuracy beside the majority-value rate.",
+        "and bits, spread over restarts) and, for a categorical C, probes' (MLP and linear on "
+        "standardised columns, MLP on whitened principal components) held-out accuracy and "
+        "balanced accuracy beside the majority-value rate.",
     )
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
@@ -52,9 +53,10 @@ def add_tool_commands(commands: Any) -> None:
     audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
     audit.add_argument(
         "--probes",
-        choices=("mlp,logistic", "mlp", "logistic", "none"),
-        default="mlp,logistic",
-        help="probe classifiers for a categorical C",
+        type=probe_list,
+        default=",".join(defaults["probes"]),
+        help=f"probe classifiers for a categorical C, comma-separated: {', '.join(PROBES)}; "
+        "or none",
     )
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -82,6 +84,17 @@ def add_tool_commands(commands: Any) -> None:
     select.set_defaults(handler=run_select)
 
 
+def probe_list(text: str) -> list[str]:
+    """``--probes``: probe kinds separated by commas, or ``none``."""
+    kinds = [] if text == "none" else text.split(",")
+    unknown = [kind for kind in kinds if kind not in PROBES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown probe {unknown[0]!r}; choose from {', '.join(PROBES)} or none"
+        )
+    return kinds
+
+
 def patience_share(text: str) -> float | None:
     """``--patience``: a share of the steps, or ``none``."""
     return None if text.lower() == "none" else float(text)
@@ -100,7 +113,7 @@ def run_audit(args: argparse.Namespace) -> int:
         max_dims=args.max_dims,
         test_size=args.test_size,
         patience=args.patience,
-        probes=[] if args.probes == "none" else args.probes.split(","),
+        probes=args.probes,
         seed=args.seed,
         progress=not args.json and sys.stderr.isatty(),
     )
