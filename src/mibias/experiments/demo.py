@@ -27,6 +27,7 @@ DEMO_COLUMNS = (
     "leak_mi_nats",
     "probe_mlp",
     "probe_logistic",
+    "probe_whitened_mlp",
     "majority",
 )
 

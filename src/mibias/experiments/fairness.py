@@ -40,7 +40,15 @@ PUBLISHED = {
 TABLE3_METHODS = tuple(methods_of(EXPERIMENT))
 # the table's columns per dataset: the paper's two, then the leakage of z (methods without
 # a representation, FERM and ExponentiatedGradient, leave those blank)
-METRICS = ("accuracy", "eo", "leak_mi_nats", "probe_mlp", "probe_logistic", "majority")
+METRICS = (
+    "accuracy",
+    "eo",
+    "leak_mi_nats",
+    "probe_mlp",
+    "probe_logistic",
+    "probe_whitened_mlp",
+    "majority",
+)
 PUBLISHED_METRICS = ("accuracy", "eo")
 
 
