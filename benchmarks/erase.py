@@ -47,6 +47,7 @@ from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common import command_line, tagged, write_results
 from mibias.audit import audit_leakage, probe_scores
+from mibias.cli.common import on_off
 from mibias.erasure import ERASERS, make_eraser
 
 PROBES = ("logistic", "mlp", "svm")
@@ -206,12 +207,14 @@ def probe_rows(n: int, seed: int) -> np.ndarray:
 
 
 def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
-    """The probes of :func:`attribute_probes` and the audit's fresh I(z; c) (``leak_mi_nats``,
-    ``leak_mi_std``) on the same rows, which the audit splits 70/30 itself."""
+    """The probes of :func:`attribute_probes`, and on the same rows (which the audit splits
+    70/30 itself) the audit's fresh I(z; c) (``leak_mi_nats``, ``leak_mi_std``) and its MLP
+    probe on the whitened principal components (``probe_whitened_mlp``)."""
     rows = probe_rows(len(z), seed)
-    audit = audit_leakage(z[rows], c[rows], probes=(), seed=seed, progress=False)
+    audit = audit_leakage(z[rows], c[rows], probes=("whitened_mlp",), seed=seed, progress=False)
     return {
         **attribute_probes(z, c, seed),
+        "probe_whitened_mlp": audit.probes["whitened_mlp"]["accuracy"],
         "leak_mi_nats": audit.mi_nats,
         "leak_mi_std": audit.mi_nats_std,
     }
@@ -299,7 +302,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # MIEraser's settings the command line passes on: name -> (flag, type)
-MI_FLAGS: dict[str, tuple[str, type]] = {
+MI_FLAGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "lam": ("--lambda", float),
     "steps": ("--steps", int),
     "noise": ("--noise", float),
@@ -308,6 +311,8 @@ MI_FLAGS: dict[str, tuple[str, type]] = {
     "hidden_size": ("--hidden-size", int),
     "k": ("--k", int),
     "estimator_lr": ("--estimator-lr", float),
+    "lr": ("--lr", float),
+    "whiten": ("--whiten", on_off),
 }
 
 

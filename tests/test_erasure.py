@@ -83,6 +83,14 @@ def test_the_other_keep_losses_train_and_leave_the_shape(keep):
     assert z.shape == x.shape and np.isfinite(z).all() and eraser.keep_ == keep
 
 
+def test_a_whitened_critic_trains_the_map_differently():
+    x, c = ring_case(0, n=300)
+    plain = MIEraser(**FAST, random_state=0).fit_transform(x, sensitive_features=c)
+    whitened = MIEraser(**FAST, whiten=True, random_state=0).fit_transform(x, sensitive_features=c)
+    assert whitened.shape == x.shape and np.isfinite(whitened).all()
+    assert not np.allclose(plain, whitened)
+
+
 def test_kept_measures_read_one_for_an_untouched_copy():
     x, _ = ring_case(0, n=400)
     assert kept_geometry(x, x)["similarity_spearman"] == pytest.approx(1.0)

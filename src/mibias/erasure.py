@@ -140,6 +140,10 @@ class MIEraser(AttributeEraser):
     noise : float
         Smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian
         noise of this scale (see :class:`mibias.estimators.mine.CriticEstimator`).
+    whiten : bool
+        The critic reads the batch whitened instead of standardised column by column, so
+        that c cannot hide in a direction along which z hardly varies (under the noise,
+        where a probe on the whitened z still finds it; docs/erasure.md).
     check_leakage : bool
         After the fit, measure the leakage of z on the training rows with
         :func:`mibias.audit.audit_leakage` into ``leakage_`` and warn when it finds more
@@ -186,6 +190,7 @@ class MIEraser(AttributeEraser):
         estimator_lr: float = 1e-3,
         k: int = 5,
         noise: float = 0.25,
+        whiten: bool = False,
         check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
@@ -201,6 +206,7 @@ class MIEraser(AttributeEraser):
         self.estimator_lr = estimator_lr
         self.k = k
         self.noise = noise
+        self.whiten = whiten
         self.check_leakage = check_leakage
         self.random_state = random_state
         self.device = device
@@ -240,7 +246,9 @@ class MIEraser(AttributeEraser):
             ),
             "task": lambda: None,
         }[self.keep_]()
-        estimator = make_estimator("mine", width, groups, groups=(groups,), noise=self.noise)
+        estimator = make_estimator(
+            "mine", width, groups, groups=(groups,), noise=self.noise, whiten=self.whiten
+        )
         trainer, self.history_ = fit_on_arrays(
             self.map_,
             head,

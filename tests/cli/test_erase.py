@@ -69,3 +69,11 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_erase_whiten_is_a_switch(vectors):
+    result = run_cli(
+        "erase", vectors / "x.npy", vectors / "c.csv", "--out", "z.npy", "--whiten", "yes"
+    )
+    assert result.returncode == 2 and "expected on or off, got 'yes'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -25,6 +25,13 @@ def names(text: str, what: str, known: Iterable[str] | None = None) -> list[str]
     return given
 
 
+def on_off(text: str) -> bool:
+    """A switch given on the command line: ``on`` or ``off``."""
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
+    return text == "on"
+
+
 def numbers(text: str, what: str) -> list[float]:
     """The comma-separated numbers in ``text``."""
     try:

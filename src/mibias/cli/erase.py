@@ -7,6 +7,7 @@ import argparse
 import inspect
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +15,19 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
+from mibias.cli.common import on_off
 from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
 from mibias.io import InputError, atomic_path, load_array
 
 # MIEraser's settings the command line offers: option -> (parameter, type, help)
-MI_OPTIONS: dict[str, tuple[str, type, str]] = {
+MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--lambda": ("lam", float, "weight of the MI term"),
     "--steps": ("steps", int, "updates of the map"),
     "--keep": ("keep", str, "what z keeps: auto, distance, similarity, reconstruction or task"),
     "--keep-weight": ("keep_weight", float, "weight of the distance or reconstruction loss"),
     "--batch-size": ("batch_size", int, "rows per step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
+    "--whiten": ("whiten", on_off, "on or off: whether the critic reads the batch whitened"),
 }
 
 

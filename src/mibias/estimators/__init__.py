@@ -40,6 +40,7 @@ def make_estimator(
     activation: str = "leaky_relu",
     ema_rate: float = 0.01,
     noise: float = 0.0,
+    whiten: bool = False,
 ) -> MIEstimator:
     """Build an MI estimator by name (the baselines' dependence measures:
     :func:`mibias.baselines.make_penalty`).
@@ -64,6 +65,8 @@ def make_estimator(
         Smoothing of the critic-based bounds (``mine``, ``mine-dv``, ``nwj``, ``infonce``):
         the critic reads the standardised z plus Gaussian noise of this scale (see
         :class:`~mibias.estimators.mine.CriticEstimator`); 0 reads z as it is.
+    whiten : bool
+        With ``noise``, whiten z instead of standardising its columns.
     """
     problem = noise_error(name, noise)
     if problem:
@@ -72,13 +75,13 @@ def make_estimator(
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
     hidden = hidden or (64, 64, 64)
     if name == "mine":
-        return MINE(z_dim, c_dim, hidden, activation, ema_rate=ema_rate, noise=noise)
+        return MINE(z_dim, c_dim, hidden, activation, ema_rate, noise, whiten=whiten)
     if name == "mine-dv":
-        return MINE(z_dim, c_dim, hidden, activation, ema_rate=None, noise=noise)
+        return MINE(z_dim, c_dim, hidden, activation, None, noise, whiten=whiten)
     if name == "nwj":
-        return NWJ(z_dim, c_dim, hidden, activation, noise)
+        return NWJ(z_dim, c_dim, hidden, activation, noise, whiten=whiten)
     if name == "infonce":
-        return InfoNCE(z_dim, c_dim, hidden, activation, noise)
+        return InfoNCE(z_dim, c_dim, hidden, activation, noise, whiten=whiten)
     raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
 
 
