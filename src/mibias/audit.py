@@ -67,8 +67,8 @@ def probe_scores(
 
 
 PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
-# the probe that reads what the MI estimators read (:func:`leading_components`): whitened, a
-# direction of z that carries the attribute counts however little z varies along it
+# the prefix of a probe that reads z whitened (:func:`whitened_components`): a direction of z
+# that carries the attribute counts however little z varies along it
 WHITENED = "whitened_"
 
 
@@ -255,8 +255,9 @@ def audit_leakage(
         Held-out fraction.
     probes : sequence of {"mlp", "logistic", "whitened_mlp"}
         Classifiers predicting a single categorical attribute from z (none: empty), each
-        column standardised; ``whitened_mlp`` is the MLP on what the estimators read (the
-        leading principal components, whitened). Per-column scaling hides a direction along
+        column standardised; ``whitened_mlp`` is the MLP on z whitened (its leading
+        ``max_dims`` principal components, each standardised:
+        :func:`whitened_components`). Per-column scaling hides a direction along
         which z hardly varies: on Adult rows whose sex an eraser had pushed into such
         directions, the MLP read the majority rate and the whitened MLP almost every row
         (docs/erasure.md).
@@ -329,11 +330,11 @@ def audit_leakage(
     if probes and encoder.groups_ is not None and len(encoder.groups_) == 1:
         labels_train = c_train.argmax(1).numpy()
         labels_test = c_test.argmax(1).numpy()
+        views = {False: (z_train, z_test)}
+        if any(kind.startswith(WHITENED) for kind in probes):
+            views[True] = whitened_components(z[train_rows], z[test_rows], max_dims)
         for kind in probes:
-            whitened = kind.startswith(WHITENED)
-            train_view, test_view = (
-                (estimated_train, estimated_test) if whitened else (z_train, z_test)
-            )
+            train_view, test_view = views[kind.startswith(WHITENED)]
             result.probes[kind] = probe_scores(
                 train_view.numpy(),
                 labels_train,
@@ -348,28 +349,46 @@ def audit_leakage(
 
 
 def leading_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> list[torch.Tensor]:
-    """``train`` and ``test`` whitened: projected on the (at most ``max_dims``) leading
-    principal components of ``train``, each :func:`standardised`, and ``test`` clipped to
-    ``train``'s range, column by column.
+    """What the estimators read: ``train`` and ``test`` :func:`standardised` and ``test``
+    :func:`clipped`; wider than ``max_dims`` columns (or than the rows), their
+    :func:`whitened_components` instead.
+
+    Whitening every column of a narrow z is left to the whitened probe: it gives directions
+    of pure noise the weight of the others, and on small samples the estimators read less
+    (docs/leakage.md).
+    """
+    if train.shape[1] > min(max_dims, len(train)):
+        return whitened_components(train, test, max_dims)
+    return clipped(*standardised(train, test))
+
+
+def whitened_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> list[torch.Tensor]:
+    """``train`` and ``test`` projected on the (at most ``max_dims``) leading principal
+    components of ``train``, each :func:`standardised`, and ``test`` :func:`clipped`.
 
     Whitened, a direction along which z hardly varies counts as much as any other: a leak
     pushed into one is as visible as one along a wide column (docs/erasure.md). Components
     with no variance of their own (at most :data:`FLAT_VARIANCE` times the leading one's:
-    columns that sum to a constant) are left out; they would read rounding error. The clip
-    keeps the critic where it was trained: a column that hardly varies on the training rows
-    (a unit that is almost always off) standardises a held-out row where it is on to hundreds
-    of standard deviations, where the critic's output is arbitrary and one such row sends the
-    held-out bound to -10 nats (docs/leakage.md). A function of z fitted on the training rows
-    carries no more information than z, so the estimate stays a lower bound.
+    columns that sum to a constant, fewer rows than columns) are left out; they would read
+    rounding error. A function of z fitted on the training rows carries no more information
+    than z, so an estimate on it stays a lower bound.
     """
     dims = min(max_dims, *train.shape)  # a PCA has at most as many components as rows
     pca = PCA(dims, random_state=0).fit(train)
     variance = pca.explained_variance_
     kept = (variance > FLAT_VARIANCE * variance[0]) | (np.arange(dims) == 0)
-    train, test = pca.transform(train)[:, kept], pca.transform(test)[:, kept]
-    train_part, test_part = standardised(train, test)
-    low, high = train_part.min(0).values, train_part.max(0).values
-    return [train_part, test_part.clamp(low, high)]
+    return clipped(*standardised(pca.transform(train)[:, kept], pca.transform(test)[:, kept]))
+
+
+def clipped(train: torch.Tensor, test: torch.Tensor) -> list[torch.Tensor]:
+    """``train``, and ``test`` clipped to ``train``'s range column by column.
+
+    The clip keeps the critic where it was trained: a column that hardly varies on the
+    training rows (a unit that is almost always off) standardises a held-out row where it is on
+    to hundreds of standard deviations, where the critic's output is arbitrary and one such row
+    sends the held-out bound to -10 nats (docs/leakage.md).
+    """
+    return [train, test.clamp(train.min(0).values, train.max(0).values)]
 
 
 # a principal component whose variance is at most this share of the leading one's has none
