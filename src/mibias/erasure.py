@@ -143,7 +143,9 @@ class MIEraser(AttributeEraser):
     whiten : bool
         The critic reads the batch whitened instead of standardised column by column, so
         that c cannot hide in a direction along which z hardly varies (under the noise,
-        where a probe on the whitened z still finds it; docs/erasure.md).
+        where a probe on the whitened z still finds it). On Adult's validation rows it cut
+        that probe from 0.97 to 0.78 with income kept; on word vectors it erased less
+        (docs/erasure.md), so it is off by default.
     check_leakage : bool
         After the fit, measure the leakage of z on the training rows with
         :func:`mibias.audit.audit_leakage` into ``leakage_`` and warn when it finds more
