@@ -332,7 +332,11 @@ def audit_leakage(
         labels_test = c_test.argmax(1).numpy()
         views = {False: (z_train, z_test)}
         if any(kind.startswith(WHITENED) for kind in probes):
-            views[True] = whitened_components(z[train_rows], z[test_rows], max_dims)
+            views[True] = (
+                (estimated_train, estimated_test)  # the estimators' whitened components
+                if reads_components(z[train_rows], max_dims)
+                else whitened_components(z[train_rows], z[test_rows], max_dims)
+            )
         for kind in probes:
             train_view, test_view = views[kind.startswith(WHITENED)]
             result.probes[kind] = probe_scores(
@@ -357,9 +361,15 @@ def leading_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> li
     of pure noise the weight of the others, and on small samples the estimators read less
     (docs/leakage.md).
     """
-    if train.shape[1] > min(max_dims, len(train)):
+    if reads_components(train, max_dims):
         return whitened_components(train, test, max_dims)
     return clipped(*standardised(train, test))
+
+
+def reads_components(train: np.ndarray, max_dims: int) -> bool:
+    """Whether the estimators read the :func:`whitened_components` of ``train`` (wider than
+    ``max_dims`` columns or than its rows) rather than its columns."""
+    return train.shape[1] > min(max_dims, len(train))
 
 
 def whitened_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> list[torch.Tensor]:
