@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mibias.audit import PROBES, audit_leakage
+from mibias.cli.common import names
 from mibias.cli.status import EXIT_DAMAGED
 from mibias.estimators import ESTIMATORS
 from mibias.io import InputError, load_array
@@ -53,7 +54,6 @@ def add_tool_commands(commands: Any) -> None:
     audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
     audit.add_argument(
         "--probes",
-        type=probe_list,
         default=",".join(defaults["probes"]),
         help=f"probe classifiers for a categorical C, comma-separated: {', '.join(PROBES)}; "
         "or none",
@@ -84,17 +84,6 @@ def add_tool_commands(commands: Any) -> None:
     select.set_defaults(handler=run_select)
 
 
-def probe_list(text: str) -> list[str]:
-    """``--probes``: probe kinds separated by commas, or ``none``."""
-    kinds = [] if text == "none" else text.split(",")
-    unknown = [kind for kind in kinds if kind not in PROBES]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown probe {unknown[0]!r}; choose from {', '.join(PROBES)} or none"
-        )
-    return kinds
-
-
 def patience_share(text: str) -> float | None:
     """``--patience``: a share of the steps, or ``none``."""
     return None if text.lower() == "none" else float(text)
@@ -113,7 +102,7 @@ def run_audit(args: argparse.Namespace) -> int:
         max_dims=args.max_dims,
         test_size=args.test_size,
         patience=args.patience,
-        probes=args.probes,
+        probes=[] if args.probes == "none" else names(args.probes, "probes", PROBES),
         seed=args.seed,
         progress=not args.json and sys.stderr.isatty(),
     )
