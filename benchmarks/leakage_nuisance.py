@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
+from mibias.cli.common import on_off
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
 
@@ -28,7 +29,15 @@ ABLATIONS = {
     "no-smoothing": {"noise": 0.0},
     "constant-lr": {"lr_schedule": "constant"},
 }
-COLUMNS = ("accuracy", "leak_mi_nats", "probe_mlp", "probe_logistic", "majority", "fit_seconds")
+COLUMNS = (
+    "accuracy",
+    "leak_mi_nats",
+    "probe_mlp",
+    "probe_logistic",
+    "probe_whitened_mlp",
+    "majority",
+    "fit_seconds",
+)
 
 
 def measure(rows: int, seed: int, lam: float, **settings: object) -> dict[str, float]:
@@ -52,10 +61,13 @@ def main() -> None:
     parser.add_argument("--rows", default="1000,20000")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--ablation", choices=ABLATIONS, help="one lever of the defaults off")
+    parser.add_argument("--whiten", type=on_off, help="on|off: the critic reads whitened z")
     args = parser.parse_args()
     default_lam = MIFairClassifier().lam
-    settings = ABLATIONS[args.ablation] if args.ablation else {}
-    lams = (default_lam,) if args.ablation else (0.0, default_lam)
+    settings = dict(ABLATIONS[args.ablation]) if args.ablation else {}
+    if args.whiten is not None:
+        settings["whiten"] = args.whiten
+    lams = (default_lam,) if settings else (0.0, default_lam)
     rows = []
     for n in (int(part) for part in args.rows.split(",")):
         for lam in lams:
@@ -72,7 +84,8 @@ def main() -> None:
         f"leakage and accuracy on {HELD_OUT_ROWS} fresh rows. trainer_mi is the trainer's own "
         "(smoothed) estimate in the last epoch; leak_mi_nats the fresh estimator's."
     )
-    name = tagged("leakage_nuisance", args.ablation)
+    whiten = None if args.whiten is None else f"whiten-{'on' if args.whiten else 'off'}"
+    name = tagged("leakage_nuisance", "_".join(filter(None, (args.ablation, whiten))))
     write_results(name, command_line("leakage_nuisance"), rows, notes)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from mibias.audit import audit_leakage
 from mibias.data.tabular import VALIDATION_SHARE, Holdout, make_split
 from mibias.data.uci import load_fairness_data
+from mibias.fairness import MIFairClassifier
 from mibias.fairness.methods import EXPERIMENT, build_method, method_lambda, positive_scores
 from mibias.fairness.metrics import fairness_metrics
 from mibias.io import atomic_path
@@ -86,6 +87,10 @@ class FairnessRun:
     )
     german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
     young_age: int = setting(25, "German: oldest 'young' age")
+    whiten: bool = setting(
+        MIFairClassifier().whiten,
+        "the MI methods' critic reads z whitened, not standardised column by column",
+    )
     probe: bool = setting(True, "the leakage check of z", flag="--no-probe")
     data_home: str | None = setting(None, "data folder (default $MIBIAS_DATA)")
 
@@ -108,7 +113,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
     steps, batch_size = SCHEDULES[run.dataset]
     lam = method_lambda(run.method, run.lam)
     model = build_method(
-        run.method, run.seed, lam, run.steps or steps, run.batch_size or batch_size
+        run.method, run.seed, lam, run.steps or steps, run.batch_size or batch_size, run.whiten
     )
     started = time.perf_counter()
     model.fit(split.x_train, split.y_train, sensitive_features=split.s_train)

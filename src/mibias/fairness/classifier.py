@@ -80,6 +80,11 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         noise of this scale (critic-based estimators only; see
         :class:`mibias.estimators.mine.CriticEstimator`). Without it the term saturates at
         H(c) on separable groups and removes almost nothing (docs/leakage.md); 0 turns it off.
+    whiten : bool
+        The critic reads z whitened (by a running covariance) instead of standardised column
+        by column, so that c cannot hide in a direction along which z hardly varies: under
+        the noise such a direction looks empty to a standardised critic, while a probe on
+        the whitened z still reads c there (docs/leakage.md).
     weight_decay : float
         L2 penalty of the network's Adam.
     check_leakage : bool
@@ -129,6 +134,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         lr_schedule: Literal["cosine", "constant"] = "cosine",
         k: int = 5,
         noise: float = 0.5,
+        whiten: bool = False,
         weight_decay: float = 0.0,
         check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
@@ -146,6 +152,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.lr_schedule = lr_schedule
         self.k = k
         self.noise = noise
+        self.whiten = whiten
         self.weight_decay = weight_decay
         self.check_leakage = check_leakage
         self.random_state = random_state
@@ -273,8 +280,15 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.criterion == "equalized_odds":
             groups.append(len(self.classes_))
         z_dim = len(self.classes_) if self.estimator == "chi2" else self.hidden_size
-        noise = self.noise if self.estimator in CRITIC_ESTIMATORS else 0.0
-        return make_term(self.estimator, z_dim, c.shape[1], groups=groups, noise=noise)
+        critic = self.estimator in CRITIC_ESTIMATORS
+        return make_term(
+            self.estimator,
+            z_dim,
+            c.shape[1],
+            groups=groups,
+            noise=self.noise if critic else 0.0,
+            whiten=self.whiten and critic,
+        )
 
     def _outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)
