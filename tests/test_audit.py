@@ -1,8 +1,10 @@
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from mibias.audit import audit_leakage, validate_pair
+from mibias.audit import AuditResult, audit_leakage, validate_pair, warn_on_leakage
 from mibias.data.synthetic import correlated_gaussians, gaussian_mutual_information
 from mibias.io import InputError
 from mibias.training.estimator_updates import EstimatorUpdater
@@ -177,3 +179,33 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
 def test_bad_input_is_named(z, c, message):
     with pytest.raises(InputError, match=message):
         validate_pair(z, c)
+
+
+def fit_check(probe_accuracy, n_test=600, mi_nats=0.0):
+    """An end-of-fit check of a binary attribute (majority rate 0.5) whose probes read
+    ``probe_accuracy``."""
+    scores = {"accuracy": probe_accuracy, "balanced_accuracy": probe_accuracy}
+    return AuditResult(
+        "mine", "C", 1400, n_test, 8, 8, mi_nats, 0.0, [mi_nats],
+        {"mlp": {"accuracy": 0.51, "balanced_accuracy": 0.51}, "whitened_mlp": scores},
+        majority_accuracy=0.5,
+    )  # fmt: skip
+
+
+def test_a_probe_that_reads_the_attribute_is_named_in_a_warning():
+    """The trainer's estimate and the fresh estimator agree on 0, but the whitened probe
+    reads c: the check says so, naming that probe and the majority rate."""
+    with pytest.warns(UserWarning, match=r"probes read .*\(whitened_mlp 0\.900; .* 0\.500\)"):
+        warn_on_leakage(fit_check(0.9), [{"mi": 0.0}])
+    assert fit_check(0.9).reading_probes() == {"whitened_mlp": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "n_test", "independent"),
+    [(0.54, 600, True), (0.6, 60, True), (0.9, 600, False)],
+    ids=["within-the-margin", "within-three-standard-errors", "only-independent-given-y"],
+)
+def test_no_warning_when_no_probe_beats_the_majority_rate_clearly(accuracy, n_test, independent):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_on_leakage(fit_check(accuracy, n_test), [{"mi": 0.0}], independent=independent)

@@ -70,6 +70,10 @@ PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
 # the prefix of a probe that reads z whitened (:func:`whitened_components`): a direction of z
 # that carries the attribute counts however little z varies along it
 WHITENED = "whitened_"
+# a probe reads the attribute when it beats the majority rate by more than this (and by three
+# standard errors): the leakage target of the fairness benchmarks, 0.72 against Adult's 0.68,
+# allows 0.04
+PROBE_MARGIN = 0.05
 
 
 @dataclass
@@ -144,6 +148,20 @@ class AuditResult:
             "probe_whitened_mlp": f"{attribute} read from whitened z, MLP probe",
             "majority": f"{attribute}, majority rate",
             "leak_mi_nats": f"fresh I(z; {attribute}), nats",
+        }
+
+    def reading_probes(self) -> dict[str, float]:
+        """The probes that read the attribute: held-out accuracy above the majority rate by
+        more than :data:`PROBE_MARGIN` and by three standard errors of an accuracy at that
+        rate on the held-out rows; their accuracies by kind."""
+        if self.majority_accuracy is None or self.n_test == 0:
+            return {}
+        rate = self.majority_accuracy
+        margin = max(PROBE_MARGIN, 3 * math.sqrt(rate * (1 - rate) / self.n_test))
+        return {
+            kind: scores["accuracy"]
+            for kind, scores in self.probes.items()
+            if scores["accuracy"] > rate + margin
         }
 
     def lines(self) -> list[str]:
@@ -521,18 +539,34 @@ DISAGREEMENT_NATS = 0.1
 FIT_CHECK_ROWS = 200
 
 
-def warn_on_disagreement(
-    leakage: AuditResult, history: Sequence[Mapping[str, float]], stacklevel: int = 3
+def warn_on_leakage(
+    leakage: AuditResult,
+    history: Sequence[Mapping[str, float]],
+    stacklevel: int = 3,
+    *,
+    independent: bool = True,
 ) -> None:
-    """Warn when a fresh estimator reads more of the attribute from z than the estimate the
-    model was trained against at its last epoch (``history[-1]["mi"]``), by more than
-    :data:`DISAGREEMENT_NATS`."""
+    """Warn when the end-of-fit check finds the attribute in z: a fresh estimator reads more
+    than the estimate the model was trained against at its last epoch (``history[-1]["mi"]``)
+    by more than :data:`DISAGREEMENT_NATS`, or, when z was trained to be ``independent`` of
+    the attribute (not only given the label, where the label may carry it), a probe reads it
+    (:meth:`AuditResult.reading_probes`)."""
     trained_mi = history[-1]["mi"] if history else math.nan
     if leakage.mi_nats > trained_mi + DISAGREEMENT_NATS:
         warnings.warn(
             f"the trainer's final MI estimate is {trained_mi:.3f} nats but a fresh estimator "
             f"reads {leakage.mi_nats:.3f} nats from z on held-out training rows: z still "
             "carries the attribute (see leakage_; raise steps or lam)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    reading = leakage.reading_probes() if independent else {}
+    if reading:
+        found = ", ".join(f"{kind} {accuracy:.3f}" for kind, accuracy in reading.items())
+        warnings.warn(
+            f"probes read the attribute from z on held-out training rows ({found}; always "
+            f"the majority value: {leakage.majority_accuracy:.3f}): z still carries it (see "
+            "leakage_ and docs/leakage.md)",
             UserWarning,
             stacklevel=stacklevel,
         )

@@ -22,7 +22,7 @@ from mibias.audit import (
     REPORT_AUDIT,
     AuditResult,
     audit_leakage,
-    warn_on_disagreement,
+    warn_on_leakage,
 )
 from mibias.baselines.erasers import AttributeEraser, INLPEraser, LeaceEraser, ProjectionEraser
 from mibias.estimators import make_estimator
@@ -149,7 +149,7 @@ class MIEraser(AttributeEraser):
     check_leakage : bool
         After the fit, measure the leakage of z on the training rows with
         :func:`mibias.audit.audit_leakage` into ``leakage_`` and warn when it finds more
-        than the trainer's own estimate.
+        than the trainer's own estimate or when a probe reads c.
     random_state : int, RandomState or None
         Seeds the initialisation, the batch order and the marginal samples.
     device : str
@@ -274,7 +274,7 @@ class MIEraser(AttributeEraser):
         self.leakage_ = None
         if self.lam > 0 and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
             self.leakage_ = audit_leakage(self._transform(X), codes, **FIT_CHECK)
-            warn_on_disagreement(self.leakage_, self.history_, stacklevel=4)
+            warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         with torch.no_grad():

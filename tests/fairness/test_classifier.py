@@ -1,4 +1,5 @@
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
@@ -123,11 +124,14 @@ def test_without_an_attribute_it_warns_and_trains_a_plain_network():
 
 
 def test_a_fit_that_leaves_the_attribute_in_z_says_so():
-    """Too few steps to remove s: the fresh estimator reads it and the fit warns, naming
-    both numbers; the check is kept in leakage_."""
+    """Too few steps to remove s: the fresh estimator and the probes read it and the fit
+    warns, naming both MI numbers and the probes; the check is kept in leakage_."""
     X, y, s = make_nuisance_table(400)
-    with pytest.warns(UserWarning, match=r"trainer's final MI estimate is .* a fresh estimator"):
+    with pytest.warns(UserWarning) as caught:
         clf = MIFairClassifier(lam=1.0, steps=10, random_state=0).fit(X, y, sensitive_features=s)
+    messages = " | ".join(str(warning.message) for warning in caught)
+    assert re.search(r"trainer's final MI estimate is .* a fresh estimator", messages)
+    assert re.search(r"probes read the attribute from z .*\(mlp 0\.9\d\d", messages)
     assert clf.leakage_.probes["mlp"]["accuracy"] > 0.9
 
 

@@ -19,7 +19,7 @@ from mibias.audit import (
     REPORT_AUDIT,
     AuditResult,
     audit_leakage,
-    warn_on_disagreement,
+    warn_on_leakage,
 )
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
 from mibias.inputs import as_array, checked_sensitive_features, refuse_categorical_columns
@@ -90,7 +90,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     check_leakage : bool
         After a fit with the MI term, measure the leakage of z on the training rows with
         :func:`mibias.audit.audit_leakage` (a fresh estimator and probes, on a held-out part)
-        into ``leakage_``, and warn when it finds more than the trainer's own estimate.
+        into ``leakage_``, and warn when it finds more than the trainer's own estimate or
+        (``criterion="demographic_parity"``) when a probe reads c.
     random_state : int, RandomState or None
         Seeds the initialisation, the batch order and the marginal samples.
     device : str
@@ -231,7 +232,11 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.leakage_ = None
         if use_mi and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
             self.leakage_ = self.leakage_report(X, sensitive_features, **FIT_CHECK)
-            warn_on_disagreement(self.leakage_, self.history_)
+            warn_on_leakage(
+                self.leakage_,
+                self.history_,
+                independent=self.criterion == "demographic_parity",
+            )
         return self
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
