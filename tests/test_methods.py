@@ -54,6 +54,7 @@ def test_every_setting_a_method_ignores_is_a_setting_of_a_recipe():
         (["digits", "--method", "erm", "--lambda", "1"], "--lambda does not apply to erm"),
         (["table1", "--methods", "alvi", "--estimator-lr", "0.1"], "--estimator-lr does not"),
         (["digits", "--method", "mine"], "invalid choice: 'mine'"),
+        (["fairness", "--method", "ferm", "--no-whiten"], "--whiten does not apply to ferm"),
     ],
 )
 def test_the_command_line_refuses_what_a_method_ignores(command, message, tmp_path, capsys):
@@ -76,6 +77,7 @@ def test_make_term_builds_estimators_and_baselines_and_names_both_when_unknown()
     from mibias.methods import make_term
 
     assert isinstance(make_term("mine", 4, 2), MINE)
+    assert make_term("mine", 4, 2, noise=0.5, whiten=True).whiten
     assert isinstance(make_term("reversal", 4, 2, reversal=0.5), ReversalAdversary)
     with pytest.raises(ValueError, match=r"mine.*pairwise-kl, hsic"):
         make_term("kernel", 4, 2)

@@ -89,6 +89,8 @@ class Method:
 _HEADS = ESTIMATOR_SETTINGS | MOYER_SETTINGS
 _PENALTY = frozenset({"lam", "lam_warmup", "clamp_penalty", "clip", "clip_ratio", "mi_step"})
 _MI = HEAD_SETTINGS | MOYER_SETTINGS | {"reversal"}
+# the fairness methods without an MI critic to whiten z for
+_NO_CRITIC = frozenset({"whiten"})
 
 METHODS: dict[str, Method] = {
     m.name: m
@@ -107,17 +109,19 @@ METHODS: dict[str, Method] = {
                measure="mean pairwise KL (nats)"),
         Method("hsic", "normalised HSIC penalty (no inner loop)", "hsic", {"colored_mnist": 30.0},
                _HEADS | FEED_SETTINGS | HEAD_SETTINGS | {"reversal"}, measure="normalised HSIC"),
-        Method("nn", "the same network without the MI term", None, {"fairness": None}),
+        Method("nn", "the same network without the MI term", None, {"fairness": None},
+               _NO_CRITIC),
         Method("mi-eo", "MI backprop, I(z; c | y = 1)", None, {"fairness": 0.5}),
         Method("mi-eodds", "MI backprop, I(z; c | y)", None, {"fairness": 0.5}),
-        Method("ferm", "FERM", None, {"fairness": None}),
-        Method("chi2", "chi^2 penalty on the prediction | y = 1", "chi2", {"fairness": 1.0}),
+        Method("ferm", "FERM", None, {"fairness": None}, _NO_CRITIC),
+        Method("chi2", "chi^2 penalty on the prediction | y = 1", "chi2", {"fairness": 1.0},
+               _NO_CRITIC),
         Method("laftr", "adversary on z, positive rows (LAFTR-EO)", "adversary",
-               {"fairness": 0.5}),
+               {"fairness": 0.5}, _NO_CRITIC),
         Method("expgrad", "fairlearn ExponentiatedGradient, TPR parity, eps 0.01", None,
-               {"fairness": None}),
+               {"fairness": None}, _NO_CRITIC),
         Method("adversarial", "fairlearn AdversarialFairnessClassifier (equalized odds)", None,
-               {"fairness": None}),
+               {"fairness": None}, _NO_CRITIC),
     )
 }  # fmt: skip
 

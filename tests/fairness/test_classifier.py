@@ -60,6 +60,7 @@ def test_the_default_removes_a_nuisance_attribute(rows):
     assert median(erm, "probe_mlp") > 0.95 and median(erm, "leak_mi_nats") > 0.4
     assert median(ours, "accuracy") > 0.95
     assert median(ours, "probe_mlp") < PROBE_LIMIT
+    assert median(ours, "probe_whitened_mlp") < PROBE_LIMIT
     assert median(ours, "leak_mi_nats") < MI_LIMIT
 
 

@@ -73,10 +73,16 @@ def _add_run_settings(parser: argparse.ArgumentParser) -> None:
     add_options(parser, FairnessRun, skip=PER_JOB, title="run settings")
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
+def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
+    """The ``FairnessRun`` settings the user set; an error for one that none of ``methods``
+    reads."""
     from mibias.experiments.fairness import PER_JOB, FairnessRun
+    from mibias.fairness.methods import EXPERIMENT
+    from mibias.methods import check_settings_apply
 
-    return given_settings(args, FairnessRun, skip=PER_JOB)
+    settings = given_settings(args, FairnessRun, skip=PER_JOB)
+    check_settings_apply(EXPERIMENT, methods, settings, FairnessRun)
+    return settings
 
 
 def run_fairness_command(args: argparse.Namespace) -> int:
@@ -107,7 +113,7 @@ def _run_table3(args: argparse.Namespace, methods: list[str], datasets: list[str
             workers=args.workers,
             ray=sweep_backend(args),
             lam=args.lam,
-            **_settings(args),
+            **_settings(args, methods),
         )
     )
     return 0
@@ -125,7 +131,7 @@ def run_figure5(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         workers=args.workers,
         ray=sweep_backend(args),
-        **_settings(args),
+        **_settings(args, [args.method]),
     )
     print(json.dumps(summary.round(4).to_dict(orient="records"), indent=2))
     print(f"wrote {path}")
