@@ -181,12 +181,12 @@ def test_bad_input_is_named(z, c, message):
         validate_pair(z, c)
 
 
-def fit_check(probe_accuracy, n_test=600, mi_nats=0.0):
-    """An end-of-fit check of a binary attribute (majority rate 0.5) whose probes read
-    ``probe_accuracy``."""
+def fit_check(probe_accuracy, n_test=600):
+    """An end-of-fit check of a binary attribute (majority rate 0.5) whose fresh estimator
+    reads 0 nats and whose whitened probe reads ``probe_accuracy``."""
     scores = {"accuracy": probe_accuracy, "balanced_accuracy": probe_accuracy}
     return AuditResult(
-        "mine", "C", 1400, n_test, 8, 8, mi_nats, 0.0, [mi_nats],
+        "mine", "C", 1400, n_test, 8, 8, 0.0, 0.0, [0.0],
         {"mlp": {"accuracy": 0.51, "balanced_accuracy": 0.51}, "whitened_mlp": scores},
         majority_accuracy=0.5,
     )  # fmt: skip
