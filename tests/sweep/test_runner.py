@@ -7,7 +7,7 @@ import pytest
 
 from mibias.io import InputError
 from mibias.sweep import Job, JobResult, run_jobs, runs_note
-from mibias.sweep.runner import settings_conflict
+from mibias.sweep.runner import settings_conflict, worker_threads
 
 
 def write_finished(out_dir, value, fail=False):
@@ -117,3 +117,27 @@ def test_the_runs_note_names_failed_runs_and_refitted_estimators(tmp_path):
         "re-fitted (times): b (2)."
     )
     assert runs_note(finished, frame.drop(columns="estimator_refits")) == "3 runs."
+
+
+@pytest.mark.parametrize(
+    ("omp", "cpus", "workers", "threads"),
+    [
+        (None, 8, 2, 4),  # an even share of the affinity mask
+        (None, 8, 3, 2),
+        (None, 2, 4, 1),  # never fewer than one
+        ("3", 8, 1, 3),  # OMP_NUM_THREADS caps the command's threads
+        ("4", 8, 2, 2),
+        ("0", 8, 2, 4),  # not a positive number: ignored
+        ("many", 8, 2, 4),
+    ],
+)
+def test_each_worker_gets_a_share_of_the_threads_the_command_may_use(
+    monkeypatch, omp, cpus, workers, threads
+):
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the machine's cores are not the budget
+    assert worker_threads(workers) == threads

@@ -168,11 +168,10 @@ def run_jobs(
     A job whose folder already holds a finished run is skipped, and an interrupted one is
     resumed by the job, after :func:`check_reuse` has confirmed the folder was made with the
     same settings; one that fails is reported (its traceback saved to ``error.txt`` in its
-    folder) and does not stop the others. Each
-    local worker gets ``cpu_count // workers`` torch threads. With ``ray``, the jobs are Ray
-    tasks with the backend's resources and ``workers`` is ignored; the folder layout is the
-    same either way. A second sweep on the same folder stops at once
-    (:class:`mibias.run_folder.RunFolderBusy`).
+    folder) and does not stop the others. Each local worker gets an even share of the CPUs
+    (:func:`worker_threads`). With ``ray``, the jobs are Ray tasks with the backend's
+    resources and ``workers`` is ignored; the folder layout is the same either way. A second
+    sweep on the same folder stops at once (:class:`mibias.run_folder.RunFolderBusy`).
     """
     out = Path(out).resolve()
     keys = [job.key for job in jobs]
@@ -216,6 +215,21 @@ def runs_note(results: Sequence[JobResult], frame: pd.DataFrame) -> str:
     )
 
 
+def worker_threads(workers: int) -> int:
+    """Torch threads for each of ``workers`` local processes: an even share of the threads
+    this process may run, ``OMP_NUM_THREADS`` where it is set to a positive number, else the
+    CPUs of its affinity mask (what ``taskset`` or a cluster scheduler allotted), else every
+    core. At least one."""
+    setting = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if setting.isdigit() and int(setting) > 0:
+        budget = int(setting)
+    elif hasattr(os, "sched_getaffinity"):
+        budget = len(os.sched_getaffinity(0))
+    else:
+        budget = os.cpu_count() or 1
+    return max(1, budget // max(workers, 1))
+
+
 def _run_unfinished(
     jobs: Sequence[Job], out: Path, workers: int, progress: bool, ray: RayBackend | None
 ) -> list[JobResult]:
@@ -225,7 +239,7 @@ def _run_unfinished(
     pending = [(i, job) for i, job in enumerate(jobs) if not is_finished(out / job.key)]
     if not pending:
         return results
-    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    threads = worker_threads(workers)
     bar = tqdm(total=len(pending), desc="sweep", disable=None if progress else True)
     if ray is not None:
         for i, result in _run_on_ray(pending, out, ray, bar):
