@@ -41,6 +41,7 @@ DIGITS_TEST_COLUMNS = {
     "test_uniform_accuracy": "test accuracy, uniform",
     "probe_mlp": "colour class from z, MLP probe",
     "probe_logistic": "colour class from z, linear probe",
+    "probe_whitened_mlp": "colour class from whitened z, MLP probe",
     "majority": "majority rate",
     "leak_mi_nats": "fresh I(z; colour class), nats",
 }
