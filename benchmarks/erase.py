@@ -313,6 +313,7 @@ MI_FLAGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "estimator_lr": ("--estimator-lr", float),
     "lr": ("--lr", float),
     "whiten": ("--whiten", on_off),
+    "linear_first": ("--linear-first", str),
 }
 
 

@@ -91,6 +91,21 @@ def test_a_whitened_critic_trains_the_map_differently():
     assert not np.allclose(plain, whitened)
 
 
+def test_a_linear_eraser_first_is_fitted_and_applied_before_the_map():
+    x, c = ring_case(0, n=300)
+    x[:, 3] += 2.0 * c  # a linear trace for the linear eraser to take
+    projected = make_eraser("project").fit_transform(x, sensitive_features=c)
+    # without the MI term the map stays the identity it starts as: z is the projection
+    chained = MIEraser(**FAST, lam=0.0, linear_first="project", random_state=0)
+    assert np.allclose(chained.fit_transform(x, sensitive_features=c), projected, atol=1e-6)
+    assert (
+        chained.linear_ is not None
+        and MIEraser(**FAST).fit(x, sensitive_features=c).linear_ is None
+    )
+    with pytest.raises(ValueError, match="linear_first must be None, leace, inlp, project"):
+        MIEraser(**FAST, linear_first="pca").fit(x, sensitive_features=c)
+
+
 def test_kept_measures_read_one_for_an_untouched_copy():
     x, _ = ring_case(0, n=400)
     assert kept_geometry(x, x)["similarity_spearman"] == pytest.approx(1.0)

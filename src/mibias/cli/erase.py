@@ -28,6 +28,7 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--batch-size": ("batch_size", int, "rows per step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
     "--whiten": ("whiten", on_off, "on or off: whether the critic reads the batch whitened"),
+    "--linear-first": ("linear_first", str, "leace, inlp or project: a linear eraser first"),
 }
 
 
