@@ -56,6 +56,8 @@ def test_numpy_torch_and_pandas_inputs_give_the_same_vectors_and_it_pickles():
     assert np.allclose(eraser.transform(torch.from_numpy(x)), z)
     assert np.allclose(eraser.transform(pd.DataFrame(x)), z)
     assert np.allclose(pickle.loads(pickle.dumps(eraser)).transform(x), z)
+    del eraser.linear_  # as in an eraser pickled before linear_first existed
+    assert np.allclose(eraser.transform(x), z)
     again = MIEraser(**FAST, random_state=0).fit(
         pd.DataFrame(x), sensitive_features=pd.Series(c.astype(str))
     )

@@ -296,8 +296,9 @@ class MIEraser(AttributeEraser):
             warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        if self.linear_ is not None:
-            X = self.linear_.transform(X)
+        linear = getattr(self, "linear_", None)  # absent from erasers pickled before it existed
+        if linear is not None:
+            X = linear.transform(X)
         with torch.no_grad():
             parts = [
                 self.map_(torch.from_numpy(X[start : start + INFERENCE_ROWS])).numpy()
