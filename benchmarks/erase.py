@@ -245,12 +245,10 @@ def run_case(
     for method in methods:
         settings: dict[str, Any] = {}
         if method == "mi":
-            settings = {"random_state": seed, "check_leakage": False, **mi_settings}
-        elif method == "inlp":
-            settings = {"random_state": seed}
+            settings = {"check_leakage": False, **mi_settings}
         elif method == "project":
             settings = case.project
-        eraser = make_eraser(method, **settings)
+        eraser = make_eraser(method, random_state=seed, **settings)
         torch.manual_seed(seed)
         started = time.perf_counter()
         eraser.fit(case.x_fit, case.y_fit, sensitive_features=case.c_fit)

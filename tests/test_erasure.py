@@ -118,6 +118,9 @@ def test_kept_measures_read_one_for_an_untouched_copy():
 
 def test_make_eraser_names_the_methods():
     assert isinstance(make_eraser("mi", lam=1.0), MIEraser)
+    # the seed reaches the erasers that draw at random; the closed-form ones take none
+    assert make_eraser("inlp", random_state=3).random_state == 3
+    assert "random_state" not in make_eraser("project", random_state=3).get_params()
     with pytest.raises(ValueError, match="choose from mi, leace, inlp, project"):
         make_eraser("hard")
 

@@ -252,8 +252,7 @@ class MIEraser(AttributeEraser):
         self.linear_ = None
         inputs = X
         if self.linear_first is not None:
-            settings = {"random_state": seed} if self.linear_first == "inlp" else {}
-            self.linear_ = make_eraser(self.linear_first, **settings)
+            self.linear_ = make_eraser(self.linear_first, random_state=seed)
             inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
         torch.manual_seed(seed)
         width = X.shape[1]
@@ -319,12 +318,13 @@ ERASERS = ("mi", "leace", "inlp", "project")
 LINEAR_ERASERS = ERASERS[1:]
 
 
-def make_eraser(method: str, **settings: Any) -> AttributeEraser:
+def make_eraser(method: str, *, random_state: Any = None, **settings: Any) -> AttributeEraser:
     """An unfitted eraser by name: ``mi`` (:class:`MIEraser`), ``leace``
     (:class:`~mibias.baselines.erasers.LeaceEraser`), ``inlp``
     (:class:`~mibias.baselines.erasers.INLPEraser`) or ``project``
     (:class:`~mibias.baselines.erasers.ProjectionEraser`); ``settings`` go to its
-    constructor."""
+    constructor, and ``random_state`` too where the eraser draws at random (the closed-form
+    ones do not)."""
     classes: dict[str, type[AttributeEraser]] = {
         "mi": MIEraser,
         "leace": LeaceEraser,
@@ -333,7 +333,10 @@ def make_eraser(method: str, **settings: Any) -> AttributeEraser:
     }
     if method not in classes:
         raise ValueError(f"unknown eraser {method!r}; choose from {', '.join(ERASERS)}")
-    return classes[method](**settings)
+    eraser = classes[method](**settings)
+    if random_state is not None and "random_state" in eraser.get_params():
+        eraser.set_params(random_state=random_state)
+    return eraser
 
 
 def kept_geometry(

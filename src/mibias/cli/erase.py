@@ -92,9 +92,7 @@ def run_erase(args: argparse.Namespace) -> int:
         raise InputError(f"{', '.join(flags)} set the mi eraser; --method {args.method} has none")
     settings: dict[str, Any] = dict(given)
     if args.method == "mi":
-        settings.update(random_state=args.seed, verbose=sys.stderr.isatty())
-    elif args.method == "inlp":
-        settings["random_state"] = args.seed
+        settings["verbose"] = sys.stderr.isatty()
     rows = np.arange(len(x))
     fit_rows, report_rows = (
         train_test_split(rows, test_size=args.holdout, random_state=args.seed, stratify=c)
@@ -102,7 +100,7 @@ def run_erase(args: argparse.Namespace) -> int:
         else (rows, rows)
     )
     try:
-        eraser = make_eraser(args.method, **settings)
+        eraser = make_eraser(args.method, random_state=args.seed, **settings)
         eraser.fit(
             x[fit_rows],
             None if y is None else y[fit_rows],
