@@ -2,11 +2,13 @@
 2026-12-01) against Newton-CG (:func:`mibias.audit.probe_classifier`), both against a tightly
 converged reference, on the rows and features the audit reads.
 
-    python -m benchmarks.linear_probe          (about 5 minutes on 2 cores)
+    python -m benchmarks.linear_probe          (about 8 minutes on 2 cores)
 
 The probe is an L2-regularised logistic regression (C = 1); its objective, the sum of the
 cross-entropies plus half the squared weights, has one minimum, so a solver is better the
-closer it ends to it (``objective_gap``: its objective minus the reference's) and the faster.
+closer it ends to it (``objective_gap``: its objective minus the reference's) and the faster,
+timed with numpy's BLAS at its default thread count (a run alone, as ``mibias digits`` runs)
+and at one thread (each run of a sweep, as ``quickstart`` and ``table1`` run them).
 Cases, each split 70/30 and standardised as :func:`mibias.audit.audit_leakage` does (the
 probe fits on the 70 %, accuracy on the 30 %):
 
@@ -32,6 +34,7 @@ import torch
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks.common import command_line, write_results
 from mibias.audit import probe_classifier, standardised
@@ -108,10 +111,14 @@ def cases() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     yield "adult", *adult_case()
 
 
-def timed_fit(make: Callable[[], Any], z: np.ndarray, c: np.ndarray) -> tuple[Any, float]:
-    started = time.perf_counter()
-    model = make().fit(z, c)
-    return model, time.perf_counter() - started
+def timed_fit(
+    make: Callable[[], Any], z: np.ndarray, c: np.ndarray, threads: int | None = None
+) -> tuple[Any, float]:
+    """A fitted model and its seconds, with the BLAS at ``threads`` (None: its default)."""
+    with threadpool_limits(limits=threads):
+        started = time.perf_counter()
+        model = make().fit(z, c)
+        return model, time.perf_counter() - started
 
 
 def compare(name: str, z: np.ndarray, c: np.ndarray) -> list[dict[str, Any]]:
@@ -120,17 +127,20 @@ def compare(name: str, z: np.ndarray, c: np.ndarray) -> list[dict[str, Any]]:
     z_train, z_test = (part.numpy() for part in standardised(z[train], z[test]))
     best, best_seconds = timed_fit(reference, z_train, c[train])
     best_objective = objective(best, z_train, c[train])
+    runs = [(solver, make, threads) for solver, make in SOLVERS.items() for threads in (None, 1)]
     rows = []
-    for solver, make in {**SOLVERS, "reference (lbfgs, tol 1e-8)": reference}.items():
-        if solver.startswith("reference"):
+    for solver, make, threads in [*runs, ("reference (lbfgs, tol 1e-8)", reference, None)]:
+        if make is reference:
             model, times = best, [best_seconds]
         else:
-            fits = [timed_fit(make, z_train, c[train]) for _ in range(REPEATS)]
+            fits = [timed_fit(make, z_train, c[train], threads) for _ in range(REPEATS)]
             model, times = fits[-1][0], [seconds for _, seconds in fits]
         rows.append({
             "case": name, "rows, features, classes": f"{len(train)}, {z.shape[1]}, "
-            f"{len(model.classes_)}", "solver": solver, "iterations": int(np.max(model.n_iter_)),
-            "seconds": statistics.median(times), "objective": objective(model, z_train, c[train]),
+            f"{len(model.classes_)}", "solver": solver,
+            "BLAS threads": "default" if threads is None else threads,
+            "iterations": int(np.max(model.n_iter_)), "seconds": statistics.median(times),
+            "objective": objective(model, z_train, c[train]),
             "objective_gap": objective(model, z_train, c[train]) - best_objective,
             "held_out_accuracy": float(model.score(z_test, c[test])),
         })  # fmt: skip
@@ -138,10 +148,15 @@ def compare(name: str, z: np.ndarray, c: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
+def default_threads() -> int:
+    return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
 def main() -> None:
     rows = [row for name, z, c in cases() for row in compare(name, z, c)]
     notes = (
-        f"seconds: the median of {REPEATS} fits (the reference: one), in one process. "
+        f"seconds: the median of {REPEATS} fits (the reference: one), in one process, with "
+        f"numpy's BLAS at its default thread count ({default_threads()}) or at one. "
         "objective_gap: the solver's regularised objective minus the reference's (0 is the "
         "optimum; lower is closer). The probe's rows and scaling as in mibias.audit."
     )

@@ -39,6 +39,25 @@ def test_parallel_workers_use_separate_processes(tmp_path):
     assert os.getpid() not in pids
 
 
+def record_threads(out_dir):
+    import torch
+    from threadpoolctl import threadpool_info
+
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    final = {"torch": torch.get_num_threads(), "blas": blas}
+    (out_dir / "run.json").write_text(json.dumps({"status": "finished", "final": final}))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_worker_runs_its_share_of_threads_in_torch_and_in_numpys_blas(tmp_path, workers):
+    # two runs side by side, each at the BLAS's default thread count, made the final checks'
+    # probes 8-19 times slower on 2 cores
+    run_jobs([Job("j", record_threads)], tmp_path, workers=workers, progress=False)
+    final = json.loads((tmp_path / "j" / "run.json").read_text())["final"]
+    assert final["torch"] == worker_threads(workers)
+    assert final["blas"] and set(final["blas"]) == {worker_threads(workers)}
+
+
 def test_duplicate_keys_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unique"):
         run_jobs([Job("a", write_finished), Job("a", write_finished)], tmp_path)

@@ -216,10 +216,10 @@ def runs_note(results: Sequence[JobResult], frame: pd.DataFrame) -> str:
 
 
 def worker_threads(workers: int) -> int:
-    """Torch threads for each of ``workers`` local processes: an even share of the threads
-    this process may run, ``OMP_NUM_THREADS`` where it is set to a positive number, else the
-    CPUs of its affinity mask (what ``taskset`` or a cluster scheduler allotted), else every
-    core. At least one."""
+    """Threads (torch's, numpy's BLAS and scikit-learn's OpenMP) for each of ``workers``
+    local processes: an even share of the threads this process may run, ``OMP_NUM_THREADS``
+    where it is set to a positive number, else the CPUs of its affinity mask (what ``taskset``
+    or a cluster scheduler allotted), else every core. At least one."""
     setting = os.environ.get("OMP_NUM_THREADS", "").strip()
     if setting.isdigit() and int(setting) > 0:
         budget = int(setting)
@@ -329,12 +329,17 @@ def exit_with_parent(parent: int, every: float = 1.0) -> None:
 
 def _run_one(job: Job, out_dir: Path, threads: int) -> JobResult:
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(dict(job.settings), out_dir / JOB_RECORD)
     try:
-        job.function(out_dir, **job.settings)
+        # numpy's BLAS and scikit-learn's OpenMP too: the final checks' probes of two runs
+        # side by side on 2 cores, each at the BLAS's default 2 threads, took 8-19 times as long
+        # as at one thread each (docs/leakage.md)
+        with threadpool_limits(limits=threads):
+            job.function(out_dir, **job.settings)
     except Exception as error:  # a failed run is reported, the sweep goes on
         (out_dir / "error.txt").write_text(traceback.format_exc())
         return JobResult(job.key, out_dir, "failed", f"{type(error).__name__}: {error}")
