@@ -2,7 +2,7 @@
 2026-12-01) against Newton-CG (:func:`mibias.audit.probe_classifier`), both against a tightly
 converged reference, on the rows and features the audit reads.
 
-    python -m benchmarks.linear_probe          (about 8 minutes on 2 cores)
+    python -m benchmarks.linear_probe          (about 5 minutes on 2 cores)
 
 The probe is an L2-regularised logistic regression (C = 1); its objective, the sum of the
 cross-entropies plus half the squared weights, has one minimum, so a solver is better the
