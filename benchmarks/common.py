@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import platform
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 import mibias
@@ -89,3 +91,26 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else str(value)
+
+
+def trained_digit_encoder(settings: dict[str, Any], data: Any) -> torch.nn.Module:
+    """The encoder g of a digit network that :func:`mibias.experiments.digits.run_digits`
+    trained under ``settings`` (``DigitsRun`` fields) on ``data`` in a throwaway folder, in
+    eval mode."""
+    from mibias.experiments.digits import load_network, run_digits
+    from mibias.models import DigitEncoder, digit_classifier
+    from mibias.settings import from_settings
+
+    run = from_settings(DigitsRun, settings)
+    with tempfile.TemporaryDirectory() as folder:
+        run_digits(run, folder, data=data)
+        encoder = DigitEncoder(z_layer=run.z_layer)
+        load_network(encoder, digit_classifier(z_layer=run.z_layer), folder)
+    return encoder.eval()
+
+
+def digit_features(encoder: torch.nn.Module, images: np.ndarray) -> np.ndarray:
+    """z = g(x) of colour images (N, 28, 28, 3, uint8), 1,000 at a time."""
+    x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+    with torch.no_grad():
+        return np.concatenate([encoder(part).numpy() for part in x.split(1000)])

@@ -31,7 +31,6 @@ evaluation rows, the erasure did not carry over to rows the eraser never saw.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +44,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from benchmarks.common import command_line, tagged, write_results
+from benchmarks.common import (
+    command_line,
+    digit_features,
+    tagged,
+    trained_digit_encoder,
+    write_results,
+)
 from mibias.audit import audit_leakage, probe_scores
 from mibias.cli.common import on_off
 from mibias.erasure import ERASERS, make_eraser
@@ -155,35 +160,22 @@ def adult_case(seed: int, split: str) -> Case:
 
 def digits_case(seed: int, split: str) -> Case:
     from mibias.data.colored_mnist import colour_class, make_colored_mnist
-    from mibias.experiments.digits import FC_TERM, DigitsRun, load_network, run_digits
-    from mibias.models import DigitEncoder, digit_classifier
-    from mibias.settings import from_settings
+    from mibias.experiments.digits import FC_TERM
 
     data = make_colored_mnist(0.02, seed=0)
     limit = 20000
-    with tempfile.TemporaryDirectory() as folder:
-        # the paper's FC z, float32 at a constant rate: the digits defaults until 2026-11-29
-        settings = {**FC_TERM, "method": "erm", "sigma": 0.02, "seed": seed, "epochs": 3,
-                    "limit": limit, "lr_schedule": "constant", "bf16": False,
-                    "channels_last": False, "leakage_steps": 200, "progress": False}  # fmt: skip
-        run = from_settings(DigitsRun, settings)
-        run_digits(run, folder, data=data)
-        encoder, classifier = DigitEncoder(), digit_classifier()
-        load_network(encoder, classifier, folder)
-    encoder.eval()
-
-    def features(images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
-        with torch.no_grad():
-            return np.concatenate([encoder(part).numpy() for part in x.split(1000)])
-
+    # the paper's FC z, float32 at a constant rate: the digits defaults until 2026-11-29
+    settings = {**FC_TERM, "method": "erm", "sigma": 0.02, "seed": seed, "epochs": 3,
+                "limit": limit, "lr_schedule": "constant", "bf16": False,
+                "channels_last": False, "leakage_steps": 200, "progress": False}  # fmt: skip
+    encoder = trained_digit_encoder(settings, data)
     train_images = data.train_images[:limit]
-    z_train, y_train = features(train_images), data.train_labels[:limit]
+    z_train, y_train = digit_features(encoder, train_images), data.train_labels[:limit]
     images = (
         data.validation_images("palette") if split == "validation" else data.test_images("palette")
     )
     labels = data.validation_labels if split == "validation" else data.test_labels
-    z_eval, y_eval = features(images[:limit]), labels[:limit]
+    z_eval, y_eval = digit_features(encoder, images[:limit]), labels[:limit]
 
     def utility(eraser: Any) -> dict[str, float]:
         def view(z: np.ndarray) -> np.ndarray:

@@ -24,19 +24,17 @@ probe fits on the 70 %, accuracy on the 30 %):
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-import torch
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from benchmarks.common import command_line, write_results
+from benchmarks.common import command_line, digit_features, trained_digit_encoder, write_results
 from mibias.audit import probe_classifier, standardised
 
 REPEATS = 3
@@ -65,27 +63,13 @@ def objective(model: LogisticRegression, z: np.ndarray, c: np.ndarray) -> float:
 
 def digits_case() -> tuple[np.ndarray, np.ndarray]:
     from mibias.data.colored_mnist import colour_class, make_colored_mnist
-    from mibias.experiments.digits import DigitsRun, load_network, run_digits
     from mibias.experiments.quickstart import MAIN_JOB
-    from mibias.models import DigitEncoder, digit_classifier
-    from mibias.settings import from_settings
 
     data = make_colored_mnist(0.02, seed=0)
-    run = from_settings(
-        DigitsRun,
-        {**MAIN_JOB, "method": "erm", "epochs": 1, "leakage_steps": 10, "progress": False},
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        run_digits(run, folder, data=data)
-        encoder = DigitEncoder(z_layer=run.z_layer)
-        classifier = digit_classifier(z_layer=run.z_layer)
-        load_network(encoder, classifier, folder)
-    encoder.eval()
+    settings = {**MAIN_JOB, "method": "erm", "epochs": 1, "leakage_steps": 10, "progress": False}
+    encoder = trained_digit_encoder(settings, data)
     images = data.validation_images("palette")
-    x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
-    with torch.no_grad():
-        z = np.concatenate([encoder(part).flatten(1).numpy() for part in x.split(1000)])
-    return z, colour_class(images)
+    return digit_features(encoder, images), colour_class(images)
 
 
 def words_case() -> tuple[np.ndarray, np.ndarray]:
@@ -135,13 +119,13 @@ def compare(name: str, z: np.ndarray, c: np.ndarray) -> list[dict[str, Any]]:
         else:
             fits = [timed_fit(make, z_train, c[train], threads) for _ in range(REPEATS)]
             model, times = fits[-1][0], [seconds for _, seconds in fits]
+        value = objective(model, z_train, c[train])
         rows.append({
             "case": name, "rows, features, classes": f"{len(train)}, {z.shape[1]}, "
             f"{len(model.classes_)}", "solver": solver,
             "BLAS threads": "default" if threads is None else threads,
             "iterations": int(np.max(model.n_iter_)), "seconds": statistics.median(times),
-            "objective": objective(model, z_train, c[train]),
-            "objective_gap": objective(model, z_train, c[train]) - best_objective,
+            "objective": value, "objective_gap": value - best_objective,
             "held_out_accuracy": float(model.score(z_test, c[test])),
         })  # fmt: skip
         print(rows[-1], flush=True)
