@@ -67,7 +67,37 @@ def test_one_process_gathers_nothing_and_scales_nothing():
     term = (x**2).sum()
     assert scale_gradient(term) is term
     loader = training_loader(torch.utils.data.TensorDataset(x.detach()), 2)
-    assert loader.batch_size == 2 and len(loader) == 3
+    assert len(loader) == 3 and [len(batch[0]) for batch in loader] == [2, 2, 1]
+
+
+class RowByRow(torch.utils.data.Dataset):
+    """A dataset read one row at a time (as image folders are)."""
+
+    def __init__(self, *tensors):
+        self.tensors = tensors
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+
+@pytest.mark.parametrize("kind", [torch.utils.data.TensorDataset, RowByRow])
+def test_the_loader_gives_the_batches_of_a_shuffling_data_loader(kind):
+    """Read whole batches at a time or row by row, the rows and their order are those of
+    DataLoader(shuffle=True) with the same generator, epoch after epoch."""
+    x = torch.arange(23.0)[:, None].repeat(1, 3)
+    y = torch.arange(23) % 4
+    ours = training_loader(kind(x, y), 5, generator=torch.Generator().manual_seed(7))
+    plain = torch.utils.data.DataLoader(
+        kind(x, y), batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(7)
+    )
+    for _ in range(2):
+        pairs = list(zip(ours, plain, strict=True))
+        assert len(pairs) == 5
+        for (x_ours, y_ours), (x_plain, y_plain) in pairs:
+            assert torch.equal(x_ours, x_plain) and torch.equal(y_ours, y_plain)
 
 
 @pytest.mark.slow

@@ -21,7 +21,13 @@ from mibias.run_folder import CHECKPOINT, run_folder_lock
 from mibias.training.algorithm import AlternatingStep, DivergenceError
 from mibias.training.checkpoint import load_latest_checkpoint, previous_path
 from mibias.training.config import TrainerConfig, lr_factor, resolve_device
-from mibias.training.distributed import broadcast_module, is_main_process, world_size, wrap
+from mibias.training.distributed import (
+    broadcast_module,
+    epoch_sampler,
+    is_main_process,
+    world_size,
+    wrap,
+)
 from mibias.training.estimator_updates import EstimatorFeed, EstimatorUpdater
 from mibias.training.gradient_rules import GradientRule
 from mibias.training.precision import Precision
@@ -309,7 +315,7 @@ class MITrainer:
         self.classifier.train()
         started = time.perf_counter()
         self._schedule_lr(epoch)
-        sampler = getattr(loader, "sampler", None)
+        sampler = epoch_sampler(loader)
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
         if self.config.warmup_batches and self.config.k > 0 and self.feed is not None:
