@@ -1,8 +1,8 @@
 """Seconds per fit of the scikit-learn style estimators, as users call them, and against
 another source tree of mibias in the same run.
 
-    python -m benchmarks.fit_speed                        (about 4 minutes on 2 cores)
-    python -m benchmarks.fit_speed --against DIR          (twice that)
+    python -m benchmarks.fit_speed                        (about 6 minutes on 2 cores)
+    python -m benchmarks.fit_speed --against DIR          (about 15)
 
 Cases: ``MIFairClassifier`` on the nuisance task (``mibias.data.synthetic.make_nuisance_table``)
 at 1,000 and 20,000 training rows, lambda 0 and the default lambda, and ``MIEraser`` on a
