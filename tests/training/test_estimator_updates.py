@@ -103,23 +103,35 @@ def test_compiled_step_matches_eager_step_and_prints_no_notice():
     assert not notices
 
 
-def test_compiled_step_draws_the_smoothing_noise_as_the_eager_step_does():
+@pytest.mark.parametrize("whiten", [False, True])
+def test_compiled_step_draws_the_smoothing_noise_as_the_eager_step_does(whiten):
     # inductor's own random kernel drew other numbers, and on 128 x 1024 rows made a compiled
-    # step four times slower than one without noise; torch's kernel draws the eager numbers
+    # step four times slower than one without noise; torch's kernel draws the eager numbers.
+    # Whitened: the first step built the whitening matrix inside the compiled gradient, where
+    # it held traced tensors, and compilation failed; the encoder's batches update it between
+    # steps (here as the penalty would), which must not make torch compile again.
+    from torch._dynamo.utils import counters
+
     torch._dynamo.reset()
     torch.manual_seed(0)
-    eager = make_estimator("mine", 6, 3, hidden=(16,), noise=0.5)
+    eager = make_estimator("mine", 6, 3, hidden=(16,), noise=0.5, whiten=whiten)
     compiled = copy.deepcopy(eager)
     z, c = torch.randn(3, 1, 32, 6), torch.randn(3, 1, 32, 3)
     perms = torch.stack([torch.randperm(32) for _ in range(3)])[:, None]
     for model, flag in ((eager, False), (compiled, True)):
         updater = EstimatorUpdater(model, torch.optim.SGD(model.parameters(), lr=0.05), flag)
         torch.manual_seed(1)
+        graphs = []
         for i in range(3):
             updater.step(z[i], c[i], perms[i])
+            graphs.append(counters["stats"]["unique_graphs"])
+            model.smoothed(2 * z[i, 0].requires_grad_())
         assert not flag or updater._compiled is not None, "compilation fell back to eager"
+        assert graphs[-1] == graphs[0]
     for a, b in zip(eager.state_dict().values(), compiled.state_dict().values(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)
+    if whiten:
+        assert torch.allclose(eager.whitener, compiled.whitener)
 
 
 def test_updaters_made_one_after_another_share_one_compiled_step():

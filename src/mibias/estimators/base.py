@@ -61,6 +61,12 @@ class MIEstimator(nn.Module, ABC):
         """
         return -self.estimate(z, c, perm), {}
 
+    def prepare(self, z: torch.Tensor) -> None:
+        """Build any state the estimator derives from the features before its first step, from
+        ``z`` (rows x features, detached). Called before every estimator step, so that state is
+        never first created inside a compiled or functionally differentiated step (where it
+        would hold traced tensors); the default has none."""
+
     def apply_buffer_updates(self, updates: dict[str, torch.Tensor]) -> None:
         """Store buffer values returned by :meth:`objective`."""
         buffers = dict(self.named_buffers())

@@ -76,6 +76,13 @@ class CriticEstimator(MIEstimator):
             spread = centred / (z.std(dim=0, keepdim=True) + 1e-4)
         return spread + self.noise * torch.randn_like(z)
 
+    def prepare(self, z: torch.Tensor) -> None:
+        """With whitening on, build the whitening matrix from ``z`` when there is none yet,
+        as the first step would."""
+        if self.noise > 0 and self.whiten and self.whitener is None:
+            with torch.no_grad():
+                self.whitening(z - z.mean(dim=0, keepdim=True))
+
     def whitening(self, centred: torch.Tensor) -> torch.Tensor:
         """The matrix that whitens ``centred`` rows: the inverse Cholesky factor of the
         running covariance, updated first when the rows carry gradient (an encoder step's

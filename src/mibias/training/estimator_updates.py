@@ -154,6 +154,7 @@ class EstimatorUpdater:
         ``z``, ``c`` and ``perm`` have shapes ``(A, m, z_dim)``, ``(A, m, c_dim)`` and
         ``(A, m)``; the gradients of the ``A`` mini-batches are averaged.
         """
+        self.estimator.prepare(z[0])
         if self._compiled is not None:
             try:
                 gradients = self._compiled(z, c, perm)
