@@ -195,8 +195,8 @@ def training_loader(
 
     A :class:`~torch.utils.data.TensorDataset` is read a whole batch at a time (one indexing
     of each tensor by the batch's row numbers) instead of row by row and stacked: the same
-    batches, without a Python call per row, which on small tabular networks took most of an
-    ERM step.
+    batches, without a Python call per row, which took about half of a plain fit of a small
+    tabular network (docs/estimator-steps.md).
     """
     size = world_size()
     if size > 1 and batch_size % size:
