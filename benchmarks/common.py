@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 import mibias
-from mibias.experiments.digits import DigitsRun
-from mibias.settings import flat_settings
+from mibias.experiments.digits import DigitsRun, load_network, run_digits
+from mibias.models import DigitEncoder, digit_classifier
+from mibias.settings import flat_settings, from_settings
 
 RESULTS = Path(__file__).parent / "results"
 # targets per data set for the MI methods, on the mean of the runs: (accuracy at least, EO
@@ -97,10 +98,6 @@ def trained_digit_encoder(settings: dict[str, Any], data: Any) -> torch.nn.Modul
     """The encoder g of a digit network that :func:`mibias.experiments.digits.run_digits`
     trained under ``settings`` (``DigitsRun`` fields) on ``data`` in a throwaway folder, in
     eval mode."""
-    from mibias.experiments.digits import load_network, run_digits
-    from mibias.models import DigitEncoder, digit_classifier
-    from mibias.settings import from_settings
-
     run = from_settings(DigitsRun, settings)
     with tempfile.TemporaryDirectory() as folder:
         run_digits(run, folder, data=data)
