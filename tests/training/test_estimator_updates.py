@@ -28,11 +28,14 @@ def test_pool_samples_distinct_rows_and_permutations():
     assert torch.equal(z, c)
 
 
-def test_pool_caps_rows_at_its_size():
+def test_pool_holding_fewer_rows_than_a_step_draws_them_with_replacement():
     pool = FeaturePool(100)
-    pool.add(torch.zeros(10, 2), torch.zeros(10, 1))
-    z, _, _ = pool.sample(2, 32, torch.Generator())
-    assert z.shape == (2, 10, 2)
+    pool.add(torch.arange(10.0)[:, None], torch.arange(10.0)[:, None])
+    z, c, perms = pool.sample(2, 32, torch.Generator().manual_seed(0))
+    assert z.shape == (2, 32, 1) and perms.shape == (2, 32)
+    assert set(z.flatten().tolist()) <= set(range(10)) and torch.equal(z, c)
+    for step in range(2):
+        assert sorted(perms[step].tolist()) == list(range(32))
 
 
 def test_empty_pool_refuses_to_sample():

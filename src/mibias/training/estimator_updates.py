@@ -62,21 +62,26 @@ class FeaturePool:
     def sample(
         self, steps: int, rows: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Draw ``steps`` mini-batches of ``rows`` distinct rows each, plus marginal permutations.
+        """Draw ``steps`` mini-batches of ``rows`` rows each, plus marginal permutations.
 
         Returns tensors of shape ``(steps, rows, z_dim)``, ``(steps, rows, c_dim)`` and
-        ``(steps, rows)``; ``rows`` is capped at the number of rows held. With strata, each
-        permutation only exchanges rows of the same stratum.
+        ``(steps, rows)``. The rows of a mini-batch are distinct while the pool holds at least
+        ``rows``; before it does (the first steps of a run whose estimator batch is larger
+        than a training batch) they are drawn with replacement, so that every step has the
+        same shape and a compiled step is compiled once. With strata, each permutation only
+        exchanges rows of the same stratum.
         """
         if self.z is None or self.c is None or self.size == 0:
             raise RuntimeError("the feature pool is empty")
-        rows = min(rows, self.size)
         device = self.z.device
-        # one permutation per step (the same distribution as sorting a random matrix as wide
-        # as the pool, which took most of this method's time)
-        order = torch.stack(
-            [torch.randperm(self.size, generator=generator)[:rows] for _ in range(steps)]
-        )
+        if self.size < rows:
+            order = torch.randint(self.size, (steps, rows), generator=generator)
+        else:
+            # one permutation per step (the same distribution as sorting a random matrix as
+            # wide as the pool, which took most of this method's time)
+            order = torch.stack(
+                [torch.randperm(self.size, generator=generator)[:rows] for _ in range(steps)]
+            )
         if self.strata is None:
             perms = torch.rand(steps, rows, generator=generator).argsort(dim=1)
         else:
