@@ -55,6 +55,16 @@ def test_mi_penalty_removes_the_bias_and_generalises_better():
     assert mean(mi, "mi") < mean(erm, "mi")
 
 
+def test_an_estimator_batch_larger_than_the_feature_pool_is_refused():
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4)
+    trainer = MITrainer(
+        encoder, classifier, estimator, quiet(lam=1.0, k=1, feature_pool=2, estimator_batch=101)
+    )
+    with pytest.raises(ValueError, match=r"estimator_batch 101 .* holds 100 rows"):
+        trainer.fit(loader)
+
+
 def without_timings(rows):
     return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in rows]
 

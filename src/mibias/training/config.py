@@ -84,7 +84,8 @@ class TrainerConfig:
     epochs : int
         Passes over the training data.
     estimator_batch : int or None
-        Rows per estimator step; default the training batch size.
+        Rows per estimator step, at most the pool's ``feature_pool`` batches; default the
+        training batch size.
     feature_pool : int
         The estimator steps draw their rows from the detached features of the last
         ``feature_pool`` training batches (1 = the current batch only). The encoder is never

@@ -267,8 +267,15 @@ class EstimatorFeed:
         """Add the batch to the feature pool, then run ``steps`` estimator updates from it."""
         if self._fresh_batches is None:
             if self.pool is None:
-                self.pool = FeaturePool(self.config.feature_pool * len(z))
-                self.rows = self.config.estimator_batch or len(z)
+                capacity = self.config.feature_pool * len(z)
+                rows = self.config.estimator_batch or len(z)
+                if rows > capacity:
+                    raise ValueError(
+                        f"estimator_batch {rows} is larger than the feature pool, which holds "
+                        f"{capacity} rows (feature_pool {self.config.feature_pool} x batches of "
+                        f"{len(z)}): lower estimator_batch or raise feature_pool"
+                    )
+                self.pool, self.rows = FeaturePool(capacity), rows
             self.pool.add(z, c, strata)
         self.train(steps)
 
