@@ -21,11 +21,13 @@ Protocol, per seed: the eraser is fitted on the fitting rows; the attribute prob
 MLP, RBF SVM) are fitted on 70 % of the evaluation rows' erased vectors and scored on the other
 30 %; on the same rows, the independent leakage audit (:func:`mibias.audit.audit_leakage` at
 its defaults, its own 70/30 split) reads I(z; c) in nats with fresh estimators
-(``leak_mi_nats``, with the spread over its restarts). The evaluation rows are the validation
-rows (``--split validation``, where MI's settings are chosen) or the test rows (``--split
-test``), disjoint from the fitting rows and from each other. The ``fit_rows_probe_*``
-columns are the same probes on the erased fitting rows: where they read less than on the
-evaluation rows, the erasure did not carry over to rows the eraser never saw.
+(``leak_mi_nats``, with the spread over its restarts). Every probe's held-out log-loss gives
+a lower bound on I(z; c) too (``probe_*_nats``); ``leak_bound_nats`` is the largest of all.
+The evaluation rows are the validation rows (``--split validation``, where MI's settings are
+chosen) or the test rows (``--split test``), disjoint from the fitting rows and from each
+other. The ``fit_rows_probe_*`` columns are the same probes on the erased fitting rows: where
+they read less than on the evaluation rows, the erasure did not carry over to rows the eraser
+never saw.
 """
 
 from __future__ import annotations
@@ -200,29 +202,37 @@ def probe_rows(n: int, seed: int) -> np.ndarray:
 
 def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
     """The probes of :func:`attribute_probes`, and on the same rows (which the audit splits
-    70/30 itself) the audit's fresh I(z; c) (``leak_mi_nats``, ``leak_mi_std``) and its MLP
-    probe on the whitened principal components (``probe_whitened_mlp``)."""
+    70/30 itself) the audit's fresh I(z; c) (``leak_mi_nats``, ``leak_mi_std``), its MLP
+    probe on the whitened principal components (``probe_whitened_mlp``, with its bound), and
+    the largest lower bound on I(z; c) of all of them (``leak_bound_nats``)."""
     rows = probe_rows(len(z), seed)
     audit = audit_leakage(z[rows], c[rows], probes=("whitened_mlp",), seed=seed, progress=False)
+    probes = attribute_probes(z, c, seed)
+    whitened = audit.probes["whitened_mlp"]
+    bounds = [audit.bound_nats, *(probes[f"{key}_nats"] for key in PROBE_KEYS)]
     return {
-        **attribute_probes(z, c, seed),
-        "probe_whitened_mlp": audit.probes["whitened_mlp"]["accuracy"],
+        **probes,
+        "probe_whitened_mlp": whitened["accuracy"],
+        "probe_whitened_mlp_nats": whitened["nats"],
         "leak_mi_nats": audit.mi_nats,
         "leak_mi_std": audit.mi_nats_std,
+        "leak_bound_nats": max(bounds),
     }
 
 
 def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
-    """Held-out accuracy of each probe kind and the majority rate, on up to PROBE_ROWS rows
-    standardised with the probes' training rows' statistics."""
+    """Held-out accuracy of each probe kind (``probe_{kind}``), the lower bound on I(z; c) its
+    log-loss gives (``probe_{kind}_nats``, :func:`mibias.audit.log_loss_gain`) and the
+    majority rate, on up to PROBE_ROWS rows standardised with the probes' training rows'
+    statistics."""
     rows = probe_rows(len(z), seed)
     train, test = train_test_split(rows, test_size=0.3, random_state=seed, stratify=c[rows])
     scaler = StandardScaler().fit(z[train])
     z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])
-    scores = {
-        key: probe_scores(z_train, c[train], z_test, c[test], kind, seed)["accuracy"]
-        for key, kind in zip(PROBE_KEYS, PROBES, strict=True)
-    }
+    scores = {}
+    for key, kind in zip(PROBE_KEYS, PROBES, strict=True):
+        read = probe_scores(z_train, c[train], z_test, c[test], kind, seed)
+        scores[key], scores[f"{key}_nats"] = read["accuracy"], read["nats"]
     scores["majority"] = float(np.bincount(c[test]).max() / len(test))
     return scores
 
@@ -284,7 +294,15 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = np.array([r[key] for r in group], dtype=float)
             summary[key] = float(values.mean())
             if len(group) > 1 and key.startswith(
-                ("probe_", "fit_rows_", "leak_mi_nats", "spearman_mean", "income", "unbiased")
+                (
+                    "probe_",
+                    "fit_rows_",
+                    "leak_mi_nats",
+                    "leak_bound_nats",
+                    "spearman_mean",
+                    "income",
+                    "unbiased",
+                )
             ):
                 summary[f"{key}_std"] = float(values.std())
         out.append(summary)

@@ -19,6 +19,12 @@ def mean_std(values: Sequence[float]) -> str:
     return f"{np.mean(values):.3f} +- {np.std(values):.3f}"
 
 
+def with_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with each of ``columns`` it lacks added as NaN: a measure no run took (runs
+    made before it existed, or without it) reads "—" in a table."""
+    return frame.assign(**{name: np.nan for name in columns if name not in frame})
+
+
 def summary_table(
     results: pd.DataFrame,
     *,

@@ -25,6 +25,7 @@ DEMO_COLUMNS = (
     "test_accuracy",
     "train_accuracy",
     "leak_mi_nats",
+    "leak_bound_nats",
     "probe_mlp",
     "probe_logistic",
     "probe_whitened_mlp",

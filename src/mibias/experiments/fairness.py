@@ -20,7 +20,7 @@ from mibias.fairness.metrics import fairness_metrics
 from mibias.io import atomic_path
 from mibias.methods import methods_of
 from mibias.plotting import pyplot, save_figure
-from mibias.report import summary_table, write_table
+from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic
 from mibias.settings import job_settings, setting, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
@@ -45,6 +45,7 @@ METRICS = (
     "accuracy",
     "eo",
     "leak_mi_nats",
+    "leak_bound_nats",
     "probe_mlp",
     "probe_logistic",
     "probe_whitened_mlp",
@@ -209,9 +210,7 @@ def table3(
     frame["label"] = [
         method_label(m, v) for m, v in zip(frame["method"], frame["lam"], strict=True)
     ]
-    for metric in METRICS:
-        if metric not in frame:
-            frame[metric] = np.nan  # no run measured it (--no-probe)
+    frame = with_columns(frame, METRICS)  # --no-probe runs measure no leakage
     long = frame.melt(id_vars=["label", "dataset"], value_vars=list(METRICS), var_name="metric")
     long["cell"] = long["dataset"] + " " + long["metric"]
     names = [f"{d} {m}" for d in datasets for m in METRICS]

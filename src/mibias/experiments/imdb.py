@@ -27,7 +27,7 @@ from mibias.data.imdb import (
 from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, methods_of
 from mibias.models.faces import FaceEncoder, resnet_backbone
-from mibias.report import summary_table, write_table
+from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import RECIPE, write_json_atomic
 from mibias.settings import from_settings, job_settings, nested, setting, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
@@ -268,6 +268,7 @@ def table2(
         f"{label}, trained on {t.upper()}"
         for label, t in zip(frame["label"], frame["train"], strict=True)
     ]
+    frame = with_columns(frame, list(LEAKAGE))
     long = frame.melt(id_vars=["label"], value_vars=list(LEAKAGE), var_name="metric")
     leakage = summary_table(
         long, row="label", column="metric", value="value", columns=list(LEAKAGE)

@@ -13,7 +13,7 @@ from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import DigitsRun, run_digits, run_weight
 from mibias.methods import METHODS
-from mibias.report import summary_table, write_table
+from mibias.report import summary_table, with_columns, write_table
 from mibias.settings import from_settings, job_settings
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 
@@ -111,6 +111,7 @@ def measures(frame: pd.DataFrame) -> dict[str, str]:
 def leakage_table(frame: pd.DataFrame, sigmas: Sequence[float]) -> pd.DataFrame:
     """The other measures (:func:`measures`) per ``label`` and measure (rows) and sigma
     (columns), mean +- std over seeds."""
+    frame = with_columns(frame, list(measures(frame)))
     parts = []
     for value, name in measures(frame).items():
         part = summary_table(frame, row="label", column="sigma", value=value, columns=sigmas)
