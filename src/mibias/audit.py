@@ -100,7 +100,10 @@ def probe_classifier(kind: str, seed: int = 0) -> Any:
     raise ValueError(f"unknown probe {kind!r}; choose mlp, logistic or svm")
 
 
+# the probes an audit runs unless told otherwise, and every probe it can run (the RBF SVM fits
+# in time that grows with the square of the rows, and calibrates on 5 folds: on request)
 PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
+PROBE_KINDS: tuple[ProbeKind, ...] = (*PROBES, "svm")
 # the prefix of a probe that reads z whitened (:func:`whitened_components`): a direction of z
 # that carries the attribute counts however little z varies along it
 WHITENED = "whitened_"

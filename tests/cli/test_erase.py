@@ -31,6 +31,23 @@ def test_erase_writes_every_row_and_reports_before_and_after_on_unseen_rows(vect
     assert report["kept"]["similarity_spearman"] > 0.5
 
 
+def test_erase_reports_the_probes_asked_for_and_the_largest_bound(vectors):
+    """``--probes`` takes the SVM the audit leaves out by default; the report gives every
+    probe's log-loss bound and the largest held-out reading of I(Z; C)."""
+    result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", vectors / "z.npy",
+                     "--method", "project", "--probes", "logistic,svm")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("probe (svm)") == 2 and "probe (mlp)" not in result.stdout
+    assert result.stdout.count("I(Z; C) is at least") == 2
+    report = json.loads(
+        run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", vectors / "z.npy",
+                "--method", "project", "--probes", "svm", "--json").stdout
+    )  # fmt: skip
+    before = report["before"]
+    assert before["bound_nats"] == max(before["mi_nats"], before["probes"]["svm"]["nats"])
+    assert before["probes"]["svm"]["nats"] > 0.3  # c shifts x's first column by 3 sd
+
+
 def test_erase_text_report_keeps_the_task_when_given_y(vectors):
     out = vectors / "z.csv"
     result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out,
@@ -51,6 +68,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--linear-first", "pca"], "linear_first must be None, leace"),
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
+        (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
     ],
 )
 def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):

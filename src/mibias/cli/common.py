@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from mibias.audit import PROBE_KINDS, PROBES
 from mibias.io import InputError
 from mibias.sweep import RayBackend
 
@@ -23,6 +24,21 @@ def names(text: str, what: str, known: Iterable[str] | None = None) -> list[str]
                 f"unknown {what}: {', '.join(unknown)} (available: {', '.join(known)})"
             )
     return given
+
+
+def add_probes_option(parser: argparse.ArgumentParser) -> None:
+    """``--probes``: the audit's probe classifiers (:func:`probe_kinds` reads it)."""
+    parser.add_argument(
+        "--probes",
+        default=",".join(PROBES),
+        help=f"probe classifiers for a categorical C, comma-separated: {', '.join(PROBE_KINDS)}; "
+        f"or none (default: {','.join(PROBES)})",
+    )
+
+
+def probe_kinds(text: str) -> list[str]:
+    """The probes ``--probes`` names (none: no probe); an error names an unknown one."""
+    return [] if text == "none" else names(text, "probes", PROBE_KINDS)
 
 
 def on_off(text: str) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
-from mibias.cli.common import on_off
+from mibias.cli.common import add_probes_option, on_off, probe_kinds
 from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
 from mibias.io import InputError, atomic_path, load_array
 
@@ -64,6 +64,7 @@ def add_erase_command(commands: Any) -> None:
         default=0.3,
         help="share of the rows kept from the fit for the report (0: fit and report on all)",
     )
+    add_probes_option(erase)
     erase.add_argument("--seed", type=int, default=0, help="seed of the split and the eraser")
     erase.add_argument("--json", action="store_true", help="print the report as JSON")
     erase.set_defaults(handler=run_erase)
@@ -76,6 +77,7 @@ def run_erase(args: argparse.Namespace) -> int:
         raise InputError(f"--out {out}: use a .npy or .csv file name")
     if not 0 <= args.holdout < 1:
         raise InputError(f"--holdout must be in [0, 1), got {args.holdout}")
+    probes = probe_kinds(args.probes)
     c = load_array(args.c)
     x = validate_pair(load_array(args.x), c, names=("X", "C"))
     y = load_array(args.y) if args.y else None
@@ -114,7 +116,7 @@ def run_erase(args: argparse.Namespace) -> int:
             np.save(tmp, z)
         else:
             np.savetxt(tmp, z, delimiter=",", fmt="%.7g")
-    audit = {**REPORT_AUDIT, "seed": args.seed, "progress": False}
+    audit = {**REPORT_AUDIT, "seed": args.seed, "progress": False, "probes": probes}
     before = audit_leakage(x[report_rows], c[report_rows], **audit)
     after = audit_leakage(z[report_rows], c[report_rows], **audit)
     kept = (

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mibias.audit import PROBES, audit_leakage
-from mibias.cli.common import names
+from mibias.audit import audit_leakage
+from mibias.cli.common import add_probes_option, probe_kinds
 from mibias.cli.status import EXIT_DAMAGED
 from mibias.estimators import ESTIMATORS
 from mibias.io import InputError, load_array
@@ -52,12 +52,7 @@ def add_tool_commands(commands: Any) -> None:
         "none: every step",
     )
     audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
-    audit.add_argument(
-        "--probes",
-        default=",".join(defaults["probes"]),
-        help=f"probe classifiers for a categorical C, comma-separated: {', '.join(PROBES)}; "
-        "or none",
-    )
+    add_probes_option(audit)
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     audit.set_defaults(handler=run_audit)
@@ -102,7 +97,7 @@ def run_audit(args: argparse.Namespace) -> int:
         max_dims=args.max_dims,
         test_size=args.test_size,
         patience=args.patience,
-        probes=[] if args.probes == "none" else names(args.probes, "probes", PROBES),
+        probes=probe_kinds(args.probes),
         seed=args.seed,
         progress=not args.json and sys.stderr.isatty(),
     )
