@@ -47,6 +47,7 @@ DIGITS_TEST_COLUMNS = {
     "probe_whitened_mlp": "colour class from whitened z, MLP probe",
     "majority": "majority rate",
     "leak_mi_nats": "fresh I(z; colour class), nats",
+    "leak_bound_nats": "I(z; colour class) at least, nats (estimators and probes)",
 }
 
 
