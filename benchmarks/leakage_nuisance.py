@@ -32,6 +32,7 @@ ABLATIONS = {
 COLUMNS = (
     "accuracy",
     "leak_mi_nats",
+    "leak_bound_nats",
     "probe_mlp",
     "probe_logistic",
     "probe_whitened_mlp",
@@ -82,7 +83,9 @@ def main() -> None:
     notes = (
         f"Mean +- std over {args.seeds} seeds (seed = data and model seed); "
         f"leakage and accuracy on {HELD_OUT_ROWS} fresh rows. trainer_mi is the trainer's own "
-        "(smoothed) estimate in the last epoch; leak_mi_nats the fresh estimator's."
+        "(smoothed) estimate in the last epoch; leak_mi_nats the fresh estimator's; "
+        "leak_bound_nats the largest held-out lower bound of the estimators and the probes' "
+        "log-losses."
     )
     whiten = None if args.whiten is None else f"whiten-{'on' if args.whiten else 'off'}"
     name = tagged("leakage_nuisance", "_".join(filter(None, (args.ablation, whiten))))

@@ -98,6 +98,15 @@ def test_the_logistic_probes_bound_reaches_the_information_where_it_is_the_right
     assert abs(np.median(read) - truth) < 0.05
 
 
+def test_a_probes_bound_does_not_count_where_z_may_carry_c_through_the_label():
+    """Trained for independence given y (equal opportunity), z may carry c through y: the
+    probes' bounds are not held against the trainer's conditional estimate, as the probes'
+    accuracies are not; the fresh estimator's reading still is."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_on_leakage(fit_check(0.52, probe_nats=0.3), [{"mi": 0.0}], independent=False)
+
+
 def test_continuous_attribute_has_no_probe():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(500, 2))
