@@ -1,3 +1,4 @@
+import dataclasses
 import warnings
 
 import numpy as np
@@ -105,6 +106,9 @@ def test_a_probes_bound_does_not_count_where_z_may_carry_c_through_the_label():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_on_leakage(fit_check(0.52, probe_nats=0.3), [{"mi": 0.0}], independent=False)
+    estimator_reads = dataclasses.replace(fit_check(0.52, probe_nats=0.3), mi_nats=0.2)
+    with pytest.warns(UserWarning, match=r"reads at least 0\.200 nats"):
+        warn_on_leakage(estimator_reads, [{"mi": 0.0}], independent=False)
 
 
 def test_continuous_attribute_has_no_probe():
