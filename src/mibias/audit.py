@@ -170,7 +170,7 @@ class AuditResult:
 
     @property
     def bound_nats(self) -> float:
-        return self.mi_nats if math.isnan(self.probe_nats) else max(self.mi_nats, self.probe_nats)
+        return max(self.mi_nats, *(scores["nats"] for scores in self.probes.values()))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary, bits and the bounds included."""

@@ -111,9 +111,10 @@ def measures(frame: pd.DataFrame) -> dict[str, str]:
 def leakage_table(frame: pd.DataFrame, sigmas: Sequence[float]) -> pd.DataFrame:
     """The other measures (:func:`measures`) per ``label`` and measure (rows) and sigma
     (columns), mean +- std over seeds."""
-    frame = with_columns(frame, list(measures(frame)))
+    named = measures(frame)
+    frame = with_columns(frame, list(named))
     parts = []
-    for value, name in measures(frame).items():
+    for value, name in named.items():
         part = summary_table(frame, row="label", column="sigma", value=value, columns=sigmas)
         part.index = [f"{label.removesuffix(' (ours)')}: {name}" for label in part.index]
         parts.append(part)
