@@ -320,6 +320,7 @@ MI_FLAGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "k": ("--k", int),
     "estimator_lr": ("--estimator-lr", float),
     "lr": ("--lr", float),
+    "kernel_weight": ("--kernel-weight", float),
     "whiten": ("--whiten", on_off),
     "linear_first": ("--linear-first", str),
 }

@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mibias.audit import probe_scores
 from mibias.baselines.erasers import LeaceEraser
+from mibias.baselines.penalties import NormalisedHSIC
 from mibias.erasure import MIEraser, kept_geometry, kept_task, make_eraser
 
 FAST = {"steps": 60, "batch_size": 64, "k": 1, "hidden_size": 16, "check_leakage": False}
@@ -91,6 +92,23 @@ def test_a_whitened_critic_trains_the_map_differently():
     whitened = MIEraser(**FAST, whiten=True, random_state=0).fit_transform(x, sensitive_features=c)
     assert whitened.shape == x.shape and np.isfinite(whitened).all()
     assert not np.allclose(plain, whitened)
+
+
+def test_the_kernel_term_alone_moves_the_map_against_the_attribute():
+    # measured on seeds 0-4 (kernel weight 100): the normalised HSIC of all the rows
+    # falls to 0.80-0.85 of the input's; without either term the map stays the identity
+    x, c = ring_case(0, n=300)
+    onehot = torch.eye(2)[c]
+
+    def hsic(a):
+        return float(NormalisedHSIC().estimate(torch.from_numpy(a), onehot, torch.arange(len(a))))
+
+    for weight in (0.0, 100.0):
+        eraser = MIEraser(**FAST, lam=0.0, kernel_weight=weight, random_state=0)
+        ratio = hsic(eraser.fit_transform(x, sensitive_features=c)) / hsic(x)
+        assert ratio == pytest.approx(1.0) if weight == 0 else ratio < 0.9, (weight, ratio)
+    with pytest.raises(ValueError, match="kernel_weight >= 0"):
+        MIEraser(**FAST, kernel_weight=-1.0).fit(x, sensitive_features=c)
 
 
 def test_a_linear_eraser_first_is_fitted_and_applied_before_the_map():

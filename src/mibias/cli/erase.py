@@ -27,6 +27,7 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--keep-weight": ("keep_weight", float, "weight of the distance or reconstruction loss"),
     "--batch-size": ("batch_size", int, "rows per step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
+    "--kernel-weight": ("kernel_weight", float, "weight of the kernel (HSIC) dependence term"),
     "--whiten": ("whiten", on_off, "on or off: whether the critic reads the batch whitened"),
     "--linear-first": ("linear_first", str, "leace, inlp or project: a linear eraser first"),
 }
