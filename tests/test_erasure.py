@@ -2,6 +2,7 @@
 a scikit-learn transformer."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mibias.audit import probe_scores
+from mibias.audit import AuditResult, probe_scores
 from mibias.baselines.erasers import LeaceEraser
 from mibias.baselines.penalties import NormalisedHSIC
 from mibias.erasure import MIEraser, kept_geometry, kept_task, make_eraser
@@ -109,6 +110,17 @@ def test_the_kernel_term_alone_moves_the_map_against_the_attribute():
         assert ratio == pytest.approx(1.0) if weight == 0 else ratio < 0.9, (weight, ratio)
     with pytest.raises(ValueError, match="kernel_weight >= 0"):
         MIEraser(**FAST, kernel_weight=-1.0).fit(x, sensitive_features=c)
+
+
+def test_the_end_of_fit_check_runs_whenever_a_dependence_term_trains_the_map():
+    x, c = ring_case(0, n=300)
+    checked = {**FAST, "check_leakage": True, "random_state": 0}
+    assert MIEraser(**checked, lam=0.0).fit(x, sensitive_features=c).leakage_ is None
+    for terms in ({"lam": 1.0}, {"lam": 0.0, "kernel_weight": 100.0}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # whether it warns is not the point
+            eraser = MIEraser(**checked, **terms).fit(x, sensitive_features=c)
+        assert isinstance(eraser.leakage_, AuditResult) and eraser.leakage_.n_test > 0
 
 
 def test_a_linear_eraser_first_is_fitted_and_applied_before_the_map():

@@ -333,7 +333,8 @@ class MIEraser(AttributeEraser):
         )
         self.map_ = trainer.encoder.cpu().eval()
         self.leakage_ = None
-        if self.lam > 0 and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
+        erases = self.lam > 0 or self.kernel_weight > 0
+        if erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
             self.leakage_ = audit_leakage(self._transform(X), codes, **FIT_CHECK)
             warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 

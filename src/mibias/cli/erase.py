@@ -24,7 +24,11 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--lambda": ("lam", float, "weight of the MI term"),
     "--steps": ("steps", int, "updates of the map"),
     "--keep": ("keep", str, "what z keeps: auto, distance, similarity, reconstruction or task"),
-    "--keep-weight": ("keep_weight", float, "weight of the distance or reconstruction loss"),
+    "--keep-weight": (
+        "keep_weight",
+        float,
+        "weight of the distance, similarity or reconstruction loss",
+    ),
     "--batch-size": ("batch_size", int, "rows per step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
     "--kernel-weight": ("kernel_weight", float, "weight of the kernel (HSIC) dependence term"),
