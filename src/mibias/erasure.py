@@ -190,9 +190,10 @@ class MIEraser(AttributeEraser):
         on the word vectors' validation rows LEACE first lowered the MLP probe and kept more
         of the word similarities (docs/erasure.md). ``transform`` applies both.
     check_leakage : bool
-        After the fit, measure the leakage of z on the training rows with
-        :func:`mibias.audit.audit_leakage` into ``leakage_`` and warn when it finds more
-        than the trainer's own estimate or when a probe reads c.
+        After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
+        the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` into
+        ``leakage_`` and warn when it finds more than the trainer's own estimate or when a
+        probe reads c.
     random_state : int, RandomState or None
         Seeds the initialisation, the batch order and the marginal samples.
     device : str
