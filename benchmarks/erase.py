@@ -54,7 +54,7 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.audit import audit_leakage, probe_scores
-from mibias.cli.common import on_off
+from mibias.cli.erase import add_mi_options, given_mi_settings
 from mibias.erasure import ERASERS, make_eraser
 
 PROBES = ("logistic", "mlp", "svm")
@@ -309,37 +309,17 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-# MIEraser's settings the command line passes on: name -> (flag, type)
-MI_FLAGS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "lam": ("--lambda", float),
-    "steps": ("--steps", int),
-    "noise": ("--noise", float),
-    "keep": ("--keep", str),
-    "keep_weight": ("--keep-weight", float),
-    "hidden_size": ("--hidden-size", int),
-    "k": ("--k", int),
-    "estimator_lr": ("--estimator-lr", float),
-    "lr": ("--lr", float),
-    "kernel_weight": ("--kernel-weight", float),
-    "whiten": ("--whiten", on_off),
-    "linear_first": ("--linear-first", str),
-}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=(*CASES, "all"), default="all")
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(ERASERS))
-    for name, (flag, kind) in MI_FLAGS.items():
-        parser.add_argument(flag, dest=name, type=kind, help=f"MIEraser's {name}")
+    add_mi_options(parser)
     parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
     parser.add_argument("--tag", help="suffix of the results name")
     args = parser.parse_args()
-    mi_settings = {
-        name: getattr(args, name) for name in MI_FLAGS if getattr(args, name) is not None
-    }
+    mi_settings = given_mi_settings(args)
     cases = list(CASES) if args.case == "all" else [args.case]
     methods = args.methods.split(",")
     rows: list[dict[str, Any]] = []

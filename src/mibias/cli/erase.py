@@ -19,7 +19,8 @@ from mibias.cli.common import add_probes_option, on_off, probe_kinds
 from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
 from mibias.io import InputError, atomic_path, load_array
 
-# MIEraser's settings the command line offers: option -> (parameter, type, help)
+# MIEraser's settings the command line offers: option -> (parameter, type, help). The one
+# declaration of them: ``mibias erase`` and ``benchmarks.erase`` both read it.
 MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--lambda": ("lam", float, "weight of the MI term"),
     "--steps": ("steps", int, "updates of the map"),
@@ -29,12 +30,38 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         float,
         "weight of the distance, similarity or reconstruction loss",
     ),
+    "--hidden-size": ("hidden_size", int, "width of the map's hidden layer"),
     "--batch-size": ("batch_size", int, "rows per step"),
+    "--lr": ("lr", float, "Adam learning rate of the map"),
+    "--estimator-lr": ("estimator_lr", float, "Adam learning rate of the estimator"),
+    "--k": ("k", int, "estimator steps per map step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
     "--kernel-weight": ("kernel_weight", float, "weight of the kernel (HSIC) dependence term"),
     "--whiten": ("whiten", on_off, "on or off: whether the critic reads the batch whitened"),
     "--linear-first": ("linear_first", str, "leace, inlp or project: a linear eraser first"),
 }
+
+
+def add_mi_options(parser: argparse.ArgumentParser) -> None:
+    """Add MIEraser's settings (:data:`MI_OPTIONS`) to ``parser``; one not given is absent
+    from the parsed arguments (:func:`given_mi_settings`), so MIEraser's own default holds."""
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(MIEraser).parameters.items()
+    }
+    for flag, (name, kind, text) in MI_OPTIONS.items():
+        parser.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            default=argparse.SUPPRESS,
+            help=f"mi: {text} (default: {defaults[name]})",
+        )
+
+
+def given_mi_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The MIEraser settings given on the command line, by parameter name."""
+    return {name: getattr(args, name) for name, *_ in MI_OPTIONS.values() if hasattr(args, name)}
 
 
 def add_erase_command(commands: Any) -> None:
@@ -51,18 +78,7 @@ def add_erase_command(commands: Any) -> None:
     erase.add_argument("--out", required=True, help="where the erased vectors go (.npy or .csv)")
     erase.add_argument("--y", help="a task to keep: one label per row (MI: keep='task')")
     erase.add_argument("--method", choices=ERASERS, default="mi", help="the eraser")
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(MIEraser).parameters.items()
-    }
-    for flag, (name, kind, text) in MI_OPTIONS.items():
-        erase.add_argument(
-            flag,
-            dest=name,
-            type=kind,
-            default=argparse.SUPPRESS,
-            help=f"mi: {text} (default: {defaults[name]})",
-        )
+    add_mi_options(erase)
     erase.add_argument(
         "--holdout",
         type=float,
@@ -93,7 +109,7 @@ def run_erase(args: argparse.Namespace) -> int:
         raise InputError(f"--y has {len(y)} rows but X has {len(x)}")
     c = c.reshape(len(c))
     y = None if y is None else y.reshape(len(y))
-    given = {name: getattr(args, name) for name, *_ in MI_OPTIONS.values() if hasattr(args, name)}
+    given = given_mi_settings(args)
     if given and args.method != "mi":
         flags = [flag for flag, (name, *_) in MI_OPTIONS.items() if name in given]
         raise InputError(f"{', '.join(flags)} set the mi eraser; --method {args.method} has none")
