@@ -75,8 +75,30 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         MIEraser(**FAST, keep="task").fit(x, sensitive_features=c)
     with pytest.raises(ValueError, match="keep must be"):
         MIEraser(**FAST, keep="everything").fit(x, sensitive_features=c)
-    with pytest.raises(ValueError, match="lam >= 0"):
+    with pytest.raises(ValueError, match="lam must be >= 0"):
         MIEraser(**FAST, lam=-1).fit(x, sensitive_features=c)
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"hidden_size": 0}, "hidden_size must be >= 1, got 0"),
+        ({"k": 0}, "k must be >= 1, got 0"),  # with the MI term: its estimator must train
+        ({"noise": -0.5}, "noise must be >= 0, got -0.5"),
+        ({"lam": float("nan")}, "lam must be >= 0, got nan"),
+        ({"lr": 0.0, "estimator_lr": -1.0}, "lr must be > 0, got 0.0; estimator_lr must be > 0"),
+    ],
+)
+def test_settings_out_of_range_are_refused_by_name(setting, message):
+    x, c = ring_case(0, n=300)
+    with pytest.raises(ValueError, match=message):
+        MIEraser(**{**FAST, **setting}).fit(x, sensitive_features=c)
+
+
+def test_no_estimator_steps_are_accepted_without_the_mi_term():
+    x, c = ring_case(0, n=300)
+    eraser = MIEraser(**{**FAST, "k": 0}, lam=0.0).fit(x, sensitive_features=c)
+    assert eraser.transform(x).shape == x.shape
 
 
 @pytest.mark.parametrize("keep", ["reconstruction", "similarity"])
@@ -108,7 +130,7 @@ def test_the_kernel_term_alone_moves_the_map_against_the_attribute():
         eraser = MIEraser(**FAST, lam=0.0, kernel_weight=weight, random_state=0)
         ratio = hsic(eraser.fit_transform(x, sensitive_features=c)) / hsic(x)
         assert ratio == pytest.approx(1.0) if weight == 0 else ratio < 0.9, (weight, ratio)
-    with pytest.raises(ValueError, match="kernel_weight >= 0"):
+    with pytest.raises(ValueError, match="kernel_weight must be >= 0"):
         MIEraser(**FAST, kernel_weight=-1.0).fit(x, sensitive_features=c)
 
 

@@ -27,7 +27,7 @@ from mibias.audit import (
 from mibias.baselines.erasers import AttributeEraser, INLPEraser, LeaceEraser, ProjectionEraser
 from mibias.baselines.penalties import NormalisedHSIC
 from mibias.estimators import make_estimator
-from mibias.inputs import as_array
+from mibias.inputs import as_array, check_settings
 from mibias.training.arrays import fit_on_arrays
 
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
@@ -269,11 +269,18 @@ class MIEraser(AttributeEraser):
             raise ValueError(f"keep must be {', '.join(KEEPS)}, got {self.keep!r}")
         if self.keep == "task" and y is None:
             raise ValueError("keep='task' needs y: fit(X, y, sensitive_features=c)")
-        if self.steps < 1 or self.batch_size < 2 or self.lam < 0 or self.kernel_weight < 0:
-            raise ValueError(
-                f"steps must be >= 1, batch_size >= 2, lam >= 0 and kernel_weight >= 0, got "
-                f"{self.steps}, {self.batch_size}, {self.lam} and {self.kernel_weight}"
-            )
+        check_settings(
+            {
+                "steps": (self.steps, 1),
+                "batch_size": (self.batch_size, 2),
+                "hidden_size": (self.hidden_size, 1),
+                "k": (self.k, 1 if self.lam > 0 else 0),
+                "lam": (self.lam, 0),
+                "kernel_weight": (self.kernel_weight, 0),
+                "noise": (self.noise, 0),
+            },
+            {"lr": self.lr, "estimator_lr": self.estimator_lr},
+        )
         if self.linear_first not in (None, *LINEAR_ERASERS):
             raise ValueError(
                 f"linear_first must be None, {', '.join(LINEAR_ERASERS)}, got {self.linear_first!r}"

@@ -3,6 +3,7 @@ DataFrames, a sensitive attribute), refused in one line when it cannot be used."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -55,3 +56,23 @@ def checked_sensitive_features(values: Any, n_rows: int) -> np.ndarray:
                 "term needs at least two groups"
             )
     return values
+
+
+def check_settings(
+    at_least: Mapping[str, tuple[float, float]], above_zero: Mapping[str, float]
+) -> None:
+    """Refuse, in one message naming each, the settings below their least value (``at_least``:
+    name -> (value, least)) and those not above 0 (``above_zero``: name -> value).
+
+    Raises
+    ------
+    ValueError
+        When any setting is out of its range (NaN included).
+    """
+    problems = [
+        f"{name} must be >= {least}, got {value}"
+        for name, (value, least) in at_least.items()
+        if not value >= least
+    ] + [f"{name} must be > 0, got {value}" for name, value in above_zero.items() if not value > 0]
+    if problems:
+        raise ValueError("; ".join(problems))

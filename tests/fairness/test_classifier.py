@@ -146,3 +146,5 @@ def test_leakage_report_measures_z_of_the_given_rows():
     assert report.probes["logistic"]["accuracy"] > 0.95
     with pytest.raises(ValueError, match="steps must be >= 1"):
         MIFairClassifier(steps=0).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0; lr must be > 0"):
+        MIFairClassifier(hidden_size=0, lr=0.0).fit(X, y, sensitive_features=s)

@@ -22,7 +22,12 @@ from mibias.audit import (
     warn_on_leakage,
 )
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
-from mibias.inputs import as_array, checked_sensitive_features, refuse_categorical_columns
+from mibias.inputs import (
+    as_array,
+    check_settings,
+    checked_sensitive_features,
+    refuse_categorical_columns,
+)
 from mibias.methods import make_term
 from mibias.training.arrays import fit_on_arrays
 
@@ -180,10 +185,15 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"criterion must be one of {', '.join(CONDITIONS)}, got {self.criterion!r}"
             )
-        if self.steps < 1 or self.batch_size < 2:
-            raise ValueError(
-                f"steps must be >= 1 and batch_size >= 2, got {self.steps} and {self.batch_size}"
-            )
+        check_settings(
+            {
+                "steps": (self.steps, 1),
+                "batch_size": (self.batch_size, 2),
+                "hidden_size": (self.hidden_size, 1),
+                "noise": (self.noise, 0),
+            },
+            {"lr": self.lr, "estimator_lr": self.estimator_lr},
+        )
         refuse_categorical_columns(X)
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
