@@ -18,16 +18,16 @@ Cases (issue 18):
   training features.
 
 Protocol, per seed: the eraser is fitted on the fitting rows; the attribute probes (logistic,
-MLP, RBF SVM) are fitted on 70 % of the evaluation rows' erased vectors and scored on the other
-30 %; on the same rows, the independent leakage audit (:func:`mibias.audit.audit_leakage` at
-its defaults, its own 70/30 split) reads I(z; c) in nats with fresh estimators
-(``leak_mi_nats``, with the spread over its restarts). Every probe's held-out log-loss gives
-a lower bound on I(z; c) too (``probe_*_nats``); ``leak_bound_nats`` is the largest of all.
-The evaluation rows are the validation rows (``--split validation``, where MI's settings are
-chosen) or the test rows (``--split test``), disjoint from the fitting rows and from each
-other. The ``fit_rows_probe_*`` columns are the same probes on the erased fitting rows: where
-they read less than on the evaluation rows, the erasure did not carry over to rows the eraser
-never saw.
+MLP, RBF SVM, a nearest-neighbour vote) are fitted on 70 % of the evaluation rows' erased
+vectors and scored on the other 30 %; on the same rows, the independent leakage audit
+(:func:`mibias.audit.audit_leakage` at its defaults, its own 70/30 split) reads I(z; c) in nats
+with fresh estimators (``leak_mi_nats``, with the spread over its restarts). Every probe's
+held-out log-loss gives a lower bound on I(z; c) too (``probe_*_nats``); ``leak_bound_nats`` is
+the largest of all. The evaluation rows are the validation rows (``--split validation``, where
+MI's settings are chosen) or the test rows (``--split test``), disjoint from the fitting rows
+and from each other. The ``fit_rows_probe_*`` columns are the same probes on the erased fitting
+rows: where they read less than on the evaluation rows, the erasure did not carry over to rows
+the eraser never saw.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from mibias.audit import audit_leakage, probe_scores
 from mibias.cli.erase import add_mi_options, given_mi_settings
 from mibias.erasure import ERASERS, make_eraser
 
-PROBES = ("logistic", "mlp", "svm")
+PROBES = ("logistic", "mlp", "svm", "knn")
 PROBE_KEYS = tuple(f"probe_{kind}" for kind in PROBES)
 # rows the attribute probes read (an RBF SVM's fit grows with the square of the rows)
 PROBE_ROWS = 4000

@@ -95,6 +95,15 @@ def test_settings_out_of_range_are_refused_by_name(setting, message):
         MIEraser(**{**FAST, **setting}).fit(x, sensitive_features=c)
 
 
+def test_the_leakage_report_reads_held_out_rows_with_the_nearest_neighbour_vote_too():
+    x, c = ring_case(0, n=600)
+    eraser = MIEraser(**FAST, random_state=0).fit(x[:300], sensitive_features=c[:300])
+    report = eraser.leakage_report(x[300:], c[300:], restarts=1, steps=50)
+    assert report.n_train + report.n_test == 300
+    assert set(report.probes) == {"mlp", "logistic", "whitened_mlp", "knn"}
+    assert list(eraser.leakage_report(x[300:], c[300:], steps=50, probes=()).probes) == []
+
+
 def test_no_estimator_steps_are_accepted_without_the_mi_term():
     x, c = ring_case(0, n=300)
     eraser = MIEraser(**{**FAST, "k": 0}, lam=0.0).fit(x, sensitive_features=c)

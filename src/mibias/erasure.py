@@ -19,8 +19,10 @@ from torch import nn
 from mibias.audit import (
     FIT_CHECK,
     FIT_CHECK_ROWS,
+    PROBES,
     REPORT_AUDIT,
     AuditResult,
+    ProbeKind,
     audit_leakage,
     warn_on_leakage,
 )
@@ -30,6 +32,9 @@ from mibias.estimators import make_estimator
 from mibias.inputs import as_array, check_settings
 from mibias.training.arrays import fit_on_arrays
 
+# the probes that check erased vectors: the audit's and the nearest-neighbour vote, which
+# reads an attribute left in which vectors lie next to each other (word vectors, docs/erasure.md)
+ERASURE_PROBES: tuple[ProbeKind, ...] = (*PROBES, "knn")
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
 KEEPS: tuple[str, ...] = get_args(Keep)
 INFERENCE_ROWS = 8192
@@ -359,11 +364,12 @@ class MIEraser(AttributeEraser):
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
         """The independent leakage measurement of z = transform(X): a freshly trained
-        estimator's I(z; c) and MLP and linear probes, each fitted on 70 % of the rows and
+        estimator's I(z; c) and the :data:`ERASURE_PROBES`, each fitted on 70 % of the rows and
         scored on the other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its
         settings). Pass rows the eraser was not fitted on."""
         z = self.transform(X)
-        return audit_leakage(z, as_array(sensitive_features), **{**REPORT_AUDIT, **audit})
+        settings = {**REPORT_AUDIT, "probes": ERASURE_PROBES, **audit}
+        return audit_leakage(z, as_array(sensitive_features), **settings)
 
 
 ERASERS = ("mi", "leace", "inlp", "project")

@@ -4,7 +4,7 @@ sweep options (where and how widely the runs go)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from mibias.audit import PROBE_KINDS, PROBES
 from mibias.io import InputError
@@ -26,13 +26,13 @@ def names(text: str, what: str, known: Iterable[str] | None = None) -> list[str]
     return given
 
 
-def add_probes_option(parser: argparse.ArgumentParser) -> None:
+def add_probes_option(parser: argparse.ArgumentParser, default: Sequence[str] = PROBES) -> None:
     """``--probes``: the audit's probe classifiers (:func:`probe_kinds` reads it)."""
     parser.add_argument(
         "--probes",
-        default=",".join(PROBES),
+        default=",".join(default),
         help=f"probe classifiers for a categorical C, comma-separated: {', '.join(PROBE_KINDS)}; "
-        f"or none (default: {','.join(PROBES)})",
+        f"or none (default: {','.join(default)})",
     )
 
 

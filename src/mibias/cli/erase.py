@@ -16,7 +16,14 @@ from sklearn.model_selection import train_test_split
 
 from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
 from mibias.cli.common import add_probes_option, on_off, probe_kinds
-from mibias.erasure import ERASERS, MIEraser, kept_geometry, kept_task, make_eraser
+from mibias.erasure import (
+    ERASERS,
+    ERASURE_PROBES,
+    MIEraser,
+    kept_geometry,
+    kept_task,
+    make_eraser,
+)
 from mibias.io import InputError, atomic_path, load_array
 
 # MIEraser's settings the command line offers: option -> (parameter, type, help). The one
@@ -85,7 +92,7 @@ def add_erase_command(commands: Any) -> None:
         default=0.3,
         help="share of the rows kept from the fit for the report (0: fit and report on all)",
     )
-    add_probes_option(erase)
+    add_probes_option(erase, default=ERASURE_PROBES)
     erase.add_argument("--seed", type=int, default=0, help="seed of the split and the eraser")
     erase.add_argument("--json", action="store_true", help="print the report as JSON")
     erase.set_defaults(handler=run_erase)
