@@ -354,14 +354,13 @@ def audit_leakage(
         restart in three read -31 nats held out, docs/leakage.md).
     test_size : float
         Held-out fraction.
-    probes : sequence of {"mlp", "logistic", "whitened_mlp"}
-        Classifiers predicting a single categorical attribute from z (none: empty), each
-        column standardised; ``whitened_mlp`` is the MLP on z whitened (its leading
-        ``max_dims`` principal components, each standardised:
-        :func:`whitened_components`). Per-column scaling hides a direction along
-        which z hardly varies: on Adult rows whose sex an eraser had pushed into such
-        directions, the MLP read the majority rate and the whitened MLP almost every row
-        (docs/erasure.md).
+    probes : sequence of {"mlp", "logistic", "whitened_mlp", "svm", "knn"}
+        Classifiers predicting a single categorical attribute from z (none: empty;
+        :func:`probe_classifier`), each column standardised; ``whitened_mlp`` is the MLP on
+        z whitened (its leading ``max_dims`` principal components, each standardised:
+        :func:`whitened_components`). Per-column scaling hides a direction along which z
+        hardly varies: on Adult rows whose sex an eraser had pushed into such directions, the
+        MLP read the majority rate and the whitened MLP almost every row (docs/erasure.md).
     seed : int
         Seed of the split and of every restart.
     progress : bool
