@@ -148,3 +148,9 @@ def test_leakage_report_measures_z_of_the_given_rows():
         MIFairClassifier(steps=0).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0; lr must be > 0"):
         MIFairClassifier(hidden_size=0, lr=0.0).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match=r"lam must be >= 0, got -0\.5"):
+        MIFairClassifier(lam=-0.5).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):  # the MI term's estimator
+        MIFairClassifier(k=0).fit(X, y, sensitive_features=s)
+    no_estimator = MIFairClassifier(k=0, estimator="chi2", steps=5, check_leakage=False)
+    no_estimator.fit(X, y, sensitive_features=s)  # chi2 has nothing to train: k is not read

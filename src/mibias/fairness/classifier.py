@@ -79,7 +79,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         task gradient's noise keeps the weights that carry c jittering at about the rate's
         scale, which a probe with a few thousand rows still reads (docs/leakage.md).
     k : int
-        Estimator steps per network step (ignored by ``chi2``, which has no parameters).
+        Estimator steps per network step: at least 1 with the MI term (ignored by ``chi2``,
+        which has no parameters).
     noise : float
         Smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian
         noise of this scale (critic-based estimators only; see
@@ -190,6 +191,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 "steps": (self.steps, 1),
                 "batch_size": (self.batch_size, 2),
                 "hidden_size": (self.hidden_size, 1),
+                "lam": (self.lam, 0),
                 "noise": (self.noise, 0),
             },
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
@@ -215,6 +217,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         use_mi = c is not None and self.lam > 0
         dependence = self._make_dependence(c) if c is not None else None
         trains_estimator = dependence is not None and any(True for _ in dependence.parameters())
+        if trains_estimator and use_mi:  # an estimator that never trains measures nothing
+            check_settings({"k": (self.k, 1)}, {})
         if c is None:
             c = np.zeros((len(X), 1), np.float32)
         trainer, self.history_ = fit_on_arrays(
