@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from mibias.audit import AuditResult, probe_scores
 from mibias.baselines.erasers import LeaceEraser
 from mibias.baselines.penalties import NormalisedHSIC
-from mibias.erasure import MIEraser, kept_geometry, kept_task, make_eraser
+from mibias.erasure import ERASURE_PROBES, MIEraser, kept_geometry, kept_task, make_eraser
 
 FAST = {"steps": 60, "batch_size": 64, "k": 1, "hidden_size": 16, "check_leakage": False}
 
@@ -152,6 +152,7 @@ def test_the_end_of_fit_check_runs_whenever_a_dependence_term_trains_the_map():
             warnings.simplefilter("ignore", UserWarning)  # whether it warns is not the point
             eraser = MIEraser(**checked, **terms).fit(x, sensitive_features=c)
         assert isinstance(eraser.leakage_, AuditResult) and eraser.leakage_.n_test > 0
+        assert set(ERASURE_PROBES) <= set(eraser.leakage_.probes)  # the knn vote too
 
 
 def test_a_linear_eraser_first_is_fitted_and_applied_before_the_map():

@@ -196,9 +196,9 @@ class MIEraser(AttributeEraser):
         of the word similarities (docs/erasure.md). ``transform`` applies both.
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
-        the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` into
-        ``leakage_`` and warn when it finds more than the trainer's own estimate or when a
-        probe reads c.
+        the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and
+        the :data:`ERASURE_PROBES` into ``leakage_`` and warn when it finds more than the
+        trainer's own estimate or when a probe reads c.
     random_state : int, RandomState or None
         Seeds the initialisation, the batch order and the marginal samples.
     device : str
@@ -348,7 +348,8 @@ class MIEraser(AttributeEraser):
         self.leakage_ = None
         erases = self.lam > 0 or self.kernel_weight > 0
         if erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
-            self.leakage_ = audit_leakage(self._transform(X), codes, **FIT_CHECK)
+            check = {**FIT_CHECK, "probes": ERASURE_PROBES}
+            self.leakage_ = audit_leakage(self._transform(X), codes, **check)
             warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
