@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 import mibias
+from mibias.audit import AuditResult
 from mibias.experiments.digits import DigitsRun, load_network, run_digits
 from mibias.models import DigitEncoder, digit_classifier
 from mibias.settings import flat_settings, from_settings
@@ -42,12 +43,7 @@ DIGITS_K = flat_settings(DigitsRun)["k"].default
 DIGITS_TEST_COLUMNS = {
     "test_accuracy": "test accuracy, palette",
     "test_uniform_accuracy": "test accuracy, uniform",
-    "probe_mlp": "colour class from z, MLP probe",
-    "probe_logistic": "colour class from z, linear probe",
-    "probe_whitened_mlp": "colour class from whitened z, MLP probe",
-    "majority": "majority rate",
-    "leak_mi_nats": "fresh I(z; colour class), nats",
-    "leak_bound_nats": "I(z; colour class) at least, nats (estimators and probes)",
+    **AuditResult.column_names("colour class"),
 }
 
 

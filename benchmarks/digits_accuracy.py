@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import command_line, tagged, write_results
+from benchmarks.common import DIGITS_TEST_COLUMNS, command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import FC_TERM, DigitsRun, run_weight
 from mibias.experiments.table1 import PUBLISHED, job_key, table1
@@ -55,10 +55,8 @@ PUBLISHED_ROW = {
 
 # the colour left in z after the last epoch (runs made before the audit have none)
 LEAKAGE = {
-    "probe_mlp": "colour class from z, MLP probe",
-    "probe_logistic": "colour class from z, linear probe",
-    "leak_mi_nats": "fresh I(z; colour class), nats",
-    "majority": "majority rate",
+    key: DIGITS_TEST_COLUMNS[key]
+    for key in ("probe_mlp", "probe_logistic", "leak_mi_nats", "majority")
 }
 
 
