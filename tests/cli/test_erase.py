@@ -56,6 +56,8 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
     assert result.returncode == 0, result.stderr
     assert "before:" in result.stdout and "after:" in result.stdout
     assert "kept: task accuracy input" in result.stdout
+    # the fit's progress reaches a log file too: one plain line an epoch off a terminal
+    assert "epoch 1/" in result.stderr and "MI " in result.stderr
     assert np.loadtxt(out, delimiter=",").shape == (500, 4)
 
 

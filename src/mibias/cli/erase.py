@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,8 +120,8 @@ def run_erase(args: argparse.Namespace) -> int:
         flags = [flag for flag, (name, *_) in MI_OPTIONS.items() if name in given]
         raise InputError(f"{', '.join(flags)} set the mi eraser; --method {args.method} has none")
     settings: dict[str, Any] = dict(given)
-    if args.method == "mi":
-        settings["verbose"] = sys.stderr.isatty()
+    if args.method == "mi":  # a live bar on a terminal, one plain line an epoch in a log file
+        settings["verbose"] = True
     rows = np.arange(len(x))
     fit_rows, report_rows = (
         train_test_split(rows, test_size=args.holdout, random_state=args.seed, stratify=c)
