@@ -79,8 +79,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         task gradient's noise keeps the weights that carry c jittering at about the rate's
         scale, which a probe with a few thousand rows still reads (docs/leakage.md).
     k : int
-        Estimator steps per network step: at least 1 with the MI term (ignored by ``chi2``,
-        which has no parameters).
+        Estimator steps per network step: at least 1 with the MI term (ignored by the terms
+        that have no parameters to train: ``chi2``, ``hsic``, ``pairwise-kl``).
     noise : float
         Smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian
         noise of this scale (critic-based estimators only; see
