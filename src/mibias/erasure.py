@@ -348,8 +348,7 @@ class MIEraser(AttributeEraser):
         self.leakage_ = None
         erases = self.lam > 0 or self.kernel_weight > 0
         if erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
-            check = {**FIT_CHECK, "probes": ERASURE_PROBES}
-            self.leakage_ = audit_leakage(self._transform(X), codes, **check)
+            self.leakage_ = self.leakage_report(X, codes, **FIT_CHECK)
             warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
