@@ -279,6 +279,18 @@ def test_run_folder_holds_config_metrics_and_timings(tmp_path):
     assert any((tmp_path / "tensorboard").iterdir())
 
 
+def test_one_training_epoch_alone_writes_nothing_and_sets_that_epochs_rate(tmp_path):
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    config = quiet(lam=1.0, k=1, epochs=4, lr_schedule="cosine")
+    trainer = MITrainer(encoder, classifier, estimator, config, out_dir=tmp_path)
+    row = trainer.train_epoch(3, loader)
+    assert row["epoch"] == 3 and row["epoch_seconds"] > 0 and math.isfinite(row["mi"])
+    assert row["lr"] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 2 / 4)) / 2)
+    assert not any(tmp_path.iterdir())  # no checkpoint, metrics or run summary
+    assert trainer.history == []
+
+
 def test_resume_refuses_changed_settings(tmp_path):
     encoder, classifier, loader = small_setup()
     est = make_estimator("mine", 4, 4, hidden=(8,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -212,17 +213,42 @@ def to_dataset(
     return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)), torch.from_numpy(c))
 
 
+@dataclass
+class PreparedRun:
+    """A ``mibias digits`` run ready to train: what :func:`run_digits` passes to
+    :meth:`MITrainer.fit <mibias.training.MITrainer.fit>`."""
+
+    trainer: MITrainer
+    train_loader: DataLoader
+    evaluations: dict[str, DataLoader]
+    final: Callable[[MITrainer], dict[str, float]]
+
+
 def run_digits(
     run: DigitsRun,
     out_dir: str | Path | None,
     data: ColoredMNIST | None = None,
     resume: bool = False,
 ) -> list[dict[str, float]]:
-    """Train one configuration; returns per-epoch metrics.
+    """Train one configuration (:func:`prepare_digits`); returns per-epoch metrics."""
+    prepared = prepare_digits(run, out_dir, data, resume)
+    return prepared.trainer.fit(
+        prepared.train_loader, prepared.evaluations, final=prepared.final, resume=resume
+    )
 
-    Every epoch logs the accuracy on the validation digits (held-out training digits, unbiased)
-    under both colour rules; the last epoch alone adds the test digits' (``test_accuracy`` under
-    the run's rule) and the leakage of colour into z on the test digits
+
+def prepare_digits(
+    run: DigitsRun,
+    out_dir: str | Path | None,
+    data: ColoredMNIST | None = None,
+    resume: bool = False,
+) -> PreparedRun:
+    """Build one configuration's network, estimator, trainer and loaders, untrained
+    (``resume``: leave the network to the checkpoint, not to ``init_from``).
+
+    Fitted, every epoch logs the accuracy on the validation digits (held-out training digits,
+    unbiased) under both colour rules; the last epoch alone adds the test digits'
+    (``test_accuracy`` under the run's rule) and the leakage of colour into z on the test digits
     (:meth:`mibias.audit.AuditResult.columns`: a fresh estimator's I(z; colour class) and
     probes predicting the digit's nearest palette colour from z).
 
@@ -321,4 +347,4 @@ def run_digits(
         write_json_atomic(settings_record(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     # shuffling draws from torch's global generator, whose state checkpoints restore
     train_loader = training_loader(train, run.batch_size, seed=seed)
-    return trainer.fit(train_loader, evaluations, final=final, resume=resume)
+    return PreparedRun(trainer, train_loader, evaluations, final)

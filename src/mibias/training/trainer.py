@@ -271,7 +271,7 @@ class MITrainer:
             broadcast_module(self.estimator)  # every rank starts from rank 0's estimator
         try:
             for epoch in range(start + 1, self.config.epochs + 1):
-                row = self._run_epoch(epoch, train_loader)
+                row = self.train_epoch(epoch, train_loader)
                 started = time.perf_counter()
                 for name, loader in eval_loaders.items():
                     for key, value in self.evaluate(loader).items():
@@ -310,7 +310,11 @@ class MITrainer:
             log.write_summary("finished")
         return self.history
 
-    def _run_epoch(self, epoch: int, loader: Iterable[Batch]) -> dict[str, float]:
+    def train_epoch(self, epoch: int, loader: Iterable[Batch]) -> dict[str, float]:
+        """One pass of Algorithm 1 over ``loader`` as epoch ``epoch`` (1-based) of
+        ``config.epochs`` (its learning rate and lambda warm-up), without evaluation, logs or
+        checkpoints: what :meth:`fit` runs between them. Returns the epoch's training metrics,
+        its duration as ``epoch_seconds``."""
         self.encoder.train()
         self.classifier.train()
         started = time.perf_counter()
