@@ -87,7 +87,7 @@ class FeaturePool:
         else:
             perms = stratified_permutations(self.strata[:, 0].cpu()[order], generator)
         order, perms = order.to(device), perms.to(device)
-        return self.z[order], self.c[order], perms
+        return _gather(self.z, order), _gather(self.c, order), perms
 
     def state_dict(self) -> dict[str, Any]:
         """Contents and cursor, for checkpoints."""
@@ -345,6 +345,12 @@ class EstimatorFeed:
             or self.config.estimator_batch
             or self.pool.capacity // self.config.feature_pool
         )
+
+
+def _gather(store: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """``store[order]`` for a 2-d ``store``: one ``index_select`` over the flattened order,
+    several times faster than advanced indexing with a 2-d index on the CPU."""
+    return store.index_select(0, order.reshape(-1)).view(*order.shape, store.shape[1])
 
 
 def _endless(loader: Iterable[Sequence[torch.Tensor]]) -> Iterator[Sequence[torch.Tensor]]:
