@@ -204,7 +204,7 @@ class MIEraser(AttributeEraser):
     device : str
         ``cpu``, ``cuda`` or ``auto``.
     verbose : bool
-        Show a progress bar per epoch.
+        Show a progress bar per epoch on a terminal, one plain line per epoch elsewhere.
 
     Attributes
     ----------
@@ -221,7 +221,9 @@ class MIEraser(AttributeEraser):
     classes_ : ndarray
         The task's labels (``keep_ == "task"`` only).
     history_ : list of dict
-        Per-epoch training metrics (keep or task loss, MI estimate).
+        Per-epoch training metrics: ``task_loss`` (with ``y``; 0 without, the head having one
+        class), ``auxiliary_loss`` (the keep loss plus the kernel term, when either is on),
+        ``mi`` (the trainer's estimate), ``train_accuracy`` (NaN without ``y``).
     leakage_ : AuditResult or None
         The end-of-fit leakage check (``check_leakage``), or ``None``.
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, TensorDataset
 
 from mibias.baselines import make_penalty
 from mibias.data import make_biased_sample
@@ -390,6 +390,29 @@ def test_an_auxiliary_loss_is_trained_with_the_model_and_checkpointed(tmp_path):
     assert not torch.equal(auxiliary.decoder.weight, before)
     state = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
     assert torch.equal(state["auxiliary"]["decoder.weight"], auxiliary.decoder.weight)
+
+
+def test_an_auxiliary_loss_is_logged_apart_and_a_one_class_head_reports_no_accuracy(capsys):
+    encoder, _, labelled = small_setup()
+    x, _, c = labelled.dataset.tensors
+    # no task, as MIEraser keeping geometry has none: one label, a head of one class
+    loader = DataLoader(TensorDataset(x, torch.zeros(len(x), dtype=torch.long), c), batch_size=50)
+
+    class Spread(nn.Module):
+        def forward(self, x, z, y, c):
+            return 1.0 + z.pow(2).mean()  # never 0: it cannot hide in the task loss
+
+    config = replace(quiet(lam=0.0, k=0, epochs=2, clip="none"), progress=True)
+    history = MITrainer(encoder, nn.Linear(4, 1), None, config, auxiliary=Spread()).fit(loader)
+    row = history[-1]
+    assert row["task_loss"] == 0.0  # one class: its cross-entropy is 0
+    assert row["auxiliary_loss"] > 1.0
+    assert math.isnan(row["train_accuracy"])
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("epoch 2/2: task loss 0.0000, auxiliary loss 1.")
+    assert "accuracy" not in line
+    plain = MITrainer(*small_setup()[:2], None, quiet(lam=0.0, k=0, epochs=1)).fit(labelled)
+    assert "auxiliary_loss" not in plain[-1] and plain[-1]["train_accuracy"] > 0
 
 
 def test_step_schedule_multiplies_the_rate_every_period():

@@ -104,20 +104,26 @@ class AlternatingStep:
         with no_sync([self.encoder, self.classifier], when=self.rule.explicit):
             z, logits = self.forward(x)
         task = self.task_loss(logits, y)
-        if self.auxiliary is not None:
-            task = task + self.auxiliary(x, z, y, c)
+        auxiliary = self.auxiliary(x, z, y, c) if self.auxiliary is not None else None
         # 1. k steps of the estimator on detached features
         target, c_rows, strata = self.mi_rows(z, logits, y, c)
         if config.k > 0 and len(target) >= 2:
             assert self.feed is not None
             self.feed.steps(target, c_rows, strata, config.k)
         perm = marginal_permutation(len(target), self.generator, strata).to(target.device)
-        correct = (logits.detach().argmax(dim=1) == y).sum().item() if logits.ndim == 2 else 0
-        # one all-reduce: the global task loss and accuracy (so every rank sees a divergence)
-        task_sum, correct, rows = all_reduce_sum(
-            [task.item() * len(y), float(correct), float(len(y))], x.device
+        # a head of one class (an eraser keeping geometry, not a task) classifies nothing
+        classifies = logits.ndim == 2 and logits.shape[1] > 1
+        correct = (logits.detach().argmax(dim=1) == y).sum().item() if classifies else math.nan
+        auxiliary_value = auxiliary.item() if auxiliary is not None else 0.0
+        # one all-reduce: the global losses and accuracy (so every rank sees a divergence)
+        task_sum, auxiliary_sum, correct, rows = all_reduce_sum(
+            [task.item() * len(y), auxiliary_value * len(y), float(correct), float(len(y))],
+            x.device,
         )
         task_value = task_sum / max(rows, 1.0)
+        auxiliary_value = auxiliary_sum / max(rows, 1.0)
+        if auxiliary is not None:
+            task = task + auxiliary
         # 2. one step of g and f on task + lambda * I_hat(z; c)
         penalised = self.estimator is not None and (config.lam > 0 or self.estimator.fixed_term)
         if penalised and len(target) >= 2:
@@ -126,7 +132,7 @@ class AlternatingStep:
             while self.refit_if_lost(weighed + fixed, epoch, step):
                 weighed, fixed = self.estimator.penalty(target, c_rows, perm)
             mi = (weighed + fixed).detach()
-            self.check_divergence(epoch, step, task_value, mi)
+            self.check_divergence(epoch, step, task_value + auxiliary_value, mi)
             penalty = weighed.clamp(min=0.0) if config.clamp_penalty else weighed
             self.rule.apply(
                 z,
@@ -144,9 +150,14 @@ class AlternatingStep:
                 )
                 while self.refit_if_lost(mi, epoch, step):
                     mi = self.estimator.estimate(target.detach(), c_rows, perm)
-            self.check_divergence(epoch, step, task_value, None if math.isnan(mi.item()) else mi)
+            self.check_divergence(
+                epoch, step, task_value + auxiliary_value, None if math.isnan(mi.item()) else mi
+            )
             self.rule.task_only(task)
-        return {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}
+        stats = {"task_loss": task_value, "mi": mi.item(), "correct": correct, "rows": rows}
+        if self.auxiliary is not None:
+            stats["auxiliary_loss"] = auxiliary_value
+        return stats
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The representation, in float32 whatever precision computed it."""
@@ -213,10 +224,12 @@ class AlternatingStep:
         floor_check = self.estimator is not None and self.estimator.floor_check
         return floor_check and mi.item() < self.config.mi_floor
 
-    def check_divergence(self, epoch: int, step: int, task: float, mi: torch.Tensor | None) -> None:
-        """Stop on a non-finite loss or estimate, or an estimate below ``mi_floor``."""
-        if not math.isfinite(task):
-            raise DivergenceError(epoch, step, f"the task loss is {task}", self.checkpoint())
+    def check_divergence(self, epoch: int, step: int, loss: float, mi: torch.Tensor | None) -> None:
+        """Stop on a non-finite loss (the task's, plus the auxiliary one's) or estimate, or an
+        estimate below ``mi_floor``."""
+        if not math.isfinite(loss):
+            what = "task loss" if self.auxiliary is None else "task plus auxiliary loss"
+            raise DivergenceError(epoch, step, f"the {what} is {loss}", self.checkpoint())
         if mi is not None and not torch.isfinite(mi):
             raise DivergenceError(epoch, step, f"the MI estimate is {mi.item()}", self.checkpoint())
         if mi is not None and self.lost_track(mi):

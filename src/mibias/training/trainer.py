@@ -3,6 +3,7 @@ over epochs, for any PyTorch encoder and classifier, with evaluation, logs and c
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import time
@@ -324,7 +325,9 @@ class MITrainer:
             sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
         if self.config.warmup_batches and self.config.k > 0 and self.feed is not None:
             self.feed.warm_up(loader)
-        totals = {"task_loss": 0.0, "mi": 0.0, "correct": 0.0, "rows": 0.0, "steps": 0.0}
+        auxiliary = ("auxiliary_loss",) if self.auxiliary is not None else ()
+        means = ("task_loss", *auxiliary, "mi")
+        totals = dict.fromkeys((*means, "correct", "rows", "steps"), 0.0)
         total_steps = len(loader) if hasattr(loader, "__len__") else None
         self.step.steps_per_epoch = total_steps
         bar = tqdm(
@@ -337,17 +340,16 @@ class MITrainer:
         )
         for step, batch in enumerate(bar, start=1):
             stats = self.train_step(batch, epoch=epoch, step=step)
-            for key in ("task_loss", "mi"):
+            for key in (*means, "correct", "rows"):
                 totals[key] += stats[key]
-            totals["correct"] += stats["correct"]
-            totals["rows"] += stats["rows"]
             totals["steps"] += 1
             if step % 10 == 0 or step == total_steps:
+                shown = {key: totals[key] / totals["steps"] for key in means}
+                shown["accuracy"] = totals["correct"] / totals["rows"]
                 bar.set_postfix(
-                    loss=f"{totals['task_loss'] / totals['steps']:.3f}",
-                    mi=f"{totals['mi'] / totals['steps']:.3f}",
-                    acc=f"{totals['correct'] / totals['rows']:.3f}",
-                )
+                    {key.removesuffix("_loss"): f"{value:.3f}" for key, value in shown.items()
+                     if not math.isnan(value)}
+                )  # fmt: skip
             for callback in self.callbacks:
                 if hasattr(callback, "on_step_end"):
                     callback.on_step_end(self, epoch, step)
@@ -355,8 +357,7 @@ class MITrainer:
         steps = max(totals["steps"], 1.0)
         return {
             "epoch": float(epoch),
-            "task_loss": totals["task_loss"] / steps,
-            "mi": totals["mi"] / steps,
+            **{key: totals[key] / steps for key in means},
             "train_accuracy": totals["correct"] / max(totals["rows"], 1.0),
             "lr": self.model_optimizer.param_groups[0]["lr"],
             "estimator_refits": float(self.feed.refits if self.feed is not None else 0),
@@ -414,18 +415,21 @@ class MITrainer:
 
 
 def epoch_line(row: Mapping[str, float], epochs: int) -> str:
-    """One epoch's metrics as one plain line: epoch, task loss, MI estimate, accuracies and
-    seconds (training and evaluation; the last epoch's final checks apart)."""
-    accuracies = ", ".join(
+    """One epoch's metrics as one plain line: epoch, task loss (and auxiliary loss), MI
+    estimate, accuracies (not the training accuracy of a head of one class, which classifies
+    nothing) and seconds (training and evaluation; the last epoch's final checks apart)."""
+    parts = [f"task loss {row['task_loss']:.4f}"]
+    if "auxiliary_loss" in row:
+        parts.append(f"auxiliary loss {row['auxiliary_loss']:.4f}")
+    parts.append(f"MI {row['mi']:.4f} nats")
+    parts += [
         f"{key.removesuffix('_accuracy').replace('_', ' ')} accuracy {value:.4f}"
         for key, value in row.items()
-        if key.endswith("_accuracy")
-    )
+        if key.endswith("_accuracy") and not math.isnan(value)
+    ]
     seconds = row.get("epoch_seconds", 0.0) + row.get("eval_seconds", 0.0)
-    return (
-        f"epoch {int(row['epoch'])}/{epochs}: task loss {row['task_loss']:.4f}, "
-        f"MI {row['mi']:.4f} nats, {accuracies}, {seconds:.1f} s"
-        + (f" (+ {row['final_seconds']:.1f} s final checks)" if "final_seconds" in row else "")
+    return f"epoch {int(row['epoch'])}/{epochs}: {', '.join(parts)}, {seconds:.1f} s" + (
+        f" (+ {row['final_seconds']:.1f} s final checks)" if "final_seconds" in row else ""
     )
 
 
