@@ -114,10 +114,10 @@ class AlternatingStep:
         # a head of one class (an eraser keeping geometry, not a task) classifies nothing
         classifies = logits.ndim == 2 and logits.shape[1] > 1
         correct = (logits.detach().argmax(dim=1) == y).sum().item() if classifies else math.nan
-        auxiliary_value = auxiliary.item() if auxiliary is not None else 0.0
+        rank_auxiliary = auxiliary.item() if auxiliary is not None else 0.0
         # one all-reduce: the global losses and accuracy (so every rank sees a divergence)
         task_sum, auxiliary_sum, correct, rows = all_reduce_sum(
-            [task.item() * len(y), auxiliary_value * len(y), float(correct), float(len(y))],
+            [task.item() * len(y), rank_auxiliary * len(y), float(correct), float(len(y))],
             x.device,
         )
         task_value = task_sum / max(rows, 1.0)
