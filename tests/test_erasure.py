@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mibias.audit import AuditResult, probe_scores
@@ -87,6 +88,7 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         ({"noise": -0.5}, "noise must be >= 0, got -0.5"),
         ({"lam": float("nan")}, "lam must be >= 0, got nan"),
         ({"lr": 0.0, "estimator_lr": -1.0}, "lr must be > 0, got 0.0; estimator_lr must be > 0"),
+        ({"min_variance": 1.0}, r"min_variance must be in \[0, 1\), got 1.0"),
     ],
 )
 def test_settings_out_of_range_are_refused_by_name(setting, message):
@@ -168,6 +170,27 @@ def test_a_linear_eraser_first_is_fitted_and_applied_before_the_map():
     )
     with pytest.raises(ValueError, match="linear_first must be None, leace, inlp, project"):
         MIEraser(**FAST, linear_first="pca").fit(x, sensitive_features=c)
+
+
+def test_the_cut_removes_an_attribute_left_in_a_direction_of_small_variance():
+    x, c = ring_case(0, n=600)
+    # c along a direction a millionth as wide as the others: a scaled probe reads it all
+    x = np.column_stack([x, 1e-3 * (c - 0.5) + 1e-4 * x[:, 0]]).astype(np.float32)
+    # without the MI term the map stays the identity: the cut alone acts on z
+    plain = MIEraser(**FAST, lam=0.0, random_state=0).fit(x, sensitive_features=c)
+    cut = MIEraser(**FAST, lam=0.0, min_variance=1e-3, random_state=0)
+    z = cut.fit_transform(x, sensitive_features=c)
+    assert plain.leading_ is None and cut.leading_ is not None and cut.leading_.kept == 4
+    assert np.allclose(z[:, :4], x[:, :4], atol=1e-2)  # the wide directions stay
+    half = 420
+    read = {}
+    for name, v in (("plain", plain.transform(x)[:, 4:]), ("cut", z[:, 4:])):
+        scaled = StandardScaler().fit(v[:half]).transform(v)
+        read[name] = probe_scores(scaled[:half], c[:half], scaled[half:], c[half:], "logistic")[
+            "accuracy"
+        ]
+    assert read["plain"] == 1.0 and read["cut"] < 0.6, read
+    assert np.allclose(pickle.loads(pickle.dumps(cut)).transform(x), z)
 
 
 def test_kept_measures_read_one_for_an_untouched_copy():

@@ -55,6 +55,31 @@ class ResidualMap(nn.Module):
         return x + self.outer(torch.relu(self.inner(x)))
 
 
+class LeadingDirections:
+    """The orthogonal projection of z onto its principal directions whose variance is at least
+    ``share`` times the leading one's, kept in z's own coordinates (the width stays).
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, width)
+        The rows whose directions are measured (an eraser's output on its fitting rows).
+    share : float
+        The smallest variance kept, as a share of the leading direction's, in (0, 1).
+    """
+
+    def __init__(self, z: np.ndarray, share: float) -> None:
+        rows = z.astype(np.float64)
+        self.centre = rows.mean(axis=0)
+        variances, directions = np.linalg.eigh(np.cov(rows, rowvar=False).reshape(z.shape[1], -1))
+        basis = directions[:, variances >= share * variances.max()]
+        self.kept = basis.shape[1]
+        self.projection = (basis @ basis.T).astype(np.float32)
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        centre = self.centre.astype(np.float32)
+        return centre + (z - centre) @ self.projection
+
+
 class WeightedKeepLoss(nn.Module):
     """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``."""
 
@@ -194,6 +219,13 @@ class MIEraser(AttributeEraser):
         its output, so that the map has only what no linear probe reads left to remove:
         on the word vectors' validation rows LEACE first lowered the MLP probe and kept more
         of the word similarities (docs/erasure.md). ``transform`` applies both.
+    min_variance : float
+        After the fit, hand back only the principal directions of z (on the fitting rows)
+        whose variance is at least this share of the leading direction's; 0 (the default)
+        keeps them all. The noisy critic does not see c in a direction of small variance, so
+        the map leaves it there, where a probe on the whitened z still reads it; the cut
+        removes those directions (:class:`LeadingDirections`). On Adult's validation rows
+        1e-3 took that probe to the majority rate (docs/erasure.md).
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
         the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and
@@ -218,6 +250,8 @@ class MIEraser(AttributeEraser):
         The keep loss used.
     linear_ : AttributeEraser or None
         The fitted linear eraser (``linear_first``), or ``None``.
+    leading_ : LeadingDirections or None
+        The cut of ``min_variance`` (its ``kept`` directions), or ``None``.
     classes_ : ndarray
         The task's labels (``keep_ == "task"`` only).
     history_ : list of dict
@@ -248,6 +282,7 @@ class MIEraser(AttributeEraser):
         kernel_weight: float = 0.0,
         whiten: bool = False,
         linear_first: str | None = None,
+        min_variance: float = 0.0,
         check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
@@ -266,6 +301,7 @@ class MIEraser(AttributeEraser):
         self.kernel_weight = kernel_weight
         self.whiten = whiten
         self.linear_first = linear_first
+        self.min_variance = min_variance
         self.check_leakage = check_leakage
         self.random_state = random_state
         self.device = device
@@ -288,6 +324,8 @@ class MIEraser(AttributeEraser):
             },
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
         )
+        if not 0 <= self.min_variance < 1:
+            raise ValueError(f"min_variance must be in [0, 1), got {self.min_variance}")
         if self.linear_first not in (None, *LINEAR_ERASERS):
             raise ValueError(
                 f"linear_first must be None, {', '.join(LINEAR_ERASERS)}, got {self.linear_first!r}"
@@ -347,6 +385,11 @@ class MIEraser(AttributeEraser):
             k=self.k if self.lam > 0 else 0,
         )
         self.map_ = trainer.encoder.cpu().eval()
+        self.leading_ = (
+            LeadingDirections(self._mapped(inputs), self.min_variance)
+            if self.min_variance > 0
+            else None
+        )
         self.leakage_ = None
         erases = self.lam > 0 or self.kernel_weight > 0
         if erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
@@ -354,9 +397,14 @@ class MIEraser(AttributeEraser):
             warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        linear = getattr(self, "linear_", None)  # absent from erasers pickled before it existed
-        if linear is not None:
-            X = linear.transform(X)
+        # linear_ and leading_ are absent from erasers pickled before they existed
+        linear, leading = getattr(self, "linear_", None), getattr(self, "leading_", None)
+        z = self._mapped(X if linear is None else linear.transform(X))
+        return z if leading is None else leading(z)
+
+    def _mapped(self, X: np.ndarray) -> np.ndarray:
+        """The map's output for ``X`` (rows already through the linear eraser, if any), in
+        chunks."""
         with torch.no_grad():
             parts = [
                 self.map_(torch.from_numpy(X[start : start + INFERENCE_ROWS])).numpy()

@@ -45,6 +45,11 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--kernel-weight": ("kernel_weight", float, "weight of the kernel (HSIC) dependence term"),
     "--whiten": ("whiten", on_off, "on or off: whether the critic reads the batch whitened"),
     "--linear-first": ("linear_first", str, "leace, inlp or project: a linear eraser first"),
+    "--min-variance": (
+        "min_variance",
+        float,
+        "keep only z's principal directions with at least this share of the leading variance",
+    ),
 }
 
 
