@@ -95,6 +95,19 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_erase_min_variance_cuts_z_to_its_wide_directions_and_says_so(vectors):
+    out = vectors / "z.npy"
+    # c widens x's first column to about 3.25 times the variance of the others; without the
+    # MI term the map stays the identity, so the cut alone shapes z
+    args = ("erase", vectors / "x.npy", vectors / "c.csv", "--out", out, "--steps", "20",
+            "--lambda", "0", "--min-variance", "0.5", "--probes", "logistic")  # fmt: skip
+    report = json.loads(run_cli(*args, "--json").stdout)
+    z = np.load(out)
+    assert report["directions_kept"] == 1
+    assert np.linalg.matrix_rank(z - z.mean(0), tol=1e-3 * np.abs(z).max()) == 1
+    assert "z keeps 1 of its 4 principal directions" in run_cli(*args).stdout
+
+
 def test_erase_whiten_is_a_switch(vectors):
     result = run_cli(
         "erase", vectors / "x.npy", vectors / "c.csv", "--out", "z.npy", "--whiten", "yes"

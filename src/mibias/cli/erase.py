@@ -156,6 +156,7 @@ def run_erase(args: argparse.Namespace) -> int:
         if y is not None
         else kept_geometry(x[report_rows], z[report_rows], seed=args.seed)
     )
+    leading = getattr(eraser, "leading_", None)  # MIEraser with min_variance
     where = (
         f"the {len(report_rows)} rows the eraser did not see"
         if args.holdout > 0
@@ -167,6 +168,7 @@ def run_erase(args: argparse.Namespace) -> int:
             "out": str(out),
             "fit_rows": len(fit_rows),
             "report_rows": len(report_rows),
+            "directions_kept": None if leading is None else leading.kept,
             "before": before.to_dict(),
             "after": after.to_dict(),
             "kept": kept,
@@ -174,6 +176,8 @@ def run_erase(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{args.method}: wrote {z.shape[0]} x {z.shape[1]} erased vectors to {out}")
+    if leading is not None:
+        print(f"z keeps {leading.kept} of its {z.shape[1]} principal directions (--min-variance)")
     print(f"leakage of C on {where}:")
     for label, result in (("before", before), ("after", after)):
         print(f"  {label}:")
