@@ -26,7 +26,13 @@ from mibias.audit import (
     audit_leakage,
     warn_on_leakage,
 )
-from mibias.baselines.erasers import AttributeEraser, INLPEraser, LeaceEraser, ProjectionEraser
+from mibias.baselines.erasers import (
+    AttributeEraser,
+    INLPEraser,
+    LeaceEraser,
+    ProjectionEraser,
+    nullspace_projection,
+)
 from mibias.baselines.penalties import NormalisedHSIC
 from mibias.estimators import make_estimator
 from mibias.inputs import as_array, check_settings
@@ -68,16 +74,18 @@ class LeadingDirections:
     """
 
     def __init__(self, z: np.ndarray, share: float) -> None:
-        rows = z.astype(np.float64)
-        self.centre = rows.mean(axis=0)
-        variances, directions = np.linalg.eigh(np.cov(rows, rowvar=False).reshape(z.shape[1], -1))
-        basis = directions[:, variances >= share * variances.max()]
-        self.kept = basis.shape[1]
-        self.projection = (basis @ basis.T).astype(np.float32)
+        rows = np.atleast_2d(z.astype(np.float64))
+        centre = rows.mean(axis=0)
+        variances, directions = np.linalg.eigh(np.atleast_2d(np.cov(rows, rowvar=False)))
+        small = variances < share * variances.max()
+        self.kept = int((~small).sum())
+        self.centre = centre.astype(np.float32)
+        self.projection = nullspace_projection(directions[:, small].T, z.shape[1]).astype(
+            np.float32
+        )
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        centre = self.centre.astype(np.float32)
-        return centre + (z - centre) @ self.projection
+        return self.centre + (z - self.centre) @ self.projection
 
 
 class WeightedKeepLoss(nn.Module):
@@ -387,15 +395,18 @@ class MIEraser(AttributeEraser):
             k=self.k if self.lam > 0 else 0,
         )
         self.map_ = trainer.encoder.cpu().eval()
-        self.leading_ = (
-            LeadingDirections(self._mapped(inputs), self.min_variance)
-            if self.min_variance > 0
-            else None
-        )
-        self.leakage_ = None
         erases = self.lam > 0 or self.kernel_weight > 0
-        if erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
-            self.leakage_ = self.leakage_report(X, codes, **FIT_CHECK)
+        checks = erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS
+        mapped = self._mapped(inputs) if self.min_variance > 0 or checks else None
+        self.leading_ = None
+        if self.min_variance > 0:
+            assert mapped is not None
+            self.leading_ = LeadingDirections(mapped, self.min_variance)
+        self.leakage_ = None
+        if checks:
+            assert mapped is not None
+            z = mapped if self.leading_ is None else self.leading_(mapped)
+            self.leakage_ = self._audit(z, codes, **FIT_CHECK)
             warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
@@ -419,9 +430,13 @@ class MIEraser(AttributeEraser):
         estimator's I(z; c) and the :data:`ERASURE_PROBES`, each fitted on 70 % of the rows and
         scored on the other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its
         settings). Pass rows the eraser was not fitted on."""
-        z = self.transform(X)
+        return self._audit(self.transform(X), as_array(sensitive_features), **audit)
+
+    @staticmethod
+    def _audit(z: np.ndarray, c: np.ndarray, **audit: Any) -> AuditResult:
+        """:func:`mibias.audit.audit_leakage` of erased rows with the report's settings."""
         settings = {**REPORT_AUDIT, "probes": ERASURE_PROBES, **audit}
-        return audit_leakage(z, as_array(sensitive_features), **settings)
+        return audit_leakage(z, c, **settings)
 
 
 ERASERS = ("mi", "leace", "inlp", "project")

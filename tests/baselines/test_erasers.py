@@ -7,7 +7,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mibias.audit import probe_scores
-from mibias.baselines.erasers import INLPEraser, LeaceEraser, ProjectionEraser
+from mibias.baselines.erasers import (
+    INLPEraser,
+    LeaceEraser,
+    ProjectionEraser,
+    nullspace_projection,
+)
 
 
 def linear_case(seed=0, n=1200, d=6):
@@ -80,3 +85,14 @@ def test_without_an_attribute_nothing_is_erased_and_a_warning_says_so():
 @parametrize_with_checks([ProjectionEraser(), INLPEraser(), LeaceEraser()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_the_nullspace_projection_removes_its_directions_and_keeps_the_rest():
+    rng = np.random.default_rng(0)
+    directions = rng.normal(size=(2, 5))
+    projection = nullspace_projection(directions, 5)
+    np.testing.assert_allclose(directions @ projection, 0, atol=1e-12)
+    np.testing.assert_allclose(projection @ projection, projection, atol=1e-12)
+    np.testing.assert_allclose(projection, projection.T, atol=1e-12)
+    assert np.linalg.matrix_rank(projection) == 3
+    np.testing.assert_array_equal(nullspace_projection(np.zeros((0, 5)), 5), np.eye(5))

@@ -97,8 +97,21 @@ class AttributeEraser(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
 
-def _nullspace_projection(directions: np.ndarray, dim: int) -> np.ndarray:
-    """The orthogonal projection onto the complement of the span of ``directions`` (rows)."""
+def nullspace_projection(directions: np.ndarray, dim: int) -> np.ndarray:
+    """The orthogonal projection onto the complement of the span of ``directions``.
+
+    Parameters
+    ----------
+    directions : ndarray of shape (n_directions, dim)
+        The directions to remove, one per row (none: the identity).
+    dim : int
+        The width of the space.
+
+    Returns
+    -------
+    ndarray of shape (dim, dim)
+        The projection, float64.
+    """
     if len(directions) == 0:
         return np.eye(dim, dtype=np.float64)
     u, s, _ = np.linalg.svd(directions.T.astype(np.float64), full_matrices=False)
@@ -131,7 +144,7 @@ class ProjectionEraser(AttributeEraser):
         else:
             means = np.stack([X[codes == g].mean(0) for g in range(len(self.groups_))])
             directions = means[1:] - means[0]
-        self.projection_ = _nullspace_projection(directions, X.shape[1])
+        self.projection_ = nullspace_projection(directions, X.shape[1])
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         return X @ self.projection_
@@ -184,7 +197,7 @@ class INLPEraser(AttributeEraser):
             if probe.score(held @ projection, c_held) <= majority + self.tolerance:
                 break
             directions = np.vstack([directions, probe.coef_])
-            projection = _nullspace_projection(directions, X.shape[1])
+            projection = nullspace_projection(directions, X.shape[1])
             self.n_iterations_ += 1
         self.projection_ = projection
 
