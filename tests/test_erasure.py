@@ -89,6 +89,7 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         ({"lam": float("nan")}, "lam must be >= 0, got nan"),
         ({"lr": 0.0, "estimator_lr": -1.0}, "lr must be > 0, got 0.0; estimator_lr must be > 0"),
         ({"min_variance": 1.0}, r"min_variance must be in \[0, 1\), got 1.0"),
+        ({"n_init": 0}, "n_init must be >= 1, got 0"),
     ],
 )
 def test_settings_out_of_range_are_refused_by_name(setting, message):
@@ -191,6 +192,22 @@ def test_the_cut_removes_an_attribute_left_in_a_direction_of_small_variance():
         ]
     assert read["plain"] == 1.0 and read["cut"] < 0.6, read
     assert np.allclose(pickle.loads(pickle.dumps(cut)).transform(x), z)
+
+
+def test_of_several_starts_the_fit_with_the_lowest_final_objective_is_kept():
+    x, c = ring_case(0, n=300)
+    once = MIEraser(**FAST, lam=1.0, random_state=0).fit(x, sensitive_features=c)
+    thrice = MIEraser(**FAST, lam=1.0, n_init=3, random_state=0).fit(x, sensitive_features=c)
+    # the first start is the single fit of the same random_state; the others differ
+    assert len(thrice.objectives_) == 3 and len(set(thrice.objectives_)) == 3
+    assert thrice.objectives_[0] == pytest.approx(once.objectives_[0])
+    kept = int(np.argmin(thrice.objectives_))
+    last = thrice.history_[-1]
+    assert last["task_loss"] + last["auxiliary_loss"] + last["mi"] == pytest.approx(
+        thrice.objectives_[kept]
+    )
+    same_as_once = np.allclose(thrice.transform(x), once.transform(x))
+    assert same_as_once == (kept == 0)
 
 
 def test_kept_measures_read_one_for_an_untouched_copy():

@@ -236,6 +236,12 @@ class MIEraser(AttributeEraser):
         took that probe from 0.97 to the majority rate for 0.01 of income accuracy, and with
         ``whiten=True`` 1e-4 took it from 0.79 to 0.72 with income at 0.84 (on the test rows
         from 0.76 to 0.75, one seed of three far above the others; docs/erasure.md).
+    n_init : int
+        Fits of the map from different seeds (drawn from ``random_state``); the one with the
+        lowest final training objective (its last epoch's task loss, keep loss, kernel term and
+        ``lam`` x MI estimate) is kept, as :class:`sklearn.cluster.KMeans` keeps its best
+        start. A fit can end with much of c left where another seed's removes it (Adult's
+        validation rows, docs/erasure.md); each start costs a whole fit.
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
         the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and
@@ -264,10 +270,12 @@ class MIEraser(AttributeEraser):
         The cut of ``min_variance`` (its ``kept`` directions), or ``None``.
     classes_ : ndarray
         The task's labels (``keep_ == "task"`` only).
+    objectives_ : list of float
+        Each fit's final training objective (``n_init`` of them, in the order of their seeds).
     history_ : list of dict
-        Per-epoch training metrics: ``task_loss`` (with ``y``; 0 without, the head having one
-        class), ``auxiliary_loss`` (the keep loss plus the kernel term, when either is on),
-        ``mi`` (the trainer's estimate), ``train_accuracy`` (NaN without ``y``).
+        Per-epoch training metrics of the fit kept: ``task_loss`` (with ``y``; 0 without, the
+        head having one class), ``auxiliary_loss`` (the keep loss plus the kernel term, when
+        either is on), ``mi`` (the trainer's estimate), ``train_accuracy`` (NaN without ``y``).
     leakage_ : AuditResult or None
         The end-of-fit leakage check (``check_leakage``), or ``None``.
 
@@ -293,6 +301,7 @@ class MIEraser(AttributeEraser):
         whiten: bool = False,
         linear_first: str | None = None,
         min_variance: float = 0.0,
+        n_init: int = 1,
         check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
@@ -312,6 +321,7 @@ class MIEraser(AttributeEraser):
         self.whiten = whiten
         self.linear_first = linear_first
         self.min_variance = min_variance
+        self.n_init = n_init
         self.check_leakage = check_leakage
         self.random_state = random_state
         self.device = device
@@ -325,6 +335,7 @@ class MIEraser(AttributeEraser):
         check_settings(
             {
                 "steps": (self.steps, 1),
+                "n_init": (self.n_init, 1),
                 "batch_size": (self.batch_size, 2),
                 "hidden_size": (self.hidden_size, 1),
                 "k": (self.k, 1 if self.lam > 0 else 0),
@@ -349,17 +360,39 @@ class MIEraser(AttributeEraser):
             n_classes = len(self.classes_)
         else:  # one class: the head's cross-entropy is 0 and sends no gradient
             n_classes, labels = 1, np.zeros(len(X), np.int64)
-        groups = len(self.groups_)
-        c = np.eye(groups, dtype=np.float32)[codes]
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        c = np.eye(len(self.groups_), dtype=np.float32)[codes]
+        random = check_random_state(self.random_state)
+        seeds = [int(random.randint(2**31 - 1)) for _ in range(self.n_init)]
         self.linear_ = None
         inputs = X
         if self.linear_first is not None:
-            self.linear_ = make_eraser(self.linear_first, random_state=seed)
+            self.linear_ = make_eraser(self.linear_first, random_state=seeds[0])
             inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
+        fits = [self._train_map(inputs, labels, c, n_classes, seed) for seed in seeds]
+        self.objectives_ = [self._final_objective(history) for _, history in fits]
+        self.map_, self.history_ = fits[int(np.argmin(self.objectives_))]
+        erases = self.lam > 0 or self.kernel_weight > 0
+        checks = erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS
+        mapped = self._mapped(inputs) if self.min_variance > 0 or checks else None
+        self.leading_ = None
+        if self.min_variance > 0:
+            assert mapped is not None
+            self.leading_ = LeadingDirections(mapped, self.min_variance)
+        self.leakage_ = None
+        if checks:
+            assert mapped is not None
+            z = mapped if self.leading_ is None else self.leading_(mapped)
+            self.leakage_ = self._audit(z, codes, **FIT_CHECK)
+            warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
+
+    def _train_map(
+        self, inputs: np.ndarray, labels: np.ndarray, c: np.ndarray, n_classes: int, seed: int
+    ) -> tuple[nn.Module, list[dict[str, float]]]:
+        """One fit of the map from ``seed``: the map (on the CPU, in eval mode) and its
+        per-epoch history."""
         torch.manual_seed(seed)
-        width = X.shape[1]
-        self.map_ = ResidualMap(width, self.hidden_size)
+        width, groups = inputs.shape[1], c.shape[1]
+        residual = ResidualMap(width, self.hidden_size)
         head = nn.Linear(width, n_classes)
         keep_loss: nn.Module | None = {
             "distance": lambda: DistanceLoss(self.keep_weight),
@@ -375,8 +408,8 @@ class MIEraser(AttributeEraser):
         estimator = make_estimator(
             "mine", width, groups, groups=(groups,), noise=self.noise, whiten=self.whiten
         )
-        trainer, self.history_ = fit_on_arrays(
-            self.map_,
+        trainer, history = fit_on_arrays(
+            residual,
             head,
             estimator,
             inputs,
@@ -394,20 +427,14 @@ class MIEraser(AttributeEraser):
             lam=self.lam,
             k=self.k if self.lam > 0 else 0,
         )
-        self.map_ = trainer.encoder.cpu().eval()
-        erases = self.lam > 0 or self.kernel_weight > 0
-        checks = erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS
-        mapped = self._mapped(inputs) if self.min_variance > 0 or checks else None
-        self.leading_ = None
-        if self.min_variance > 0:
-            assert mapped is not None
-            self.leading_ = LeadingDirections(mapped, self.min_variance)
-        self.leakage_ = None
-        if checks:
-            assert mapped is not None
-            z = mapped if self.leading_ is None else self.leading_(mapped)
-            self.leakage_ = self._audit(z, codes, **FIT_CHECK)
-            warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
+        return trainer.encoder.cpu().eval(), history
+
+    def _final_objective(self, history: list[dict[str, float]]) -> float:
+        """The training objective of a fit's last epoch: its task loss, auxiliary loss (keep
+        loss and kernel term) and ``lam`` x MI estimate."""
+        last = history[-1]
+        term = self.lam * last["mi"] if self.lam > 0 else 0.0
+        return last["task_loss"] + last.get("auxiliary_loss", 0.0) + term
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         # linear_ and leading_ are absent from erasers pickled before they existed

@@ -50,6 +50,7 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         float,
         "keep only z's principal directions with at least this share of the leading variance",
     ),
+    "--n-init": ("n_init", int, "fits from different seeds; the lowest final objective is kept"),
 }
 
 
