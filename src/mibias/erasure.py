@@ -240,8 +240,10 @@ class MIEraser(AttributeEraser):
         Fits of the map from different seeds (drawn from ``random_state``); the one with the
         lowest final training objective (its last epoch's task loss, keep loss, kernel term and
         ``lam`` x MI estimate) is kept, as :class:`sklearn.cluster.KMeans` keeps its best
-        start. A fit can end with much of c left where another seed's removes it (Adult's
-        validation rows, docs/erasure.md); each start costs a whole fit.
+        start; each start costs a whole fit. A fit can end with much of c left where another
+        seed's removes it: on Adult, with ``whiten=True`` and ``min_variance=1e-4``, three
+        starts took the whitened probe on the test rows from 0.746 to 0.693 (majority 0.671)
+        with income kept (docs/erasure.md).
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
         the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and
