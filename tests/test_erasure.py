@@ -208,6 +208,9 @@ def test_of_several_starts_the_fit_with_the_lowest_final_objective_is_kept():
     )
     same_as_once = np.allclose(thrice.transform(x), once.transform(x))
     assert same_as_once == (kept == 0)
+    # a fit whose objective is not a number is never the one kept
+    lost = [{"task_loss": 0.1, "mi": float("nan")}]
+    assert thrice._final_objective(lost) == float("inf")
 
 
 def test_kept_measures_read_one_for_an_untouched_copy():

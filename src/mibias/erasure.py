@@ -433,10 +433,12 @@ class MIEraser(AttributeEraser):
 
     def _final_objective(self, history: list[dict[str, float]]) -> float:
         """The training objective of a fit's last epoch: its task loss, auxiliary loss (keep
-        loss and kernel term) and ``lam`` x MI estimate."""
+        loss and kernel term) and ``lam`` x MI estimate; infinite where it is not a number, so
+        that such a fit is never the one kept."""
         last = history[-1]
         term = self.lam * last["mi"] if self.lam > 0 else 0.0
-        return last["task_loss"] + last.get("auxiliary_loss", 0.0) + term
+        objective = last["task_loss"] + last.get("auxiliary_loss", 0.0) + term
+        return objective if np.isfinite(objective) else float("inf")
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         # linear_ and leading_ are absent from erasers pickled before they existed
