@@ -194,7 +194,7 @@ def test_the_cut_removes_an_attribute_left_in_a_direction_of_small_variance():
     assert np.allclose(pickle.loads(pickle.dumps(cut)).transform(x), z)
 
 
-def test_of_several_starts_the_fit_with_the_lowest_final_objective_is_kept():
+def test_of_several_starts_the_fit_with_the_lowest_final_objective_is_kept(capsys):
     x, c = ring_case(0, n=300)
     once = MIEraser(**FAST, lam=1.0, random_state=0).fit(x, sensitive_features=c)
     thrice = MIEraser(**FAST, lam=1.0, n_init=3, random_state=0).fit(x, sensitive_features=c)
@@ -208,6 +208,10 @@ def test_of_several_starts_the_fit_with_the_lowest_final_objective_is_kept():
     )
     same_as_once = np.allclose(thrice.transform(x), once.transform(x))
     assert same_as_once == (kept == 0)
+    # with verbose, each start is named, and the one kept
+    MIEraser(**FAST, lam=1.0, n_init=2, verbose=True).fit(x, sensitive_features=c)
+    said = capsys.readouterr().err
+    assert "MIEraser: start 2 of 2" in said and "kept, the lowest final objective" in said
     # a fit whose objective is not a number is never the one kept
     lost = [{"task_loss": 0.1, "mi": float("nan")}]
     assert thrice._final_objective(lost) == float("inf")

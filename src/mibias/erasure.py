@@ -4,6 +4,7 @@ backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -370,9 +371,21 @@ class MIEraser(AttributeEraser):
         if self.linear_first is not None:
             self.linear_ = make_eraser(self.linear_first, random_state=seeds[0])
             inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
-        fits = [self._train_map(inputs, labels, c, n_classes, seed) for seed in seeds]
+        fits = []
+        for start, seed in enumerate(seeds, 1):
+            if self.verbose and self.n_init > 1:
+                print(f"MIEraser: start {start} of {self.n_init}", file=sys.stderr, flush=True)
+            fits.append(self._train_map(inputs, labels, c, n_classes, seed))
         self.objectives_ = [self._final_objective(history) for _, history in fits]
-        self.map_, self.history_ = fits[int(np.argmin(self.objectives_))]
+        kept = int(np.argmin(self.objectives_))
+        self.map_, self.history_ = fits[kept]
+        if self.verbose and self.n_init > 1:
+            objectives = ", ".join(f"{value:.4f}" for value in self.objectives_)
+            print(
+                f"MIEraser: start {kept + 1} kept, the lowest final objective ({objectives})",
+                file=sys.stderr,
+                flush=True,
+            )
         erases = self.lam > 0 or self.kernel_weight > 0
         checks = erases and self.check_leakage and len(X) >= FIT_CHECK_ROWS
         mapped = self._mapped(inputs) if self.min_variance > 0 or checks else None
