@@ -75,7 +75,7 @@ class LeadingDirections:
     """
 
     def __init__(self, z: np.ndarray, share: float) -> None:
-        rows = np.atleast_2d(z.astype(np.float64))
+        rows = z.astype(np.float64)
         centre = rows.mean(axis=0)
         variances, directions = np.linalg.eigh(np.atleast_2d(np.cov(rows, rowvar=False)))
         small = variances < share * variances.max()
@@ -371,18 +371,21 @@ class MIEraser(AttributeEraser):
         if self.linear_first is not None:
             self.linear_ = make_eraser(self.linear_first, random_state=seeds[0])
             inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
-        fits = []
+        announce = self.verbose and self.n_init > 1
+        self.objectives_ = []
         for start, seed in enumerate(seeds, 1):
-            if self.verbose and self.n_init > 1:
+            if announce:
                 print(f"MIEraser: start {start} of {self.n_init}", file=sys.stderr, flush=True)
-            fits.append(self._train_map(inputs, labels, c, n_classes, seed))
-        self.objectives_ = [self._final_objective(history) for _, history in fits]
-        kept = int(np.argmin(self.objectives_))
-        self.map_, self.history_ = fits[kept]
-        if self.verbose and self.n_init > 1:
+            mapping, history = self._train_map(inputs, labels, c, n_classes, seed)
+            self.objectives_.append(self._final_objective(history))
+            # only the best start so far is held (np.argmin: the first of equal objectives)
+            if start - 1 == int(np.argmin(self.objectives_)):
+                self.map_, self.history_ = mapping, history
+        if announce:
             objectives = ", ".join(f"{value:.4f}" for value in self.objectives_)
             print(
-                f"MIEraser: start {kept + 1} kept, the lowest final objective ({objectives})",
+                f"MIEraser: start {int(np.argmin(self.objectives_)) + 1} kept, the lowest final "
+                f"objective ({objectives})",
                 file=sys.stderr,
                 flush=True,
             )
