@@ -372,20 +372,25 @@ class MIEraser(AttributeEraser):
             self.linear_ = make_eraser(self.linear_first, random_state=seeds[0])
             inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
         announce = self.verbose and self.n_init > 1
-        self.objectives_ = []
+        objectives: list[float] = []
         for start, seed in enumerate(seeds, 1):
             if announce:
                 print(f"MIEraser: start {start} of {self.n_init}", file=sys.stderr, flush=True)
             mapping, history = self._train_map(inputs, labels, c, n_classes, seed)
-            self.objectives_.append(self._final_objective(history))
-            # only the best start so far is held (np.argmin: the first of equal objectives)
-            if start - 1 == int(np.argmin(self.objectives_)):
-                self.map_, self.history_ = mapping, history
+            objectives.append(self._final_objective(history))
+            # only the best start so far is held; a later start must be strictly lower
+            # (np.argmin's rule: the first of equal objectives is kept, infinite ones too)
+            if start == 1 or objectives[-1] < min(objectives[:-1]):
+                best = mapping, history
+        # set together once every start has trained, so that a fit stopped part-way leaves
+        # no attribute of its own behind
+        self.objectives_ = objectives
+        self.map_, self.history_ = best
         if announce:
-            objectives = ", ".join(f"{value:.4f}" for value in self.objectives_)
+            listed = ", ".join(f"{value:.4f}" for value in objectives)
             print(
-                f"MIEraser: start {int(np.argmin(self.objectives_)) + 1} kept, the lowest final "
-                f"objective ({objectives})",
+                f"MIEraser: start {int(np.argmin(objectives)) + 1} kept, the lowest final "
+                f"objective ({listed})",
                 file=sys.stderr,
                 flush=True,
             )
