@@ -19,7 +19,7 @@ Cases (issue 18):
 
 Protocol, per seed: the eraser is fitted on the fitting rows; the attribute probes (logistic,
 MLP, RBF SVM, a nearest-neighbour vote) are fitted on 70 % of the evaluation rows' erased
-vectors (the SVM on at most ``SVM_ROWS`` of them) and scored on the other 30 %; on all of them,
+vectors and scored on the other 30 %; on all of them,
 the independent leakage audit (:func:`mibias.audit.audit_leakage` at its defaults, its own
 70/30 split) reads I(z; c) in nats with fresh estimators (``leak_mi_nats``, with the spread
 over its restarts). Every probe's held-out log-loss gives a lower bound on I(z; c) too
@@ -59,10 +59,6 @@ from mibias.erasure import ERASERS, make_eraser
 
 PROBES = ("logistic", "mlp", "svm", "knn")
 PROBE_KEYS = tuple(f"probe_{kind}" for kind in PROBES)
-# training rows of the RBF SVM probe (its fit grows with the square of the rows); every other
-# probe reads all the evaluation rows: on Adult an MLP probe fitted on 2,800 rows read sex at the
-# majority rate where one fitted on all 5,278 read 0.04 above it (docs/erasure.md)
-SVM_ROWS = 2800
 
 
 @dataclass
@@ -219,15 +215,14 @@ def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, floa
 def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
     """Held-out accuracy of each probe kind (``probe_{kind}``), the lower bound on I(z; c) its
     log-loss gives (``probe_{kind}_nats``, :func:`mibias.audit.log_loss_gain`) and the
-    majority rate, on all the rows (the SVM fitted on at most SVM_ROWS of the training
-    part), standardised with the probes' training rows' statistics."""
+    majority rate, on all the rows (a probe fitted on fewer rows reads less: docs/erasure.md),
+    standardised with the probes' training rows' statistics."""
     train, test = train_test_split(np.arange(len(z)), test_size=0.3, random_state=seed, stratify=c)
     scaler = StandardScaler().fit(z[train])
     z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])
     scores = {}
     for key, kind in zip(PROBE_KEYS, PROBES, strict=True):
-        fitted = slice(SVM_ROWS) if kind == "svm" else slice(None)
-        read = probe_scores(z_train[fitted], c[train][fitted], z_test, c[test], kind, seed)
+        read = probe_scores(z_train, c[train], z_test, c[test], kind, seed)
         scores[key], scores[f"{key}_nats"] = read["accuracy"], read["nats"]
     scores["majority"] = float(np.bincount(c[test]).max() / len(test))
     return scores
