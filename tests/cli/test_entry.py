@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -9,9 +11,27 @@ from mibias.cli import EXIT_DAMAGED, main
 
 
 def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "mibias", *map(str, args)], capture_output=True, text=True
-    )
+    """``mibias args`` run in this process (so torch is imported once for the whole suite, not
+    once a call): its exit status and what it printed, as a finished process gives them.
+    ``test_the_command_itself_reports_bad_input_in_one_line`` runs the real command."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(list(map(str, args)))
+        except SystemExit as stop:  # the argument parser's usage errors
+            status = stop.code
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+
+
+def test_the_command_itself_reports_bad_input_in_one_line(tmp_path):
+    """``python -m mibias`` exits with the status ``main`` returns and prints the error alone:
+    no traceback, no warning of a library."""
+    np.save(tmp_path / "c.npy", np.arange(40) % 2)
+    missing = tmp_path / "nope.npy"
+    command = [sys.executable, "-m", "mibias", "audit", str(missing), str(tmp_path / "c.npy")]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"mibias audit: error: {missing}: no such file"]
 
 
 @pytest.fixture
