@@ -14,9 +14,10 @@ setup-dev:
 demo: setup
 	$(PY) -m mibias quickstart --out runs/quickstart
 
-## test: set everything up, lint, check formatting and run the test suite
+## test: set everything up, lint, check formatting and run the test suite (two pytest-xdist
+## workers of one thread each: tests/conftest.py)
 test: setup-dev lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint:
 	$(VENV)/bin/ruff check src tests benchmarks scripts
