@@ -1,6 +1,7 @@
 """Under pytest-xdist each worker process runs one torch, OpenMP and BLAS thread: with two
 workers on two cores, two threads each made every parallel section spin against the other
-worker (the suite ran 40 minutes against 33 in one process)."""
+worker (pytest -n 2 ran the suite in 40:32 against 27:01 in one process; one thread each,
+14:02)."""
 
 import os
 
