@@ -19,6 +19,7 @@ from mibias.estimators import make_estimator
 from mibias.experiments.demo import train_synthetic
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.checkpoint import checksum_path, load_checkpoint
+from tests.processes import two_at_a_time
 
 JOB = Path(__file__).with_name("_resume_job.py")
 
@@ -42,17 +43,29 @@ def quiet(**settings):
     )
 
 
+SYNTHETIC_SEEDS = range(5)
+# measured over seeds 0-9 (lambda 1 minus lambda 0, seed by seed, at d8c8f06): unbiased test
+# accuracy +0.074 median (sd 0.007), MLP probe of colour -0.136 (sd 0.037), the trainer's
+# own MI -0.176 nats (sd 0.022); each limit sits 4-5 of those sds from the measured median
+SYNTHETIC_LIMITS = {"test_accuracy": 0.04, "probe_mlp": -0.05, "mi": -0.08}
+
+
+def synthetic_metrics(lam, seed):
+    """The generated task's measurements that the test below compares (no trainer object)."""
+    run = train_synthetic(lam, seed)
+    return {key: float(run[key]) for key in SYNTHETIC_LIMITS}
+
+
+@pytest.mark.slow
 def test_mi_penalty_removes_the_bias_and_generalises_better():
-    """Same seeds, lambda 0 vs 1: a probe finds less colour in z, unbiased accuracy rises."""
-    erm = [train_synthetic(0.0, seed) for seed in range(3)]
-    mi = [train_synthetic(1.0, seed) for seed in range(3)]
-    for base, ours in zip(erm, mi, strict=True):
-        assert ours["test_accuracy"] > base["test_accuracy"]
-        assert ours["probe_mlp"] < base["probe_mlp"]
-    mean = lambda runs, key: np.mean([run[key] for run in runs])  # noqa: E731
-    assert mean(mi, "test_accuracy") >= mean(erm, "test_accuracy") + 0.03
-    assert mean(mi, "probe_mlp") <= mean(erm, "probe_mlp") - 0.05
-    assert mean(mi, "mi") < mean(erm, "mi")
+    """Same seeds, lambda 0 vs 1: a probe finds less colour in z, unbiased accuracy rises.
+    Medians over 5 seeds of each seed's difference."""
+    calls = [(lam, seed) for lam in (0.0, 1.0) for seed in SYNTHETIC_SEEDS]
+    runs = two_at_a_time(synthetic_metrics, calls)
+    erm, mi = runs[: len(SYNTHETIC_SEEDS)], runs[len(SYNTHETIC_SEEDS) :]
+    for key, limit in SYNTHETIC_LIMITS.items():
+        change = np.median([ours[key] - base[key] for base, ours in zip(erm, mi, strict=True)])
+        assert (change >= limit) if limit > 0 else (change <= limit), (key, change)
 
 
 def test_an_estimator_batch_larger_than_the_feature_pool_is_refused():
