@@ -35,6 +35,15 @@ def test_every_failed_source_is_named(tmp_path):
     assert "http://127.0.0.1:9/file.bin:" in str(error.value)
 
 
+def test_a_failed_source_is_announced_before_the_next_is_tried(tmp_path, capsys):
+    first, second = "http://127.0.0.1:9/first.bin", "http://127.0.0.1:9/second.bin"
+    with pytest.raises(FetchError):
+        fetch(entry_for(b"good", urls=(first, second)), tmp_path)
+    announced = [line for line in capsys.readouterr().err.splitlines() if "failed (" in line]
+    (line,) = announced  # the last source's failure is in the error, not announced
+    assert line.startswith(f"mibias: file.bin: {first} failed (") and "next source" in line
+
+
 def test_size_is_checked_before_hash(tmp_path):
     (tmp_path / "file.bin").write_bytes(b"good")
     entry = RemoteFile(name="file.bin", sha256="0" * 64, size=10)

