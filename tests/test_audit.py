@@ -328,3 +328,24 @@ def test_no_warning_when_no_probe_beats_the_majority_rate_clearly(accuracy, n_te
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_on_leakage(fit_check(accuracy, n_test), [{"mi": 0.0}], independent=independent)
+
+
+@pytest.mark.parametrize(
+    ("probe_accuracy", "probe_nats", "trained_mi", "verdict"),
+    [
+        (0.52, 0.0, 0.0, ""),
+        (0.9, 0.3, None, ": z still carries colour (probes read it)"),
+        (0.52, 0.3, 0.05, ": z still carries colour (the run's own estimate reads 0.050 nats)"),
+        (0.52, 0.3, 0.25, ""),
+    ],
+    ids=["clean", "a-probe-reads-it", "the-run-read-less", "the-run-read-as-much"],
+)
+def test_the_summary_line_says_whether_z_still_carries_the_attribute(
+    probe_accuracy, probe_nats, trained_mi, verdict
+):
+    line = fit_check(probe_accuracy, probe_nats=probe_nats).summary_line("colour", trained_mi)
+    assert line == (
+        f"the check of z on 600 held-out rows: I(z; colour) at least {max(probe_nats, 0):.3f} "
+        f"nats (fresh estimators 0.000); probes mlp 0.510, whitened_mlp {probe_accuracy:.3f} "
+        f"(majority 0.500){verdict}"
+    )

@@ -5,7 +5,7 @@ from mibias.experiments.digits import DigitsRun
 from mibias.experiments.fairness import FairnessRun
 from mibias.experiments.imdb import ImdbRun
 from mibias.io import InputError
-from mibias.methods import METHODS, check_settings_apply, find_method, methods_of
+from mibias.methods import METHODS, check_settings_apply, find_method, methods_of, own_estimate
 from mibias.settings import flat_settings
 
 
@@ -81,3 +81,14 @@ def test_make_term_builds_estimators_and_baselines_and_names_both_when_unknown()
     assert isinstance(make_term("reversal", 4, 2, reversal=0.5), ReversalAdversary)
     with pytest.raises(ValueError, match=r"mine.*pairwise-kl, hsic"):
         make_term("kernel", 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("method", "conditional", "expected"),
+    [("mi", False, 0.4), ("erm", False, 0.4), ("mi", True, None), ("kim", False, None)],
+    ids=["mi", "erm-tracks-it", "conditioned-on-the-label", "a-bias-head-loss"],
+)
+def test_a_runs_own_estimate_is_its_mi_column_only_where_that_estimates_i_z_c(
+    method, conditional, expected
+):
+    assert own_estimate(method, {"mi": 0.4}, conditional) == expected

@@ -241,6 +241,28 @@ class AuditResult:
             if scores["accuracy"] > rate + margin
         }
 
+    def summary_line(self, name: str = "c", trained_mi: float | None = None) -> str:
+        """The check in one line, for a run's log: the largest held-out reading of
+        I(z; ``name``), the fresh estimators', each probe's accuracy beside the majority rate,
+        and whether z still carries the attribute: a probe reads it
+        (:meth:`reading_probes`), or the check reads more than ``trained_mi`` (the run's own
+        final MI estimate, in nats) by more than :data:`DISAGREEMENT_NATS`."""
+        line = (
+            f"the check of z on {self.n_test} held-out rows: I(z; {name}) at least "
+            f"{self.bound_nats:.3f} nats (fresh estimators {self.mi_nats:.3f})"
+        )
+        if self.probes:
+            accuracies = ", ".join(
+                f"{kind} {scores['accuracy']:.3f}" for kind, scores in self.probes.items()
+            )
+            line += f"; probes {accuracies} (majority {self.majority_accuracy:.3f})"
+        found = []
+        if self.reading_probes():
+            found.append("probes read it")
+        if trained_mi is not None and self.bound_nats > trained_mi + DISAGREEMENT_NATS:
+            found.append(f"the run's own estimate reads {trained_mi:.3f} nats")
+        return line + (f": z still carries {name} ({'; '.join(found)})" if found else "")
+
     def lines(self) -> list[str]:
         """A human-readable summary, one fact a line."""
         out = [

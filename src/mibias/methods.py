@@ -140,6 +140,14 @@ def find_method(name: str, experiment: Experiment) -> Method:
     return METHODS[name]
 
 
+def own_estimate(method: str, row: Mapping[str, float], conditional: bool) -> float | None:
+    """A run's own estimate of I(z; c) in nats at its last epoch, to set beside an independent
+    check: the epoch's ``mi`` where the method's term is the MI estimator (ERM's tracked one
+    too) and not conditioned on the label; None where ``mi`` holds another measure (a bias
+    head's loss, a penalty) or I(z; c | y)."""
+    return None if METHODS[method].term is not None or conditional else row["mi"]
+
+
 def check_settings_apply(
     experiment: Experiment, methods: Sequence[str], given: Collection[str], recipe: type
 ) -> None:

@@ -44,6 +44,7 @@ def test_digits_ends_by_saying_how_often_the_estimator_was_refitted(
     monkeypatch, tmp_path, capsys, refits, said
 ):
     last = {"epoch": 12, "test_accuracy": 0.9, "train_accuracy": 0.95, "mi": 0.3}
+    last |= {"leak_bound_nats": 0.5, "probe_mlp": 0.4, "majority": 0.1}
     monkeypatch.setattr(
         "mibias.experiments.digits.run_digits",
         lambda run, out, resume: [{**last, "estimator_refits": refits}],
@@ -52,3 +53,7 @@ def test_digits_ends_by_saying_how_often_the_estimator_was_refitted(
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("epoch 12: test accuracy 0.9000")
     assert ("(the estimator was re-fitted 2 times)" in line) is said
+    assert line.endswith(
+        "; colour class in z on the test digits: I(z; colour class) at least 0.5000 nats, MLP "
+        "probe 0.4000 (majority 0.1000)"
+    )

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 import torch
@@ -55,8 +56,15 @@ def test_digits_cli_smoke(tiny_data, tmp_path, capsys, method):
         "50",
     ]
     assert main([*args, "--batch-size", "64", "--no-compile", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "test accuracy" in printed and METHODS[method].measure in printed
+    printed = capsys.readouterr()
+    assert "test accuracy" in printed.out and METHODS[method].measure in printed.out
+    assert "colour class in z on the test digits: I(z; colour class) at least" in printed.out
+    # the final check's finding in the run's log, beside the run's own estimate where that is
+    # an estimate of I(z; c)
+    (check,) = [line for line in printed.err.splitlines() if "the check of z on" in line]
+    assert re.match(rf"{method}: the check of z on \d+ held-out rows: I\(z; colour class\)", check)
+    if METHODS[method].term is not None:
+        assert "own estimate" not in check
     summary = json.loads((out / "run.json").read_text())
     assert summary["status"] == "finished" and len(summary["epochs"]) == 2
     first, last = summary["epochs"]

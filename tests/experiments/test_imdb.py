@@ -54,6 +54,7 @@ def test_imdb_runs_every_method_end_to_end(faces, small_network, tmp_path, capsy
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "on the other biased split" in printed and METHODS[method].measure in printed
+    assert "; age group in z on the test split: I(z; age group) at least" in printed
     summary = json.loads((out / "run.json").read_text())
     assert summary["status"] == "finished" and len(summary["epochs"]) == 2
     assert {"other_accuracy", "test_accuracy", "train_accuracy"} <= set(summary["final"])

@@ -481,17 +481,23 @@ def test_final_metrics_join_the_last_epoch_only_and_are_computed_once(tmp_path):
     encoder, classifier, loader = small_setup()
     calls = []
 
-    def final(trainer):
-        calls.append(len(trainer.history))
+    def final(trainer, row):
+        calls.append((len(trainer.history), row["epoch"], "train_accuracy" in row))
         return {"test_accuracy": trainer.evaluate(loader)["accuracy"]}
 
     trainer = MITrainer(encoder, classifier, None, quiet(epochs=3, lam=0.0, k=0), out_dir=tmp_path)
     history = trainer.fit(loader, {"train": loader}, final=final)
-    assert calls == [2]  # after epochs 1 and 2 were recorded, during the third
+    # after epochs 1 and 2 were recorded, with the third's training metrics
+    assert calls == [(2, 3, True)]
     assert [("test_accuracy" in row) for row in history] == [False, False, True]
     assert [("final_seconds" in row) for row in history] == [False, False, True]
     summary = json.loads((tmp_path / "run.json").read_text())
     assert summary["final"]["test_accuracy"] == history[-1]["test_accuracy"]
+
+
+def said_and_measured(trainer, row):
+    trainer.say("the check found this")
+    return {"test_accuracy": 1.0}
 
 
 @pytest.mark.parametrize("progress", [True, False])
@@ -501,15 +507,17 @@ def test_one_plain_line_per_epoch_when_the_output_is_not_a_terminal(capsys, prog
     config = quiet(epochs=2, lam=0.5, k=1)
     config.progress = progress
     MITrainer(encoder, classifier, estimator, config).fit(
-        loader, {"held_out": loader}, final=lambda trainer: {"test_accuracy": 1.0}
+        loader, {"held_out": loader}, final=said_and_measured
     )
     lines = capsys.readouterr().err.splitlines()
     if not progress:
         assert lines == []
         return
-    # the final checks announce themselves before they run (they can take minutes)
+    # the final checks announce themselves before they run (they can take minutes), and
+    # what they find is said before the epoch's line
     assert lines[1].startswith("final checks after epoch 2/2")
-    assert [line.split(":")[0] for line in lines[::2]] == ["epoch 1/2", "epoch 2/2"]
+    assert lines[2] == "the check found this"
+    assert [line.split(":")[0] for line in lines[::3]] == ["epoch 1/2", "epoch 2/2"]
     assert "MI " in lines[0] and "held out accuracy" in lines[0] and lines[0].endswith(" s")
     # the last epoch's time says apart what the final checks (test, leakage audit) took
-    assert "test accuracy 1.0000" in lines[2] and lines[2].endswith(" s final checks)")
+    assert "test accuracy 1.0000" in lines[3] and lines[3].endswith(" s final checks)")

@@ -10,6 +10,7 @@ from typing import Any
 from mibias.cli.common import (
     add_seeds_option,
     add_sweep_options,
+    leakage_clause,
     names,
     numbers,
     seeds,
@@ -155,6 +156,7 @@ def run_digits_command(args: argparse.Namespace) -> int:
         f"train accuracy {last['train_accuracy']:.4f}, "
         f"{METHODS[run.method].measure} {last['mi']:.4f}"
         + (f" (the estimator was re-fitted {refits} time{'s' * (refits > 1)})" if refits else "")
+        + leakage_clause(last, "colour class", "the test digits")
     )
     return 0
 

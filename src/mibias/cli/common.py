@@ -4,7 +4,7 @@ sweep options (where and how widely the runs go)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from mibias.audit import PROBE_KINDS, PROBES
 from mibias.io import InputError
@@ -113,3 +113,13 @@ def sweep_backend(args: argparse.Namespace) -> RayBackend | None:
         return RayBackend(**given)
     except ValueError as error:
         raise InputError(str(error)) from error
+
+
+def leakage_clause(row: Mapping[str, float], attribute: str, rows: str) -> str:
+    """A run's final leakage check (:meth:`mibias.audit.AuditResult.columns` in its last
+    epoch's ``row``) as the end of its one-line summary."""
+    return (
+        f"; {attribute} in z on {rows}: I(z; {attribute}) at least "
+        f"{row['leak_bound_nats']:.4f} nats, MLP probe {row['probe_mlp']:.4f} (majority "
+        f"{row['majority']:.4f})"
+    )

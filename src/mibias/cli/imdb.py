@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mibias.cli.common import add_seeds_option, add_sweep_options, names, seeds, sweep_backend
+from mibias.cli.common import (
+    add_seeds_option,
+    add_sweep_options,
+    leakage_clause,
+    names,
+    seeds,
+    sweep_backend,
+)
 from mibias.io import InputError
 from mibias.settings import add_options, from_settings, given_settings
 
@@ -72,7 +79,7 @@ def run_imdb_command(args: argparse.Namespace) -> int:
         f"epoch {int(last['epoch'])}: accuracy on {run.train} (train) "
         f"{last['train_accuracy']:.4f}, on the other biased split {last['other_accuracy']:.4f}, "
         f"on the test split {last['test_accuracy']:.4f}; {METHODS[run.method].measure} "
-        f"{last['mi']:.4f}"
+        f"{last['mi']:.4f}" + leakage_clause(last, "age group", "the test split")
     )
     return 0
 

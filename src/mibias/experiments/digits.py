@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +24,7 @@ from mibias.data.colored_mnist import (
 )
 from mibias.estimators import ESTIMATORS, MIEstimator, noise_error
 from mibias.io import InputError
-from mibias.methods import METHODS, find_method, make_term, methods_of
+from mibias.methods import METHODS, find_method, make_term, methods_of, own_estimate
 from mibias.models import DigitEncoder, ZLayer, digit_classifier, representation_size
 from mibias.run_folder import CHECKPOINT, RECIPE, write_json_atomic
 from mibias.settings import choice_errors, nested, setting, settings_record
@@ -221,7 +221,7 @@ class PreparedRun:
     trainer: MITrainer
     train_loader: DataLoader
     evaluations: dict[str, DataLoader]
-    final: Callable[[MITrainer], dict[str, float]]
+    final: Callable[[MITrainer, Mapping[str, float]], dict[str, float]]
 
 
 def run_digits(
@@ -288,7 +288,7 @@ def prepare_digits(
 
     evaluations = {f"validation{suffix}": unbiased("validation", rule) for rule, suffix in rules}
 
-    def final(trainer: MITrainer) -> dict[str, float]:
+    def final(trainer: MITrainer, row: Mapping[str, float]) -> dict[str, float]:
         tests = {suffix: unbiased("test", rule) for rule, suffix in rules}
         metrics = {
             f"test{suffix}_{key}": value
@@ -299,6 +299,8 @@ def prepare_digits(
         colour = colour_class(data.test_images(run.test_colours)[rows])
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
         leakage = audit_leakage(z, colour, seed=seed, progress=False, **steps)
+        trained = own_estimate(run.method, row, conditional)
+        trainer.say(leakage.summary_line("colour class", trained))
         return {**metrics, **leakage.columns()}
 
     head = run.method in ("alvi", "kim")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +25,7 @@ from mibias.data.imdb import (
     subsample,
 )
 from mibias.io import InputError
-from mibias.methods import METHODS, find_method, make_term, methods_of
+from mibias.methods import METHODS, find_method, make_term, methods_of, own_estimate
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import RECIPE, write_json_atomic
@@ -199,10 +199,12 @@ def run_imdb(
     trainer = MITrainer(encoder, classifier, estimator, config, out_dir=out_dir)
     loader = training_loader(train, run.batch_size, seed=run.trainer.seed, num_workers=workers)
 
-    def final(trainer: MITrainer) -> dict[str, float]:
+    def final(trainer: MITrainer, row: Mapping[str, float]) -> dict[str, float]:
         z, _, age = trainer.embed(evaluations["test"])
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
         leakage = audit_leakage(z, age.argmax(1), seed=run.trainer.seed, progress=False, **steps)
+        conditional = run.trainer.mi_condition != "none"
+        trainer.say(leakage.summary_line("age group", own_estimate(run.method, row, conditional)))
         return leakage.columns()
 
     return trainer.fit(loader, evaluations, final=final, resume=resume)

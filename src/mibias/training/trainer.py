@@ -210,7 +210,7 @@ class MITrainer:
         train_loader: Iterable[Batch],
         eval_loaders: Mapping[str, Iterable[Batch]] | None = None,
         *,
-        final: Callable[[MITrainer], Mapping[str, float]] | None = None,
+        final: Callable[[MITrainer, Mapping[str, float]], Mapping[str, float]] | None = None,
         resume: bool = False,
     ) -> list[dict[str, float]]:
         """Train for ``config.epochs`` epochs; returns one row of metrics per epoch.
@@ -223,9 +223,10 @@ class MITrainer:
             Evaluated after every epoch; their accuracy and loss are logged as
             ``{name}_accuracy`` and ``{name}_loss``.
         final : callable, optional
-            Called once with the trainer after the last epoch; the metrics it returns join
-            that epoch's row, with its duration as ``final_seconds``. For data read once, at
-            the end: a test set, a leakage audit.
+            Called once after the last epoch with the trainer and that epoch's metrics so
+            far (training and evaluation); the metrics it returns join that epoch's row, with
+            its duration as ``final_seconds``. For data read once, at the end: a test set, a
+            leakage audit (whose finding it can :meth:`say`).
         resume : bool
             Continue from the checkpoint in ``out_dir`` if there is one (the previous one
             when the latest is damaged).
@@ -244,7 +245,7 @@ class MITrainer:
         self,
         train_loader: Iterable[Batch],
         eval_loaders: Mapping[str, Iterable[Batch]] | None,
-        final: Callable[[MITrainer], Mapping[str, float]] | None,
+        final: Callable[[MITrainer, Mapping[str, float]], Mapping[str, float]] | None,
         resume: bool,
     ) -> list[dict[str, float]]:
         eval_loaders = dict(eval_loaders or {})
@@ -279,14 +280,13 @@ class MITrainer:
                         row[f"{name}_{key}"] = value
                 row["eval_seconds"] = time.perf_counter() - started
                 if final is not None and epoch == self.config.epochs:
-                    if self.config.progress and is_main_process():
-                        # on a terminal too: the epoch's bar is gone and these can take minutes
-                        self._say(
-                            f"final checks after epoch {epoch}/{self.config.epochs} running "
-                            "(the data read once, at the end)"
-                        )
+                    # on a terminal too: the epoch's bar is gone and these can take minutes
+                    self.say(
+                        f"final checks after epoch {epoch}/{self.config.epochs} running "
+                        "(the data read once, at the end)"
+                    )
                     started = time.perf_counter()
-                    row.update(final(self))
+                    row.update(final(self, row))
                     row["final_seconds"] = time.perf_counter() - started
                 self.history.append(row)
                 if log is not None:
@@ -294,9 +294,9 @@ class MITrainer:
                     assert path is not None
                     self.state.save(path, epoch, self.config, self.history)
                     log.write_summary("running")
-                if self.config.progress and is_main_process() and not sys.stderr.isatty():
+                if not sys.stderr.isatty():
                     # no live bar off a terminal (a log file, a pipe): one plain line an epoch
-                    self._say(epoch_line(row, self.config.epochs))
+                    self.say(epoch_line(row, self.config.epochs))
                 for callback in self.callbacks:
                     if hasattr(callback, "on_epoch_end"):
                         callback.on_epoch_end(self, row)
@@ -395,6 +395,12 @@ class MITrainer:
             self._say(line)
         else:
             warnings.warn(line, RuntimeWarning, stacklevel=2)
+
+    def say(self, line: str) -> None:
+        """One plain line on stderr, from the main process, when the run shows its progress
+        (``config.progress``): a finding of the run for its log, such as its final check."""
+        if self.config.progress and is_main_process():
+            self._say(line)
 
     def _say(self, line: str) -> None:
         """One plain line on stderr, named by the run's folder when it has one."""
