@@ -26,8 +26,8 @@ DIGITS = ["digits", "--method", "mi", *TINY_RUN, "--k", "2", "--no-compile"]
 def one_line_error(capsys):
     err = capsys.readouterr().err
     # off a terminal every finished epoch prints a progress line, and the last epoch announces
-    # its final checks; the error is the rest
-    progress = (": task loss ", ": final checks after epoch ")
+    # its final checks and says what they found; the error is the rest
+    progress = (": task loss ", ": final checks after epoch ", ": the check of z on ")
     lines = [
         line for line in err.splitlines() if line.strip() and not any(p in line for p in progress)
     ]
