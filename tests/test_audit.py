@@ -1,4 +1,5 @@
 import dataclasses
+import math
 import warnings
 
 import numpy as np
@@ -317,6 +318,18 @@ def test_a_probe_that_reads_the_attribute_is_named_in_a_warning():
     with pytest.warns(UserWarning, match=r"probes read .*\(whitened_mlp 0\.900; .* 0\.500\)"):
         warn_on_leakage(fit_check(0.9), [{"mi": 0.0}])
     assert fit_check(0.9).reading_probes() == {"whitened_mlp": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("trained_mi", "independent", "read"),
+    [(0.0, True, 0.3), (0.25, True, None), (math.nan, True, None), (0.0, False, None)],
+    ids=["below-the-bound", "within-the-margin", "no-estimate", "estimators-only-given-y"],
+)
+def test_the_check_reads_above_the_run_by_more_than_the_margin(trained_mi, independent, read):
+    """A probe's log-loss bounds I(z; c) at 0.3 nats, the fresh estimator at 0: the check
+    exceeds a run's estimate only by more than 0.1 nats, and reads the estimators alone when
+    z was trained independent only given the label."""
+    assert fit_check(0.52, probe_nats=0.3).reads_above(trained_mi, independent=independent) == read
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,9 @@ WHITENED = "whitened_"
 # standard errors); the fairness benchmarks' leakage target accepts about as much (Adult: an
 # MLP probe of 0.72 against a majority rate of 0.68)
 PROBE_MARGIN = 0.05
+# the check disagrees with a run's own final estimate when it reads more by more than this: far
+# above one fresh estimator's spread
+DISAGREEMENT_NATS = 0.1
 
 
 @dataclass
@@ -241,12 +244,21 @@ class AuditResult:
             if scores["accuracy"] > rate + margin
         }
 
+    def reads_above(self, trained_mi: float, *, independent: bool = True) -> float | None:
+        """The check's reading of I(z; c) when it exceeds ``trained_mi`` (a run's own final
+        estimate, in nats) by more than :data:`DISAGREEMENT_NATS`, else None. The reading is
+        :attr:`bound_nats`, the largest of the fresh estimators' and the probes' bounds, or the
+        fresh estimators' alone when z was not trained to be ``independent`` of the attribute
+        (only given the label, which may carry it)."""
+        read = self.bound_nats if independent else self.mi_nats
+        return read if read > trained_mi + DISAGREEMENT_NATS else None
+
     def summary_line(self, name: str = "c", trained_mi: float | None = None) -> str:
         """The check in one line, for a run's log: the largest held-out reading of
         I(z; ``name``), the fresh estimators', each probe's accuracy beside the majority rate,
         and whether z still carries the attribute: a probe reads it
-        (:meth:`reading_probes`), or the check reads more than ``trained_mi`` (the run's own
-        final MI estimate, in nats) by more than :data:`DISAGREEMENT_NATS`."""
+        (:meth:`reading_probes`), or it reads more than ``trained_mi``, the run's own final
+        MI estimate in nats (:meth:`reads_above`)."""
         line = (
             f"the check of z on {self.n_test} held-out rows: I(z; {name}) at least "
             f"{self.bound_nats:.3f} nats (fresh estimators {self.mi_nats:.3f})"
@@ -259,7 +271,7 @@ class AuditResult:
         found = []
         if self.reading_probes():
             found.append("probes read it")
-        if trained_mi is not None and self.bound_nats > trained_mi + DISAGREEMENT_NATS:
+        if trained_mi is not None and self.reads_above(trained_mi) is not None:
             found.append(f"the run's own estimate reads {trained_mi:.3f} nats")
         return line + (f": z still carries {name} ({'; '.join(found)})" if found else "")
 
@@ -638,7 +650,6 @@ REPORT_AUDIT: dict[str, Any] = {"restarts": 2, "steps": 1000, "seed": 0, "progre
 # its end-of-fit check trains one fresh estimator: a disagreement of 0.1 nats is far above one
 # estimator's spread, and every fit pays for the check
 FIT_CHECK: dict[str, Any] = {**REPORT_AUDIT, "restarts": 1}
-DISAGREEMENT_NATS = 0.1
 # the end-of-fit check needs this many rows for a held-out estimate worth reading
 FIT_CHECK_ROWS = 200
 
@@ -651,16 +662,14 @@ def warn_on_leakage(
     independent: bool = True,
 ) -> None:
     """Warn when the end-of-fit check finds the attribute in z: it reads more than the
-    estimate the model was trained against at its last epoch (``history[-1]["mi"]``) by more
-    than :data:`DISAGREEMENT_NATS`, or a probe reads it (:meth:`AuditResult.reading_probes`).
+    estimate the model was trained against at its last epoch (``history[-1]["mi"]``;
+    :meth:`AuditResult.reads_above`), or a probe reads it (:meth:`AuditResult.reading_probes`).
 
     The probes count only when z was trained to be ``independent`` of the attribute (not only
-    given the label, where the label may carry it): then the check's reading is
-    :attr:`AuditResult.bound_nats`, the largest of the fresh estimator's and the probes'
-    bounds, else the fresh estimator's alone."""
+    given the label, where the label may carry it)."""
     trained_mi = history[-1]["mi"] if history else math.nan
-    read = leakage.bound_nats if independent else leakage.mi_nats
-    if read > trained_mi + DISAGREEMENT_NATS:
+    read = leakage.reads_above(trained_mi, independent=independent)
+    if read is not None:
         warnings.warn(
             f"the trainer's final MI estimate is {trained_mi:.3f} nats but the independent "
             f"check reads at least {read:.3f} nats from z on held-out training "

@@ -112,11 +112,11 @@ def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = Tr
             obtain()
             return target
         except Exception as error:  # every failure is reported below
-            failures.append(f"{source}: {_reason(error)}")
+            reason = _reason(error)
+            failures.append(f"{source}: {reason}")
             if progress and number < len(sources):
                 print(
-                    f"mibias: {entry.name}: {source} failed ({_reason(error)}); "
-                    "trying the next source",
+                    f"mibias: {entry.name}: {source} failed ({reason}); trying the next source",
                     file=sys.stderr,
                 )
     tried = "\n".join(f"  - {line}" for line in failures)

@@ -389,23 +389,18 @@ class MITrainer:
     def _report(self, line: str) -> None:
         """An event of the run (a re-fit of the estimator), from the main process: a line on
         stderr with ``progress`` on, else a ``RuntimeWarning`` (what library code can filter)."""
-        if not is_main_process():
-            return
         if self.config.progress:
-            self._say(line)
-        else:
+            self.say(line)
+        elif is_main_process():
             warnings.warn(line, RuntimeWarning, stacklevel=2)
 
     def say(self, line: str) -> None:
-        """One plain line on stderr, from the main process, when the run shows its progress
-        (``config.progress``): a finding of the run for its log, such as its final check."""
+        """One plain line on stderr, named by the run's folder when it has one, from the main
+        process, when the run shows its progress (``config.progress``): a finding of the run
+        for its log, such as its final check."""
         if self.config.progress and is_main_process():
-            self._say(line)
-
-    def _say(self, line: str) -> None:
-        """One plain line on stderr, named by the run's folder when it has one."""
-        run = f"{self.out_dir.name}: " if self.out_dir is not None else ""
-        print(run + line, file=sys.stderr, flush=True)
+            run = f"{self.out_dir.name}: " if self.out_dir is not None else ""
+            print(run + line, file=sys.stderr, flush=True)
 
     @torch.no_grad()
     def embed(self, loader: Iterable[Batch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
