@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from benchmarks.common import command_line, tagged, write_results
+from mibias.audit import LEAKAGE_COLUMNS
 from mibias.cli.common import on_off
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
@@ -29,16 +30,7 @@ ABLATIONS = {
     "no-smoothing": {"noise": 0.0},
     "constant-lr": {"lr_schedule": "constant"},
 }
-COLUMNS = (
-    "accuracy",
-    "leak_mi_nats",
-    "leak_bound_nats",
-    "probe_mlp",
-    "probe_logistic",
-    "probe_whitened_mlp",
-    "majority",
-    "fit_seconds",
-)
+COLUMNS = ("accuracy", *LEAKAGE_COLUMNS, "fit_seconds")
 
 
 def measure(rows: int, seed: int, lam: float, **settings: object) -> dict[str, float]:

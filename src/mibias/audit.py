@@ -118,6 +118,13 @@ KNN_NEIGHBOURS = (1, 5, 15)
 # on 5 folds: on request)
 PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
 PROBE_KINDS: tuple[ProbeKind, ...] = (*PROBES, "svm", "knn")
+# the leakage columns (:meth:`AuditResult.columns`) a results table shows, in order
+LEAKAGE_COLUMNS: tuple[str, ...] = (
+    "leak_mi_nats",
+    "leak_bound_nats",
+    *(f"probe_{kind}" for kind in PROBES),
+    "majority",
+)
 # the prefix of a probe that reads z whitened (:func:`whitened_components`): a direction of z
 # that carries the attribute counts however little z varies along it
 WHITENED = "whitened_"

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mibias.audit import audit_leakage
+from mibias.audit import LEAKAGE_COLUMNS, audit_leakage
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.run_folder import RECIPE, write_json_atomic
@@ -21,16 +21,7 @@ from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.distributed import is_main_process, training_loader
 
 # what the demo's table reports of each run, in its column order
-DEMO_COLUMNS = (
-    "test_accuracy",
-    "train_accuracy",
-    "leak_mi_nats",
-    "leak_bound_nats",
-    "probe_mlp",
-    "probe_logistic",
-    "probe_whitened_mlp",
-    "majority",
-)
+DEMO_COLUMNS = ("test_accuracy", "train_accuracy", *LEAKAGE_COLUMNS)
 
 
 def train_synthetic(
