@@ -133,7 +133,7 @@ def test_a_fit_that_leaves_the_attribute_in_z_says_so():
         clf = MIFairClassifier(lam=1.0, steps=10, random_state=0).fit(X, y, sensitive_features=s)
     messages = " | ".join(str(warning.message) for warning in caught)
     assert re.search(r"trainer's final MI estimate is .* the independent check reads", messages)
-    assert re.search(r"probes read the attribute from z .*\(mlp 0\.9\d\d", messages)
+    assert re.search(r"probes read the attribute from z .*\(mlp (0\.9\d\d|1\.000)", messages)
     assert clf.leakage_.probes["mlp"]["accuracy"] > 0.9
 
 
