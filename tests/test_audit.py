@@ -128,9 +128,9 @@ def radial_attribute(n, seed, width=4):
 
 
 def test_the_mlp_probe_reads_a_nonlinear_attribute_from_a_few_hundred_rows():
-    """420 training rows, 180 held out, seeds 0-4: measured at a median of 0.961 (0.950 to
-    0.972), where Adam with early stopping alone, the probe until L-BFGS joined it for small
-    samples, read 0.833 (0.700 to 0.872)."""
+    """420 training rows, 180 held out, seeds 0-4: measured at a median of 0.967 (0.956 to
+    0.983), where Adam with early stopping alone, the probe until L-BFGS joined it for small
+    samples, read 0.839 (0.694 to 0.911)."""
     read = []
     for seed in range(5):
         z, c = radial_attribute(600, seed)
@@ -142,7 +142,7 @@ def test_the_mlp_probe_chooses_its_solver_only_for_small_samples():
     assert isinstance(probe_classifier("mlp", rows=SMALL_PROBE_ROWS), MLPClassifier)
     small = probe_classifier("mlp", rows=SMALL_PROBE_ROWS - 1)
     assert isinstance(small, GridSearchCV)
-    assert small.param_grid == {"solver": ["adam", "lbfgs"]}
+    assert [grid["solver"] for grid in small.param_grid] == [["adam"], ["lbfgs"]]
 
 
 def test_a_probes_bound_does_not_count_where_z_may_carry_c_through_the_label():

@@ -65,12 +65,15 @@ def probe_scores(
 def fit_probe(kind: str, z_train: np.ndarray, c_train: np.ndarray, seed: int = 0) -> Any:
     """The probe of ``kind`` (:func:`probe_classifier`) fitted on the rows given; on fewer
     than :data:`SMALL_PROBE_ROWS` of them with one BLAS thread, which is ten times faster
-    there than two (an L-BFGS fit on 525 x 64 rows, on 2 cores)."""
+    there than two (an L-BFGS fit on 525 x 64 rows, on 2 cores). The MLP chooses its solver
+    on a share of the rows only where each value of c has two rows or more to split."""
     small = len(z_train) < SMALL_PROBE_ROWS
+    splittable = np.unique(c_train, return_counts=True)[1].min() >= 2
     with threadpool_limits(1) if small else contextlib.nullcontext(), warnings.catch_warnings():
         # a probe stopped before it converged still gives a held-out lower bound
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return probe_classifier(kind, seed, rows=len(z_train)).fit(z_train, c_train)
+        probe = probe_classifier(kind, seed, rows=len(z_train) if splittable else None)
+        return probe.fit(z_train, c_train)
 
 
 def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray, c_train: np.ndarray) -> float:
