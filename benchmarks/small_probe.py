@@ -1,8 +1,7 @@
 """The audit's MLP probe on small samples: Adam with early stopping alone (the probe until
-2026-12-03) against the probe now (:func:`mibias.audit.probe_classifier` told its training
-rows: below :data:`mibias.audit.SMALL_PROBE_ROWS` of them, the one of Adam with early
-stopping and L-BFGS at two penalties whose log-loss is lowest on a quarter of those rows),
-seeds 0-4.
+2026-12-03) against the probe now (:func:`mibias.audit.fit_probe`: below
+:data:`mibias.audit.SMALL_PROBE_ROWS` training rows, the one of Adam with early stopping and
+L-BFGS at two penalties whose log-loss is lowest on a quarter of those rows), seeds 0-4.
 
     python -m benchmarks.small_probe          (about 3 minutes on 2 cores)
 

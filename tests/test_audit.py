@@ -13,6 +13,7 @@ from mibias.audit import (
     SMALL_PROBE_ROWS,
     AuditResult,
     audit_leakage,
+    fit_probe,
     probe_classifier,
     probe_scores,
     validate_pair,
@@ -139,10 +140,15 @@ def test_the_mlp_probe_reads_a_nonlinear_attribute_from_a_few_hundred_rows():
 
 
 def test_the_mlp_probe_chooses_its_solver_only_for_small_samples():
-    assert isinstance(probe_classifier("mlp", rows=SMALL_PROBE_ROWS), MLPClassifier)
-    small = probe_classifier("mlp", rows=SMALL_PROBE_ROWS - 1)
+    z, c = radial_attribute(SMALL_PROBE_ROWS, 0)
+    assert isinstance(fit_probe("mlp", z, c), MLPClassifier)
+    small = fit_probe("mlp", z[:-1], c[:-1])
     assert isinstance(small, GridSearchCV)
     assert [grid["solver"] for grid in small.param_grid] == [["adam"], ["lbfgs"]]
+    # a value of c with a single row cannot be split off for the choice
+    single = c[:200].copy()
+    single[0] = 2
+    assert isinstance(fit_probe("mlp", z[:200], single), MLPClassifier)
 
 
 def test_a_probes_bound_does_not_count_where_z_may_carry_c_through_the_label():

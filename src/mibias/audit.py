@@ -66,13 +66,14 @@ def fit_probe(kind: str, z_train: np.ndarray, c_train: np.ndarray, seed: int = 0
     """The probe of ``kind`` (:func:`probe_classifier`) fitted on the rows given; on fewer
     than :data:`SMALL_PROBE_ROWS` of them with one BLAS thread, which is ten times faster
     there than two (an L-BFGS fit on 525 x 64 rows, on 2 cores). The MLP chooses its solver
-    on a share of the rows only where each value of c has two rows or more to split."""
+    on a share of the rows only there, and where each value of c has two rows or more to
+    split."""
     small = len(z_train) < SMALL_PROBE_ROWS
     splittable = np.unique(c_train, return_counts=True)[1].min() >= 2
     with threadpool_limits(1) if small else contextlib.nullcontext(), warnings.catch_warnings():
         # a probe stopped before it converged still gives a held-out lower bound
         warnings.simplefilter("ignore", ConvergenceWarning)
-        probe = probe_classifier(kind, seed, rows=len(z_train) if splittable else None)
+        probe = probe_classifier(kind, seed, choose_solver=small and splittable)
         return probe.fit(z_train, c_train)
 
 
@@ -96,10 +97,10 @@ def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray, c_train: n
     return float(np.mean(np.log(np.maximum(probability, tiny)) - np.log(prior)))
 
 
-def probe_classifier(kind: str, seed: int = 0, rows: int | None = None) -> Any:
+def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -> Any:
     """An unfitted probe: ``mlp`` (one hidden layer of 64, trained by Adam with early
-    stopping; to be fitted on fewer than :data:`SMALL_PROBE_ROWS` ``rows``, that or L-BFGS at
-    each of :data:`LBFGS_PENALTIES`, whichever has the lowest log-loss on a quarter of the
+    stopping; with ``choose_solver``, for a small sample (:func:`fit_probe`), that or L-BFGS
+    at each of :data:`LBFGS_PENALTIES`, whichever has the lowest log-loss on a quarter of the
     training rows, refitted on all of them), ``svm`` (an RBF support vector machine), ``knn``
     (a vote of the nearest training rows by cosine similarity, their number, among
     :data:`KNN_NEIGHBOURS`, chosen by 3-fold cross-validation on the training rows) or
@@ -120,7 +121,7 @@ def probe_classifier(kind: str, seed: int = 0, rows: int | None = None) -> Any:
         mlp = MLPClassifier(
             hidden_layer_sizes=(64,), max_iter=300, early_stopping=True, random_state=seed
         )
-        if rows is None or rows >= SMALL_PROBE_ROWS:
+        if not choose_solver:
             return mlp
         grid = [{"solver": ["adam"]}, {"solver": ["lbfgs"], "alpha": list(LBFGS_PENALTIES)}]
         held_out = StratifiedShuffleSplit(n_splits=1, test_size=0.25, random_state=seed)
