@@ -176,14 +176,23 @@ def make_term(
     reversal: float = 0.1,
     noise: float = 0.0,
     whiten: bool = False,
+    noise_start: float = 1.0,
 ) -> MIEstimator:
     """A dependence term by name: an MI estimator (:func:`~mibias.estimators.make_estimator`,
-    which reads ``noise`` and ``whiten``) or a baseline's (:func:`~mibias.baselines.make_penalty`,
-    which reads ``reversal``); ``groups`` and ``hidden`` as both describe them."""
+    which reads ``noise``, ``whiten`` and ``noise_start``) or a baseline's
+    (:func:`~mibias.baselines.make_penalty`, which reads ``reversal``); ``groups`` and
+    ``hidden`` as both describe them."""
     if name in PENALTIES:
         return make_penalty(name, z_dim, c_dim, groups=groups, hidden=hidden, reversal=reversal)
     if name in ESTIMATORS:
         return make_estimator(
-            name, z_dim, c_dim, groups=groups, hidden=hidden, noise=noise, whiten=whiten
+            name,
+            z_dim,
+            c_dim,
+            groups=groups,
+            hidden=hidden,
+            noise=noise,
+            whiten=whiten,
+            noise_start=noise_start,
         )
     raise ValueError(f"unknown term {name!r}; choose from {', '.join(ESTIMATORS + PENALTIES)}")

@@ -94,6 +94,21 @@ def test_smoothing_noise_is_refused_where_no_critic_reads_it():
         make_estimator("club", 4, 2, groups=(2,), noise=0.5)
 
 
+def test_a_smoothing_noise_that_starts_larger_falls_to_its_scale_by_half_way():
+    estimator = make_estimator("mine", 4, 2, noise=0.5, noise_start=4.0)
+    multiples = []
+    for progress in (0.0, 0.25, 0.5, 0.9):
+        estimator.follow_progress(progress)
+        multiples.append(estimator.noise_multiple.item())
+    assert multiples == pytest.approx([4.0, 2.5, 1.0, 1.0])
+    z, _ = batch(n=4000, z_dim=4)
+    estimator.follow_progress(0.0)
+    spread = (estimator.smoothed(z) - estimator.smoothed(z)).std().item()
+    assert spread == pytest.approx(0.5 * 4.0 * math.sqrt(2), rel=0.05)
+    with pytest.raises(ValueError, match=r"noise_start must be >= 1, got 0\.5"):
+        make_estimator("nwj", 4, 2, noise=0.5, noise_start=0.5)
+
+
 def test_unknown_estimator_is_refused():
     with pytest.raises(ValueError, match="unknown estimator 'mime'"):
         make_estimator("mime", 4, 2)

@@ -276,6 +276,18 @@ def test_warmup_and_accumulation_run():
     assert math.isfinite(history[0]["mi"])
 
 
+def test_the_trainer_lets_the_smoothing_noise_fall_as_the_run_goes_on():
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,), noise=0.5, noise_start=3.0)
+    seen = []
+    follow = estimator.follow_progress
+    estimator.follow_progress = lambda progress: (seen.append(progress), follow(progress))
+    MITrainer(encoder, classifier, estimator, quiet(lam=1.0, k=1, epochs=2)).fit(loader)
+    steps = 2 * len(loader)
+    assert seen == pytest.approx([step / steps for step in range(1, steps + 1)])
+    assert estimator.noise_multiple.item() == 1.0
+
+
 def test_run_folder_holds_config_metrics_and_timings(tmp_path):
     encoder, classifier, loader = small_setup()
     estimator = make_estimator("mine", 4, 4, hidden=(8,))

@@ -41,6 +41,7 @@ def make_estimator(
     ema_rate: float = 0.01,
     noise: float = 0.0,
     whiten: bool = False,
+    noise_start: float = 1.0,
 ) -> MIEstimator:
     """Build an MI estimator by name (the baselines' dependence measures:
     :func:`mibias.baselines.make_penalty`).
@@ -67,6 +68,9 @@ def make_estimator(
         :class:`~mibias.estimators.mine.CriticEstimator`); 0 reads z as it is.
     whiten : bool
         With ``noise``, whiten z instead of standardising its columns.
+    noise_start : float
+        With ``noise``, the noise starts at this multiple of it and falls to it over the
+        first half of the run (:class:`~mibias.estimators.mine.CriticEstimator`).
     """
     problem = noise_error(name, noise)
     if problem:
@@ -74,14 +78,15 @@ def make_estimator(
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
     hidden = hidden or (64, 64, 64)
+    smoothing = {"whiten": whiten, "noise_start": noise_start}
     if name == "mine":
-        return MINE(z_dim, c_dim, hidden, activation, ema_rate, noise, whiten=whiten)
+        return MINE(z_dim, c_dim, hidden, activation, ema_rate, noise, **smoothing)
     if name == "mine-dv":
-        return MINE(z_dim, c_dim, hidden, activation, None, noise, whiten=whiten)
+        return MINE(z_dim, c_dim, hidden, activation, None, noise, **smoothing)
     if name == "nwj":
-        return NWJ(z_dim, c_dim, hidden, activation, noise, whiten=whiten)
+        return NWJ(z_dim, c_dim, hidden, activation, noise, **smoothing)
     if name == "infonce":
-        return InfoNCE(z_dim, c_dim, hidden, activation, noise, whiten=whiten)
+        return InfoNCE(z_dim, c_dim, hidden, activation, noise, **smoothing)
     raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
 
 

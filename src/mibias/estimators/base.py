@@ -67,6 +67,10 @@ class MIEstimator(nn.Module, ABC):
         never first created inside a compiled or functionally differentiated step (where it
         would hold traced tensors); the default has none."""
 
+    def follow_progress(self, progress: float) -> None:
+        """Adjust to the share of the run done, from 0 to 1 (the trainer calls it before each
+        step); the default does nothing."""
+
     def apply_buffer_updates(self, updates: dict[str, torch.Tensor]) -> None:
         """Store buffer values returned by :meth:`objective`."""
         buffers = dict(self.named_buffers())

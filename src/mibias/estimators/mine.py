@@ -14,6 +14,8 @@ from mibias.estimators.networks import StatisticsNetwork
 # added before it is factored, as a share of the mean variance (numerical safety only)
 WHITEN_RATE = 0.05
 WHITEN_RIDGE = 1e-6
+# the share of the run over which a smoothing noise that starts larger falls to its scale
+NOISE_FALL_SHARE = 0.5
 
 
 class CriticEstimator(MIEstimator):
@@ -43,6 +45,12 @@ class CriticEstimator(MIEstimator):
         :data:`WHITEN_RATE` each; one batch of 256 rows of 300-d word vectors has a singular
         covariance), held fixed in between, so it follows an encoder that shrinks a
         direction within a few dozen steps.
+    noise_start : float
+        The noise starts at ``noise_start * noise`` and falls linearly to ``noise`` over the
+        first :data:`NOISE_FALL_SHARE` of the run (:meth:`follow_progress`); 1 keeps it
+        constant. Under the larger noise the groups overlap and the term has a gradient
+        from the first step; at ``noise`` alone a run can start, and stay, saturated at
+        H(c) (docs/leakage.md).
     """
 
     def __init__(
@@ -54,13 +62,19 @@ class CriticEstimator(MIEstimator):
         noise: float = 0.0,
         *,
         whiten: bool = False,
+        noise_start: float = 1.0,
     ) -> None:
         super().__init__()
         if noise < 0:
             raise ValueError(f"noise must be >= 0, got {noise}")
+        if noise_start < 1:
+            raise ValueError(f"noise_start must be >= 1, got {noise_start}")
         self.critic = StatisticsNetwork(z_dim, c_dim, hidden, activation)
         self.noise = noise
         self.whiten = whiten
+        self.noise_start = noise_start
+        # the multiple of ``noise`` in force; a tensor, so that a compiled step reads its value
+        self.register_buffer("noise_multiple", torch.tensor(noise_start), persistent=False)
         self.running_covariance: torch.Tensor | None = None
         self.whitener: torch.Tensor | None = None
 
@@ -74,7 +88,12 @@ class CriticEstimator(MIEstimator):
             spread = centred @ self.whitening(centred).T
         else:
             spread = centred / (z.std(dim=0, keepdim=True) + 1e-4)
-        return spread + self.noise * torch.randn_like(z)
+        return spread + self.noise * self.noise_multiple * torch.randn_like(z)
+
+    def follow_progress(self, progress: float) -> None:
+        """Set the noise's multiple for ``progress`` (the share of the run done)."""
+        left = max(0.0, 1.0 - progress / NOISE_FALL_SHARE)
+        self.noise_multiple.fill_(1.0 + (self.noise_start - 1.0) * left)
 
     def prepare(self, z: torch.Tensor) -> None:
         """With whitening on, build the whitening matrix from ``z`` when there is none yet,
@@ -135,8 +154,11 @@ class MINE(CriticEstimator):
         noise: float = 0.0,
         *,
         whiten: bool = False,
+        noise_start: float = 1.0,
     ) -> None:
-        super().__init__(z_dim, c_dim, hidden, activation, noise, whiten=whiten)
+        super().__init__(
+            z_dim, c_dim, hidden, activation, noise, whiten=whiten, noise_start=noise_start
+        )
         if ema_rate is not None and not 0 < ema_rate <= 1:
             raise ValueError(f"ema_rate must be in (0, 1], got {ema_rate}")
         self.ema_rate = ema_rate

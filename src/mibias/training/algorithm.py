@@ -101,6 +101,8 @@ class AlternatingStep:
         """One model step preceded by ``k`` estimator steps; returns the step's statistics."""
         config = self.config
         x, y, c = self.precision.batch(batch)
+        if self.estimator is not None:
+            self.estimator.follow_progress(self.epochs_done(epoch, step) / config.epochs)
         with no_sync([self.encoder, self.classifier], when=self.rule.explicit):
             z, logits = self.forward(x)
         task = self.task_loss(logits, y)
@@ -197,12 +199,16 @@ class AlternatingStep:
         z, logits = self.forward(x)
         return self.mi_rows(z, logits, y, c)
 
+    def epochs_done(self, epoch: int, step: int) -> float:
+        """The epochs done by the end of ``step`` of ``epoch`` (both 1-based), in fractions."""
+        within = step / self.steps_per_epoch if self.steps_per_epoch else 0.0
+        return max(0.0, epoch - 1 + within)
+
     def lam_fraction(self, epoch: int, step: int) -> float:
         """The share of ``lam`` applied at ``step`` of ``epoch`` (1-based) under the warm-up."""
         if self.config.lam_warmup <= 0:
             return 1.0
-        within = step / self.steps_per_epoch if self.steps_per_epoch else 0.0
-        return min(1.0, max(0.0, (epoch - 1 + within) / self.config.lam_warmup))
+        return min(1.0, self.epochs_done(epoch, step) / self.config.lam_warmup)
 
     def refit_if_lost(self, mi: torch.Tensor, epoch: int, step: int) -> bool:
         """Re-fit the estimator when ``mi`` is below ``mi_floor`` and the run has re-fits left
