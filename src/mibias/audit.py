@@ -69,11 +69,11 @@ def fit_probe(kind: str, z_train: np.ndarray, c_train: np.ndarray, seed: int = 0
     on a share of the rows only there, and where each value of c has two rows or more to
     split."""
     small = len(z_train) < SMALL_PROBE_ROWS
-    splittable = np.unique(c_train, return_counts=True)[1].min() >= 2
+    choose_solver = small and np.unique(c_train, return_counts=True)[1].min() >= 2
     with threadpool_limits(1) if small else contextlib.nullcontext(), warnings.catch_warnings():
         # a probe stopped before it converged still gives a held-out lower bound
         warnings.simplefilter("ignore", ConvergenceWarning)
-        probe = probe_classifier(kind, seed, choose_solver=small and splittable)
+        probe = probe_classifier(kind, seed, choose_solver=choose_solver)
         return probe.fit(z_train, c_train)
 
 

@@ -91,7 +91,10 @@ class CriticEstimator(MIEstimator):
         return spread + self.noise * self.noise_multiple * torch.randn_like(z)
 
     def follow_progress(self, progress: float) -> None:
-        """Set the noise's multiple for ``progress`` (the share of the run done)."""
+        """Set the noise's multiple for ``progress`` (the share of the run done); a
+        constant noise, or none, is left alone."""
+        if self.noise == 0 or self.noise_start == 1:
+            return
         left = max(0.0, 1.0 - progress / NOISE_FALL_SHARE)
         self.noise_multiple.fill_(1.0 + (self.noise_start - 1.0) * left)
 
