@@ -12,6 +12,7 @@ from mibias.estimators import (
     make_estimator,
     marginal_permutation,
 )
+from mibias.estimators.mine import NOISE_FALL_SHARE
 from mibias.methods import make_term
 
 
@@ -94,11 +95,11 @@ def test_smoothing_noise_is_refused_where_no_critic_reads_it():
         make_estimator("club", 4, 2, groups=(2,), noise=0.5)
 
 
-def test_a_smoothing_noise_that_starts_larger_falls_to_its_scale_by_half_way():
+def test_a_smoothing_noise_that_starts_larger_falls_to_its_scale_over_the_fall_share():
     estimator = make_estimator("mine", 4, 2, noise=0.5, noise_start=4.0)
     multiples = []
-    for progress in (0.0, 0.25, 0.5, 0.9):
-        estimator.follow_progress(progress)
+    for share_of_fall in (0.0, 0.5, 1.0, 4.5):
+        estimator.follow_progress(share_of_fall * NOISE_FALL_SHARE)
         multiples.append(estimator.noise_multiple.item())
     assert multiples == pytest.approx([4.0, 2.5, 1.0, 1.0])
     z, _ = batch(n=4000, z_dim=4)

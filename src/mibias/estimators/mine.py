@@ -15,7 +15,7 @@ from mibias.estimators.networks import StatisticsNetwork
 WHITEN_RATE = 0.05
 WHITEN_RIDGE = 1e-6
 # the share of the run over which a smoothing noise that starts larger falls to its scale
-NOISE_FALL_SHARE = 0.5
+NOISE_FALL_SHARE = 0.2
 
 
 class CriticEstimator(MIEstimator):
