@@ -70,7 +70,8 @@ def make_estimator(
         With ``noise``, whiten z instead of standardising its columns.
     noise_start : float
         With ``noise``, the noise starts at this multiple of it and falls to it over the
-        first half of the run (:class:`~mibias.estimators.mine.CriticEstimator`).
+        first :data:`~mibias.estimators.mine.NOISE_FALL_SHARE` of the run
+        (:class:`~mibias.estimators.mine.CriticEstimator`).
     """
     problem = noise_error(name, noise)
     if problem:
