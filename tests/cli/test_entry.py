@@ -1,3 +1,4 @@
+import argparse
 import contextlib
 import io
 import json
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from mibias.cli import EXIT_DAMAGED, main
+from mibias.cli.entry import build_parser
 
 
 def run_cli(*args):
@@ -132,6 +134,22 @@ def _touch(path):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "audit" in capsys.readouterr().out
+
+
+def test_every_command_prints_its_help():
+    """A help text with a bare ``%`` (argparse formats it) breaks only ``--help``: render all."""
+
+    def commands(parser, name):
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child, sub in action.choices.items():
+                    yield from commands(sub, f"{name} {child}")
+
+    seen = dict(commands(build_parser(), "mibias"))
+    assert "mibias erase" in seen and "mibias data fetch" in seen
+    for name, parser in seen.items():
+        assert parser.format_help().startswith("usage:"), name
 
 
 def test_data_verify_names_a_tampered_file(tmp_path, capsys):
