@@ -11,6 +11,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from mibias import erasure
 from mibias.audit import AuditResult, probe_scores
 from mibias.baselines.erasers import LeaceEraser
 from mibias.baselines.penalties import NormalisedHSIC
@@ -86,6 +87,7 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         ({"hidden_size": 0}, "hidden_size must be >= 1, got 0"),
         ({"k": 0}, "k must be >= 1, got 0"),  # with the MI term: its estimator must train
         ({"noise": -0.5}, "noise must be >= 0, got -0.5"),
+        ({"noise_start": 0.5}, "noise_start must be >= 1, got 0.5"),
         ({"lam": float("nan")}, "lam must be >= 0, got nan"),
         ({"lr": 0.0, "estimator_lr": -1.0}, "lr must be > 0, got 0.0; estimator_lr must be > 0"),
         ({"min_variance": 1.0}, r"min_variance must be in \[0, 1\), got 1.0"),
@@ -127,6 +129,31 @@ def test_a_whitened_critic_trains_the_map_differently():
     whitened = MIEraser(**FAST, whiten=True, random_state=0).fit_transform(x, sensitive_features=c)
     assert whitened.shape == x.shape and np.isfinite(whitened).all()
     assert not np.allclose(plain, whitened)
+
+
+def test_the_critic_noise_falls_from_noise_start_times_its_scale(monkeypatch):
+    multiples = []
+    make_estimator = erasure.make_estimator
+
+    def recording_make_estimator(*args, **kwargs):
+        estimator = make_estimator(*args, **kwargs)
+        follow = estimator.follow_progress
+
+        def follow_and_record(progress):
+            follow(progress)
+            multiples.append(estimator.noise_multiple.item())
+
+        estimator.follow_progress = follow_and_record
+        return estimator
+
+    monkeypatch.setattr(erasure, "make_estimator", recording_make_estimator)
+    x, c = ring_case(0, n=300)
+    MIEraser(**FAST, noise_start=4.0, random_state=0).fit(x, sensitive_features=c)
+    assert multiples[0] > 3.5 and multiples[-1] == 1.0
+    assert multiples == sorted(multiples, reverse=True)
+    multiples.clear()
+    MIEraser(**FAST, random_state=0).fit(x, sensitive_features=c)
+    assert set(multiples) <= {1.0}
 
 
 def test_the_kernel_term_alone_moves_the_map_against_the_attribute():

@@ -72,6 +72,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--kernel-weight", "-1"], "kernel_weight must be >= 0"),
         (["--out", "z.npy", "--hidden-size", "0"], "hidden_size must be >= 1, got 0"),
         (["--out", "z.npy", "--n-init", "0"], "n_init must be >= 1, got 0"),
+        (["--out", "z.npy", "--noise-start", "0.5"], "noise_start must be >= 1, got 0.5"),
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),

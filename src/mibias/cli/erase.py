@@ -23,6 +23,7 @@ from mibias.erasure import (
     kept_task,
     make_eraser,
 )
+from mibias.estimators.mine import NOISE_FALL_SHARE
 from mibias.io import InputError, atomic_path, load_array
 
 # MIEraser's settings the command line offers: option -> (parameter, type, help). The one
@@ -42,6 +43,12 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--estimator-lr": ("estimator_lr", float, "Adam learning rate of the estimator"),
     "--k": ("k", int, "estimator steps per map step"),
     "--noise": ("noise", float, "smoothing of the MI term (the critic's input noise)"),
+    "--noise-start": (
+        "noise_start",
+        float,
+        f"the noise starts at this multiple of --noise and falls to it over the first "
+        f"{NOISE_FALL_SHARE * 100:g} %% of the fit",
+    ),
     "--kernel-weight": ("kernel_weight", float, "weight of the kernel (HSIC) dependence term"),
     "--whiten": ("whiten", on_off, "on or off: whether the critic reads the batch whitened"),
     "--linear-first": ("linear_first", str, "leace, inlp or project: a linear eraser first"),
