@@ -1,9 +1,11 @@
-"""Under pytest-xdist each worker process runs one torch, OpenMP and BLAS thread: with two
-workers on two cores, two threads each made every parallel section spin against the other
-worker (pytest -n 2 ran the suite in 40:32 against 27:01 in one process; one thread each,
-14:02)."""
+"""Shared test set-up: the fixture ``noise_multiples``, and threads. Under pytest-xdist each
+worker process runs one torch, OpenMP and BLAS thread: with two workers on two cores, two
+threads each made every parallel section spin against the other worker (pytest -n 2 ran the
+suite in 40:32 against 27:01 in one process; one thread each, 14:02)."""
 
 import os
+
+import pytest
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -11,3 +13,31 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def noise_multiples(monkeypatch):
+    """``watch(path)`` wraps the estimator factory at the dotted ``path`` so that each
+    estimator it builds records its critic's noise multiple after every progress update, and
+    returns the list the multiples go to."""
+
+    def watch(path):
+        module, name = path.rsplit(".", 1)
+        factory = getattr(__import__(module, fromlist=[name]), name)
+        multiples = []
+
+        def recording_factory(*args, **kwargs):
+            estimator = factory(*args, **kwargs)
+            follow = estimator.follow_progress
+
+            def follow_and_record(progress):
+                follow(progress)
+                multiples.append(estimator.noise_multiple.item())
+
+            estimator.follow_progress = follow_and_record
+            return estimator
+
+        monkeypatch.setattr(path, recording_factory)
+        return multiples
+
+    return watch

@@ -11,7 +11,6 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mibias import erasure
 from mibias.audit import AuditResult, probe_scores
 from mibias.baselines.erasers import LeaceEraser
 from mibias.baselines.penalties import NormalisedHSIC
@@ -131,22 +130,8 @@ def test_a_whitened_critic_trains_the_map_differently():
     assert not np.allclose(plain, whitened)
 
 
-def test_the_critic_noise_falls_from_noise_start_times_its_scale(monkeypatch):
-    multiples = []
-    make_estimator = erasure.make_estimator
-
-    def recording_make_estimator(*args, **kwargs):
-        estimator = make_estimator(*args, **kwargs)
-        follow = estimator.follow_progress
-
-        def follow_and_record(progress):
-            follow(progress)
-            multiples.append(estimator.noise_multiple.item())
-
-        estimator.follow_progress = follow_and_record
-        return estimator
-
-    monkeypatch.setattr(erasure, "make_estimator", recording_make_estimator)
+def test_the_critic_noise_falls_from_noise_start_times_its_scale(noise_multiples):
+    multiples = noise_multiples("mibias.erasure.make_estimator")
     x, c = ring_case(0, n=300)
     MIEraser(**FAST, noise_start=4.0, random_state=0).fit(x, sensitive_features=c)
     assert multiples[0] > 3.5 and multiples[-1] == 1.0

@@ -10,7 +10,6 @@ from sklearn.preprocessing import StandardScaler
 
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
-from mibias.methods import make_term
 from tests.processes import two_at_a_time
 
 
@@ -67,21 +66,8 @@ def test_the_default_removes_a_nuisance_attribute(rows):
     assert median(ours, "leak_mi_nats") < MI_LIMIT
 
 
-def test_the_critic_noise_starts_at_four_times_its_scale_and_falls_to_it(monkeypatch):
-    multiples = []
-
-    def recording_make_term(*args, **kwargs):
-        term = make_term(*args, **kwargs)
-        follow = term.follow_progress
-
-        def follow_and_record(progress):
-            follow(progress)
-            multiples.append(term.noise_multiple.item())
-
-        term.follow_progress = follow_and_record
-        return term
-
-    monkeypatch.setattr("mibias.fairness.classifier.make_term", recording_make_term)
+def test_the_critic_noise_starts_at_four_times_its_scale_and_falls_to_it(noise_multiples):
+    multiples = noise_multiples("mibias.fairness.classifier.make_term")
     X, y, s = biased_table(300)
     quick().fit(X, y, sensitive_features=s)
     assert multiples[0] > 3.5 and multiples[-1] == 1.0
