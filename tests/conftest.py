@@ -3,6 +3,7 @@ worker process runs one torch, OpenMP and BLAS thread: with two workers on two c
 threads each made every parallel section spin against the other worker (pytest -n 2 ran the
 suite in 40:32 against 27:01 in one process; one thread each, 14:02)."""
 
+import importlib
 import os
 
 import pytest
@@ -23,7 +24,7 @@ def noise_multiples(monkeypatch):
 
     def watch(path):
         module, name = path.rsplit(".", 1)
-        factory = getattr(__import__(module, fromlist=[name]), name)
+        factory = getattr(importlib.import_module(module), name)
         multiples = []
 
         def recording_factory(*args, **kwargs):
