@@ -177,9 +177,10 @@ def make_term(
     noise: float = 0.0,
     whiten: bool = False,
     noise_start: float = 1.0,
+    mixed_noise: bool = False,
 ) -> MIEstimator:
     """A dependence term by name: an MI estimator (:func:`~mibias.estimators.make_estimator`,
-    which reads ``noise``, ``whiten`` and ``noise_start``) or a baseline's
+    which reads ``noise``, ``whiten``, ``noise_start`` and ``mixed_noise``) or a baseline's
     (:func:`~mibias.baselines.make_penalty`, which reads ``reversal``); ``groups`` and
     ``hidden`` as both describe them."""
     if name in PENALTIES:
@@ -194,5 +195,6 @@ def make_term(
             noise=noise,
             whiten=whiten,
             noise_start=noise_start,
+            mixed_noise=mixed_noise,
         )
     raise ValueError(f"unknown term {name!r}; choose from {', '.join(ESTIMATORS + PENALTIES)}")

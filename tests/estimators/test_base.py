@@ -110,6 +110,22 @@ def test_a_smoothing_noise_that_starts_larger_falls_to_its_scale_over_the_fall_s
         make_estimator("nwj", 4, 2, noise=0.5, noise_start=0.5)
 
 
+@pytest.mark.parametrize("mixed", [False, True])
+def test_mixed_noise_reads_half_the_rows_sharp_and_half_at_sqrt2_times_the_noise(mixed):
+    torch.manual_seed(0)
+    estimator = make_estimator("mine", 64, 2, noise=0.5, mixed_noise=mixed)
+    z, _ = batch(n=2000, z_dim=64)
+    standardised = (z - z.mean(0)) / (z.std(0) + 1e-4)
+    row_scales = (estimator.smoothed(z) - standardised).std(dim=1)
+    if mixed:
+        sharp = row_scales < 1e-3
+        assert sharp.float().mean().item() == pytest.approx(0.5, abs=0.05)
+        noisy = row_scales[~sharp]
+        assert noisy.mean().item() == pytest.approx(0.5 * math.sqrt(2), rel=0.03)
+    else:  # every row at the noise, up to the sampling of 64 draws
+        assert row_scales.min().item() > 0.3 and row_scales.max().item() < 0.7
+
+
 def test_unknown_estimator_is_refused():
     with pytest.raises(ValueError, match="unknown estimator 'mime'"):
         make_estimator("mime", 4, 2)

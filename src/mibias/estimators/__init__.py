@@ -42,6 +42,7 @@ def make_estimator(
     noise: float = 0.0,
     whiten: bool = False,
     noise_start: float = 1.0,
+    mixed_noise: bool = False,
 ) -> MIEstimator:
     """Build an MI estimator by name (the baselines' dependence measures:
     :func:`mibias.baselines.make_penalty`).
@@ -72,6 +73,9 @@ def make_estimator(
         With ``noise``, the noise starts at this multiple of it and falls to it over the
         first :data:`~mibias.estimators.mine.NOISE_FALL_SHARE` of the run
         (:class:`~mibias.estimators.mine.CriticEstimator`).
+    mixed_noise : bool
+        With ``noise``, half the rows read without noise and half at sqrt(2) times it
+        (:class:`~mibias.estimators.mine.CriticEstimator`).
     """
     problem = noise_error(name, noise)
     if problem:
@@ -79,7 +83,7 @@ def make_estimator(
     if name == "club":
         return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
     hidden = hidden or (64, 64, 64)
-    smoothing = {"whiten": whiten, "noise_start": noise_start}
+    smoothing = {"whiten": whiten, "noise_start": noise_start, "mixed_noise": mixed_noise}
     if name == "mine":
         return MINE(z_dim, c_dim, hidden, activation, ema_rate, noise, **smoothing)
     if name == "mine-dv":

@@ -51,6 +51,12 @@ class CriticEstimator(MIEstimator):
         constant. Under the larger noise the groups overlap and the term has a gradient
         from the first step; at ``noise`` alone a run can start, and stay, saturated at
         H(c) (docs/leakage.md).
+    mixed_noise : bool
+        With ``noise > 0``, the critic reads a random half of each batch's rows without noise
+        and the other half at sqrt(2) times it (the same mean noise power). The noisy rows
+        keep the term's gradient while the groups are apart; the sharp ones show the critic
+        structure finer than the noise, where an encoder can hide c from a critic that reads
+        every row blurred while a probe with enough rows still reads it (docs/leakage.md).
     """
 
     def __init__(
@@ -63,6 +69,7 @@ class CriticEstimator(MIEstimator):
         *,
         whiten: bool = False,
         noise_start: float = 1.0,
+        mixed_noise: bool = False,
     ) -> None:
         super().__init__()
         if noise < 0:
@@ -73,6 +80,7 @@ class CriticEstimator(MIEstimator):
         self.noise = noise
         self.whiten = whiten
         self.noise_start = noise_start
+        self.mixed_noise = mixed_noise
         # the multiple of ``noise`` in force; a tensor, so that a compiled step reads its value
         self.register_buffer("noise_multiple", torch.tensor(noise_start), persistent=False)
         self.running_covariance: torch.Tensor | None = None
@@ -88,7 +96,11 @@ class CriticEstimator(MIEstimator):
             spread = centred @ self.whitening(centred).T
         else:
             spread = centred / (z.std(dim=0, keepdim=True) + 1e-4)
-        return spread + self.noise * self.noise_multiple * torch.randn_like(z)
+        scale = self.noise * self.noise_multiple
+        if self.mixed_noise:
+            noisy = torch.rand(len(z), 1, device=z.device) < 0.5
+            scale = scale * math.sqrt(2) * noisy.to(z.dtype)
+        return spread + scale * torch.randn_like(z)
 
     def follow_progress(self, progress: float) -> None:
         """Set the noise's multiple for ``progress`` (the share of the run done); a
@@ -158,9 +170,17 @@ class MINE(CriticEstimator):
         *,
         whiten: bool = False,
         noise_start: float = 1.0,
+        mixed_noise: bool = False,
     ) -> None:
         super().__init__(
-            z_dim, c_dim, hidden, activation, noise, whiten=whiten, noise_start=noise_start
+            z_dim,
+            c_dim,
+            hidden,
+            activation,
+            noise,
+            whiten=whiten,
+            noise_start=noise_start,
+            mixed_noise=mixed_noise,
         )
         if ema_rate is not None and not 0 < ema_rate <= 1:
             raise ValueError(f"ema_rate must be in (0, 1], got {ema_rate}")
