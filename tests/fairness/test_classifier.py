@@ -10,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
+from mibias.methods import make_term
 from tests.processes import two_at_a_time
 
 
@@ -72,6 +73,21 @@ def test_the_critic_noise_starts_at_four_times_its_scale_and_falls_to_it(noise_m
     quick().fit(X, y, sensitive_features=s)
     assert multiples[0] > 3.5 and multiples[-1] == 1.0
     assert multiples == sorted(multiples, reverse=True)
+
+
+@pytest.mark.parametrize("mixed", [True, False])
+def test_the_critic_reads_half_of_each_batch_sharp_unless_turned_off(monkeypatch, mixed):
+    built = []
+
+    def recording_make_term(*args, **kwargs):
+        built.append(make_term(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr("mibias.fairness.classifier.make_term", recording_make_term)
+    X, y, s = biased_table(300)
+    params = {} if mixed else {"mixed_noise": False}
+    quick(**params).fit(X, y, sensitive_features=s)
+    assert [estimator.mixed_noise for estimator in built] == [mixed]
 
 
 def test_same_random_state_gives_the_same_model_and_pickles():
