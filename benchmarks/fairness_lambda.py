@@ -1,6 +1,6 @@
 """Lambda of the MI terms on Adult and German: chosen on validation rows, read once on test.
 
-    python -m benchmarks.fairness_lambda                  (validation grid, about 75 minutes)
+    python -m benchmarks.fairness_lambda                  (validation grid, about 65 minutes)
     python -m benchmarks.fairness_lambda --split test     (the chosen lambdas on the test rows)
 
 Validation: ``mi`` at lambda 0.25, 0.5 and 1, ``mi-eo`` at 1 and 2 and ``mi-eodds`` at 0.5, 1,
