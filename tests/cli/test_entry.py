@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mibias.cli import EXIT_DAMAGED, main
-from mibias.cli.entry import build_parser
+from mibias.cli.entry import COMMANDS, LazyCommands, build_parser
 
 
 def run_cli(*args):
@@ -136,20 +136,54 @@ def test_no_command_prints_help(capsys):
     assert "audit" in capsys.readouterr().out
 
 
+def every_parser(parser, name="mibias"):
+    """Each command's parser (its options added) by its full name, the nested ones too."""
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices:
+                loaded = action.load(child) if isinstance(action, LazyCommands) else None
+                yield from every_parser(loaded or action.choices[child], f"{name} {child}")
+
+
 def test_every_command_prints_its_help():
     """A help text with a bare ``%`` (argparse formats it) breaks only ``--help``: render all."""
-
-    def commands(parser, name):
-        yield name, parser
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for child, sub in action.choices.items():
-                    yield from commands(sub, f"{name} {child}")
-
-    seen = dict(commands(build_parser(), "mibias"))
+    seen = dict(every_parser(build_parser()))
     assert "mibias erase" in seen and "mibias data fetch" in seen
     for name, parser in seen.items():
         assert parser.format_help().startswith("usage:"), name
+
+
+def test_every_listed_command_is_registered_by_its_family():
+    parsers = dict(every_parser(build_parser()))
+    assert {f"mibias {name}" for name in COMMANDS} < set(parsers)
+    for name, parser in parsers.items():
+        if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
+            assert parser.get_default("handler") is not None, name
+
+
+def test_the_command_list_imports_no_command_family_nor_torch():
+    """``mibias --help`` lists every command at once: no family module (they import torch)."""
+    check = (
+        "import sys\n"
+        "from mibias.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'mibias.cli.tools', 'mibias.cli.running') "
+        "if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "digits" in result.stdout and "erase" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_chosen_command_gets_its_options_and_its_description():
+    args = build_parser().parse_args(["select", "runs/a", "--window", "5"])
+    assert args.window == 5 and args.runs == ["runs/a"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["select", "--no-such-option", "runs/a"])
+    assert "validation-free" in dict(every_parser(build_parser()))["mibias select"].description
 
 
 def test_data_verify_names_a_tampered_file(tmp_path, capsys):

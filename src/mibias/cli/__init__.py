@@ -1,8 +1,10 @@
 """The ``mibias`` command line: one module per command family.
 
-``entry`` builds the parser and maps errors to exit statuses (``status``); ``tools`` holds
-``audit``, ``data`` and ``select``; ``colored_mnist``, ``imdb`` and ``fairness`` the paper's
-recipes; ``demo`` the generated-task demonstration; ``common`` the options they share.
+``entry`` builds the parser (each command's options from its family's module, imported when
+the command is chosen); ``running`` runs a parsed command and maps its errors to exit statuses
+(``status``); ``tools`` holds ``audit``, ``data`` and ``select``; ``colored_mnist``, ``imdb``
+and ``fairness`` the paper's recipes; ``demo`` the generated-task demonstration; ``common`` the
+options they share.
 """
 
 from mibias.cli.entry import build_parser, main

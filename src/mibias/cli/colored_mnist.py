@@ -35,7 +35,6 @@ def add_colored_mnist_commands(commands: Any) -> None:
     """Register the Colored MNIST sub-commands on the main parser's sub-parsers."""
     digits = commands.add_parser(
         "digits",
-        help="one Colored MNIST run (Table 1 protocol)",
         description="Train the authors' digit network on Colored MNIST with ERM or MI backprop; "
         "writes per-epoch metrics (unbiased validation accuracy, train accuracy, MI estimate) "
         "and, after the last epoch, unbiased test accuracy and the colour left in z.",
@@ -47,7 +46,6 @@ def add_colored_mnist_commands(commands: Any) -> None:
 
     table1 = commands.add_parser(
         "table1",
-        help="Table 1: a grid of Colored MNIST runs and the table beside the paper's",
         description="Runs sigmas x methods x seeds in parallel processes (finished runs are "
         "skipped) and writes table1.md / table1.csv with the published rows.",
     )
@@ -68,9 +66,7 @@ def add_colored_mnist_commands(commands: Any) -> None:
     add_digits_settings(table1, skip=SWEPT)
     table1.set_defaults(handler=run_table1)
 
-    figure4 = commands.add_parser(
-        "figure4", help="Figure 4: MI, validation and train accuracy per epoch for lambda 0, 0.5, 1"
-    )
+    figure4 = commands.add_parser("figure4")
     figure4.add_argument("--sigmas", default="0.030,0.045")
     figure4.add_argument("--lambdas", default="0,0.5,1", help="the paper's: 0, 0.5, 1")
     add_seeds_option(figure4, 1)
@@ -81,7 +77,6 @@ def add_colored_mnist_commands(commands: Any) -> None:
 
     quickstart = commands.add_parser(
         "quickstart",
-        help="the main job: ERM vs MI backprop on Colored MNIST (sigma 0.020), table + figure",
         description="A small real reproduction: ERM and MI backprop at one colour variance and "
         "seed, a table beside the paper's numbers (accuracy and the colour left in z) and the "
         "Figure 4 curves. A short recipe by default (20,000 digits, 5 epochs of the digits "

@@ -12,7 +12,6 @@ def add_demo_command(commands: Any) -> None:
     """Register ``demo`` on the main parser's sub-parsers."""
     demo = commands.add_parser(
         "demo",
-        help="debias a generated task: ERM vs MI backprop, with audits",
         description="Train the same network with lambda = 0 and lambda > 0 on a generated task "
         "with a colour shortcut that flips at test time, then audit both representations.",
     )

@@ -1,42 +1,74 @@
-"""The ``mibias`` command: the parser of every command family and the exit statuses."""
+"""The ``mibias`` command's parser: every command listed at once, each command's options added
+from its family's module only when it is chosen, so that ``mibias --help`` imports neither
+those modules nor torch. Running a parsed command is :mod:`mibias.cli.running`'s."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
-import io
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from mibias.cli.colored_mnist import add_colored_mnist_commands
-from mibias.cli.demo import add_demo_command
-from mibias.cli.erase import add_erase_command
-from mibias.cli.fairness import add_fairness_commands
-from mibias.cli.imdb import add_imdb_commands
-from mibias.cli.status import (
-    EXIT_BAD_INPUT,
-    EXIT_CANNOT_WRITE,
-    EXIT_DAMAGED,
-    EXIT_DIVERGED,
-    EXIT_INTERRUPTED,
-)
-from mibias.cli.tools import add_tool_commands
-from mibias.data.fetch import FetchError
-from mibias.io import DamagedFileError, InputError
-from mibias.training import DivergenceError
-from mibias.training.distributed import (
-    init_from_environment,
-    is_main_process,
-    launched_by_torchrun,
-    shutdown,
-)
 from mibias.version import __version__
 
-DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
-
-# a full disk, a quota, a read-only folder or file system, a folder without write permission
-WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+# every command, in the order ``mibias --help`` lists them: the function (``module:name``) that
+# adds its options, which registers its whole family, and its line in the list
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": (
+        "mibias.cli.tools:add_tool_commands",
+        "estimate how much a representation leaks an attribute",
+    ),
+    "data": ("mibias.cli.tools:add_tool_commands", "fetch or verify datasets"),
+    "select": (
+        "mibias.cli.tools:add_tool_commands",
+        "choose lambda from training logs only (no test or validation data)",
+    ),
+    "erase": (
+        "mibias.cli.erase:add_erase_command",
+        "remove an attribute from vectors you already have",
+    ),
+    "digits": (
+        "mibias.cli.colored_mnist:add_colored_mnist_commands",
+        "one Colored MNIST run (Table 1 protocol)",
+    ),
+    "table1": (
+        "mibias.cli.colored_mnist:add_colored_mnist_commands",
+        "Table 1: a grid of Colored MNIST runs and the table beside the paper's",
+    ),
+    "figure4": (
+        "mibias.cli.colored_mnist:add_colored_mnist_commands",
+        "Figure 4: MI, validation and train accuracy per epoch for lambda 0, 0.5, 1",
+    ),
+    "quickstart": (
+        "mibias.cli.colored_mnist:add_colored_mnist_commands",
+        "the main job: ERM vs MI backprop on Colored MNIST (sigma 0.020), table + figure",
+    ),
+    "demo": (
+        "mibias.cli.demo:add_demo_command",
+        "debias a generated task: ERM vs MI backprop, with audits",
+    ),
+    "fairness": (
+        "mibias.cli.fairness:add_fairness_commands",
+        "fair classification on UCI Adult or German credit (Table 3 protocol)",
+    ),
+    "table3": (
+        "mibias.cli.fairness:add_fairness_commands",
+        "Table 3: every method on Adult and German, beside the paper's numbers",
+    ),
+    "figure5": (
+        "mibias.cli.fairness:add_fairness_commands",
+        "Figure 5: EO and accuracy against lambda on German credit",
+    ),
+    "imdb": (
+        "mibias.cli.imdb:add_imdb_commands",
+        "IMDB faces: gender trained on an age-biased split (EB1 or EB2), Table 2 protocol",
+    ),
+    "table2": (
+        "mibias.cli.imdb:add_imdb_commands",
+        "Table 2: every method trained on EB1 and on EB2, beside the paper's numbers",
+    ),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,72 +78,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
-    finished = False
-    try:
-        if launched_by_torchrun():
-            start_data_parallel(args.command)
-        # under torchrun, only rank 0 prints
-        quiet = not is_main_process()
-        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
-            status = int(args.handler(args) or 0)
-        finished = True
-        return status
-    except InputError as error:
-        print(f"mibias {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except DivergenceError as error:
-        print(f"mibias {args.command}: {error}", file=sys.stderr)
-        return EXIT_DIVERGED
-    except DamagedFileError as error:
-        print(f"mibias {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_DAMAGED
-    except FetchError as error:
-        places = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-        print(f"mibias {args.command}: error: {places}", file=sys.stderr)
-        return EXIT_DAMAGED
-    except OSError as error:
-        if error.errno not in WRITE_ERRNOS:
-            raise
-        print(
-            f"mibias {args.command}: error: cannot write {error.filename or 'a file'}: "
-            f"{error.strerror}; files written before (the last good checkpoint) are intact",
-            file=sys.stderr,
-        )
-        return EXIT_CANNOT_WRITE
-    except KeyboardInterrupt:
-        print(f"mibias {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        shutdown(finished)
+    from mibias.cli.running import run_command  # imports torch: after --help and bad options
 
-
-def start_data_parallel(command: str) -> None:
-    """Join torchrun's process group for a recipe that trains one model data parallel."""
-    if command not in DATA_PARALLEL_COMMANDS:
-        raise InputError(
-            f"{command} does not run under torchrun: data parallel is for the single-run "
-            f"recipes ({', '.join(sorted(DATA_PARALLEL_COMMANDS))}); sweeps spread their runs "
-            "with --workers or --backend ray"
-        )
-    init_from_environment()
+    return run_command(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per job."""
+    """The argument parser with one sub-command per job (:class:`LazyCommands`)."""
     parser = argparse.ArgumentParser(
         prog="mibias",
         description="Representations that carry no information about a bias attribute.",
     )
     parser.add_argument("--version", action="version", version=f"mibias {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    add_tool_commands(commands)
-    add_erase_command(commands)
-    add_colored_mnist_commands(commands)
-    add_demo_command(commands)
-    add_fairness_commands(commands)
-    add_imdb_commands(commands)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
+    for name, (family, line) in COMMANDS.items():
+        commands.add_command(name, family, line)
     return parser
+
+
+class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Sub-commands listed with their line of help, whose options are added when one is chosen.
+
+    A family's registration function (``add_*_commands(commands)``) is called once, with a
+    stand-in for argparse's sub-parsers whose ``add_parser(name, description=...)`` returns
+    the parser already listed under ``name``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._families: dict[str, str] = {}
+
+    def add_command(self, name: str, family: str, line: str) -> None:
+        """List command ``name`` (``line`` in the help) whose options ``family`` adds."""
+        self.add_parser(name, help=line)
+        self._families[name] = family
+
+    def load(self, name: str) -> argparse.ArgumentParser:
+        """Command ``name``'s parser with its options (its family registered once)."""
+        family = self._families.get(name)
+        if family is not None:
+            module, function = family.split(":")
+            getattr(importlib.import_module(module), function)(ListedCommands(self))
+            for command in [c for c, f in self._families.items() if f == family]:
+                del self._families[command]
+        return self._name_parser_map[name]
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if values and values[0] in self._name_parser_map:  # an unknown one: argparse's error
+            self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+class ListedCommands:
+    """What a family's registration function is given in place of argparse's sub-parsers."""
+
+    def __init__(self, commands: LazyCommands) -> None:
+        self._parsers = commands._name_parser_map
+
+    def add_parser(self, name: str, *, description: str | None = None) -> argparse.ArgumentParser:
+        """The parser listed under ``name``, with ``description`` for its ``--help``."""
+        if name not in self._parsers:
+            raise KeyError(f"command {name!r} is not listed in mibias.cli.entry.COMMANDS")
+        parser = self._parsers[name]
+        parser.description = description
+        return parser
 
 
 if __name__ == "__main__":

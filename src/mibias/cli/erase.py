@@ -87,7 +87,6 @@ def add_erase_command(commands: Any) -> None:
     """Register ``erase`` on the main parser's sub-parsers."""
     erase = commands.add_parser(
         "erase",
-        help="remove an attribute from vectors you already have",
         description="Fit an eraser of C on part of the rows of X, report the leakage of C "
         "(held-out MI of fresh estimators and probe accuracy) before and after on the rows it "
         "never saw, with what was kept, and write the erased vectors of every row to --out.",

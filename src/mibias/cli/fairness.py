@@ -26,7 +26,6 @@ def add_fairness_commands(commands: Any) -> None:
 
     fairness = commands.add_parser(
         "fairness",
-        help="fair classification on UCI Adult or German credit (Table 3 protocol)",
         description="Train one method on Adult or German for --seeds seeds; each run writes "
         "its test predictions (predictions.csv) and metrics (run.json).",
     )
@@ -41,7 +40,6 @@ def add_fairness_commands(commands: Any) -> None:
 
     table3 = commands.add_parser(
         "table3",
-        help="Table 3: every method on Adult and German, beside the paper's numbers",
         description="Runs methods x datasets x runs (finished runs are skipped) and writes "
         "table3.md / table3.csv / table3.png.",
     )
@@ -54,9 +52,7 @@ def add_fairness_commands(commands: Any) -> None:
     _add_run_settings(table3)
     table3.set_defaults(handler=run_table3)
 
-    figure5 = commands.add_parser(
-        "figure5", help="Figure 5: EO and accuracy against lambda on German credit"
-    )
+    figure5 = commands.add_parser("figure5")
     figure5.add_argument("--lambdas", default="0,0.1,0.25,0.5,0.75,1")
     figure5.add_argument("--method", choices=("mi", "mi-eo", "mi-eodds"), default="mi")
     figure5.add_argument("--dataset", choices=("adult", "german"), default="german")

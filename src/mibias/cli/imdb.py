@@ -23,7 +23,6 @@ def add_imdb_commands(commands: Any) -> None:
 
     imdb = commands.add_parser(
         "imdb",
-        help="IMDB faces: gender trained on an age-biased split (EB1 or EB2), Table 2 protocol",
         description="Train on EB1 or EB2 and evaluate on the other biased split and the "
         "unbiased test split after every epoch. Needs the IMDB-WIKI crops (imdb_crop) and the "
         "[vision] extra.",
@@ -35,7 +34,6 @@ def add_imdb_commands(commands: Any) -> None:
 
     table2 = commands.add_parser(
         "table2",
-        help="Table 2: every method trained on EB1 and on EB2, beside the paper's numbers",
         description="Runs (eb1, eb2) x methods x seeds (finished runs are skipped) and writes "
         "table2.md / table2.csv.",
     )

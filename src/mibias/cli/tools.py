@@ -23,7 +23,6 @@ def add_tool_commands(commands: Any) -> None:
     """Register ``audit``, ``data`` and ``select`` on the main parser's sub-parsers."""
     audit = commands.add_parser(
         "audit",
-        help="estimate how much a representation leaks an attribute",
         description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
         "and bits, spread over restarts) and, for a categorical C, probes' (MLP and linear on "
         "standardised columns, MLP on whitened principal components) held-out accuracy and "
@@ -57,7 +56,7 @@ def add_tool_commands(commands: Any) -> None:
     audit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     audit.set_defaults(handler=run_audit)
 
-    data = commands.add_parser("data", help="fetch or verify datasets")
+    data = commands.add_parser("data")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     for action, text in (("fetch", "download ahead of time"), ("verify", "re-check hashes")):
         sub = data_commands.add_parser(action, help=f"{text}: {', '.join(DATASETS)} or all")
@@ -67,7 +66,6 @@ def add_tool_commands(commands: Any) -> None:
 
     select = commands.add_parser(
         "select",
-        help="choose lambda from training logs only (no test or validation data)",
         description="Picks, per group of runs that differ only in lambda and seed (one per "
         "sigma in a Table 1 grid), the largest lambda whose runs still fit the training data "
         "while their MI estimate goes down (the paper's validation-free model selection).",

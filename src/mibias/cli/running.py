@@ -1,0 +1,84 @@
+"""Running a parsed ``mibias`` command: joining torchrun where asked, and the errors that
+become exit statuses (:mod:`mibias.cli.status`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import io
+import sys
+
+from mibias.cli.status import (
+    EXIT_BAD_INPUT,
+    EXIT_CANNOT_WRITE,
+    EXIT_DAMAGED,
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+)
+from mibias.data.fetch import FetchError
+from mibias.io import DamagedFileError, InputError
+from mibias.training import DivergenceError
+from mibias.training.distributed import (
+    init_from_environment,
+    is_main_process,
+    launched_by_torchrun,
+    shutdown,
+)
+
+DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
+
+# a full disk, a quota, a read-only folder or file system, a folder without write permission
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command ``args`` was parsed for; its errors become exit statuses."""
+    finished = False
+    try:
+        if launched_by_torchrun():
+            start_data_parallel(args.command)
+        # under torchrun, only rank 0 prints
+        quiet = not is_main_process()
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            status = int(args.handler(args) or 0)
+        finished = True
+        return status
+    except InputError as error:
+        print(f"mibias {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DivergenceError as error:
+        print(f"mibias {args.command}: {error}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except DamagedFileError as error:
+        print(f"mibias {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_DAMAGED
+    except FetchError as error:
+        places = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        print(f"mibias {args.command}: error: {places}", file=sys.stderr)
+        return EXIT_DAMAGED
+    except OSError as error:
+        if error.errno not in WRITE_ERRNOS:
+            raise
+        print(
+            f"mibias {args.command}: error: cannot write {error.filename or 'a file'}: "
+            f"{error.strerror}; files written before (the last good checkpoint) are intact",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_WRITE
+    except KeyboardInterrupt:
+        print(f"mibias {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        shutdown(finished)
+
+
+def start_data_parallel(command: str) -> None:
+    """Join torchrun's process group for a recipe that trains one model data parallel."""
+    if command not in DATA_PARALLEL_COMMANDS:
+        raise InputError(
+            f"{command} does not run under torchrun: data parallel is for the single-run "
+            f"recipes ({', '.join(sorted(DATA_PARALLEL_COMMANDS))}); sweeps spread their runs "
+            "with --workers or --backend ray"
+        )
+    init_from_environment()
