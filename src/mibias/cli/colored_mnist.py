@@ -32,7 +32,8 @@ SWEPT = ("sigma", "method", "seed", "progress")
 
 
 def add_colored_mnist_commands(commands: Any) -> None:
-    """Register the Colored MNIST sub-commands on the main parser's sub-parsers."""
+    """Register the Colored MNIST sub-commands: options and descriptions on the parsers
+    ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
     digits = commands.add_parser(
         "digits",
         description="Train the authors' digit network on Colored MNIST with ERM or MI backprop; "

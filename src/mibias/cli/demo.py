@@ -9,7 +9,8 @@ from mibias.cli.common import add_seeds_option, seeds
 
 
 def add_demo_command(commands: Any) -> None:
-    """Register ``demo`` on the main parser's sub-parsers."""
+    """Register ``demo``: options and descriptions on the parsers
+    ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
     demo = commands.add_parser(
         "demo",
         description="Train the same network with lambda = 0 and lambda > 0 on a generated task "

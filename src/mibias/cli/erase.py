@@ -84,7 +84,8 @@ def given_mi_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def add_erase_command(commands: Any) -> None:
-    """Register ``erase`` on the main parser's sub-parsers."""
+    """Register ``erase``: options and descriptions on the parsers
+    ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
     erase = commands.add_parser(
         "erase",
         description="Fit an eraser of C on part of the rows of X, report the leakage of C "

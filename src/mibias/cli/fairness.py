@@ -18,7 +18,8 @@ from mibias.settings import add_options, given_settings
 
 
 def add_fairness_commands(commands: Any) -> None:
-    """Register the fairness sub-commands on the main parser's sub-parsers."""
+    """Register the fairness sub-commands: options and descriptions on the parsers
+    ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
     from mibias.fairness.methods import EXPERIMENT
     from mibias.methods import methods_of
 

@@ -18,7 +18,8 @@ from mibias.settings import add_options, from_settings, given_settings
 
 
 def add_imdb_commands(commands: Any) -> None:
-    """Register the IMDB sub-commands on the main parser's sub-parsers."""
+    """Register the IMDB sub-commands: options and descriptions on the parsers
+    ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
     from mibias.experiments.imdb import PER_JOB
 
     imdb = commands.add_parser(

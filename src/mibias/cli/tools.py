@@ -20,7 +20,8 @@ DATASETS = ("mnist", "adult", "german", "words")
 
 
 def add_tool_commands(commands: Any) -> None:
-    """Register ``audit``, ``data`` and ``select`` on the main parser's sub-parsers."""
+    """Register ``audit``, ``data`` and ``select``: options and descriptions on the parsers
+    ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
     audit = commands.add_parser(
         "audit",
         description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
