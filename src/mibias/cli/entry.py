@@ -107,6 +107,7 @@ class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._families: dict[str, str] = {}
+        self._registered: set[str] = set()
 
     def add_command(self, name: str, family: str, line: str) -> None:
         """List command ``name`` (``line`` in the help) whose options ``family`` adds."""
@@ -115,12 +116,11 @@ class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
 
     def load(self, name: str) -> argparse.ArgumentParser:
         """Command ``name``'s parser with its options (its family registered once)."""
-        family = self._families.get(name)
-        if family is not None:
+        family = self._families[name]
+        if family not in self._registered:
             module, function = family.split(":")
             getattr(importlib.import_module(module), function)(ListedCommands(self))
-            for command in [c for c, f in self._families.items() if f == family]:
-                del self._families[command]
+            self._registered.add(family)
         return self._name_parser_map[name]
 
     def __call__(
