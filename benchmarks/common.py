@@ -14,8 +14,9 @@ import torch
 
 import mibias
 from mibias.audit import AuditResult
-from mibias.experiments.digits import DigitsRun, load_network, run_digits
-from mibias.models import DigitEncoder, digit_classifier
+from mibias.experiments.digits import load_network, run_digits
+from mibias.experiments.digits_recipe import DigitsRun
+from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.settings import flat_settings, from_settings
 
 RESULTS = Path(__file__).parent / "results"

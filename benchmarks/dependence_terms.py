@@ -8,7 +8,7 @@ accuracy, colour left in z and seconds per epoch, on the same harness.
     python -m benchmarks.dependence_terms --split validation --recipe table1 --tag full
 
 Each run is `mibias digits` with the main job's settings
-(:data:`mibias.experiments.quickstart.MAIN_JOB`: 20,000 training digits, 5 epochs of the digits
+(:data:`mibias.experiments.digits_recipe.MAIN_JOB`: 20,000 training digits, 5 epochs of the digits
 defaults: the conv term, bf16 and channels-last), or with ``--recipe table1`` the digits
 defaults at Table 1's full length (all 50,000 training digits, 12 epochs), one after the
 other in this process. Without ``--lambdas`` MI backprop takes the recipe's lambda and every
@@ -33,8 +33,8 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import DigitsRun, run_digits, run_weight
-from mibias.experiments.quickstart import MAIN_JOB
+from mibias.experiments.digits import run_digits
+from mibias.experiments.digits_recipe import MAIN_JOB, DigitsRun, run_weight
 from mibias.report import mean_std
 from mibias.settings import from_settings
 

@@ -9,7 +9,7 @@
         --lambda-warmup 2 --tag zconv_lam1_warmup2
 
 Every method at its default lambda on the paper's 64-d FC z (the FC term,
-:data:`mibias.experiments.digits.FC_TERM`: MI 0.3 with K = 40 on the feature pool and no
+:data:`mibias.experiments.digits_recipe.FC_TERM`: MI 0.3 with K = 40 on the feature pool and no
 stabilisers; Alvi, Moyer 0.3; Kim 0.01 with its reversal 0.1, as in Kim et al.'s code) or at
 ``--lambda``, 3 seeds (``--seeds``), 12 epochs with a cosine learning-rate decay, no clipping,
 bf16 autocast and channels-last, two runs at a time. Runs go to runs/t1-cos12 (finished runs are
@@ -34,7 +34,7 @@ import numpy as np
 
 from benchmarks.common import DIGITS_TEST_COLUMNS, command_line, tagged, write_results
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import FC_TERM, DigitsRun, run_weight
+from mibias.experiments.digits_recipe import FC_TERM, DigitsRun, run_weight
 from mibias.experiments.table1 import PUBLISHED, job_key, table1
 from mibias.report import mean_std
 from mibias.run_folder import METRICS, read_metrics

@@ -20,7 +20,8 @@ import numpy as np
 from benchmarks.common import ERM_WITHOUT_ESTIMATOR, command_line, write_results
 from mibias.data.colored_mnist import KIM_PALETTE, ColoredMNIST, colourise, make_colored_mnist
 from mibias.data.mnist import load_mnist
-from mibias.experiments.digits import DigitsRun, run_digits
+from mibias.experiments.digits import run_digits
+from mibias.experiments.digits_recipe import DigitsRun
 from mibias.settings import from_settings
 
 # seed of the unbiased training colours, apart from the data seed's streams

@@ -6,9 +6,9 @@ configurations users run, and whether the cheap estimator scheme's MI estimate h
 1. Whole training epochs of the package's recipes as ``mibias digits`` builds them
    (:func:`~mibias.experiments.digits.prepare_digits`, divergence checks on; bf16 +
    channels-last): the Table 1 recipe on the paper's fc z
-   (:data:`~mibias.experiments.digits.FC_TERM`, all 50,000 training digits), the digits
+   (:data:`~mibias.experiments.digits_recipe.FC_TERM`, all 50,000 training digits), the digits
    defaults (the conv term, all training digits) and the main job's
-   (:data:`~mibias.experiments.quickstart.MAIN_JOB`: conv z, 20,000 digits). Per recipe: ERM
+   (:data:`~mibias.experiments.digits_recipe.MAIN_JOB`: conv z, 20,000 digits). Per recipe: ERM
    (no estimator), MI backprop at the recipe's K (40 on fc z, 10 with the conv term) and, on
    the main job, the HSIC penalty (no inner loop; its lambda was chosen there), built in one
    process and trained in turns, one epoch each, ``EPOCHS`` turns: a change in the machine's
@@ -48,16 +48,10 @@ from benchmarks.common import DIGITS_K, ERM_WITHOUT_ESTIMATOR, write_results
 from mibias.audit import held_out_estimate, train_estimator
 from mibias.data.colored_mnist import ColoredMNIST, make_colored_mnist
 from mibias.estimators import make_estimator
-from mibias.experiments.digits import (
-    FC_TERM,
-    DigitsRun,
-    prepare_digits,
-    preset_lambda,
-    to_dataset,
-)
-from mibias.experiments.quickstart import MAIN_JOB
+from mibias.experiments.digits import prepare_digits, to_dataset
+from mibias.experiments.digits_recipe import FC_TERM, MAIN_JOB, DigitsRun, preset_lambda
 from mibias.experiments.table1 import digits_jobs
-from mibias.models import DigitEncoder, digit_classifier
+from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.run_folder import read_metrics
 from mibias.settings import from_settings
 from mibias.sweep import run_grid

@@ -160,7 +160,7 @@ def adult_case(seed: int, split: str) -> Case:
 
 def digits_case(seed: int, split: str) -> Case:
     from mibias.data.colored_mnist import colour_class, make_colored_mnist
-    from mibias.experiments.digits import FC_TERM
+    from mibias.experiments.digits_recipe import FC_TERM
 
     data = make_colored_mnist(0.02, seed=0)
     limit = 20000

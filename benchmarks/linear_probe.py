@@ -63,7 +63,7 @@ def objective(model: LogisticRegression, z: np.ndarray, c: np.ndarray) -> float:
 
 def digits_case() -> tuple[np.ndarray, np.ndarray]:
     from mibias.data.colored_mnist import colour_class, make_colored_mnist
-    from mibias.experiments.quickstart import MAIN_JOB
+    from mibias.experiments.digits_recipe import MAIN_JOB
 
     data = make_colored_mnist(0.02, seed=0)
     settings = {**MAIN_JOB, "method": "erm", "epochs": 1, "leakage_steps": 10, "progress": False}

@@ -4,7 +4,7 @@ it shows the effect, for several seeds.
     python -m benchmarks.main_job              (about 4 minutes per seed on 2 cores)
 
 Each seed runs `python -m mibias quickstart --out TMP --seed S` with its defaults (the main
-job's short recipe, `mibias.experiments.quickstart.MAIN_JOB`) in a fresh data folder that
+job's short recipe, `mibias.experiments.digits_recipe.MAIN_JOB`) in a fresh data folder that
 holds only the decoded MNIST arrays, so the time includes generating Colored MNIST but not
 MNIST's download. Reported per seed: the wall time, ERM's and MI backprop's unbiased test
 accuracy under both colour rules, the colour class left in z (MLP and linear probes beside

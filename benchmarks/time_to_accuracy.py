@@ -4,7 +4,7 @@ epoch against an ERM epoch, in the recipe users run.
 
     python -m benchmarks.time_to_accuracy        (about 12 minutes on 2 cores)
 
-Both runs use the main job's recipe (`mibias.experiments.quickstart.MAIN_JOB`) on all 50,000
+Both runs use the main job's recipe (`mibias.experiments.digits_recipe.MAIN_JOB`) on all 50,000
 training digits: bf16 autocast, channels-last, a cosine decay over the epochs, the MI term
 (the digits defaults' lambda and K) on the convolutional features with its clamp and
 warm-up; ERM is the
@@ -31,8 +31,8 @@ from benchmarks.common import (
     command_line,
     write_results,
 )
-from mibias.experiments.digits import DigitsRun, run_digits, run_weight
-from mibias.experiments.quickstart import MAIN_JOB
+from mibias.experiments.digits import run_digits
+from mibias.experiments.digits_recipe import MAIN_JOB, DigitsRun, run_weight
 from mibias.experiments.table1 import PUBLISHED
 from mibias.plotting import pyplot, save_figure
 from mibias.settings import from_settings

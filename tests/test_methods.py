@@ -1,9 +1,9 @@
 import pytest
 
 from mibias.cli import main
-from mibias.experiments.digits import DigitsRun
-from mibias.experiments.fairness import FairnessRun
-from mibias.experiments.imdb import ImdbRun
+from mibias.experiments.digits_recipe import DigitsRun
+from mibias.experiments.fairness_recipe import FairnessRun
+from mibias.experiments.imdb_recipe import ImdbRun
 from mibias.io import InputError
 from mibias.methods import METHODS, check_settings_apply, find_method, methods_of, own_estimate
 from mibias.settings import flat_settings

@@ -10,9 +10,7 @@ command line's parser, :mod:`mibias.version`) does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from mibias.lazy import lazy_names
 from mibias.version import __version__ as __version__
 
 # each public name and the module that defines it
@@ -35,14 +33,4 @@ _HOMES = {
 
 __all__ = sorted([*_HOMES, "__version__"])
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'mibias' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 
 class InputError(ValueError):
@@ -46,6 +45,8 @@ def load_array(path: str | Path) -> np.ndarray:
         elif suffix == ".csv":
             array = _read_csv(path)
         elif suffix == ".pt":
+            import torch  # here, not above: the command line's parser imports this module
+
             loaded = torch.load(path, map_location="cpu", weights_only=True)
             if not isinstance(loaded, torch.Tensor):
                 raise InputError(f"{path}: expected a saved tensor, found {type(loaded).__name__}")

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from mibias.baselines.penalties import PENALTIES, make_penalty
-from mibias.estimators import ESTIMATORS, MIEstimator, make_estimator
+from mibias.estimators.names import ESTIMATORS
 from mibias.io import InputError
 from mibias.settings import option_flag
+
+if TYPE_CHECKING:
+    from mibias.estimators import MIEstimator
 
 Experiment = str  # "colored_mnist", "imdb" or "fairness"
 
@@ -183,6 +186,10 @@ def make_term(
     which reads ``noise``, ``whiten``, ``noise_start`` and ``mixed_noise``) or a baseline's
     (:func:`~mibias.baselines.make_penalty`, which reads ``reversal``); ``groups`` and
     ``hidden`` as both describe them."""
+    # imported here, not above: the registry is read without torch (the command line)
+    from mibias.baselines.penalties import PENALTIES, make_penalty
+    from mibias.estimators.factory import make_estimator
+
     if name in PENALTIES:
         return make_penalty(name, z_dim, c_dim, groups=groups, hidden=hidden, reversal=reversal)
     if name in ESTIMATORS:

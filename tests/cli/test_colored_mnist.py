@@ -4,7 +4,7 @@ import pytest
 
 from mibias.cli import build_parser, main
 from mibias.cli.colored_mnist import digits_settings
-from mibias.experiments.digits import FC_TERM
+from mibias.experiments.digits_recipe import FC_TERM
 
 
 def settings_of(*options: str, methods: tuple[str, ...] = ("mi",)) -> dict:

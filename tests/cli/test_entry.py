@@ -163,7 +163,8 @@ def test_every_listed_command_is_registered_by_its_family():
 
 
 def test_the_command_list_imports_no_command_family_nor_torch():
-    """``mibias --help`` lists every command at once: no family module (they import torch)."""
+    """``mibias --help`` lists every command at once, importing no family module (each is
+    imported when its command is chosen)."""
     check = (
         "import sys\n"
         "from mibias.cli import main\n"
@@ -176,6 +177,28 @@ def test_the_command_list_imports_no_command_family_nor_torch():
     assert result.returncode == 0, result.stderr
     assert "digits" in result.stdout and "erase" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# their options' defaults are those of audit_leakage's and MIEraser's signatures, read there
+READ_FROM_A_SIGNATURE = ("audit", "erase")
+
+
+def test_a_commands_help_imports_neither_torch_nor_sklearn():
+    """``mibias COMMAND --help`` and a mistyped option answer at once: the recipes' settings
+    and the registries the options come from are read without torch."""
+    commands = [name for name in COMMANDS if name not in READ_FROM_A_SIGNATURE]
+    check = (
+        "import contextlib, io, sys\n"
+        "from mibias.cli import main\n"
+        f"for command in {commands!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n            main([command, '--help'])\n"
+        "        except SystemExit:\n            pass\n"
+        "print([m for m in ('torch', 'sklearn', 'mibias.cli.running') if m in sys.modules])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_chosen_command_gets_its_options_and_its_description():

@@ -7,15 +7,10 @@ import torch
 from mibias.baselines import reverse_gradient
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import (
-    EXPERIMENT,
-    FC_TERM,
-    DigitsRun,
-    method_estimator,
-    to_dataset,
-)
+from mibias.experiments.digits import method_estimator, to_dataset
+from mibias.experiments.digits_recipe import EXPERIMENT, FC_TERM, DigitsRun
 from mibias.methods import METHODS
-from mibias.models import DigitEncoder, digit_classifier
+from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.settings import from_settings, settings_record
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from tests.data.test_colored_mnist import fake_mnist

@@ -5,7 +5,7 @@ import pytest
 from torch import nn
 
 from mibias.cli import main
-from mibias.experiments import imdb
+from mibias.experiments import imdb, imdb_recipe
 from mibias.methods import METHODS
 from mibias.settings import from_settings, settings_record
 from tests.data.imdb_fixtures import write_imdb
@@ -99,9 +99,9 @@ def test_a_wrong_data_folder_is_reported_once(tmp_path, capsys):
 
 
 def test_the_recipe_holds_the_authors_trainer_settings():
-    run = from_settings(imdb.ImdbRun, {"data": "d", "k": 5})
+    run = from_settings(imdb_recipe.ImdbRun, {"data": "d", "k": 5})
     assert run.trainer.k == 5 and run.trainer.accumulation == 10
     assert run.trainer.model_optimizer.lr == 1e-5
     estimator = run.trainer.estimator_optimizer
     assert (estimator.name, estimator.lr) == ("sgd", 0.1)
-    assert from_settings(imdb.ImdbRun, settings_record(run)) == run
+    assert from_settings(imdb_recipe.ImdbRun, settings_record(run)) == run

@@ -5,7 +5,7 @@ import pytest
 
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import EXPERIMENT, FC_TERM, run_weight
+from mibias.experiments.digits_recipe import EXPERIMENT, FC_TERM, run_weight
 from mibias.experiments.table1 import digits_jobs, job_key
 from mibias.methods import METHODS
 from tests.data.test_colored_mnist import fake_mnist

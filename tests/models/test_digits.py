@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from mibias.models import DigitEncoder, digit_classifier, representation_size
+from mibias.models.digits import DigitEncoder, digit_classifier
+from mibias.models.z_layer import representation_size
 
 
 def test_shapes_and_uint8_input():

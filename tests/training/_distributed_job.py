@@ -13,7 +13,7 @@ import sys
 import torch
 from torch import nn
 
-from mibias.data import make_biased_sample
+from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.training import MITrainer, TrainerConfig
 from mibias.training.distributed import (

@@ -10,7 +10,7 @@ import sys
 
 from torch.utils.data import DataLoader
 
-from mibias.data import make_biased_sample
+from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.training import MITrainer, TrainerConfig
 

@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from mibias.baselines import make_penalty
-from mibias.data import make_biased_sample
+from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.experiments.demo import train_synthetic
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
@@ -257,7 +257,7 @@ def test_bf16_and_channels_last_train_a_conv_encoder():
     y = (x.float().mean((1, 2, 3)) > 127.5).long()
     c = torch.nn.functional.one_hot(y, 2).float()
     loader = DataLoader(torch.utils.data.TensorDataset(x, y, c), batch_size=32)
-    from mibias.models import DigitEncoder
+    from mibias.models.digits import DigitEncoder
 
     encoder = DigitEncoder(z_dim=8)
     config = quiet(lam=1.0, k=1, epochs=2, bf16=True, channels_last=True)

@@ -2,9 +2,9 @@
 
 ``entry`` builds the parser (each command's options from its family's module, imported when
 the command is chosen); ``running`` runs a parsed command and maps its errors to exit statuses
-(``status``); ``tools`` holds ``audit``, ``data`` and ``select``; ``colored_mnist``, ``imdb``
-and ``fairness`` the paper's recipes; ``demo`` the generated-task demonstration; ``common`` the
-options they share.
+(``status``); ``audit`` and ``erase`` hold those commands, ``tools`` ``data`` and ``select``;
+``colored_mnist``, ``imdb`` and ``fairness`` the paper's recipes; ``demo`` the generated-task
+demonstration; ``common`` the options they share.
 """
 
 from mibias.cli.entry import build_parser, main

@@ -16,14 +16,14 @@ from mibias.cli.common import (
     seeds,
     sweep_backend,
 )
-from mibias.experiments.digits import (
+from mibias.experiments.digits_recipe import (
     EXPERIMENT,
     FC_TERM,
     KIM_SCHEDULE,
+    MAIN_JOB,
     DigitsRun,
     preset_lambda,
 )
-from mibias.experiments.quickstart import MAIN_JOB
 from mibias.methods import METHODS, check_settings_apply, methods_of
 from mibias.settings import add_options, from_settings, given_settings
 

@@ -16,7 +16,7 @@ from mibias.version import __version__
 # adds its options, which registers its whole family, and its line in the list
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": (
-        "mibias.cli.tools:add_tool_commands",
+        "mibias.cli.audit:add_audit_command",
         "estimate how much a representation leaks an attribute",
     ),
     "data": ("mibias.cli.tools:add_tool_commands", "fetch or verify datasets"),

@@ -14,15 +14,14 @@ from mibias.cli.common import (
     seeds,
     sweep_backend,
 )
+from mibias.experiments.fairness_recipe import EXPERIMENT, PER_JOB, FairnessRun
+from mibias.methods import check_settings_apply, methods_of
 from mibias.settings import add_options, given_settings
 
 
 def add_fairness_commands(commands: Any) -> None:
     """Register the fairness sub-commands: options and descriptions on the parsers
     ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
-    from mibias.fairness.methods import EXPERIMENT
-    from mibias.methods import methods_of
-
     known = methods_of(EXPERIMENT)
 
     fairness = commands.add_parser(
@@ -65,18 +64,12 @@ def add_fairness_commands(commands: Any) -> None:
 
 
 def _add_run_settings(parser: argparse.ArgumentParser) -> None:
-    from mibias.experiments.fairness import PER_JOB, FairnessRun
-
     add_options(parser, FairnessRun, skip=PER_JOB, title="run settings")
 
 
 def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
     """The ``FairnessRun`` settings the user set; an error for one that none of ``methods``
     reads."""
-    from mibias.experiments.fairness import PER_JOB, FairnessRun
-    from mibias.fairness.methods import EXPERIMENT
-    from mibias.methods import check_settings_apply
-
     settings = given_settings(args, FairnessRun, skip=PER_JOB)
     check_settings_apply(EXPERIMENT, methods, settings, FairnessRun)
     return settings
@@ -90,8 +83,6 @@ def run_fairness_command(args: argparse.Namespace) -> int:
 def run_table3(args: argparse.Namespace) -> int:
     """``mibias table3``."""
     from mibias.experiments.fairness import DATASETS
-    from mibias.fairness.methods import EXPERIMENT
-    from mibias.methods import methods_of
 
     known = methods_of(EXPERIMENT)
     methods = names(args.methods, "methods", known) if args.methods else known

@@ -13,15 +13,15 @@ from mibias.cli.common import (
     seeds,
     sweep_backend,
 )
+from mibias.experiments.imdb_recipe import EXPERIMENT, PER_JOB, ImdbRun
 from mibias.io import InputError
+from mibias.methods import check_settings_apply
 from mibias.settings import add_options, from_settings, given_settings
 
 
 def add_imdb_commands(commands: Any) -> None:
     """Register the IMDB sub-commands: options and descriptions on the parsers
     ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
-    from mibias.experiments.imdb import PER_JOB
-
     imdb = commands.add_parser(
         "imdb",
         description="Train on EB1 or EB2 and evaluate on the other biased split and the "
@@ -47,16 +47,11 @@ def add_imdb_commands(commands: Any) -> None:
 
 
 def _add_run_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
-    from mibias.experiments.imdb import ImdbRun
-
     add_options(parser, ImdbRun, skip=skip, title="run settings (defaults: the authors')")
 
 
 def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
     """The ``ImdbRun`` settings the user set; an error for one that none of ``methods`` reads."""
-    from mibias.experiments.imdb import EXPERIMENT, ImdbRun
-    from mibias.methods import check_settings_apply
-
     settings = given_settings(args, ImdbRun)
     check_settings_apply(EXPERIMENT, methods, settings, ImdbRun)
     subsample = settings.get("subsample")
@@ -69,7 +64,7 @@ def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
 
 def run_imdb_command(args: argparse.Namespace) -> int:
     """``mibias imdb``."""
-    from mibias.experiments.imdb import ImdbRun, run_imdb
+    from mibias.experiments.imdb import run_imdb
     from mibias.methods import METHODS
 
     run = from_settings(ImdbRun, _settings(args, [getattr(args, "method", ImdbRun.method)]))
@@ -85,7 +80,7 @@ def run_imdb_command(args: argparse.Namespace) -> int:
 
 def run_table2(args: argparse.Namespace) -> int:
     """``mibias table2``."""
-    from mibias.experiments.imdb import EXPERIMENT, table2
+    from mibias.experiments.imdb import table2
     from mibias.methods import methods_of
 
     methods = names(args.methods, "methods", methods_of(EXPERIMENT))

@@ -1,62 +1,23 @@
-"""The tools that work on any data or run folder: ``audit``, ``data`` and ``select``."""
+"""The tools that work on data and run folders: ``data`` and ``select``."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from mibias.audit import audit_leakage
-from mibias.cli.common import add_probes_option, probe_kinds
 from mibias.cli.status import EXIT_DAMAGED
-from mibias.estimators import ESTIMATORS
-from mibias.io import InputError, load_array
+from mibias.io import InputError
 
 # the data sets `mibias data` fetches and verifies
 DATASETS = ("mnist", "adult", "german", "words")
 
 
 def add_tool_commands(commands: Any) -> None:
-    """Register ``audit``, ``data`` and ``select``: options and descriptions on the parsers
+    """Register ``data`` and ``select``: options and descriptions on the parsers
     ``mibias.cli.entry.COMMANDS`` lists (``commands``: its ``ListedCommands``)."""
-    audit = commands.add_parser(
-        "audit",
-        description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
-        "and bits, spread over restarts) and, for a categorical C, probes' (MLP and linear on "
-        "standardised columns, MLP on whitened principal components) held-out accuracy and "
-        "balanced accuracy beside the majority-value rate.",
-    )
-    audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
-    audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
-    audit.add_argument("--estimator", choices=ESTIMATORS, default="mine")
-    # the defaults are audit_leakage's own
-    defaults = {name: p.default for name, p in inspect.signature(audit_leakage).parameters.items()}
-    audit.add_argument("--restarts", type=int, default=defaults["restarts"], help="estimators")
-    audit.add_argument("--steps", type=int, default=defaults["steps"], help="steps per estimator")
-    audit.add_argument("--batch-size", type=int, default=defaults["batch_size"])
-    audit.add_argument("--lr", type=float, default=defaults["lr"])
-    audit.add_argument(
-        "--max-dims",
-        type=int,
-        default=defaults["max_dims"],
-        help="a wider Z reaches the estimators as this many principal components",
-    )
-    audit.add_argument(
-        "--patience",
-        type=patience_share,
-        default=defaults["patience"],
-        help="stop an estimator once this share of its steps passes without a gain; "
-        "none: every step",
-    )
-    audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
-    add_probes_option(audit)
-    audit.add_argument("--seed", type=int, default=0)
-    audit.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    audit.set_defaults(handler=run_audit)
-
     data = commands.add_parser("data")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     for action, text in (("fetch", "download ahead of time"), ("verify", "re-check hashes")):
@@ -76,36 +37,6 @@ def add_tool_commands(commands: Any) -> None:
     select.add_argument("--window", type=int, default=3, help="epochs averaged at the end")
     select.add_argument("--json", action="store_true")
     select.set_defaults(handler=run_select)
-
-
-def patience_share(text: str) -> float | None:
-    """``--patience``: a share of the steps, or ``none``."""
-    return None if text.lower() == "none" else float(text)
-
-
-def run_audit(args: argparse.Namespace) -> int:
-    """``mibias audit Z C``."""
-    result = audit_leakage(
-        load_array(args.z),
-        load_array(args.c),
-        estimator=args.estimator,
-        restarts=args.restarts,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        max_dims=args.max_dims,
-        test_size=args.test_size,
-        patience=args.patience,
-        probes=probe_kinds(args.probes),
-        seed=args.seed,
-        progress=not args.json and sys.stderr.isatty(),
-    )
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-        return 0
-    print(f"attribute: {result.attribute}")
-    print("\n".join(result.lines()))
-    return 0
 
 
 def run_data(args: argparse.Namespace) -> int:

@@ -1,5 +1,2 @@
-"""Datasets: generated examples and (in later modules) the paper's benchmarks."""
-
-from mibias.data.synthetic import BiasedSample, make_biased_sample
-
-__all__ = ["BiasedSample", "make_biased_sample"]
+"""Datasets: generated examples (:mod:`mibias.data.synthetic`) and the paper's benchmarks, one
+module each."""

@@ -7,9 +7,6 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mibias.data.uci import FairnessData
 
@@ -63,6 +60,11 @@ def make_split(
         (stratified by label, drawn from ``seed``), which the model then does not train on;
         the test rows take no part in a validation split. Settings are chosen on validation.
     """
+    # imported here, not above: the Holdout choices are read without sklearn (the command line)
+    from sklearn.compose import ColumnTransformer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     rows = np.arange(len(data.features))
     if data.official_test is not None:
         train_rows, test_rows = rows[~data.official_test], rows[data.official_test]

@@ -1,115 +1,31 @@
-"""Mutual-information estimators sharing one interface (:class:`MIEstimator`)."""
+"""Mutual-information estimators sharing one interface (:class:`MIEstimator`).
 
-from __future__ import annotations
+The names below are imported on first use (:mod:`mibias.lazy`): the estimators' names
+(:mod:`mibias.estimators.names`) can be read without importing torch.
+"""
 
-from collections.abc import Sequence
+from mibias.lazy import lazy_names
 
-from mibias.estimators.attributes import AttributeEncoder
-from mibias.estimators.base import (
-    MIEstimator,
-    derangement,
-    log_mean_exp,
-    marginal_permutation,
-    stratified_permutations,
-)
-from mibias.estimators.club import CLUB
-from mibias.estimators.mine import MINE, NWJ, InfoNCE
-from mibias.estimators.networks import StatisticsNetwork, mlp
+# each public name and the module that defines it
+_HOMES = {
+    "AttributeEncoder": "mibias.estimators.attributes",
+    "CLUB": "mibias.estimators.club",
+    "CRITIC_ESTIMATORS": "mibias.estimators.names",
+    "ESTIMATORS": "mibias.estimators.names",
+    "InfoNCE": "mibias.estimators.mine",
+    "MINE": "mibias.estimators.mine",
+    "MIEstimator": "mibias.estimators.base",
+    "NWJ": "mibias.estimators.mine",
+    "StatisticsNetwork": "mibias.estimators.networks",
+    "derangement": "mibias.estimators.base",
+    "log_mean_exp": "mibias.estimators.base",
+    "make_estimator": "mibias.estimators.factory",
+    "marginal_permutation": "mibias.estimators.base",
+    "mlp": "mibias.estimators.networks",
+    "noise_error": "mibias.estimators.names",
+    "stratified_permutations": "mibias.estimators.base",
+}
 
-ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
-CRITIC_ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce")
+__all__ = sorted(_HOMES)
 
-
-def noise_error(name: str, noise: float) -> str | None:
-    """Why ``noise`` cannot smooth the estimator ``name`` (a negative scale, or an estimator
-    with no critic to read the noisy z), or ``None`` when it can."""
-    if noise < 0:
-        return f"noise must be >= 0, got {noise:g}"
-    if noise > 0 and name not in CRITIC_ESTIMATORS:
-        return f"noise applies to {', '.join(CRITIC_ESTIMATORS)}, not to {name!r}"
-    return None
-
-
-def make_estimator(
-    name: str,
-    z_dim: int,
-    c_dim: int,
-    *,
-    groups: Sequence[int] | None = None,
-    hidden: Sequence[int] | None = None,
-    activation: str = "leaky_relu",
-    ema_rate: float = 0.01,
-    noise: float = 0.0,
-    whiten: bool = False,
-    noise_start: float = 1.0,
-    mixed_noise: bool = False,
-) -> MIEstimator:
-    """Build an MI estimator by name (the baselines' dependence measures:
-    :func:`mibias.baselines.make_penalty`).
-
-    Parameters
-    ----------
-    name : str
-        ``mine`` (Donsker-Varadhan with moving-average gradient correction), ``mine-dv``
-        (plain Donsker-Varadhan, as in the authors' code), ``nwj``, ``infonce`` or ``club``.
-    z_dim, c_dim : int
-        Widths of the representation and of the encoded attribute.
-    groups : sequence of int, optional
-        One-hot block sizes of a categorical attribute (used by ``club``).
-    hidden : sequence of int, optional
-        Hidden widths of the network; default ``(64, 64, 64)`` for critics and ``(64, 64)`` for
-        the CLUB head.
-    activation : str
-        Hidden activation.
-    ema_rate : float
-        Moving-average rate of ``mine``.
-    noise : float
-        Smoothing of the critic-based bounds (``mine``, ``mine-dv``, ``nwj``, ``infonce``):
-        the critic reads the standardised z plus Gaussian noise of this scale (see
-        :class:`~mibias.estimators.mine.CriticEstimator`); 0 reads z as it is.
-    whiten : bool
-        With ``noise``, whiten z instead of standardising its columns.
-    noise_start : float
-        With ``noise``, the noise starts at this multiple of it and falls to it over the
-        first :data:`~mibias.estimators.mine.NOISE_FALL_SHARE` of the run
-        (:class:`~mibias.estimators.mine.CriticEstimator`).
-    mixed_noise : bool
-        With ``noise``, half the rows read without noise and half at sqrt(2) times it
-        (:class:`~mibias.estimators.mine.CriticEstimator`).
-    """
-    problem = noise_error(name, noise)
-    if problem:
-        raise ValueError(problem)
-    if name == "club":
-        return CLUB(z_dim, c_dim, groups, hidden or (64, 64), activation)
-    hidden = hidden or (64, 64, 64)
-    smoothing = {"whiten": whiten, "noise_start": noise_start, "mixed_noise": mixed_noise}
-    if name == "mine":
-        return MINE(z_dim, c_dim, hidden, activation, ema_rate, noise, **smoothing)
-    if name == "mine-dv":
-        return MINE(z_dim, c_dim, hidden, activation, None, noise, **smoothing)
-    if name == "nwj":
-        return NWJ(z_dim, c_dim, hidden, activation, noise, **smoothing)
-    if name == "infonce":
-        return InfoNCE(z_dim, c_dim, hidden, activation, noise, **smoothing)
-    raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
-
-
-__all__ = [
-    "CLUB",
-    "CRITIC_ESTIMATORS",
-    "ESTIMATORS",
-    "MINE",
-    "NWJ",
-    "AttributeEncoder",
-    "InfoNCE",
-    "MIEstimator",
-    "StatisticsNetwork",
-    "derangement",
-    "log_mean_exp",
-    "make_estimator",
-    "marginal_permutation",
-    "mlp",
-    "noise_error",
-    "stratified_permutations",
-]
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

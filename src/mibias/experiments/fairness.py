@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mibias.audit import LEAKAGE_COLUMNS, audit_leakage
-from mibias.data.tabular import VALIDATION_SHARE, Holdout, make_split
+from mibias.data.tabular import VALIDATION_SHARE, make_split
 from mibias.data.uci import load_fairness_data
-from mibias.fairness import MIFairClassifier
-from mibias.fairness.methods import EXPERIMENT, build_method, method_lambda, positive_scores
+from mibias.experiments.fairness_recipe import EXPERIMENT, PER_JOB, FairnessRun
+from mibias.fairness.methods import build_method, method_lambda, positive_scores
 from mibias.fairness.metrics import fairness_metrics
 from mibias.io import atomic_path
 from mibias.methods import methods_of
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic
-from mibias.settings import job_settings, setting, settings_record
+from mibias.settings import job_settings, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 
 DATASETS = ("adult", "german")
@@ -43,48 +42,6 @@ TABLE3_METHODS = tuple(methods_of(EXPERIMENT))
 # a representation, FERM and ExponentiatedGradient, leave those blank)
 METRICS = ("accuracy", "eo", *LEAKAGE_COLUMNS)
 PUBLISHED_METRICS = ("accuracy", "eo")
-
-
-# the settings each job of a fairness grid sets itself (the commands give them their own options)
-PER_JOB = ("dataset", "method", "lam", "seed")
-
-
-@dataclass
-class FairnessRun:
-    """Settings of one ``mibias fairness`` run.
-
-    ``steps`` and ``batch_size`` default to the dataset's schedule (:data:`SCHEDULES`);
-    ``lam`` to the method's default. ``keep_sensitive`` keeps the protected attribute's
-    columns among the inputs (the default of every recipe here, as in FERM and fairlearn's
-    examples); Adult uses its official split, German a stratified ``test_size`` split drawn
-    from ``seed``.
-    """
-
-    dataset: Literal["adult", "german"] = setting("adult", "the data set")
-    method: str = setting("mi", "the method", choices=methods_of(EXPERIMENT))
-    lam: float | None = setting(None, "weight of the MI term (default: the method's)")
-    seed: int = setting(0, "seed of the split and the training")
-    steps: int | None = setting(None, "network updates (default: the data set's: 2000)")
-    batch_size: int | None = setting(None, "rows per update (default: adult 512, german 128)")
-    keep_sensitive: bool = setting(
-        True,
-        "keep the protected attribute's columns among the inputs",
-        flag="--drop-sensitive",
-    )
-    test_size: float = setting(0.3, "German: share of the rows held out for testing")
-    holdout: Holdout = setting(
-        "test",
-        "the rows evaluated on: the test rows, or validation rows held out of the training "
-        "rows (where settings are chosen)",
-    )
-    german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
-    young_age: int = setting(25, "German: oldest 'young' age")
-    whiten: bool = setting(
-        MIFairClassifier().whiten,
-        "the MI methods' critic reads z whitened, not standardised column by column",
-    )
-    probe: bool = setting(True, "the leakage check of z", flag="--no-probe")
-    data_home: str | None = setting(None, "data folder (default $MIBIAS_DATA)")
 
 
 def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[str, float]:

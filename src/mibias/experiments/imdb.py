@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import torch
@@ -24,19 +24,18 @@ from mibias.data.imdb import (
     split_report,
     subsample,
 )
+from mibias.experiments.imdb_recipe import EXPERIMENT, PER_JOB, ImdbRun
 from mibias.io import InputError
-from mibias.methods import METHODS, find_method, make_term, methods_of, own_estimate
+from mibias.methods import METHODS, find_method, make_term, own_estimate
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import RECIPE, write_json_atomic
-from mibias.settings import from_settings, job_settings, nested, setting, settings_record
+from mibias.settings import from_settings, job_settings, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
-from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training import MITrainer, OptimizerConfig
 from mibias.training.config import resolve_device
 from mibias.training.distributed import is_main_process, training_loader
 
-# this recipe's name in the method registry (mibias.methods)
-EXPERIMENT = "imdb"
 OTHER = {"eb1": "eb2", "eb2": "eb1"}
 COLUMNS = ("EB1 -> EB2", "EB1 -> test", "EB2 -> EB1", "EB2 -> test")
 PUBLISHED = {
@@ -46,63 +45,6 @@ PUBLISHED = {
     "MI backprop (lambda 0.5)": (0.691, 0.876, 0.651, 0.762),
 }
 Backbone = Callable[[str, str], tuple[nn.Module, int]]
-
-
-@dataclass
-class ImdbRun:
-    """Settings of one ``mibias imdb`` run; the defaults are the authors'.
-
-    ``trainer`` holds the settings of Algorithm 1 (:class:`~mibias.training.TrainerConfig`):
-    the recipe sets its ``lam`` (``lam`` None takes the method's default), and bfloat16 and
-    channels-last on a GPU; its ``seed`` also draws the splits and the subsample, and its
-    ``progress`` shows the split report. ``subsample`` draws that many training images (the
-    paper used 2,000-image subsets; None keeps the whole split). ``splits`` reads eb1.txt /
-    eb2.txt / test.txt lists from a folder instead of building the splits from the seed.
-    ``eval_limit`` caps the rows of each evaluation split. MI: T of 3 x ``estimator_hidden``
-    leaky ReLU units, SGD at the estimator's learning rate, ``k`` steps per model step, each
-    accumulating ``accumulation`` batches. ``kim`` and ``alvi`` put a 12-way age head on z
-    (Adam ``head_lr``, one update per model step); ``lam`` weighs Alvi's confusion loss and
-    Kim's entropy term, and Kim's reversed gradient reaches the encoder at ``reversal``
-    whatever ``lam``. ``leakage_steps`` is how long each fresh estimator of the final
-    age-leakage audit trains (None: the default of
-    :func:`mibias.audit.audit_leakage`).
-    """
-
-    data: str = setting(help="the imdb_crop folder (holds imdb.mat)")
-    train: Literal["eb1", "eb2"] = setting("eb1", "the age-biased split trained on")
-    method: str = setting("mi", "the debiasing method", choices=methods_of(EXPERIMENT))
-    lam: float | None = setting(
-        None, "weight of the MI term or the baseline's (default: the method's)", flag="--lambda"
-    )
-    trainer: TrainerConfig = nested(
-        TrainerConfig,
-        skip=("lam", "bf16", "channels_last"),
-        k=20,
-        accumulation=10,
-        clip="none",
-        model_optimizer=OptimizerConfig(lr=1e-5),
-        estimator_optimizer=OptimizerConfig(name="sgd", lr=0.1),
-        compile_estimator=False,
-    )
-    splits: str | None = setting(None, "folder of eb1.txt, eb2.txt, test.txt image lists")
-    subsample: int | None = setting(2000, "training images drawn from the split (0: all of them)")
-    test_size: float = setting(0.3, "share of the images in the unbiased test split")
-    min_face_score: float | None = setting(None, "drop faces scored below this")
-    eval_limit: int | None = setting(None, "evaluate on at most this many images")
-    leakage_steps: int | None = setting(
-        None, "steps of each fresh estimator in the final audit of age in z (default: the audit's)"
-    )
-    arch: str = setting("resnet50", "a torchvision ResNet")
-    weights: str = setting(
-        "imagenet", "imagenet (download), none (from scratch) or a state dict file"
-    )
-    image_size: int = setting(224, "side of the square input images")
-    z_dim: int = setting(128, "size of the representation z")
-    batch_size: int = setting(24, "images per batch")
-    estimator_hidden: int = setting(512, "units of each of T's 3 hidden layers")
-    head_lr: float = setting(1e-4, "kim/alvi: the age head's learning rate")
-    reversal: float = setting(0.1, "kim: gradient reversal factor")
-    loader_workers: int = setting(4, "image loading processes (at most 2 on the CPU)")
 
 
 def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
@@ -117,8 +59,6 @@ def load_splits(run: ImdbRun) -> tuple[Path, dict[str, pd.DataFrame]]:
     return table.folder, splits
 
 
-# the settings each job of a Table 2 grid sets itself
-PER_JOB = ("train", "method", "seed", "progress")
 # the leakage columns of Table 2: run record column -> its name in the table
 LEAKAGE = AuditResult.column_names("age")
 

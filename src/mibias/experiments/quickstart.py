@@ -7,16 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from mibias.experiments.digits import run_weight
+from mibias.experiments.digits_recipe import MAIN_JOB, run_weight
 from mibias.experiments.figure4 import figure4
 from mibias.experiments.table1 import accuracy_table, measures
 from mibias.report import summary_table, write_table
 from mibias.sweep import collect
-
-# The main job's short recipe, applied where the caller sets nothing else: 20,000 training
-# digits and 5 epochs of the default recipe (the MI term on the convolutional features);
-# chosen on the validation digits at this budget (docs/colored-mnist.md, "The main job").
-MAIN_JOB: dict[str, Any] = {"limit": 20_000, "epochs": 5}
 
 
 def quickstart(
@@ -32,9 +27,9 @@ def quickstart(
     variance, ``workers`` processes at a time, and write ``quickstart.md`` (ours beside the
     paper's rows, with the colour left in z) and ``figure4.png``.
 
-    ``settings`` are :class:`~mibias.experiments.digits.DigitsRun` fields; those not given
-    take :data:`MAIN_JOB`'s values, then the recipe's defaults; ``lam`` None is MI
-    backprop's default."""
+    ``settings`` are :class:`~mibias.experiments.digits_recipe.DigitsRun` fields; those not
+    given take :data:`~mibias.experiments.digits_recipe.MAIN_JOB`'s values, then the recipe's
+    defaults; ``lam`` None is MI backprop's default."""
     out = Path(out)
     settings = {**MAIN_JOB, **settings}
     lam = run_weight("mi", lam)

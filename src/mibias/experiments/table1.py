@@ -11,7 +11,8 @@ import pandas as pd
 
 from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
-from mibias.experiments.digits import DigitsRun, run_digits, run_weight
+from mibias.experiments.digits import run_digits
+from mibias.experiments.digits_recipe import DigitsRun, run_weight
 from mibias.methods import METHODS
 from mibias.report import summary_table, with_columns, write_table
 from mibias.settings import from_settings, job_settings
@@ -49,7 +50,7 @@ def digits_jobs(
 ) -> list[Job]:
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
     MI backprop the ``lam`` of ``settings`` (a preset's, such as
-    :data:`~mibias.experiments.digits.FC_TERM`'s) and every other method its default lambda
+    :data:`~mibias.experiments.digits_recipe.FC_TERM`'s) and every other method its default lambda
     (:func:`~mibias.experiments.digits.preset_lambda`)."""
     preset_lam = settings.pop("lam", None)
     settings = job_settings(

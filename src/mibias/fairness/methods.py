@@ -8,11 +8,9 @@ from typing import Any
 import numpy as np
 
 from mibias.baselines.fairness_peers import ExponentiatedGradientPeer, LinearFERM, adversarial_peer
+from mibias.fairness import EXPERIMENT
 from mibias.fairness.classifier import MIFairClassifier
 from mibias.methods import find_method
-
-# this package's name in the method registry
-EXPERIMENT = "fairness"
 
 
 def _mi(criterion: str, estimator: str = "mine") -> Callable[..., Any]:

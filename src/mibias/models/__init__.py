@@ -1,5 +1,3 @@
-"""Feature extractors and heads for the paper's experiments."""
-
-from mibias.models.digits import DigitEncoder, ZLayer, digit_classifier, representation_size
-
-__all__ = ["DigitEncoder", "ZLayer", "digit_classifier", "representation_size"]
+"""Feature extractors and heads for the paper's experiments: the digit network
+(:mod:`mibias.models.digits`, the layer its MI term reads in :mod:`mibias.models.z_layer`) and
+the face network (:mod:`mibias.models.faces`)."""

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from torch import nn
 
-ZLayer = Literal["fc", "conv"]
-
-# the convolutional stack's output: 64 channels of 4 x 4, flattened
-CONV_FEATURES = 64 * 4 * 4
+from mibias.models.z_layer import CONV_FEATURES, ZLayer, representation_size
 
 
 def conv_layers(in_channels: int = 3) -> list[nn.Module]:
@@ -29,11 +24,6 @@ def conv_layers(in_channels: int = 3) -> list[nn.Module]:
 def fc_layers(z_dim: int = 64) -> list[nn.Module]:
     """FC 512 + ReLU, FC ``z_dim`` + ReLU, on the flattened convolutional features."""
     return [nn.Linear(CONV_FEATURES, 512), nn.ReLU(), nn.Linear(512, z_dim), nn.ReLU()]
-
-
-def representation_size(z_layer: ZLayer = "fc", z_dim: int = 64) -> int:
-    """Width of z: ``z_dim`` on the FC layer, 1024 on the convolutional features."""
-    return z_dim if z_layer == "fc" else CONV_FEATURES
 
 
 class DigitEncoder(nn.Module):

@@ -1,21 +1,26 @@
-"""The alternating trainer (the paper's Algorithm 1) and its pieces."""
+"""The alternating trainer (the paper's Algorithm 1) and its pieces.
 
-from mibias.training.algorithm import AlternatingStep, DivergenceError
-from mibias.training.clipping import clip_mi_gradients
-from mibias.training.config import OptimizerConfig, TrainerConfig, resolve_device
-from mibias.training.estimator_updates import EstimatorFeed, EstimatorUpdater, FeaturePool
-from mibias.training.trainer import MITrainer, seed_everything
+The names below are imported on first use (:mod:`mibias.lazy`): the settings in
+:mod:`mibias.training.config` can be read without importing torch.
+"""
 
-__all__ = [
-    "AlternatingStep",
-    "DivergenceError",
-    "EstimatorFeed",
-    "EstimatorUpdater",
-    "FeaturePool",
-    "MITrainer",
-    "OptimizerConfig",
-    "TrainerConfig",
-    "clip_mi_gradients",
-    "resolve_device",
-    "seed_everything",
-]
+from mibias.lazy import lazy_names
+
+# each public name and the module that defines it
+_HOMES = {
+    "AlternatingStep": "mibias.training.algorithm",
+    "DivergenceError": "mibias.training.algorithm",
+    "EstimatorFeed": "mibias.training.estimator_updates",
+    "EstimatorUpdater": "mibias.training.estimator_updates",
+    "FeaturePool": "mibias.training.estimator_updates",
+    "MITrainer": "mibias.training.trainer",
+    "OptimizerConfig": "mibias.training.config",
+    "TrainerConfig": "mibias.training.config",
+    "clip_mi_gradients": "mibias.training.clipping",
+    "resolve_device": "mibias.training.config",
+    "seed_everything": "mibias.training.trainer",
+}
+
+__all__ = sorted(_HOMES)
+
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from mibias.io import InputError
 from mibias.settings import choice_errors, nested, setting
+
+if TYPE_CHECKING:
+    import torch
 
 ClipMode = Literal["param", "global", "z", "none"]
 EstimatorFeatures = Literal["pool", "fresh"]
@@ -50,6 +51,8 @@ class OptimizerConfig:
         """Create the optimiser over ``params`` with learning rate ``lr * lr_scale``;
         ``fused``: torch's fused implementation, one kernel for every parameter's update (the
         estimator's many small steps)."""
+        import torch  # here, not above: the settings are read without torch (the command line)
+
         lr = self.lr * lr_scale
         shared = {"lr": lr, "weight_decay": self.weight_decay, "fused": fused or None}
         if self.name == "adam":
@@ -274,6 +277,8 @@ def lr_factor(
 
 def resolve_device(device: str) -> torch.device:
     """Turn ``auto`` into ``cuda`` when a GPU is present, else ``cpu``."""
+    import torch  # here, not above, as in OptimizerConfig.build
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
