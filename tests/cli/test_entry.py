@@ -209,6 +209,31 @@ def test_a_chosen_command_gets_its_options_and_its_description():
     assert "validation-free" in dict(every_parser(build_parser()))["mibias select"].description
 
 
+def test_every_parser_takes_options_by_their_full_names_only():
+    for name, parser in every_parser(build_parser()):
+        assert parser.allow_abbrev is False, name
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "unknown", "hint"),
+    [
+        # argparse's abbreviations would read this as --seeds 5: five seeds, not seed 5
+        (["table1", "--seed", "5"], "table1", "--seed 5", "--seeds"),
+        (["data", "fetch", "mnist", "--home", "x"], "data fetch", "--home x", "--data-home"),
+        (["digits", "--out", "o", "--bogus=1"], "digits", "--bogus=1", None),
+    ],
+)
+def test_an_unknown_option_is_refused_by_its_command_with_the_closest_one_named(
+    argv, command, unknown, hint, capsys
+):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"mibias {command}: error: unrecognized arguments: {unknown}")
+    assert (f"did you mean {hint}?" in last) if hint else ("did you mean" not in last)
+
+
 def test_data_verify_names_a_tampered_file(tmp_path, capsys):
     assert main(["data", "verify", "all", "--data-home", str(tmp_path)]) == 0
     (tmp_path / "mnist.pkl.gz").write_bytes(b"tampered")

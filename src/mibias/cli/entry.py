@@ -5,10 +5,11 @@ those modules nor torch. Running a parsed command is :mod:`mibias.cli.running`'s
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from mibias.version import __version__
 
@@ -74,7 +75,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mibias`` command; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.chosen(args).refuse(unknown)
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
@@ -83,17 +86,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> CommandParser:
     """The argument parser with one sub-command per job (:class:`LazyCommands`)."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="mibias",
         description="Representations that carry no information about a bias attribute.",
     )
     parser.add_argument("--version", action="version", version=f"mibias {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
+    parser.commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
     for name, (family, line) in COMMANDS.items():
-        commands.add_command(name, family, line)
+        parser.commands.add_command(name, family, line)
     return parser
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A parser (the command's and every sub-command's) that takes options by their full names
+    only: argparse would read ``table1 --seed 5`` as ``--seeds 5``, five seeds where seed 5
+    was meant. :meth:`refuse` names the arguments no option took and the closest options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def chosen(self, args: argparse.Namespace) -> CommandParser:
+        """The parser of the (sub-)command ``args`` chose, the deepest one (``data fetch``)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                name = getattr(args, action.dest, None)
+                if name in action.choices:
+                    return action.choices[name].chosen(args)
+        return self
+
+    def refuse(self, unknown: Sequence[str]) -> NoReturn:
+        """Exit with argparse's error for ``unknown`` arguments, with the closest of this
+        parser's options for each unknown option."""
+        options = [name for action in self._actions for name in action.option_strings]
+        hints = [
+            f"{given}: did you mean {close[0]}?"
+            for given in (argument.split("=")[0] for argument in unknown)
+            if given.startswith("-")
+            and (close := difflib.get_close_matches(given, options, n=1, cutoff=0.7))
+        ]
+        self.error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+            + (f" ({'; '.join(hints)})" if hints else "")
+        )
 
 
 class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
