@@ -121,7 +121,7 @@ def digits_settings(args: argparse.Namespace, methods: Sequence[str]) -> dict[st
     schedule where asked for; an error for a setting that none of ``methods`` reads.
 
     Without ``--lambda``, the FC term's lambda is MI backprop's alone: one method's run takes
-    :func:`~mibias.experiments.digits.preset_lambda`'s, and a grid's jobs each take theirs
+    :func:`~mibias.experiments.digits_recipe.preset_lambda`'s, and a grid's jobs each take theirs
     (:func:`~mibias.experiments.table1.digits_jobs`)."""
     given = given_settings(args, DigitsRun)
     check_settings_apply(EXPERIMENT, methods, given, DigitsRun)

@@ -51,7 +51,7 @@ def digits_jobs(
     """One job per (method, lambda, sigma, seed); ERM ignores lambda, and ``lams`` None gives
     MI backprop the ``lam`` of ``settings`` (a preset's, such as
     :data:`~mibias.experiments.digits_recipe.FC_TERM`'s) and every other method its default lambda
-    (:func:`~mibias.experiments.digits.preset_lambda`)."""
+    (:func:`~mibias.experiments.digits_recipe.preset_lambda`)."""
     preset_lam = settings.pop("lam", None)
     settings = job_settings(
         DigitsRun, settings, "digits", ("method", "lam", "sigma", "seed", "progress")
