@@ -188,6 +188,14 @@ def test_a_commands_help_imports_neither_torch_nor_sklearn():
     assert imported_by(code, ("torch", "sklearn", "mibias.cli.running")) == []
 
 
+def test_a_chosen_command_gets_its_options_and_its_description():
+    args = build_parser().parse_args(["select", "runs/a", "--window", "5"])
+    assert args.window == 5 and args.runs == ["runs/a"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["select", "--no-such-option", "runs/a"])
+    assert "validation-free" in dict(every_parser(build_parser()))["mibias select"].description
+
+
 def test_every_parser_takes_options_by_their_full_names_only():
     for name, parser in every_parser(build_parser()):
         assert parser.allow_abbrev is False, name
