@@ -120,6 +120,21 @@ def test_the_nearest_neighbour_probe_reads_an_attribute_carried_by_near_duplicat
     assert list(asked.probes) == ["knn"] and asked.probes["knn"]["accuracy"] > 0.95
 
 
+def test_off_a_terminal_the_progress_is_one_plain_line_per_estimator_and_probe(capsys):
+    z, c = near_duplicates(0)
+    audit_leakage(z, c, restarts=2, steps=50, probes=("logistic", "knn"), progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()  # pytest's stderr is no terminal
+    assert [line.split(" reads")[0].split(" held-out")[0] for line in lines] == [
+        "audit: estimator 1/2",
+        "audit: estimator 2/2",
+        "audit: probe (logistic)",
+        "audit: probe (knn)",
+    ]
+    assert all(line.endswith(" s)") for line in lines)
+    audit_leakage(z, c, restarts=1, steps=50, probes=("logistic",), progress=False)
+    assert capsys.readouterr().err == ""
+
+
 def radial_attribute(n, seed, width=4):
     """An attribute no linear probe reads: whether two of ``width`` Gaussian columns lie
     outside a circle."""

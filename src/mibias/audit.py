@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -438,7 +440,8 @@ def audit_leakage(
     seed : int
         Seed of the split and of every restart.
     progress : bool
-        Show a progress bar.
+        Show a progress bar on a terminal; elsewhere (a log file, a pipe) one plain line on
+        stderr per estimator and per probe, with what it read and how long it took.
     patience : float or None
         Stop a restart early once this share of ``steps`` has passed without its score on
         the rows kept aside rising by more than :data:`GAIN_NATS` (the weights kept are the
@@ -464,8 +467,10 @@ def audit_leakage(
     estimated_train, estimated_test = leading_components(z[train_rows], z[test_rows], max_dims)
 
     estimates = []
-    bar = tqdm(total=restarts * steps, desc="audit", disable=not progress, leave=False)
+    live = progress and sys.stderr.isatty()
+    bar = tqdm(total=restarts * steps, desc="audit", disable=not live, leave=False)
     for restart in range(restarts):
+        started = time.perf_counter()
         torch.manual_seed(seed * 1000 + restart)
         model = make_estimator(
             estimator,
@@ -488,6 +493,12 @@ def audit_leakage(
             patience=None if patience is None else max(1, round(patience * steps)),
         )
         estimates.append(held_out_estimate(model, estimated_test, c_test, batch_size, seed))
+        if progress and not live:
+            plain_line(
+                f"estimator {restart + 1}/{restarts} reads {estimates[-1]:.4f} nats on the "
+                f"held-out rows",
+                started,
+            )
     bar.close()
 
     result = AuditResult(
@@ -512,6 +523,7 @@ def audit_leakage(
                 else whitened_components(z[train_rows], z[test_rows], max_dims)
             )
         for kind in probes:
+            started = time.perf_counter()
             train_view, test_view = views[kind.startswith(WHITENED)]
             result.probes[kind] = probe_scores(
                 train_view.numpy(),
@@ -521,9 +533,17 @@ def audit_leakage(
                 kind.removeprefix(WHITENED),  # type: ignore[arg-type]
                 seed,
             )
+            if progress and not live:
+                accuracy = result.probes[kind]["accuracy"]
+                plain_line(f"probe ({kind}) held-out accuracy {accuracy:.4f}", started)
         majority = np.bincount(labels_train).argmax()
         result.majority_accuracy = float(np.mean(labels_test == majority))
     return result
+
+
+def plain_line(line: str, started: float) -> None:
+    """One line of the audit's progress off a terminal, with the seconds since ``started``."""
+    print(f"audit: {line} ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
 
 
 def leading_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> list[torch.Tensor]:

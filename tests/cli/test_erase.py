@@ -116,3 +116,13 @@ def test_erase_whiten_is_a_switch(vectors):
     )
     assert result.returncode == 2 and "expected on or off, got 'yes'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_erase_shows_its_leakage_checks_on_stderr_and_keeps_it_quiet_with_json(vectors):
+    args = ("erase", vectors / "x.npy", vectors / "c.csv", "--out", vectors / "z.npy",
+            "--method", "project", "--probes", "logistic")  # fmt: skip
+    shown = run_cli(*args).stderr
+    assert shown.count("leakage of C before the erasure, on the 150 rows") == 1
+    assert shown.count("audit: estimator 2/2 reads") == 2  # before and after, off a terminal
+    assert shown.count("audit: probe (logistic)") == 2
+    assert run_cli(*args, "--json").stderr == ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import sys
 from typing import Any
 
 from mibias.audit import audit_leakage
@@ -74,7 +73,7 @@ def run_audit(args: argparse.Namespace) -> int:
         patience=args.patience,
         probes=probe_kinds(args.probes),
         seed=args.seed,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=not args.json,  # a bar on a terminal, plain lines elsewhere
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -156,20 +157,25 @@ def run_erase(args: argparse.Namespace) -> int:
             np.save(tmp, z)
         else:
             np.savetxt(tmp, z, delimiter=",", fmt="%.7g")
-    audit = {**REPORT_AUDIT, "seed": args.seed, "progress": False, "probes": probes}
-    before = audit_leakage(x[report_rows], c[report_rows], **audit)
-    after = audit_leakage(z[report_rows], c[report_rows], **audit)
+    where = (
+        f"the {len(report_rows)} rows the eraser did not see"
+        if args.holdout > 0
+        else "the rows it was fitted on (--holdout 0)"
+    )
+    # a bar on a terminal, plain lines elsewhere (with --json, nothing on stderr)
+    audit = {**REPORT_AUDIT, "seed": args.seed, "progress": not args.json, "probes": probes}
+    reports = {}
+    for label, vectors in (("before", x), ("after", z)):
+        if not args.json:
+            print(f"leakage of C {label} the erasure, on {where}: checking", file=sys.stderr)
+        reports[label] = audit_leakage(vectors[report_rows], c[report_rows], **audit)
+    before, after = reports["before"], reports["after"]
     kept = (
         kept_task(x[report_rows], z[report_rows], y[report_rows], seed=args.seed)
         if y is not None
         else kept_geometry(x[report_rows], z[report_rows], seed=args.seed)
     )
     leading = getattr(eraser, "leading_", None)  # MIEraser with min_variance
-    where = (
-        f"the {len(report_rows)} rows the eraser did not see"
-        if args.holdout > 0
-        else "the rows it was fitted on (--holdout 0)"
-    )
     if args.json:
         report = {
             "method": args.method,
