@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import io
 import sys
+import warnings
+from typing import Any
 
 from mibias.cli.status import (
     EXIT_BAD_INPUT,
@@ -40,7 +43,11 @@ def run_command(args: argparse.Namespace) -> int:
             start_data_parallel(args.command)
         # under torchrun, only rank 0 prints
         quiet = not is_main_process()
-        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+        with (
+            contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext(),
+            warnings.catch_warnings(),
+        ):
+            warnings.showwarning = functools.partial(show_warning, args.command)
             status = int(args.handler(args) or 0)
         finished = True
         return status
@@ -71,6 +78,21 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         shutdown(finished)
+
+
+def show_warning(
+    command: str,
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A warning as ``mibias`` shows it: one line with the command and the warning's kind,
+    without the file, line number and code line of Python's default (those name the
+    package's code, not the user's input)."""
+    print(f"mibias {command}: {category.__name__}: {message}", file=file or sys.stderr, flush=True)
 
 
 def start_data_parallel(command: str) -> None:
