@@ -93,9 +93,9 @@ def build_parser() -> CommandParser:
         description="Representations that carry no information about a bias attribute.",
     )
     parser.add_argument("--version", action="version", version=f"mibias {__version__}")
-    parser.commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
     for name, (family, line) in COMMANDS.items():
-        parser.commands.add_command(name, family, line)
+        commands.add_command(name, family, line)
     return parser
 
 
