@@ -55,7 +55,8 @@ from benchmarks.common import (
 )
 from mibias.audit import audit_leakage, probe_scores
 from mibias.cli.erase import add_mi_options, given_mi_settings
-from mibias.erasure import ERASERS, make_eraser
+from mibias.erasure.eraser import make_eraser
+from mibias.erasure.settings import ERASERS
 
 PROBES = ("logistic", "mlp", "svm", "knn")
 PROBE_KEYS = tuple(f"probe_{kind}" for kind in PROBES)

@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 from benchmarks.common import command_line, write_results
 from benchmarks.erase import words_case
 from mibias.audit import fit_probe, probe_classifier
-from mibias.erasure import make_eraser
+from mibias.erasure.eraser import make_eraser
 
 SEEDS = range(5)
 Sample = Callable[[int], tuple[np.ndarray, np.ndarray]]

@@ -7,7 +7,13 @@ import pytest
 from tests.processes import imported_by
 
 # the package root's own: tests/test_package.py
-LAZY_PACKAGES = ("mibias.baselines", "mibias.estimators", "mibias.fairness", "mibias.training")
+LAZY_PACKAGES = (
+    "mibias.audit",
+    "mibias.baselines",
+    "mibias.estimators",
+    "mibias.fairness",
+    "mibias.training",
+)
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)
@@ -42,6 +48,7 @@ def test_the_settings_modules_import_neither_torch_nor_sklearn():
     code = (
         "import mibias.experiments.digits_recipe, mibias.experiments.fairness_recipe\n"
         "import mibias.experiments.imdb_recipe, mibias.methods, mibias.sweep\n"
+        "import mibias.audit.settings, mibias.erasure.settings\n"
         f"import {', '.join(LAZY_PACKAGES)}\n"
     )
     assert imported_by(code) == []

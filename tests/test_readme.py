@@ -27,6 +27,6 @@ def test_readme_erase_example_runs_and_leaves_no_attribute_to_read(capsys):
     namespace: dict = {}
     exec(compile(block.group(1), str(README), "exec"), namespace)
     assert namespace["Z"].shape == (1400, 4)
-    # the erased rows read 0.54 when this was written; the 5-seed claim is in test_erasure.py
+    # the erased rows read 0.54 when this was written (5 seeds: tests/erasure/test_eraser.py)
     assert namespace["report"].probes["mlp"]["accuracy"] < 0.7
     assert "probe (mlp)" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from mibias.version import __version__ as __version__
 # each public name and the module that defines it
 _HOMES = {
     "LinearFERM": "mibias.baselines",
-    "MIEraser": "mibias.erasure",
+    "MIEraser": "mibias.erasure.eraser",
     "CLUB": "mibias.estimators",
     "MINE": "mibias.estimators",
     "NWJ": "mibias.estimators",

@@ -12,7 +12,7 @@ from mibias.estimators import (
     make_estimator,
     marginal_permutation,
 )
-from mibias.estimators.mine import NOISE_FALL_SHARE
+from mibias.estimators.names import NOISE_FALL_SHARE
 from mibias.methods import make_term
 
 

@@ -24,7 +24,7 @@ def fixture_data(tmp_path, monkeypatch):
 
 
 def test_every_method_runs_and_writes_predictions(fixture_data, tmp_path, monkeypatch):
-    # the audit only has to run here (its accuracy: tests/test_audit.py)
+    # the audit only has to run here (its accuracy: tests/audit/test_leakage.py)
     light_audit = functools.partial(fairness.audit_leakage, steps=100)
     monkeypatch.setattr(fairness, "audit_leakage", light_audit)
     out = tmp_path / "t3"

@@ -1,14 +1,14 @@
 """The ``audit`` command: how much a representation leaks an attribute, measured by
-:func:`mibias.audit.audit_leakage` with its own defaults."""
+:func:`mibias.audit.audit_leakage` with its own defaults (:data:`mibias.audit.settings.AUDIT`,
+read without torch, so that ``mibias audit --help`` answers at once)."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 from typing import Any
 
-from mibias.audit import audit_leakage
+from mibias.audit.settings import AUDIT
 from mibias.cli.common import add_probes_option, probe_kinds
 from mibias.estimators.names import ESTIMATORS
 from mibias.io import load_array
@@ -26,27 +26,25 @@ def add_audit_command(commands: Any) -> None:
     )
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
-    audit.add_argument("--estimator", choices=ESTIMATORS, default="mine")
-    # the defaults are audit_leakage's own
-    defaults = {name: p.default for name, p in inspect.signature(audit_leakage).parameters.items()}
-    audit.add_argument("--restarts", type=int, default=defaults["restarts"], help="estimators")
-    audit.add_argument("--steps", type=int, default=defaults["steps"], help="steps per estimator")
-    audit.add_argument("--batch-size", type=int, default=defaults["batch_size"])
-    audit.add_argument("--lr", type=float, default=defaults["lr"])
+    audit.add_argument("--estimator", choices=ESTIMATORS, default=AUDIT.estimator)
+    audit.add_argument("--restarts", type=int, default=AUDIT.restarts, help="estimators")
+    audit.add_argument("--steps", type=int, default=AUDIT.steps, help="steps per estimator")
+    audit.add_argument("--batch-size", type=int, default=AUDIT.batch_size)
+    audit.add_argument("--lr", type=float, default=AUDIT.lr)
     audit.add_argument(
         "--max-dims",
         type=int,
-        default=defaults["max_dims"],
+        default=AUDIT.max_dims,
         help="a wider Z reaches the estimators as this many principal components",
     )
     audit.add_argument(
         "--patience",
         type=patience_share,
-        default=defaults["patience"],
+        default=AUDIT.patience,
         help="stop an estimator once this share of its steps passes without a gain; "
         "none: every step",
     )
-    audit.add_argument("--test-size", type=float, default=defaults["test_size"], help="held out")
+    audit.add_argument("--test-size", type=float, default=AUDIT.test_size, help="held out")
     add_probes_option(audit)
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -60,6 +58,8 @@ def patience_share(text: str) -> float | None:
 
 def run_audit(args: argparse.Namespace) -> int:
     """``mibias audit Z C``."""
+    from mibias.audit import audit_leakage  # imported here: it imports torch (see the top)
+
     result = audit_leakage(
         load_array(args.z),
         load_array(args.c),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Mapping, Sequence
 
+from mibias.audit.settings import PROBE_KINDS, PROBES
 from mibias.io import InputError
 from mibias.sweep.runner import RayBackend
 
@@ -29,10 +30,7 @@ def add_probes_option(
     parser: argparse.ArgumentParser, default: Sequence[str] | None = None
 ) -> None:
     """``--probes``: the audit's probe classifiers (:func:`probe_kinds` reads it); ``default``
-    None: :data:`mibias.audit.PROBES`."""
-    # imported here, not above: the families without an audit option do not import the audit
-    from mibias.audit import PROBE_KINDS, PROBES
-
+    None: :data:`mibias.audit.settings.PROBES`."""
     default = PROBES if default is None else default
     parser.add_argument(
         "--probes",
@@ -44,8 +42,6 @@ def add_probes_option(
 
 def probe_kinds(text: str) -> list[str]:
     """The probes ``--probes`` names (none: no probe); an error names an unknown one."""
-    from mibias.audit import PROBE_KINDS  # imported here: see add_probes_option
-
     return [] if text == "none" else names(text, "probes", PROBE_KINDS)
 
 

@@ -1,10 +1,14 @@
 """``mibias erase X C --out Z.npy``: remove an attribute from given vectors, with the leakage
-report before and after on rows the eraser never saw."""
+report before and after on rows the eraser never saw.
+
+The options and their defaults come from modules that import no torch
+(:mod:`mibias.erasure.settings`), so that ``mibias erase --help`` answers at once; the eraser
+and the audit are imported when the command runs."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -12,19 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
 from mibias.cli.common import add_probes_option, on_off, probe_kinds
-from mibias.erasure import (
-    ERASERS,
-    ERASURE_PROBES,
-    MIEraser,
-    kept_geometry,
-    kept_task,
-    make_eraser,
-)
-from mibias.estimators.mine import NOISE_FALL_SHARE
+from mibias.erasure.settings import ERASERS, ERASURE_PROBES, MI_ERASER
+from mibias.estimators.names import NOISE_FALL_SHARE
 from mibias.io import InputError, atomic_path, load_array
 
 # MIEraser's settings the command line offers: option -> (parameter, type, help). The one
@@ -65,10 +60,7 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
 def add_mi_options(parser: argparse.ArgumentParser) -> None:
     """Add MIEraser's settings (:data:`MI_OPTIONS`) to ``parser``; one not given is absent
     from the parsed arguments (:func:`given_mi_settings`), so MIEraser's own default holds."""
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(MIEraser).parameters.items()
-    }
+    defaults = dataclasses.asdict(MI_ERASER)
     for flag, (name, kind, text) in MI_OPTIONS.items():
         parser.add_argument(
             flag,
@@ -113,6 +105,12 @@ def add_erase_command(commands: Any) -> None:
 
 def run_erase(args: argparse.Namespace) -> int:
     """``mibias erase X C --out Z``."""
+    # imported here, not above: they import torch and scikit-learn
+    from sklearn.model_selection import train_test_split
+
+    from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
+    from mibias.erasure.eraser import kept_geometry, kept_task, make_eraser
+
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".csv"):
         raise InputError(f"--out {out}: use a .npy or .csv file name")

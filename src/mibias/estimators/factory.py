@@ -51,7 +51,7 @@ def make_estimator(
         With ``noise``, whiten z instead of standardising its columns.
     noise_start : float
         With ``noise``, the noise starts at this multiple of it and falls to it over the
-        first :data:`~mibias.estimators.mine.NOISE_FALL_SHARE` of the run
+        first :data:`~mibias.estimators.names.NOISE_FALL_SHARE` of the run
         (:class:`~mibias.estimators.mine.CriticEstimator`).
     mixed_noise : bool
         With ``noise``, half the rows read without noise and half at sqrt(2) times it

@@ -8,14 +8,13 @@ from collections.abc import Sequence
 import torch
 
 from mibias.estimators.base import MIEstimator, log_mean_exp
+from mibias.estimators.names import NOISE_FALL_SHARE
 from mibias.estimators.networks import StatisticsNetwork
 
 # a whitened critic's running covariance: the weight of each new encoder batch, and the ridge
 # added before it is factored, as a share of the mean variance (numerical safety only)
 WHITEN_RATE = 0.05
 WHITEN_RIDGE = 1e-6
-# the share of the run over which a smoothing noise that starts larger falls to its scale
-NOISE_FALL_SHARE = 0.2
 
 
 class CriticEstimator(MIEstimator):
@@ -47,10 +46,10 @@ class CriticEstimator(MIEstimator):
         direction within a few dozen steps.
     noise_start : float
         The noise starts at ``noise_start * noise`` and falls linearly to ``noise`` over the
-        first :data:`NOISE_FALL_SHARE` of the run (:meth:`follow_progress`); 1 keeps it
-        constant. Under the larger noise the groups overlap and the term has a gradient
-        from the first step; at ``noise`` alone a run can start, and stay, saturated at
-        H(c) (docs/leakage.md).
+        first :data:`~mibias.estimators.names.NOISE_FALL_SHARE` of the run
+        (:meth:`follow_progress`); 1 keeps it constant. Under the larger noise the groups
+        overlap and the term has a gradient from the first step; at ``noise`` alone a run can
+        start, and stay, saturated at H(c) (docs/leakage.md).
     mixed_noise : bool
         With ``noise > 0``, the critic reads a random half of each batch's rows without noise
         and the other half at sqrt(2) times it (the same mean noise power). The noisy rows

@@ -1,10 +1,13 @@
-"""The MI estimators' names and which of them have a critic, readable without torch (the
-command line's choices); :func:`mibias.estimators.make_estimator` builds one by name."""
+"""The MI estimators' names, which of them have a critic and the schedule of the critic's
+smoothing noise, readable without torch (the command line's choices and help);
+:func:`mibias.estimators.make_estimator` builds an estimator by name."""
 
 from __future__ import annotations
 
 ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce", "club")
 CRITIC_ESTIMATORS = ("mine", "mine-dv", "nwj", "infonce")
+# the share of the run over which a smoothing noise that starts larger falls to its scale
+NOISE_FALL_SHARE = 0.2
 
 
 def noise_error(name: str, noise: float) -> str | None:

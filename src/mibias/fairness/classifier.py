@@ -88,7 +88,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         H(c) on separable groups and removes almost nothing (docs/leakage.md); 0 turns it off.
     noise_start : float
         The noise starts at this multiple of ``noise`` and falls linearly to ``noise`` over
-        the first fifth of the fit (:data:`mibias.estimators.mine.NOISE_FALL_SHARE`); 1
+        the first fifth of the fit (:data:`mibias.estimators.names.NOISE_FALL_SHARE`); 1
         keeps it constant. At a constant noise, 2 of 10 seeds of the nuisance task at 1,000
         rows stayed saturated at H(c) and removed nothing; starting at 4 times the noise took
         both out of it and left no seed above 0.59 (docs/leakage.md).

@@ -5,7 +5,7 @@ backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,10 +20,8 @@ from torch import nn
 from mibias.audit import (
     FIT_CHECK,
     FIT_CHECK_ROWS,
-    PROBES,
     REPORT_AUDIT,
     AuditResult,
-    ProbeKind,
     audit_leakage,
     warn_on_leakage,
 )
@@ -35,15 +33,18 @@ from mibias.baselines.erasers import (
     nullspace_projection,
 )
 from mibias.baselines.penalties import NormalisedHSIC
+from mibias.erasure.settings import (
+    ERASERS,
+    ERASURE_PROBES,
+    KEEPS,
+    LINEAR_ERASERS,
+    MI_ERASER,
+    Keep,
+)
 from mibias.estimators import make_estimator
 from mibias.inputs import as_array, check_settings
 from mibias.training.arrays import fit_on_arrays
 
-# the probes that check erased vectors: the audit's and the nearest-neighbour vote, which
-# reads an attribute left in which vectors lie next to each other (word vectors, docs/erasure.md)
-ERASURE_PROBES: tuple[ProbeKind, ...] = (*PROBES, "knn")
-Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
-KEEPS: tuple[str, ...] = get_args(Keep)
 INFERENCE_ROWS = 8192
 
 
@@ -212,7 +213,7 @@ class MIEraser(AttributeEraser):
         noise of this scale (see :class:`mibias.estimators.mine.CriticEstimator`).
     noise_start : float
         The noise starts at ``noise_start`` x ``noise`` and falls linearly to ``noise`` over
-        the first :data:`~mibias.estimators.mine.NOISE_FALL_SHARE` of the fit (the schedule
+        the first :data:`~mibias.estimators.names.NOISE_FALL_SHARE` of the fit (the schedule
         :class:`~mibias.fairness.MIFairClassifier` starts at 4 by default); 1 (the default)
         keeps it constant. On the validation rows of the word vectors, Adult and the digits
         features a start of 4 erased no more than the constant noise, and on the word vectors
@@ -297,22 +298,22 @@ class MIEraser(AttributeEraser):
 
     def __init__(
         self,
-        lam: float = 5.0,
-        keep: Keep = "auto",
-        keep_weight: float = 1.0,
-        hidden_size: int = 512,
-        steps: int = 2000,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        estimator_lr: float = 1e-3,
-        k: int = 5,
-        noise: float = 0.25,
-        noise_start: float = 1.0,
-        kernel_weight: float = 0.0,
-        whiten: bool = False,
-        linear_first: str | None = None,
-        min_variance: float = 0.0,
-        n_init: int = 1,
+        lam: float = MI_ERASER.lam,
+        keep: Keep = MI_ERASER.keep,
+        keep_weight: float = MI_ERASER.keep_weight,
+        hidden_size: int = MI_ERASER.hidden_size,
+        steps: int = MI_ERASER.steps,
+        batch_size: int = MI_ERASER.batch_size,
+        lr: float = MI_ERASER.lr,
+        estimator_lr: float = MI_ERASER.estimator_lr,
+        k: int = MI_ERASER.k,
+        noise: float = MI_ERASER.noise,
+        noise_start: float = MI_ERASER.noise_start,
+        kernel_weight: float = MI_ERASER.kernel_weight,
+        whiten: bool = MI_ERASER.whiten,
+        linear_first: str | None = MI_ERASER.linear_first,
+        min_variance: float = MI_ERASER.min_variance,
+        n_init: int = MI_ERASER.n_init,
         check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
@@ -505,10 +506,6 @@ class MIEraser(AttributeEraser):
         """:func:`mibias.audit.audit_leakage` of erased rows with the report's settings."""
         settings = {**REPORT_AUDIT, "probes": ERASURE_PROBES, **audit}
         return audit_leakage(z, c, **settings)
-
-
-ERASERS = ("mi", "leace", "inlp", "project")
-LINEAR_ERASERS = ERASERS[1:]
 
 
 def make_eraser(method: str, *, random_state: Any = None, **settings: Any) -> AttributeEraser:

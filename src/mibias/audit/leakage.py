@@ -9,7 +9,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from mibias.audit.settings import AUDIT, PROBES, ProbeKind
 from mibias.estimators import (
     AttributeEncoder,
     InfoNCE,
@@ -34,8 +35,6 @@ from mibias.estimators import (
 )
 from mibias.io import InputError
 from mibias.training.estimator_updates import EstimatorUpdater
-
-ProbeKind = Literal["mlp", "logistic", "svm", "knn", "whitened_mlp", "none"]
 
 
 def probe_scores(
@@ -148,11 +147,6 @@ SMALL_PROBE_ROWS = 4000
 LBFGS_PENALTIES = (1.0, 10.0)
 
 
-# the probes an audit runs unless told otherwise, and every probe it can run (the RBF SVM and
-# the nearest-neighbour vote take time that grows with the square of the rows, and calibrate
-# on 5 folds: on request)
-PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
-PROBE_KINDS: tuple[ProbeKind, ...] = (*PROBES, "svm", "knn")
 # the leakage columns (:meth:`AuditResult.columns`) a results table shows, in order
 LEAKAGE_COLUMNS: tuple[str, ...] = (
     "leak_mi_nats",
@@ -380,19 +374,19 @@ def audit_leakage(
     z: np.ndarray,
     c: np.ndarray,
     *,
-    estimator: str = "mine",
-    restarts: int = 3,
-    steps: int = 4000,
-    batch_size: int = 1024,
-    lr: float = 1e-3,
-    hidden: Sequence[int] = (64, 64, 64),
-    activation: str = "gelu",
-    max_dims: int = 64,
-    test_size: float = 0.3,
+    estimator: str = AUDIT.estimator,
+    restarts: int = AUDIT.restarts,
+    steps: int = AUDIT.steps,
+    batch_size: int = AUDIT.batch_size,
+    lr: float = AUDIT.lr,
+    hidden: Sequence[int] = AUDIT.hidden,
+    activation: str = AUDIT.activation,
+    max_dims: int = AUDIT.max_dims,
+    test_size: float = AUDIT.test_size,
     probes: Sequence[ProbeKind] = PROBES,
     seed: int = 0,
     progress: bool = True,
-    patience: float | None = 0.5,
+    patience: float | None = AUDIT.patience,
 ) -> AuditResult:
     """Estimate I(z; c) on held-out rows, with its spread over restarts, and a probe.
 

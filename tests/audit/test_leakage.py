@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 
-from mibias.audit import (
+from mibias.audit.leakage import (
     SMALL_PROBE_ROWS,
     AuditResult,
     audit_leakage,

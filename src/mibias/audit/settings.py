@@ -1,0 +1,36 @@
+"""The leakage audit's defaults and probe names, readable without torch or scikit-learn:
+``mibias audit --help`` shows them, and :func:`mibias.audit.audit_leakage` takes its defaults
+from :data:`AUDIT` (the parameters are documented there)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ProbeKind = Literal["mlp", "logistic", "svm", "knn", "whitened_mlp", "none"]
+
+# the probes an audit runs unless told otherwise, and every probe it can run (the RBF SVM and
+# the nearest-neighbour vote take time that grows with the square of the rows, and calibrate
+# on 5 folds: on request)
+PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
+PROBE_KINDS: tuple[ProbeKind, ...] = (*PROBES, "svm", "knn")
+
+
+@dataclass(frozen=True)
+class AuditDefaults:
+    """The default of each setting of :func:`mibias.audit.audit_leakage` that the command line
+    offers (what each means: that function's parameters)."""
+
+    estimator: str = "mine"
+    restarts: int = 3
+    steps: int = 4000
+    batch_size: int = 1024
+    lr: float = 1e-3
+    hidden: tuple[int, ...] = (64, 64, 64)
+    activation: str = "gelu"
+    max_dims: int = 64
+    test_size: float = 0.3
+    patience: float | None = 0.5
+
+
+AUDIT = AuditDefaults()

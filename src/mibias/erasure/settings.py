@@ -1,0 +1,44 @@
+"""The erasers' names and :class:`~mibias.erasure.eraser.MIEraser`'s defaults, readable
+without torch or scikit-learn: ``mibias erase --help`` shows them, and ``MIEraser`` takes its
+defaults from :data:`MI_ERASER` (the parameters are documented there)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from mibias.audit.settings import PROBES, ProbeKind
+
+ERASERS = ("mi", "leace", "inlp", "project")
+LINEAR_ERASERS = ERASERS[1:]
+# the probes that check erased vectors: the audit's and the nearest-neighbour vote, which
+# reads an attribute left in which vectors lie next to each other (word vectors, docs/erasure.md)
+ERASURE_PROBES: tuple[ProbeKind, ...] = (*PROBES, "knn")
+Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
+KEEPS: tuple[str, ...] = get_args(Keep)
+
+
+@dataclass(frozen=True)
+class MIEraserDefaults:
+    """The default of each of :class:`~mibias.erasure.eraser.MIEraser`'s settings of the fit (what
+    each means: that class's parameters)."""
+
+    lam: float = 5.0
+    keep: Keep = "auto"
+    keep_weight: float = 1.0
+    hidden_size: int = 512
+    steps: int = 2000
+    batch_size: int = 256
+    lr: float = 1e-3
+    estimator_lr: float = 1e-3
+    k: int = 5
+    noise: float = 0.25
+    noise_start: float = 1.0
+    kernel_weight: float = 0.0
+    whiten: bool = False
+    linear_first: str | None = None
+    min_variance: float = 0.0
+    n_init: int = 1
+
+
+MI_ERASER = MIEraserDefaults()
