@@ -1,8 +1,12 @@
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 import torch
 
-from mibias.io import InputError, atomic_path, load_array
+from mibias.io import InputError, atomic_path, held_lock, load_array
 
 
 def test_reads_npy_csv_and_pt(tmp_path):
@@ -62,3 +66,46 @@ def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         raise RuntimeError("writer broke")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+# holds the lock on argv[1] for a while, writes argv[2] and lets go
+HOLDER = """
+import sys, time
+from pathlib import Path
+from mibias.io import held_lock
+with held_lock(Path(sys.argv[1]), busy=lambda holder: None):
+    print("held", flush=True)
+    time.sleep(1.5)
+    Path(sys.argv[2]).write_text("done")
+"""
+
+
+def test_a_second_holder_is_told_who_holds_the_lock_and_waits_for_it(tmp_path):
+    path, done = tmp_path / ".lock", tmp_path / "done"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(done)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        told = []
+        with held_lock(path, busy=told.append):
+            assert done.exists()  # the block ran only once the holder had finished its own
+        assert len(told) == 1 and told[0].startswith(f"process {holder.pid} on ")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_free_lock_is_taken_without_a_word_and_busy_may_give_up(tmp_path):
+    path = tmp_path / ".lock"
+
+    def give_up(holder: str) -> None:
+        raise RuntimeError(f"held by {holder}")
+
+    start = time.monotonic()
+    with held_lock(path, busy=give_up):
+        with pytest.raises(RuntimeError, match="held by process") as refused:
+            with held_lock(path, busy=give_up):
+                pass
+        assert refused.value.__context__ is None  # one message, not chained to flock's
+    assert time.monotonic() - start < 5

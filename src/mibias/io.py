@@ -1,12 +1,14 @@
 """File input and output: reading user-supplied arrays (.npy, .csv, .pt) with errors that name
-the problem, and atomic writes (readers see the old file or the whole new one, never a partial
-one)."""
+the problem, atomic writes (readers see the old file or the whole new one, never a partial
+one) and locks that keep a second process out of a file's work."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,3 +109,35 @@ def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def held_lock(path: Path, busy: Callable[[str], None]) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` for this process while the block runs.
+
+    The lock is an ``flock`` on ``path`` (created if needed), which also records the holder's
+    process id and host. When another process holds it, ``busy(holder)`` is called first: it
+    raises to give up, or returns to wait until the holder lets go. The operating system
+    releases the lock when the holder exits, however it exits, so a lock left by a killed
+    process is simply taken over. (``flock`` is advisory and local: two machines sharing a
+    network folder are not kept apart.)
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            free = True
+        except BlockingIOError:
+            free = False
+        if not free:  # outside the except clause: what busy raises is not chained to it
+            handle.seek(0)
+            busy(handle.read().strip() or "another process")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -11,16 +11,13 @@ process out of a folder in use (:func:`run_folder_lock`).
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
-import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mibias.io import DamagedFileError, InputError, atomic_path
+from mibias.io import DamagedFileError, InputError, atomic_path, held_lock
 
 METRICS = "metrics.csv"
 SUMMARY = "run.json"
@@ -93,12 +90,9 @@ class RunFolderBusy(InputError):
 
 @contextmanager
 def run_folder_lock(folder: str | Path) -> Iterator[None]:
-    """Hold ``folder`` for this process while the block runs.
-
-    The lock is an ``flock`` on ``folder/.lock``, which also records the holder's process id
-    and host. The operating system releases it when the holder exits, however it exits, so a
-    lock left by a killed process is simply taken over. (``flock`` is advisory and local: two
-    machines sharing a network folder are not kept apart.)
+    """Hold ``folder`` for this process while the block runs: :func:`mibias.io.held_lock` on
+    ``folder/.lock``, which records the holder's process id and host; a lock left by a killed
+    process is simply taken over.
 
     Raises
     ------
@@ -106,21 +100,11 @@ def run_folder_lock(folder: str | Path) -> Iterator[None]:
         When another live process holds the folder; the message names the folder and it.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / LOCK_NAME).open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise RunFolderBusy(
-                f"{folder} is in use by {holder}: wait for it to finish or choose another --out"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def busy(holder: str) -> None:
+        raise RunFolderBusy(
+            f"{folder} is in use by {holder}: wait for it to finish or choose another --out"
+        )
+
+    with held_lock(folder / LOCK_NAME, busy):
+        yield

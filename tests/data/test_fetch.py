@@ -1,4 +1,6 @@
 import hashlib
+import subprocess
+import sys
 
 import pytest
 
@@ -57,3 +59,33 @@ def test_data_home_comes_from_the_environment(tmp_path, monkeypatch):
 
     monkeypatch.setenv("MIBIAS_DATA", str(tmp_path / "here"))
     assert data_home() == tmp_path / "here" and (tmp_path / "here").is_dir()
+
+
+# another process fetching file.bin into argv[1]: it holds the fetch lock, writes the file
+# after a while and lets go
+FETCHING = """
+import sys, time
+from pathlib import Path
+from mibias.data.fetch import fetch_lock
+with fetch_lock(Path(sys.argv[1]), "file.bin"):
+    print("fetching", flush=True)
+    time.sleep(1.5)
+    (Path(sys.argv[1]) / "file.bin").write_bytes(b"good")
+"""
+
+
+def test_a_second_process_waits_for_the_first_fetch_and_reads_its_copy(tmp_path, capsys):
+    first = subprocess.Popen(
+        [sys.executable, "-c", FETCHING, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert first.stdout.readline().strip() == "fetching"
+        # its only address answers nothing: the file can only come from the first process
+        entry = entry_for(b"good", urls=("http://127.0.0.1:9/file.bin",))
+        assert fetch(entry, tmp_path).read_bytes() == b"good"
+    finally:
+        first.kill()
+        first.wait()
+    err = capsys.readouterr().err
+    assert f"mibias: file.bin: process {first.pid} on " in err and "waiting" in err
+    assert "127.0.0.1" not in err

