@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -118,3 +122,61 @@ def test_attribute_encoders():
     assert bits.shape == (3, 24)
     assert bits[2, :8].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]  # 128
     assert bits[1, 8:16].tolist() == [1, 1, 1, 0, 0, 0, 0, 0]  # 224
+
+
+def test_a_damaged_or_older_cache_is_generated_again_with_a_notice(tmp_path, monkeypatch, capsys):
+    gray = fake_mnist(200, 100)
+    monkeypatch.setattr("mibias.data.colored_mnist.load_mnist", lambda home: gray)
+    first = make_colored_mnist(0.03, seed=4, home=tmp_path)
+    (path,) = (tmp_path / "colored_mnist").glob("*.npz")
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF  # one flipped byte inside the images
+    path.write_bytes(bytes(content))
+    again = make_colored_mnist(0.03, seed=4, home=tmp_path)
+    assert np.array_equal(first.train_images, again.train_images)
+    assert f"{path} is damaged" in capsys.readouterr().err
+    np.savez(path, **vars(first))  # as written before the cache carried its hash
+    make_colored_mnist(0.03, seed=4, home=tmp_path)
+    assert "generating it again" in capsys.readouterr().err
+    make_colored_mnist(0.03, seed=4, home=tmp_path)  # now as written today: read, no notice
+    assert capsys.readouterr().err == ""
+
+
+# another process generating the dataset in argv[1] from the small gray digits: it holds the
+# lock a while before it generates
+GENERATING = """
+import sys, time
+from mibias.data import colored_mnist
+from tests.data.test_colored_mnist import fake_mnist
+
+gray = fake_mnist(200, 100)
+colored_mnist.load_mnist = lambda home: gray
+generate = colored_mnist._generate
+
+def slow(*args):
+    print("generating", flush=True)
+    time.sleep(1.5)
+    return generate(*args)
+
+colored_mnist._generate = slow
+colored_mnist.make_colored_mnist(0.03, seed=4, home=sys.argv[1])
+"""
+
+
+def test_a_second_process_waits_for_the_dataset_being_generated_and_reads_it(tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parents[2]
+    first = subprocess.Popen(
+        [sys.executable, "-c", GENERATING, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+    )
+    try:
+        assert first.stdout.readline().strip() == "generating"
+        monkeypatch.setattr("mibias.data.colored_mnist.load_mnist", lambda home: 1 / 0)
+        data = make_colored_mnist(0.03, seed=4, home=tmp_path)  # from its cache, MNIST not read
+    finally:
+        first.kill()
+        first.wait()
+    expected = make_colored_mnist(0.03, seed=4, mnist=fake_mnist(200, 100), cache=False)
+    assert np.array_equal(data.test_images_uniform, expected.test_images_uniform)

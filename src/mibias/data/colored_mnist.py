@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from mibias.data.fetch import data_home
+from mibias.data.fetch import data_home, fetch_lock
 from mibias.data.mnist import load_mnist
 from mibias.io import atomic_path
 
@@ -159,7 +162,9 @@ def make_colored_mnist(
     home : path, optional
         Data folder (default ``$MIBIAS_DATA`` or ``~/.cache/mibias``).
     cache : bool
-        Keep generated datasets under ``home/colored_mnist``.
+        Keep generated datasets under ``home/colored_mnist``, with a hash of their content
+        that is checked on every read (a damaged file is generated again, with a notice);
+        one process at a time generates a dataset, and others asking for it wait and read it.
     mnist : dict, optional
         Gray MNIST arrays (as :func:`~mibias.data.mnist.load_mnist` returns), to skip loading.
     """
@@ -172,10 +177,54 @@ def make_colored_mnist(
         f"{sigma:.6f}|{seed}|validation {VALIDATION_FRACTION:.6f}|".encode() + palette.tobytes()
     ).hexdigest()[:16]
     path = data_home(home) / "colored_mnist" / f"sigma{sigma:.3f}-seed{seed}-{key}.npz"
-    if cache and mnist is None and path.exists():
+    if not cache or mnist is not None:
+        return _generate(sigma, seed, palette, mnist if mnist is not None else load_mnist(home))
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached
+    with fetch_lock(path.parent, path.name):
+        cached = _read_cache(path)  # another process may just have generated it
+        if cached is not None:
+            return cached
+        if path.exists():
+            print(
+                f"mibias: {path} is damaged or from an earlier version; generating it again",
+                file=sys.stderr,
+            )
+        data = _generate(sigma, seed, palette, load_mnist(home))
+        arrays = vars(data)  # the arrays themselves (dataclasses.asdict would copy them)
+        with atomic_path(path, suffix=".npz") as tmp:
+            np.savez(tmp, **arrays, content_sha256=np.array(_content_sha256(arrays)))
+        return data
+
+
+def _content_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """A hash over every array of a :class:`ColoredMNIST`, its shapes included."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        digest.update(f"{name}{arrays[name].shape}{arrays[name].dtype}".encode())
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return digest.hexdigest()
+
+
+def _read_cache(path: Path) -> ColoredMNIST | None:
+    """The cached dataset if the file exists, reads whole and matches its content hash, else
+    None (a file of an earlier version, without the hash, is generated again too)."""
+    if not path.exists():
+        return None
+    try:
         with np.load(path, allow_pickle=False) as stored:
-            return ColoredMNIST(**{name: stored[name] for name in ColoredMNIST.__annotations__})
-    gray = mnist if mnist is not None else load_mnist(home)
+            arrays = {field.name: stored[field.name] for field in dataclasses.fields(ColoredMNIST)}
+            recorded = str(stored["content_sha256"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return ColoredMNIST(**arrays) if _content_sha256(arrays) == recorded else None
+
+
+def _generate(
+    sigma: float, seed: int, palette: np.ndarray, gray: dict[str, np.ndarray]
+) -> ColoredMNIST:
+    """Colour the gray digits (:func:`make_colored_mnist`)."""
     # training colours and each rule's test colours keep the streams they had before the
     # validation split existed; the validation colours take two new ones
     train_rng, palette_rng, uniform_rng, valid_palette_rng, valid_uniform_rng = (
@@ -194,7 +243,7 @@ def make_colored_mnist(
             random_class=rule == "palette", uniform=rule == "uniform",
         )  # fmt: skip
 
-    data = ColoredMNIST(
+    return ColoredMNIST(
         train_images=colourise(
             train_gray, train_labels, sigma=sigma, palette=palette, rng=train_rng
         ),
@@ -206,7 +255,3 @@ def make_colored_mnist(
         test_images_palette=unbiased(test_gray, test_labels, palette_rng, "palette"),
         test_images_uniform=unbiased(test_gray, test_labels, uniform_rng, "uniform"),
     )
-    if cache and mnist is None:
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez(tmp, **data.__dict__)
-    return data

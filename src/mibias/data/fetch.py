@@ -109,7 +109,7 @@ def fetch_lock(folder: Path, name: str, progress: bool = True) -> Iterator[None]
 
     def busy(holder: str) -> None:
         if progress:
-            print(f"mibias: {name}: {holder} is fetching it; waiting", file=sys.stderr)
+            print(f"mibias: {name}: {holder} is making it; waiting", file=sys.stderr)
 
     with held_lock(folder / f".{name}.lock", busy):
         yield
