@@ -91,11 +91,14 @@ class LeadingDirections:
 
 
 class WeightedKeepLoss(nn.Module):
-    """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``."""
+    """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``;
+    ``variance`` is the total variance of the fitting rows (:func:`total_variance`), for the
+    losses that measure squared distances in x's units."""
 
-    def __init__(self, weight: float) -> None:
+    def __init__(self, weight: float, variance: float = 1.0) -> None:
         super().__init__()
         self.weight = weight
+        self.variance = variance
 
     def forward(
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
@@ -107,11 +110,12 @@ class WeightedKeepLoss(nn.Module):
 
 
 class DistanceLoss(WeightedKeepLoss):
-    """The mean squared distance between z and x: keep the geometry of x by moving each vector
-    as little as the MI term allows."""
+    """The mean squared distance between z and x as a share of x's total variance: keep the
+    geometry of x by moving each vector as little as the MI term allows, whatever the units of
+    x."""
 
     def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return (z - x).pow(2).sum(1).mean()
+        return (z - x).pow(2).sum(1).mean() / self.variance
 
 
 class SimilarityLoss(WeightedKeepLoss):
@@ -127,20 +131,31 @@ class SimilarityLoss(WeightedKeepLoss):
 
 
 class ConditionalReconstruction(nn.Module):
-    """``weight`` x the squared error of a decoder that rebuilds x from z and c: z keeps
-    everything in x but c, which the decoder is given."""
+    """``weight`` x the squared error of a decoder that rebuilds x from z and c, as a share of
+    x's total variance ``variance``: z keeps everything in x but c, which the decoder is
+    given."""
 
-    def __init__(self, width: int, c_dim: int, hidden: int, weight: float) -> None:
+    def __init__(self, width: int, c_dim: int, hidden: int, weight: float, variance: float) -> None:
         super().__init__()
         self.decoder = nn.Sequential(
             nn.Linear(width + c_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)
         )
         self.weight = weight
+        self.variance = variance
 
     def forward(
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
     ) -> torch.Tensor:
-        return self.weight * (self.decoder(torch.cat([z, c], 1)) - x).pow(2).sum(1).mean()
+        error = (self.decoder(torch.cat([z, c], 1)) - x).pow(2).sum(1).mean()
+        return self.weight * error / self.variance
+
+
+def total_variance(x: np.ndarray) -> float:
+    """The mean squared distance of the rows of ``x`` to their mean (the sum of the columns'
+    variances); the squared-distance keep losses divide by it, so that they read the same
+    whatever the units of x (at least a tiny positive number: a constant x has none)."""
+    rows = x.astype(np.float64)
+    return max(float(((rows - rows.mean(axis=0)) ** 2).sum(axis=1).mean()), 1e-12)
 
 
 class KernelDependence(nn.Module):
@@ -188,12 +203,13 @@ class MIEraser(AttributeEraser):
     lam : float
         Weight of the MI term.
     keep : {"auto", "distance", "similarity", "reconstruction", "task"}
-        What z keeps: ``distance`` (the mean squared distance to x, weighted by
-        ``keep_weight``: each vector moves as little as the term allows), ``similarity``
-        (the batch's pairwise cosine similarities, weighted by ``keep_weight``),
-        ``reconstruction``
-        (a decoder rebuilds x from z and c), ``task`` (y's cross-entropy through a linear
-        head on z; needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``. Only
+        What z keeps: ``distance`` (the mean squared distance to x as a share of the fitting
+        rows' total variance, weighted by ``keep_weight``: each vector moves as little as
+        the term allows, and x in other units moves by the same share), ``similarity`` (the
+        batch's pairwise cosine similarities, weighted by ``keep_weight``),
+        ``reconstruction`` (a decoder rebuilds x from z and c; its squared error a share of
+        the total variance too), ``task`` (y's cross-entropy through a linear head on z;
+        needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``. Only
         ``task`` and ``auto`` read y; the others leave it unused (as in a Pipeline).
     keep_weight : float
         Weight of the ``distance``, ``similarity`` or ``reconstruction`` loss.
@@ -428,11 +444,12 @@ class MIEraser(AttributeEraser):
         width, groups = inputs.shape[1], c.shape[1]
         residual = ResidualMap(width, self.hidden_size)
         head = nn.Linear(width, n_classes)
+        variance = total_variance(inputs)
         keep_loss: nn.Module | None = {
-            "distance": lambda: DistanceLoss(self.keep_weight),
+            "distance": lambda: DistanceLoss(self.keep_weight, variance),
             "similarity": lambda: SimilarityLoss(self.keep_weight),
             "reconstruction": lambda: ConditionalReconstruction(
-                width, groups, self.hidden_size, self.keep_weight
+                width, groups, self.hidden_size, self.keep_weight, variance
             ),
             "task": lambda: None,
         }[self.keep_]()
