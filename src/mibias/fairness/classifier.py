@@ -192,7 +192,9 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric inputs (encode categorical columns first, e.g. with ``OneHotEncoder``).
+            Numeric inputs (encode categorical columns first, e.g. with ``OneHotEncoder``),
+            best standardised (``StandardScaler`` in a ``Pipeline``), as for scikit-learn's
+            ``MLPClassifier``: the network reads them as they are.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
