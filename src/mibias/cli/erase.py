@@ -31,7 +31,8 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--keep-weight": (
         "keep_weight",
         float,
-        "weight of the distance, similarity or reconstruction loss",
+        "weight of the distance, similarity or reconstruction loss (distance and "
+        "reconstruction read as shares of x's total variance)",
     ),
     "--hidden-size": ("hidden_size", int, "width of the map's hidden layer"),
     "--batch-size": ("batch_size", int, "rows per step"),
