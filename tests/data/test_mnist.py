@@ -32,7 +32,8 @@ import sys, time
 from pathlib import Path
 import numpy as np
 from mibias.data import mnist
-with mnist.fetch_lock(Path(sys.argv[1]), mnist.CACHE_NAME):
+from mibias.data.fetch import fetch_lock
+with fetch_lock(Path(sys.argv[1]), mnist.CACHE_NAME):
     print("building", flush=True)
     time.sleep(1.5)
     small = {key: np.ones(3, np.uint8) for key in mnist.ARRAYS}

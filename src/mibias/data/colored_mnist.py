@@ -7,12 +7,13 @@ import hashlib
 import sys
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from mibias.data.fetch import data_home, fetch_lock
+from mibias.data.fetch import data_home, made_once
 from mibias.data.mnist import load_mnist
 from mibias.io import atomic_path
 
@@ -179,13 +180,8 @@ def make_colored_mnist(
     path = data_home(home) / "colored_mnist" / f"sigma{sigma:.3f}-seed{seed}-{key}.npz"
     if not cache or mnist is not None:
         return _generate(sigma, seed, palette, mnist if mnist is not None else load_mnist(home))
-    cached = _read_cache(path)
-    if cached is not None:
-        return cached
-    with fetch_lock(path.parent, path.name):
-        cached = _read_cache(path)  # another process may just have generated it
-        if cached is not None:
-            return cached
+
+    def generate_and_keep() -> ColoredMNIST:
         if path.exists():
             print(
                 f"mibias: {path} is damaged or from an earlier version; generating it again",
@@ -196,6 +192,8 @@ def make_colored_mnist(
         with atomic_path(path, suffix=".npz") as tmp:
             np.savez(tmp, **arrays, content_sha256=np.array(_content_sha256(arrays)))
         return data
+
+    return made_once(path.parent, path.name, partial(_read_cache, path), generate_and_keep)
 
 
 def _content_sha256(arrays: dict[str, np.ndarray]) -> str:

