@@ -26,12 +26,8 @@ def names(text: str, what: str, known: Iterable[str] | None = None) -> list[str]
     return given
 
 
-def add_probes_option(
-    parser: argparse.ArgumentParser, default: Sequence[str] | None = None
-) -> None:
-    """``--probes``: the audit's probe classifiers (:func:`probe_kinds` reads it); ``default``
-    None: :data:`mibias.audit.settings.PROBES`."""
-    default = PROBES if default is None else default
+def add_probes_option(parser: argparse.ArgumentParser, default: Sequence[str] = PROBES) -> None:
+    """``--probes``: the audit's probe classifiers (:func:`probe_kinds` reads it)."""
     parser.add_argument(
         "--probes",
         default=",".join(default),
