@@ -91,14 +91,11 @@ class LeadingDirections:
 
 
 class WeightedKeepLoss(nn.Module):
-    """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``;
-    ``variance`` is the total variance of the fitting rows (:func:`total_variance`), for the
-    losses that measure squared distances in x's units."""
+    """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``."""
 
-    def __init__(self, weight: float, variance: float = 1.0) -> None:
+    def __init__(self, weight: float) -> None:
         super().__init__()
         self.weight = weight
-        self.variance = variance
 
     def forward(
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
@@ -110,12 +107,11 @@ class WeightedKeepLoss(nn.Module):
 
 
 class DistanceLoss(WeightedKeepLoss):
-    """The mean squared distance between z and x as a share of x's total variance: keep the
-    geometry of x by moving each vector as little as the MI term allows, whatever the units of
-    x."""
+    """The mean squared distance between z and x: keep the geometry of x by moving each vector
+    as little as the MI term allows."""
 
     def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return (z - x).pow(2).sum(1).mean() / self.variance
+        return (z - x).pow(2).sum(1).mean()
 
 
 class SimilarityLoss(WeightedKeepLoss):
@@ -131,29 +127,27 @@ class SimilarityLoss(WeightedKeepLoss):
 
 
 class ConditionalReconstruction(nn.Module):
-    """``weight`` x the squared error of a decoder that rebuilds x from z and c, as a share of
-    x's total variance ``variance``: z keeps everything in x but c, which the decoder is
-    given."""
+    """``weight`` x the squared error of a decoder that rebuilds x from z and c: z keeps
+    everything in x but c, which the decoder is given."""
 
-    def __init__(self, width: int, c_dim: int, hidden: int, weight: float, variance: float) -> None:
+    def __init__(self, width: int, c_dim: int, hidden: int, weight: float) -> None:
         super().__init__()
         self.decoder = nn.Sequential(
             nn.Linear(width + c_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)
         )
         self.weight = weight
-        self.variance = variance
 
     def forward(
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
     ) -> torch.Tensor:
-        error = (self.decoder(torch.cat([z, c], 1)) - x).pow(2).sum(1).mean()
-        return self.weight * error / self.variance
+        return self.weight * (self.decoder(torch.cat([z, c], 1)) - x).pow(2).sum(1).mean()
 
 
 def total_variance(x: np.ndarray) -> float:
     """The mean squared distance of the rows of ``x`` to their mean (the sum of the columns'
-    variances); the squared-distance keep losses divide by it, so that they read the same
-    whatever the units of x (at least a tiny positive number: a constant x has none)."""
+    variances); the squared-distance keep losses are weighed per unit of it, so that they read
+    the same whatever the units of x (at least a tiny positive number: a constant x has
+    none)."""
     rows = x.astype(np.float64)
     return max(float(((rows - rows.mean(axis=0)) ** 2).sum(axis=1).mean()), 1e-12)
 
@@ -444,12 +438,13 @@ class MIEraser(AttributeEraser):
         width, groups = inputs.shape[1], c.shape[1]
         residual = ResidualMap(width, self.hidden_size)
         head = nn.Linear(width, n_classes)
-        variance = total_variance(inputs)
+        # the squared-distance losses weigh a share of x's variance, whatever the units of x
+        per_variance = self.keep_weight / total_variance(inputs)
         keep_loss: nn.Module | None = {
-            "distance": lambda: DistanceLoss(self.keep_weight, variance),
+            "distance": lambda: DistanceLoss(per_variance),
             "similarity": lambda: SimilarityLoss(self.keep_weight),
             "reconstruction": lambda: ConditionalReconstruction(
-                width, groups, self.hidden_size, self.keep_weight, variance
+                width, groups, self.hidden_size, per_variance
             ),
             "task": lambda: None,
         }[self.keep_]()
