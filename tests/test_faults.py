@@ -106,7 +106,18 @@ def test_resume_with_every_checkpoint_damaged_stops_in_one_line(two_epoch_run, c
         flip_a_byte(path, offset=40)
     assert main([*DIGITS, "--epochs", "3", "--resume", "--out", str(out)]) == EXIT_DAMAGED
     line = one_line_error(capsys)
-    assert str(latest) in line and "without --resume" in line
+    assert str(latest) in line and "to start over, delete the run's folder" in line
+
+
+def test_a_folder_holding_a_run_takes_only_that_run_resumed(two_epoch_run, capsys):
+    out, latest = two_epoch_run
+    written = latest.read_bytes()
+    assert main([*DIGITS, "--epochs", "2", "--out", str(out)]) == EXIT_BAD_INPUT
+    assert "already holds a run (finished: 2 of 2 epochs done)" in one_line_error(capsys)
+    other = [*DIGITS, "--epochs", "3", "--resume", "--sigma", "0.035", "--out", str(out)]
+    assert main(other) == EXIT_BAD_INPUT
+    assert "its run was made with other settings (sigma 0.02 -> 0.035)" in one_line_error(capsys)
+    assert latest.read_bytes() == written  # neither touched the run
 
 
 HOLDER = """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ LOCK_NAME = ".lock"
 RUNTIME_SETTINGS = frozenset(
     {"device", "progress", "tensorboard", "compile_estimator", "channels_last", "loader_workers"}
 )
+# settings that may differ between an interrupted run and its resumption: those above, and the
+# epoch count (a run may be extended)
+RESUMABLE_CHANGES = RUNTIME_SETTINGS | {"epochs"}
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
@@ -82,6 +85,96 @@ def read_metrics(run_dir: Path) -> list[dict[str, float]]:
 def is_run_folder(path: Path) -> bool:
     """Whether ``path`` holds a run's ``run.json``."""
     return (path / SUMMARY).exists()
+
+
+def settings_conflict(
+    out_dir: Path,
+    settings: Mapping[str, Any],
+    *,
+    records: Collection[str] = (JOB_RECORD, RECIPE),
+    allowed: Collection[str] = RUNTIME_SETTINGS,
+) -> dict[str, tuple[Any, Any]]:
+    """The settings a run folder was made with that differ from ``settings``.
+
+    Reads the first of ``records`` the folder holds (a sweep's job record, written when the
+    sweep starts a run, or else the run's ``recipe.json``); only settings both name are
+    compared, and ``allowed`` not at all. Returns ``{name: (recorded, requested)}``, empty for
+    a new or a matching folder.
+
+    Raises
+    ------
+    InputError
+        When the record cannot be read; the message names it.
+    """
+    for name in records:
+        path = out_dir / name
+        if path.exists():
+            try:
+                recorded = json.loads(path.read_text())
+            except (OSError, ValueError) as error:
+                raise InputError(f"{path}: cannot be read ({error})") from error
+            requested = json.loads(json.dumps(dict(settings), default=str))  # as JSON reads back
+            return {
+                key: (recorded[key], value)
+                for key, value in requested.items()
+                if key in recorded and recorded[key] != value and key not in allowed
+            }
+    return {}
+
+
+def describe_changes(differences: Mapping[str, tuple[Any, Any]]) -> str:
+    """``{name: (recorded, requested)}`` as ``"name recorded -> requested, ..."``."""
+    return ", ".join(f"{key} {old!r} -> {new!r}" for key, (old, new) in sorted(differences.items()))
+
+
+class RunFolderTaken(InputError):
+    """The output folder holds another run, or the same run under other settings."""
+
+
+def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: bool) -> None:
+    """Check that ``out_dir`` may take the run ``record`` describes, then write the record as
+    its ``recipe.json``.
+
+    A folder that holds a run (its ``run.json`` or checkpoint) takes that run resumed and
+    nothing else: starting afresh there would overwrite its checkpoint, and resuming it under
+    other settings would continue its network on another recipe while ``recipe.json`` named
+    the new one. A resumed run may change :data:`RESUMABLE_CHANGES` (a larger epoch count
+    extends it).
+
+    Raises
+    ------
+    RunFolderTaken
+        When ``resume`` is false and the folder holds a run, or when it is true and the
+        folder's ``recipe.json`` names other settings; the message says which and what to do.
+    """
+    out = Path(out_dir)
+    if not resume and ((out / SUMMARY).exists() or (out / CHECKPOINT).exists()):
+        raise RunFolderTaken(
+            f"{out} already holds a run{_progress(out)}: --resume continues it (a larger "
+            "--epochs extends it); to train from the start, choose another --out or delete "
+            "the folder"
+        )
+    if resume:
+        differences = settings_conflict(out, record, records=(RECIPE,), allowed=RESUMABLE_CHANGES)
+        if differences:
+            raise RunFolderTaken(
+                f"cannot resume {out}: its run was made with other settings "
+                f"({describe_changes(differences)}); give the run's own settings, or choose "
+                "another --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(dict(record), out / RECIPE)
+
+
+def _progress(out: Path) -> str:
+    """How far the run in ``out`` got, as its ``run.json`` says: `` (finished: 3 of 3 epochs
+    done)``; empty without one."""
+    if not (out / SUMMARY).exists():
+        return ""
+    summary = read_json(out / SUMMARY)
+    status = {"running": "unfinished"}.get(summary.get("status"), summary.get("status"))
+    planned = summary.get("config", {}).get("epochs", "?")
+    return f" ({status}: {len(summary.get('epochs', []))} of {planned} epochs done)"
 
 
 class RunFolderBusy(InputError):

@@ -7,7 +7,7 @@ import pytest
 
 from mibias.io import InputError
 from mibias.sweep import Job, JobResult, run_jobs, runs_note
-from mibias.sweep.runner import settings_conflict, worker_threads
+from mibias.sweep.runner import worker_threads
 
 
 def write_finished(out_dir, value, fail=False):
@@ -81,8 +81,6 @@ def test_a_folder_without_a_job_record_is_checked_against_its_recipe(tmp_path):
     recipe = {"value": 1, "epochs": 12, "other": "x", "device": "cuda"}
     (legacy / "recipe.json").write_text(json.dumps(recipe))
     (legacy / "run.json").write_text(json.dumps({"status": "finished", "final": {}}))
-    assert settings_conflict(legacy, {"value": 1, "epochs": 12, "new": 1, "device": "cpu"}) == {}
-    assert settings_conflict(legacy, {"value": 1, "epochs": 24}) == {"epochs": (12, 24)}
     results = run_jobs([Job("old", write_finished, {"value": 1})], tmp_path, progress=False)
     assert results[0].status == "finished" and not (tmp_path / "calls.txt").exists()
     with pytest.raises(InputError, match=r"old \(value 1 -> 2\)"):

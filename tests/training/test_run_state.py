@@ -2,12 +2,13 @@ import pytest
 import torch
 from torch import nn
 
+from mibias.io import InputError
 from mibias.training.config import TrainerConfig
 from mibias.training.run_state import RunState, check_resumable
 
 
 def test_a_setting_that_changes_results_refuses_resumption():
-    with pytest.raises(ValueError, match=r"lam \(1.0 -> 0.5\)"):
+    with pytest.raises(InputError, match=r"other settings \(lam 1.0 -> 0.5\)"):
         check_resumable(TrainerConfig(lam=1.0).to_dict(), TrainerConfig(lam=0.5))
 
 

@@ -17,6 +17,7 @@ from mibias.baselines import make_penalty
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.experiments.demo import train_synthetic
+from mibias.io import InputError
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.checkpoint import checksum_path, load_checkpoint
 from tests.processes import two_at_a_time
@@ -321,7 +322,7 @@ def test_resume_refuses_changed_settings(tmp_path):
     est = make_estimator("mine", 4, 4, hidden=(8,))
     MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=1), out_dir=tmp_path).fit(loader)
     trainer = MITrainer(encoder, classifier, est, quiet(lam=0.5, k=1, epochs=2), out_dir=tmp_path)
-    with pytest.raises(ValueError, match=r"lam \(1.0 -> 0.5\)"):
+    with pytest.raises(InputError, match=r"other settings \(lam 1.0 -> 0.5\)"):
         trainer.fit(loader, resume=True)
 
 

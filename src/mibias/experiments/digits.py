@@ -31,7 +31,7 @@ from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, own_estimate
 from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.models.z_layer import representation_size
-from mibias.run_folder import CHECKPOINT, RECIPE, write_json_atomic
+from mibias.run_folder import CHECKPOINT, claim_run_folder
 from mibias.settings import choice_errors, settings_record
 from mibias.training import MITrainer, OptimizerConfig
 from mibias.training.distributed import is_main_process, training_loader
@@ -151,6 +151,9 @@ def prepare_digits(
         )
     if run.method == "moyer":
         run = replace(run, z_layer="fc")  # its z is a Gaussian posterior on the FC layer
+    if out_dir is not None and is_main_process():
+        # the weight the run used, not None for "the method's"
+        claim_run_folder(out_dir, settings_record(replace(run, lam=lam)), resume=resume)
     data = data or make_colored_mnist(run.sigma, seed=run.data_seed)
     rows = slice(run.limit)
     train = to_dataset(data.train_images[rows], data.train_labels[rows], run.encoding, conditional)
@@ -222,9 +225,6 @@ def prepare_digits(
     trainer = MITrainer(
         encoder, classifier, estimator, config, auxiliary=auxiliary, out_dir=out_dir
     )
-    if out_dir is not None and is_main_process():
-        # the weight the run used, not None for "the method's"
-        write_json_atomic(settings_record(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     # shuffling draws from torch's global generator, whose state checkpoints restore
     train_loader = training_loader(train, run.batch_size, seed=seed)
     return PreparedRun(trainer, train_loader, evaluations, final)

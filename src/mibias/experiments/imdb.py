@@ -29,7 +29,7 @@ from mibias.io import InputError
 from mibias.methods import METHODS, find_method, make_term, own_estimate
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, with_columns, write_table
-from mibias.run_folder import RECIPE, write_json_atomic
+from mibias.run_folder import claim_run_folder
 from mibias.settings import from_settings, job_settings, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 from mibias.training import MITrainer, OptimizerConfig
@@ -80,15 +80,15 @@ def run_imdb(
         raise InputError(f"--train must be eb1 or eb2, got {run.train!r}")
     chosen = find_method(run.method, EXPERIMENT)
     lam = chosen.weight(EXPERIMENT, run.lam) or 0.0
+    if out_dir is not None and is_main_process():
+        # the weight the run used, not None for "the method's"
+        claim_run_folder(out_dir, settings_record(replace(run, lam=lam)), resume=resume)
     folder, splits = load_splits(run)
     report = split_report(splits)
     if run.trainer.progress and is_main_process():
         print(report.to_string(index=False), flush=True)
     if out_dir is not None and is_main_process():
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
         report.to_csv(Path(out_dir) / "splits.csv", index=False)
-        # the weight the run used, not None for "the method's"
-        write_json_atomic(settings_record(replace(run, lam=lam)), Path(out_dir) / RECIPE)
     train = FaceImages(
         folder,
         subsample(splits[run.train], run.subsample, run.trainer.seed),

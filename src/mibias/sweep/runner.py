@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +21,11 @@ from mibias.io import InputError
 from mibias.run_folder import (
     JOB_RECORD,
     RECIPE,
-    RUNTIME_SETTINGS,
     SUMMARY,
+    describe_changes,
     read_json,
     run_folder_lock,
+    settings_conflict,
     write_json_atomic,
 )
 
@@ -91,35 +92,6 @@ class JobResult:
     error: str | None = None
 
 
-def _as_json(value: Any) -> Any:
-    """``value`` as it reads back from JSON, so recorded and requested settings compare."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def settings_conflict(out_dir: Path, settings: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """The settings a run folder was made with that differ from ``settings``.
-
-    Reads the folder's job record (written when the sweep starts a run), or for a folder made
-    before the record existed, its ``recipe.json``; only settings both name are compared, and
-    :data:`RUNTIME_SETTINGS` not at all.
-    Returns ``{name: (recorded, requested)}``, empty for a new or a matching folder.
-    """
-    for name in (JOB_RECORD, RECIPE):
-        path = out_dir / name
-        if path.exists():
-            try:
-                recorded = json.loads(path.read_text())
-            except (OSError, ValueError) as error:
-                raise InputError(f"{path}: cannot be read ({error})") from error
-            requested = _as_json(dict(settings))
-            return {
-                key: (recorded[key], value)
-                for key, value in requested.items()
-                if key in recorded and recorded[key] != value and key not in RUNTIME_SETTINGS
-            }
-    return {}
-
-
 def check_reuse(jobs: Sequence[Job], out: Path) -> None:
     """Refuse to reuse or resume run folders made with other settings, naming each difference.
 
@@ -130,10 +102,7 @@ def check_reuse(jobs: Sequence[Job], out: Path) -> None:
     for job in jobs:
         differences = settings_conflict(out / job.key, job.settings)
         if differences:
-            changes = ", ".join(
-                f"{key} {old!r} -> {new!r}" for key, (old, new) in sorted(differences.items())
-            )
-            conflicts.append(f"{job.key} ({changes})")
+            conflicts.append(f"{job.key} ({describe_changes(differences)})")
     if conflicts:
         shown = "; ".join(conflicts[:3]) + (
             f"; and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""

@@ -99,15 +99,15 @@ def load_latest_checkpoint(path: Path, map_location: torch.device | str = "cpu")
     except DamagedFileError as damaged:
         if not previous.exists():
             raise DamagedFileError(
-                f"{damaged} and there is no earlier checkpoint: run again without --resume "
-                "to start over"
+                f"{damaged} and there is no earlier checkpoint: to start over, delete "
+                "the run's folder or choose another"
             ) from damaged
         try:
             state = load_checkpoint(previous, map_location)
         except DamagedFileError as also:
             raise DamagedFileError(
-                f"{damaged}, and so is the earlier one ({also}): run again without --resume "
-                "to start over"
+                f"{damaged}, and so is the earlier one ({also}): to start over, delete "
+                "the run's folder or choose another"
             ) from also
     print(
         f"mibias: {path} is damaged; resuming from the previous checkpoint {previous} "

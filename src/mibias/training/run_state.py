@@ -9,14 +9,10 @@ from typing import Any, Protocol
 
 import torch
 
-from mibias.run_folder import RUNTIME_SETTINGS
+from mibias.io import InputError
+from mibias.run_folder import RESUMABLE_CHANGES, describe_changes
 from mibias.training.checkpoint import capture_rng_state, restore_rng_state, save_atomic
 from mibias.training.config import TrainerConfig
-
-# settings that may differ between an interrupted run and its resumption: those that change
-# only where or how fast it computes, and the epoch count (a run may be extended)
-RESUMABLE_CHANGES = RUNTIME_SETTINGS | {"epochs"}
-
 
 # how an optimiser computes its updates: a process's choice, not part of what it learned
 UPDATE_IMPLEMENTATION = ("fused", "foreach")
@@ -35,7 +31,7 @@ def check_resumable(saved: Mapping[str, Any], current: TrainerConfig) -> None:
 
     Raises
     ------
-    ValueError
+    InputError
         Naming every setting (outside :data:`RESUMABLE_CHANGES`) whose value differs from
         the checkpoint's; settings added after the checkpoint was written count as their
         defaults.
@@ -46,9 +42,10 @@ def check_resumable(saved: Mapping[str, Any], current: TrainerConfig) -> None:
         key for key in now if key not in RESUMABLE_CHANGES and saved.get(key) != now[key]
     )
     if changed:
-        raise ValueError(
-            "cannot resume: the checkpoint was written with different settings for "
-            + ", ".join(f"{key} ({saved.get(key)!r} -> {now[key]!r})" for key in changed)
+        raise InputError(
+            "cannot resume: the checkpoint was written with other settings ("
+            + describe_changes({key: (saved.get(key), now[key]) for key in changed})
+            + "); give the run's own settings, or start it in another folder"
         )
 
 
