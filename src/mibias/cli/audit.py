@@ -26,27 +26,62 @@ def add_audit_command(commands: Any) -> None:
     )
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
-    audit.add_argument("--estimator", choices=ESTIMATORS, default=AUDIT.estimator)
-    audit.add_argument("--restarts", type=int, default=AUDIT.restarts, help="estimators")
-    audit.add_argument("--steps", type=int, default=AUDIT.steps, help="steps per estimator")
-    audit.add_argument("--batch-size", type=int, default=AUDIT.batch_size)
-    audit.add_argument("--lr", type=float, default=AUDIT.lr)
+    audit.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default=AUDIT.estimator,
+        help="the bound the fresh estimators train (default: %(default)s)",
+    )
+    audit.add_argument(
+        "--restarts",
+        type=int,
+        default=AUDIT.restarts,
+        help="estimators trained from fresh starts; the report gives their mean and spread "
+        "(default: %(default)s)",
+    )
+    audit.add_argument(
+        "--steps", type=int, default=AUDIT.steps, help="steps per estimator (default: %(default)s)"
+    )
+    audit.add_argument(
+        "--batch-size",
+        type=int,
+        default=AUDIT.batch_size,
+        help="rows per estimator step (default: %(default)s)",
+    )
+    audit.add_argument(
+        "--lr",
+        type=float,
+        default=AUDIT.lr,
+        help="the estimators' learning rate (default: %(default)s)",
+    )
     audit.add_argument(
         "--max-dims",
         type=int,
         default=AUDIT.max_dims,
-        help="a wider Z reaches the estimators as this many principal components",
+        help="a wider Z reaches the estimators as this many principal components "
+        "(default: %(default)s)",
     )
     audit.add_argument(
         "--patience",
         type=patience_share,
         default=AUDIT.patience,
         help="stop an estimator once this share of its steps passes without a gain; "
-        "none: every step",
+        "none: every step (default: %(default)s)",
     )
-    audit.add_argument("--test-size", type=float, default=AUDIT.test_size, help="held out")
+    audit.add_argument(
+        "--test-size",
+        type=float,
+        default=AUDIT.test_size,
+        help="share of the rows held out, where the estimate and the probes are read "
+        "(default: %(default)s)",
+    )
     add_probes_option(audit)
-    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the split, the estimators and the probes (default: %(default)s)",
+    )
     audit.add_argument("--json", action="store_true", help="print machine-readable JSON")
     audit.set_defaults(handler=run_audit)
 
