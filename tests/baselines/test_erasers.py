@@ -40,6 +40,19 @@ def test_a_linear_probe_reads_nothing_after_erasure(eraser):
     assert linear_probe(z, c) < 0.6
 
 
+@pytest.mark.parametrize(
+    "eraser", [ProjectionEraser(), INLPEraser(random_state=0), LeaceEraser()], ids=type
+)
+def test_a_data_frame_goes_back_with_its_column_names_when_asked(eraser):
+    x, c = linear_case()
+    frame = pd.DataFrame(x, columns=[f"dim_{j}" for j in range(x.shape[1])])
+    erased = eraser.set_output(transform="pandas").fit_transform(frame, sensitive_features=c)
+    assert list(erased.columns) == list(frame.columns) == list(eraser.get_feature_names_out())
+    np.testing.assert_array_equal(
+        erased.to_numpy(), eraser.set_output(transform="default").transform(x)
+    )
+
+
 def test_projection_takes_given_directions_and_checks_their_width():
     x, c = linear_case()
     direction = np.zeros(6)

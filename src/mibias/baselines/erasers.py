@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -22,9 +22,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mibias.inputs import checked_sensitive_features, refuse_categorical_columns
 
 
-class AttributeEraser(TransformerMixin, BaseEstimator):
+class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """A transformer fitted with ``fit(X, y=None, *, sensitive_features=c)`` whose
     ``transform(X)`` returns X with the attribute c removed, as float32.
+
+    The output keeps X's width and each column its place, so its columns keep X's names
+    (``get_feature_names_out``), and ``set_output(transform="pandas")`` returns a DataFrame
+    with them.
 
     Subclasses implement ``_fit(X, codes, y)`` (``codes``: the attribute's integer codes, one
     per row) and ``_transform(X)`` on validated float32 arrays.
