@@ -4,14 +4,16 @@ from typing import Literal
 
 import pytest
 
+from mibias.io import InputError
 from mibias.settings import (
     add_options,
-    choice_errors,
     flat_settings,
     from_settings,
     given_settings,
     nested,
+    refuse_invalid_settings,
     setting,
+    setting_errors,
     settings_record,
 )
 
@@ -92,7 +94,7 @@ def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
 @dataclass
 class Optimiser:
     name: str = setting("adam", "the optimiser", name="optimizer")
-    lr: float = setting(1e-3, "learning rate")
+    lr: float = setting(1e-3, "learning rate", above=0)
     betas: tuple[float, float] = setting((0.9, 0.999), "moment rates")
 
 
@@ -162,6 +164,35 @@ def test_two_settings_with_one_flat_name_are_refused():
         flat_settings(Clash)
 
 
-def test_a_value_outside_its_literal_is_named_with_the_allowed_values():
-    assert choice_errors(Recipe(data="d")) == []
-    assert choice_errors(Recipe(data="d", rule="c")) == ["rule must be a or b, got 'c'"]
+def test_a_value_outside_its_literal_or_choices_is_named_with_the_allowed_values():
+    assert setting_errors(Recipe(data="d")) == []
+    assert setting_errors(Recipe(data="d", rule="c", name="z")) == [
+        "rule must be a or b, got 'c'",
+        "name must be x or y, got 'z'",
+    ]
+
+
+@dataclass
+class Bounded:
+    size: int | None = setting(None, "rows", at_least=1)
+    share: float = setting(0.3, "a share", above=0, below=1)
+    trainer: Trainer = nested(Trainer)
+
+
+def test_a_number_outside_its_declared_bounds_is_named_by_its_flat_name():
+    assert setting_errors(Bounded()) == []  # None stands for a default and is always allowed
+    assert setting_errors(Bounded(size=1, share=0.5)) == []
+    assert setting_errors(Bounded(size=0, share=1.0)) == [
+        "size must be >= 1, got 0",
+        "share must be < 1, got 1",
+    ]
+    assert setting_errors(Bounded(share=float("nan"))) == [
+        "share must be > 0, got nan",
+        "share must be < 1, got nan",
+    ]
+    bad_rate = Bounded(trainer=Trainer(estimator=Optimiser(lr=0.0)))
+    assert setting_errors(bad_rate) == ["estimator_lr must be > 0, got 0"]
+    with pytest.raises(
+        InputError, match=r"^invalid run settings: estimator_lr must be > 0, got 0; also this$"
+    ):
+        refuse_invalid_settings(bad_rate, ["also this"], "run settings")

@@ -177,6 +177,11 @@ def _progress(out: Path) -> str:
     return f" ({status}: {len(summary.get('epochs', []))} of {planned} epochs done)"
 
 
+class NoRunFinished(RuntimeError):
+    """Every run of a grid failed; the message gives the first failure and where each run's
+    traceback is (its folder's ``error.txt``)."""
+
+
 class RunFolderBusy(InputError):
     """Another live process holds the run folder."""
 

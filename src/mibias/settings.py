@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import operator
 import types
 import typing
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from mibias.io import InputError
 
 
 def setting(
@@ -30,8 +33,11 @@ def setting(
     flag: str | None = None,
     choices: Sequence[str] | None = None,
     name: str | None = None,
+    at_least: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
 ) -> Any:
-    """A dataclass field with its documentation.
+    """A dataclass field with its documentation and the values it allows.
 
     Parameters
     ----------
@@ -48,9 +54,22 @@ def setting(
     name
         The setting's flat name, before a :func:`nested` prefix, when it is not the field's
         (``OptimizerConfig.name`` is ``optimizer``).
+    at_least, above, below
+        The smallest value allowed, and the bounds a value must lie above and below, for a
+        number (``None`` is always allowed where the annotation admits it);
+        :func:`setting_errors` reads them.
     """
     return dataclasses.field(
-        default=default, metadata={"help": help, "flag": flag, "choices": choices, "name": name}
+        default=default,
+        metadata={
+            "help": help,
+            "flag": flag,
+            "choices": choices,
+            "name": name,
+            "at_least": at_least,
+            "above": above,
+            "below": below,
+        },
     )
 
 
@@ -264,6 +283,25 @@ def given_settings(
     return given
 
 
+def refuse_invalid_jobs(recipe: type, jobs: Sequence[Mapping[str, Any]]) -> None:
+    """Build the dataclass ``recipe`` from each of a grid's job settings (flat names), so that
+    a value the declarations do not allow stops the grid before any run starts.
+
+    Raises
+    ------
+    InputError
+        Every distinct problem, once.
+    """
+    problems: dict[str, None] = {}
+    for settings in jobs:
+        try:
+            from_settings(recipe, settings)
+        except InputError as error:
+            problems[str(error)] = None
+    if problems:
+        raise InputError("; ".join(problems))
+
+
 def job_settings(
     recipe: type, settings: Mapping[str, Any], what: str, per_job: Collection[str]
 ) -> dict[str, Any]:
@@ -288,21 +326,52 @@ def job_settings(
     return {k: v for k, v in complete.items() if k not in per_job}
 
 
-def choice_errors(settings: Any) -> list[str]:
-    """One message for each field of the dataclass instance ``settings`` whose annotation is a
-    ``Literal`` and whose value is not one of its values (``clip must be param, global, z or
-    none``): the allowed values are read from the annotation, never written out again."""
-    hints = typing.get_type_hints(type(settings))
+# a number's bounds as :func:`setting` takes them: the keyword, its sign, and the test
+BOUNDS = (("at_least", ">=", operator.ge), ("above", ">", operator.gt), ("below", "<", operator.lt))
+
+
+def setting_errors(settings: Any) -> list[str]:
+    """One message for each setting of the dataclass instance ``settings`` (its :func:`nested`
+    ones included, by flat name) whose value its declaration does not allow: not one of a
+    ``Literal``'s values or of the field's ``choices`` (``clip must be param, global, z or
+    none, got 'x'``), below its ``at_least`` or not above its ``above`` (``epochs must be >=
+    1, got 0``). The allowed values are read from the declarations, never written out again."""
     problems = []
-    for field in dataclasses.fields(settings):
-        _, choices, _ = _value_type(hints[field.name])
-        value = getattr(settings, field.name)
+    for name, flat in flat_settings(type(settings)).items():
+        value = settings
+        for attribute in flat.path:
+            value = getattr(value, attribute)
+        _, choices, _ = _value_type(flat.annotation)
+        choices = flat.field.metadata.get("choices") or choices
         if choices is not None and value not in choices:
             allowed = [str(choice) for choice in choices]
             problems.append(
-                f"{field.name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
+                f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
             )
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        for bound, words, allowed in BOUNDS:
+            limit = flat.field.metadata.get(bound)
+            if limit is not None and not allowed(value, limit):
+                problems.append(f"{name} must be {words} {limit:g}, got {value:g}")
     return problems
+
+
+def refuse_invalid_settings(
+    settings: Any, problems: Sequence[str] = (), what: str = "settings"
+) -> None:
+    """Raise when the dataclass instance ``settings`` holds a value its declarations do not
+    allow (:func:`setting_errors`) or ``problems`` (the checks a class makes across its
+    settings) is not empty: what a settings class's ``__post_init__`` calls.
+
+    Raises
+    ------
+    InputError
+        ``invalid {what}: `` and every problem.
+    """
+    failed = [*setting_errors(settings), *problems]
+    if failed:
+        raise InputError(f"invalid {what}: " + "; ".join(failed))
 
 
 def _value_type(annotation: Any) -> tuple[type, tuple[Any, ...] | None, int | None]:

@@ -206,13 +206,36 @@ def test_moyer_weights_come_from_the_cli_and_change_the_run(tiny_data, tmp_path,
 
     assert final("0.1", "1") != final("0", "5")
     assert main(["digits", "--method", "moyer", "--moyer-beta", "-1", "--out", str(tmp_path)]) == 2
-    assert "moyer's weights must be >= 0, got moyer_beta -1" in capsys.readouterr().err
+    assert "moyer_beta must be >= 0, got -1" in capsys.readouterr().err
 
 
 def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, capsys):
     args = ["digits", *TINY_RUN, "--out", str(tmp_path / "x")]
     assert main([*args, "--lambda-warmup", "-1"]) == 2
     assert "error: invalid training settings: lam_warmup must be >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--limit", "-5"], "invalid settings: limit must be >= 1, got -5"),  # was: all but 5
+        (["--limit", "0"], "limit must be >= 1, got 0"),
+        (["--sigma", "-1"], "sigma must be >= 0, got -1"),
+        (["--batch-size", "0"], "batch_size must be >= 2, got 0"),
+        (["--data-seed", "-1"], "data_seed must be >= 0, got -1"),
+        (["--lr", "0"], "invalid training settings: lr must be > 0, got 0"),
+        (["--estimator-lr", "-1"], "estimator_lr must be > 0, got -1"),
+        (["--estimator-batch", "100000"], "estimator_batch 100000 is larger than the feature"),
+        (["--device", "cuda:7"], "device 'cuda:7'"),
+        (["--device", "gpu"], "device 'gpu'"),
+    ],
+)
+def test_a_value_a_setting_does_not_allow_stops_in_one_line(
+    tiny_data, tmp_path, capsys, option, said
+):
+    assert main(["digits", *TINY_RUN, "--no-compile", *option, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
 
 
 def test_a_diverged_run_is_a_one_line_message_and_exit_status_3(monkeypatch, tmp_path, capsys):

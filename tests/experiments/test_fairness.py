@@ -80,3 +80,20 @@ def test_a_validation_table_names_the_rows_it_read(fixture_data, tmp_path, capsy
 def test_unknown_methods_are_refused(capsys):
     assert cli.main(["table3", "--methods", "mi,magic"]) != 0
     assert "unknown methods: magic" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--steps", "0"], "steps must be >= 1, got 0"),  # was: the data set's 2,000 steps
+        (["--lambda=-1"], "lam must be >= 0, got -1"),
+        (["--test-size", "1.5"], "test_size must be < 1, got 1.5"),
+    ],
+)
+def test_a_value_a_setting_does_not_allow_stops_the_grid_before_any_run(
+    tmp_path, capsys, extra, said
+):
+    out = tmp_path / "f"
+    assert cli.main(["fairness", "--dataset", "german", *extra, "--out", str(out)]) == 2
+    assert f"error: invalid settings: {said}" in capsys.readouterr().err
+    assert not out.exists()

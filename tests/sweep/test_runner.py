@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from mibias.io import InputError
-from mibias.sweep import Job, JobResult, run_jobs, runs_note
+from mibias.run_folder import NoRunFinished
+from mibias.sweep import Job, JobResult, run_grid, run_jobs, runs_note
 from mibias.sweep.runner import worker_threads
 
 
@@ -29,6 +30,12 @@ def test_jobs_run_once_and_failures_do_not_stop_the_others(tmp_path, capsys):
     again = run_jobs(jobs[:1] + jobs[2:], tmp_path, progress=False)
     assert [r.status for r in again] == ["finished", "finished"]
     assert (tmp_path / "calls.txt").read_text().split() == ["0", "2"]  # nothing ran twice
+
+
+def test_a_grid_of_which_no_run_finished_names_the_first_failure(tmp_path):
+    jobs = [Job(f"j{i}", write_finished, {"value": i, "fail": True}) for i in range(2)]
+    with pytest.raises(NoRunFinished, match=r"2 failed; the first, j0: RuntimeError: run 0 broke"):
+        run_grid(jobs, tmp_path)
 
 
 def test_parallel_workers_use_separate_processes(tmp_path):

@@ -327,7 +327,7 @@ def test_resume_refuses_changed_settings(tmp_path):
 
 
 def test_bad_settings_and_batches_are_refused():
-    with pytest.raises(ValueError, match="lam must be >= 0; k must be >= 0"):
+    with pytest.raises(ValueError, match="lam must be >= 0, got -1; k must be >= 0, got -1"):
         TrainerConfig(lam=-1, k=-1)
     encoder, classifier, _ = small_setup()
     with pytest.raises(ValueError, match="an estimator is needed"):

@@ -14,6 +14,7 @@ from mibias.cli.status import (
     EXIT_DAMAGED,
     EXIT_DIVERGED,
     EXIT_INTERRUPTED,
+    EXIT_NO_RUN_FINISHED,
 )
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "EXIT_DAMAGED",
     "EXIT_DIVERGED",
     "EXIT_INTERRUPTED",
+    "EXIT_NO_RUN_FINISHED",
     "build_parser",
     "main",
 ]

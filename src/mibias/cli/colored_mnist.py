@@ -68,8 +68,14 @@ def add_colored_mnist_commands(commands: Any) -> None:
     table1.set_defaults(handler=run_table1)
 
     figure4 = commands.add_parser("figure4")
-    figure4.add_argument("--sigmas", default="0.030,0.045")
-    figure4.add_argument("--lambdas", default="0,0.5,1", help="the paper's: 0, 0.5, 1")
+    figure4.add_argument(
+        "--sigmas", default="0.030,0.045", help="comma-separated variances (default: %(default)s)"
+    )
+    figure4.add_argument(
+        "--lambdas",
+        default="0,0.5,1",
+        help="comma-separated weights (default, the paper's: %(default)s)",
+    )
     add_seeds_option(figure4, 1)
     add_sweep_options(figure4, workers=1)
     figure4.add_argument("--out", default="runs/figure4")

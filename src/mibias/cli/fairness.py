@@ -29,8 +29,10 @@ def add_fairness_commands(commands: Any) -> None:
         description="Train one method on Adult or German for --seeds seeds; each run writes "
         "its test predictions (predictions.csv) and metrics (run.json).",
     )
-    fairness.add_argument("--dataset", choices=("adult", "german"), default="adult")
-    fairness.add_argument("--method", choices=known, default="mi")
+    fairness.add_argument(
+        "--dataset", choices=("adult", "german"), default="adult", help="(default: %(default)s)"
+    )
+    fairness.add_argument("--method", choices=known, default="mi", help="(default: %(default)s)")
     fairness.add_argument("--lambda", dest="lam", type=float, help="default: the method's")
     add_seeds_option(fairness, 10)
     add_sweep_options(fairness, workers=2)
@@ -44,7 +46,9 @@ def add_fairness_commands(commands: Any) -> None:
         "table3.md / table3.csv / table3.png.",
     )
     table3.add_argument("--methods", help=f"comma-separated (default all: {', '.join(known)})")
-    table3.add_argument("--datasets", default="adult,german")
+    table3.add_argument(
+        "--datasets", default="adult,german", help="comma-separated (default: %(default)s)"
+    )
     add_seeds_option(table3, 10)
     table3.add_argument("--lambda", dest="lam", type=float, help="default: each method's")
     add_sweep_options(table3, workers=2)
@@ -53,9 +57,17 @@ def add_fairness_commands(commands: Any) -> None:
     table3.set_defaults(handler=run_table3)
 
     figure5 = commands.add_parser("figure5")
-    figure5.add_argument("--lambdas", default="0,0.1,0.25,0.5,0.75,1")
-    figure5.add_argument("--method", choices=("mi", "mi-eo", "mi-eodds"), default="mi")
-    figure5.add_argument("--dataset", choices=("adult", "german"), default="german")
+    figure5.add_argument(
+        "--lambdas",
+        default="0,0.1,0.25,0.5,0.75,1",
+        help="comma-separated weights (default: %(default)s)",
+    )
+    figure5.add_argument(
+        "--method", choices=("mi", "mi-eo", "mi-eodds"), default="mi", help="(default: %(default)s)"
+    )
+    figure5.add_argument(
+        "--dataset", choices=("adult", "german"), default="german", help="(default: %(default)s)"
+    )
     add_seeds_option(figure5, 10)
     add_sweep_options(figure5, workers=2)
     figure5.add_argument("--out", default="runs/figure5")

@@ -38,7 +38,9 @@ def add_imdb_commands(commands: Any) -> None:
         description="Runs (eb1, eb2) x methods x seeds (finished runs are skipped) and writes "
         "table2.md / table2.csv.",
     )
-    table2.add_argument("--methods", default="erm,alvi,kim,mi")
+    table2.add_argument(
+        "--methods", default="erm,alvi,kim,mi", help="comma-separated (default: %(default)s)"
+    )
     add_seeds_option(table2, 1)
     table2.add_argument("--out", default="runs/table2")
     add_sweep_options(table2, workers=1)

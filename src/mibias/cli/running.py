@@ -18,9 +18,11 @@ from mibias.cli.status import (
     EXIT_DAMAGED,
     EXIT_DIVERGED,
     EXIT_INTERRUPTED,
+    EXIT_NO_RUN_FINISHED,
 )
 from mibias.data.fetch import FetchError
 from mibias.io import DamagedFileError, InputError
+from mibias.run_folder import NoRunFinished
 from mibias.training import DivergenceError
 from mibias.training.distributed import (
     init_from_environment,
@@ -60,6 +62,9 @@ def run_command(args: argparse.Namespace) -> int:
     except DamagedFileError as error:
         print(f"mibias {args.command}: error: {error}", file=sys.stderr)
         return EXIT_DAMAGED
+    except NoRunFinished as error:
+        print(f"mibias {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_NO_RUN_FINISHED
     except FetchError as error:
         places = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
         print(f"mibias {args.command}: error: {places}", file=sys.stderr)

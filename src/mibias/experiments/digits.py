@@ -32,7 +32,7 @@ from mibias.methods import METHODS, find_method, make_term, own_estimate
 from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.models.z_layer import representation_size
 from mibias.run_folder import CHECKPOINT, claim_run_folder
-from mibias.settings import choice_errors, settings_record
+from mibias.settings import settings_record
 from mibias.training import MITrainer, OptimizerConfig
 from mibias.training.distributed import is_main_process, training_loader
 
@@ -134,9 +134,6 @@ def prepare_digits(
     still trained, so the MI estimate is logged for the baseline too (Figure 4).
     """
     lam = find_method(run.method, EXPERIMENT).weight(EXPERIMENT, run.lam) or 0.0
-    problems = choice_errors(run)
-    if problems:
-        raise InputError("; ".join(problems))
     seed = run.trainer.seed
     problem = noise_error(run.estimator, run.noise)
     if problem:
@@ -192,14 +189,6 @@ def prepare_digits(
     classifier: torch.nn.Module = digit_classifier(z_layer=run.z_layer)
     auxiliary = None
     if moyer:
-        negative = [
-            f"{name} {value:g}"
-            for name, value in (("moyer_beta", run.moyer_beta),
-                                ("moyer_reconstruction", run.moyer_reconstruction))
-            if value < 0
-        ]  # fmt: skip
-        if negative:
-            raise InputError(f"moyer's weights must be >= 0, got {', '.join(negative)}")
         encoder = GaussianPosterior(encoder, 64, 64)
         classifier = SampledClassifier(64, 10)
         auxiliary = ConditionalDecoder(

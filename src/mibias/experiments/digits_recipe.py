@@ -10,7 +10,7 @@ from mibias.data.colored_mnist import TestColours
 from mibias.estimators.names import ESTIMATORS
 from mibias.methods import METHODS, methods_of
 from mibias.models.z_layer import ZLayer
-from mibias.settings import nested, setting
+from mibias.settings import nested, refuse_invalid_settings, setting
 from mibias.training.config import TrainerConfig
 
 Encoding = Literal["onehot", "binary"]
@@ -55,10 +55,10 @@ class DigitsRun:
     trains (None: :func:`mibias.audit.audit_leakage`'s default).
     """
 
-    sigma: float = setting(0.02, "colour variance")
+    sigma: float = setting(0.02, "colour variance", at_least=0)
     method: str = setting("mi", "the debiasing method", choices=methods_of(EXPERIMENT))
     lam: float | None = setting(
-        None, "weight of the MI term (default: the method's)", flag="--lambda"
+        None, "weight of the MI term (default: the method's)", flag="--lambda", at_least=0
     )
     trainer: TrainerConfig = nested(
         TrainerConfig,
@@ -77,28 +77,37 @@ class DigitsRun:
         "the layer the term reads: conv (the 1024-d convolutional features) or fc (the "
         "paper's 64-d z; --fc-term also sets the recipe chosen there); moyer's z is always on fc",
     )
-    batch_size: int = setting(128, "digits per model step")
+    batch_size: int = setting(128, "digits per model step", at_least=2)
     init_from: str | None = setting(None, "start from an earlier run's network (its folder)")
     estimator: str = setting("mine", "the MI estimator", choices=ESTIMATORS)
     noise: float = setting(
         0.0,
         "smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian noise "
         "of this scale (critic estimators only; 0: z as it is)",
+        at_least=0,
     )
     encoding: Encoding = setting("onehot", "encoding of the colour attribute c")
     test_colours: TestColours = setting("palette", "how unbiased digits are coloured")
-    data_seed: int = setting(0, "seed of the colours")
-    limit: int | None = setting(None, "use only the first N training, validation and test digits")
+    data_seed: int = setting(0, "seed of the colours", at_least=0)
+    limit: int | None = setting(
+        None, "use only the first N training, validation and test digits", at_least=1
+    )
     leakage_steps: int | None = setting(
         None,
         "steps of each fresh estimator in the final audit of colour in z (default: the audit's)",
+        at_least=1,
     )
     track_mi: bool = setting(True, "train the estimator under ERM too, to log its MI estimate")
-    head_lr: float = setting(1e-3, "alvi/kim: the bias head's learning rate")
-    head_steps: int = setting(1, "alvi/kim: head updates per model step")
-    reversal: float = setting(0.1, "kim: gradient reversal factor")
-    moyer_beta: float = setting(0.1, "moyer: weight of KL(q(z|x) || N(0, I))")
-    moyer_reconstruction: float = setting(1.0, "moyer: weight of the decoder's reconstruction loss")
+    head_lr: float = setting(1e-3, "alvi/kim: the bias head's learning rate", above=0)
+    head_steps: int = setting(1, "alvi/kim: head updates per model step", at_least=1)
+    reversal: float = setting(0.1, "kim: gradient reversal factor", at_least=0)
+    moyer_beta: float = setting(0.1, "moyer: weight of KL(q(z|x) || N(0, I))", at_least=0)
+    moyer_reconstruction: float = setting(
+        1.0, "moyer: weight of the decoder's reconstruction loss", at_least=0
+    )
+
+    def __post_init__(self) -> None:
+        refuse_invalid_settings(self)
 
 
 # the MI term on the paper's 64-d FC z, with the settings chosen for it there (docs/

@@ -21,7 +21,7 @@ from mibias.methods import methods_of
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import RECIPE, SUMMARY, write_json_atomic
-from mibias.settings import job_settings, settings_record
+from mibias.settings import job_settings, refuse_invalid_jobs, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 
 DATASETS = ("adult", "german")
@@ -132,6 +132,7 @@ def fairness_jobs(
                              "seed": seed},
                         )
                     )  # fmt: skip
+    refuse_invalid_jobs(FairnessRun, [job.settings for job in jobs])
     return jobs
 
 

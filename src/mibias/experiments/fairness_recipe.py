@@ -9,7 +9,7 @@ from typing import Literal
 from mibias.data.tabular import Holdout
 from mibias.fairness import EXPERIMENT
 from mibias.methods import methods_of
-from mibias.settings import setting
+from mibias.settings import refuse_invalid_settings, setting
 
 # the settings each job of a fairness grid sets itself (the commands give them their own options)
 PER_JOB = ("dataset", "method", "lam", "seed")
@@ -29,23 +29,27 @@ class FairnessRun:
 
     dataset: Literal["adult", "german"] = setting("adult", "the data set")
     method: str = setting("mi", "the method", choices=methods_of(EXPERIMENT))
-    lam: float | None = setting(None, "weight of the MI term (default: the method's)")
-    seed: int = setting(0, "seed of the split and the training")
-    steps: int | None = setting(None, "network updates (default: the data set's: 2000)")
-    batch_size: int | None = setting(None, "rows per update (default: adult 512, german 128)")
+    lam: float | None = setting(None, "weight of the MI term (default: the method's)", at_least=0)
+    seed: int = setting(0, "seed of the split and the training", at_least=0)
+    steps: int | None = setting(None, "network updates (default: the data set's: 2000)", at_least=1)
+    batch_size: int | None = setting(
+        None, "rows per update (default: adult 512, german 128)", at_least=2
+    )
     keep_sensitive: bool = setting(
         True,
         "keep the protected attribute's columns among the inputs",
         flag="--drop-sensitive",
     )
-    test_size: float = setting(0.3, "German: share of the rows held out for testing")
+    test_size: float = setting(
+        0.3, "German: share of the rows held out for testing", above=0, below=1
+    )
     holdout: Holdout = setting(
         "test",
         "the rows evaluated on: the test rows, or validation rows held out of the training "
         "rows (where settings are chosen)",
     )
     german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
-    young_age: int = setting(25, "German: oldest 'young' age")
+    young_age: int = setting(25, "German: oldest 'young' age", at_least=0)
     whiten: bool = setting(
         True,
         "the MI methods' critic reads z whitened, not standardised column by column "
@@ -53,3 +57,6 @@ class FairnessRun:
     )
     probe: bool = setting(True, "the leakage check of z", flag="--no-probe")
     data_home: str | None = setting(None, "data folder (default $MIBIAS_DATA)")
+
+    def __post_init__(self) -> None:
+        refuse_invalid_settings(self)

@@ -30,7 +30,7 @@ from mibias.methods import METHODS, find_method, make_term, own_estimate
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, with_columns, write_table
 from mibias.run_folder import claim_run_folder
-from mibias.settings import from_settings, job_settings, settings_record
+from mibias.settings import from_settings, job_settings, refuse_invalid_jobs, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 from mibias.training import MITrainer, OptimizerConfig
 from mibias.training.config import resolve_device
@@ -181,6 +181,7 @@ def table2(
         for method in methods
         for seed in seeds
     ]
+    refuse_invalid_jobs(ImdbRun, [job.settings for job in jobs])
     out = Path(out)
     results, frame = run_grid(jobs, out / "runs", workers=workers, ray=ray)
     frame["label"] = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mibias.methods import methods_of
-from mibias.settings import nested, setting
+from mibias.settings import nested, refuse_invalid_settings, setting
 from mibias.training.config import OptimizerConfig, TrainerConfig
 
 # this recipe's name in the method registry (mibias.methods)
@@ -40,7 +40,10 @@ class ImdbRun:
     train: Literal["eb1", "eb2"] = setting("eb1", "the age-biased split trained on")
     method: str = setting("mi", "the debiasing method", choices=methods_of(EXPERIMENT))
     lam: float | None = setting(
-        None, "weight of the MI term or the baseline's (default: the method's)", flag="--lambda"
+        None,
+        "weight of the MI term or the baseline's (default: the method's)",
+        flag="--lambda",
+        at_least=0,
     )
     trainer: TrainerConfig = nested(
         TrainerConfig,
@@ -53,21 +56,30 @@ class ImdbRun:
         compile_estimator=False,
     )
     splits: str | None = setting(None, "folder of eb1.txt, eb2.txt, test.txt image lists")
-    subsample: int | None = setting(2000, "training images drawn from the split (0: all of them)")
-    test_size: float = setting(0.3, "share of the images in the unbiased test split")
+    subsample: int | None = setting(
+        2000, "training images drawn from the split (0: all of them)", at_least=0
+    )
+    test_size: float = setting(
+        0.3, "share of the images in the unbiased test split", above=0, below=1
+    )
     min_face_score: float | None = setting(None, "drop faces scored below this")
-    eval_limit: int | None = setting(None, "evaluate on at most this many images")
+    eval_limit: int | None = setting(None, "evaluate on at most this many images", at_least=1)
     leakage_steps: int | None = setting(
-        None, "steps of each fresh estimator in the final audit of age in z (default: the audit's)"
+        None,
+        "steps of each fresh estimator in the final audit of age in z (default: the audit's)",
+        at_least=1,
     )
     arch: str = setting("resnet50", "a torchvision ResNet")
     weights: str = setting(
         "imagenet", "imagenet (download), none (from scratch) or a state dict file"
     )
-    image_size: int = setting(224, "side of the square input images")
-    z_dim: int = setting(128, "size of the representation z")
-    batch_size: int = setting(24, "images per batch")
-    estimator_hidden: int = setting(512, "units of each of T's 3 hidden layers")
-    head_lr: float = setting(1e-4, "kim/alvi: the age head's learning rate")
-    reversal: float = setting(0.1, "kim: gradient reversal factor")
-    loader_workers: int = setting(4, "image loading processes (at most 2 on the CPU)")
+    image_size: int = setting(224, "side of the square input images", at_least=1)
+    z_dim: int = setting(128, "size of the representation z", at_least=1)
+    batch_size: int = setting(24, "images per batch", at_least=2)
+    estimator_hidden: int = setting(512, "units of each of T's 3 hidden layers", at_least=1)
+    head_lr: float = setting(1e-4, "kim/alvi: the age head's learning rate", above=0)
+    reversal: float = setting(0.1, "kim: gradient reversal factor", at_least=0)
+    loader_workers: int = setting(4, "image loading processes (at most 2 on the CPU)", at_least=0)
+
+    def __post_init__(self) -> None:
+        refuse_invalid_settings(self)

@@ -15,7 +15,7 @@ from mibias.experiments.digits import run_digits
 from mibias.experiments.digits_recipe import DigitsRun, run_weight
 from mibias.methods import METHODS
 from mibias.report import summary_table, with_columns, write_table
-from mibias.settings import from_settings, job_settings
+from mibias.settings import from_settings, job_settings, refuse_invalid_jobs
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 
 PUBLISHED = {
@@ -75,6 +75,7 @@ def digits_jobs(
                             },
                         )
                     )
+    refuse_invalid_jobs(DigitsRun, [job.settings for job in jobs])
     return jobs
 
 

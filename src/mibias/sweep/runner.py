@@ -17,11 +17,12 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mibias.io import InputError
 from mibias.run_folder import (
     JOB_RECORD,
     RECIPE,
     SUMMARY,
+    NoRunFinished,
+    RunFolderTaken,
     describe_changes,
     read_json,
     run_folder_lock,
@@ -107,7 +108,7 @@ def check_reuse(jobs: Sequence[Job], out: Path) -> None:
         shown = "; ".join(conflicts[:3]) + (
             f"; and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
         )
-        raise InputError(
+        raise RunFolderTaken(
             f"{out} holds runs made with other settings: {shown}. Use another output folder, "
             "or move those run folders away to run them again"
         )
@@ -240,12 +241,22 @@ def run_grid(
     workers: int = 1,
     ray: RayBackend | None = None,
 ) -> tuple[list[JobResult], pd.DataFrame]:
-    """:func:`run_jobs`, then :func:`collect` the finished runs; raises ``RuntimeError`` when
-    none finished."""
+    """:func:`run_jobs`, then :func:`collect` the finished runs.
+
+    Raises
+    ------
+    NoRunFinished
+        When none finished, with the first failure's error.
+    """
     results = run_jobs(jobs, out, workers=workers, ray=ray)
     frame = collect(results)
     if frame.empty:
-        raise RuntimeError(f"no run finished; see error.txt in the run folders under {out}")
+        failed = [r for r in results if r.status != "finished"]
+        first = f"; the first, {failed[0].key}: {failed[0].error}" if failed else ""
+        raise NoRunFinished(
+            f"no run finished ({len(failed)} failed{first}); each run's traceback is in its "
+            f"error.txt under {out}"
+        )
     return results, frame
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from mibias.io import InputError
-from mibias.settings import choice_errors, nested, setting
+from mibias.settings import nested, refuse_invalid_settings, setting
 
 if TYPE_CHECKING:
     import torch
@@ -40,9 +40,9 @@ class OptimizerConfig:
     """
 
     name: Literal["adam", "adamw", "sgd"] = setting("adam", "the optimiser", name="optimizer")
-    lr: float = setting(1e-3, "learning rate")
-    momentum: float = setting(0.0, "SGD momentum")
-    weight_decay: float = setting(0.0, "weight decay")
+    lr: float = setting(1e-3, "learning rate", above=0)
+    momentum: float = setting(0.0, "SGD momentum", at_least=0)
+    weight_decay: float = setting(0.0, "weight decay", at_least=0)
     betas: tuple[float, float] = setting((0.9, 0.999), "Adam's moment rates")
 
     def build(
@@ -170,28 +170,35 @@ class TrainerConfig:
         stderr (off: as a ``RuntimeWarning``); write TensorBoard logs.
     """
 
-    lam: float = setting(1.0, "weight of the MI term", flag="--lambda")
+    lam: float = setting(1.0, "weight of the MI term", flag="--lambda", at_least=0)
     lam_warmup: float = setting(
-        0.0, "raise lambda linearly from 0 over this many epochs", flag="--lambda-warmup"
+        0.0,
+        "raise lambda linearly from 0 over this many epochs",
+        flag="--lambda-warmup",
+        at_least=0,
     )
     clamp_penalty: bool = setting(
         False, "minimise max(MI estimate, 0): no gradient from a negative lower bound"
     )
-    k: int = setting(40, "estimator steps before each model step (the paper's K)")
-    epochs: int = setting(10, "training epochs")
+    k: int = setting(40, "estimator steps before each model step (the paper's K)", at_least=0)
+    epochs: int = setting(10, "training epochs", at_least=1)
     estimator_batch: int | None = setting(
-        None, "rows per estimator step (default: the training batch's)"
+        None, "rows per estimator step (default: the training batch's)", at_least=2
     )
-    feature_pool: int = setting(8, "recent batches of detached features the estimator trains on")
+    feature_pool: int = setting(
+        8, "recent batches of detached features the estimator trains on", at_least=1
+    )
     estimator_features: EstimatorFeatures = setting(
         "pool", "pool: recent detached features (fast); fresh: Algorithm 1 read literally"
     )
     warmup_batches: int = setting(
-        0, "estimator-only steps at the start of each epoch (-1: a full pass)"
+        0, "estimator-only steps at the start of each epoch (-1: a full pass)", at_least=-1
     )
-    accumulation: int = setting(1, "batches whose estimator gradients make one estimator step")
+    accumulation: int = setting(
+        1, "batches whose estimator gradients make one estimator step", at_least=1
+    )
     clip: ClipMode = setting("param", "how the MI gradient is capped against the task's")
-    clip_ratio: float = setting(1.0, "MI / task gradient norm cap")
+    clip_ratio: float = setting(1.0, "MI / task gradient norm cap", above=0)
     mi_step: MIStep = setting("joint", "one optimiser step for both terms, or one each")
     mi_condition: MICondition = setting(
         "none", "the independence the term measures: I(z; c), I(z; c | y) or I(z; c | y = 1)"
@@ -202,47 +209,35 @@ class TrainerConfig:
     model_optimizer: OptimizerConfig = nested(OptimizerConfig)
     estimator_optimizer: OptimizerConfig = nested(OptimizerConfig, prefix="estimator_", lr=1e-4)
     lr_schedule: LRSchedule = setting("constant", "the model's learning rate over the epochs")
-    lr_step: int = setting(40, "step schedule: epochs between decays")
-    lr_gamma: float = setting(0.1, "step schedule: the factor of each decay")
+    lr_step: int = setting(40, "step schedule: epochs between decays", at_least=1)
+    lr_gamma: float = setting(0.1, "step schedule: the factor of each decay", above=0)
     mi_floor: float = setting(
         -10.0, "an MI estimate below this (nats): re-fit the estimator, or stop as diverged"
     )
     refits: int = setting(
-        3, "estimator re-fits allowed when the estimate falls below mi_floor (0: stop at once)"
+        3,
+        "estimator re-fits allowed when the estimate falls below mi_floor (0: stop at once)",
+        at_least=0,
     )
-    refit_steps: int = setting(200, "estimator steps of a re-fit")
+    refit_steps: int = setting(200, "estimator steps of a re-fit", at_least=1)
     bf16: bool = setting(False, "bfloat16 autocast for the network")
     channels_last: bool = setting(False, "channels-last layout")
     compile_estimator: bool = setting(
         True, "compiled estimator steps (torch.compile)", flag="--no-compile"
     )
     device: str = setting("auto", "cpu, cuda, cuda:N or auto")
-    seed: int = setting(0, "seed of every random number generator of the run")
+    seed: int = setting(0, "seed of every random number generator of the run", at_least=0)
     progress: bool = setting(True, "a live progress bar")
     tensorboard: bool = setting(True, "TensorBoard logs")
 
     def __post_init__(self) -> None:
         checks = {
-            "lam must be >= 0": self.lam >= 0,
-            "lam_warmup must be >= 0": self.lam_warmup >= 0,
-            "k must be >= 0": self.k >= 0,
-            "clip_ratio must be > 0": self.clip_ratio > 0,
-            "epochs must be >= 1": self.epochs >= 1,
-            "feature_pool must be >= 1": self.feature_pool >= 1,
-            "accumulation must be >= 1": self.accumulation >= 1,
-            "warmup_batches must be >= -1": self.warmup_batches >= -1,
             "penalise='prediction' needs clip='none' and mi_step='joint' (the MI gradient must "
             "reach the classifier too)": self.penalise == "representation"
             or (self.clip == "none" and self.mi_step == "joint"),
-            "lr_step must be >= 1": self.lr_step >= 1,
-            "refits must be >= 0": self.refits >= 0,
-            "refit_steps must be >= 1": self.refit_steps >= 1,
-            "estimator_batch must be >= 2": self.estimator_batch is None
-            or self.estimator_batch >= 2,
         }
-        failed = choice_errors(self) + [message for message, ok in checks.items() if not ok]
-        if failed:
-            raise InputError("invalid training settings: " + "; ".join(failed))
+        failed = [message for message, ok in checks.items() if not ok]
+        refuse_invalid_settings(self, failed, "training settings")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary of every setting."""
@@ -276,12 +271,27 @@ def lr_factor(
 
 
 def resolve_device(device: str) -> torch.device:
-    """Turn ``auto`` into ``cuda`` when a GPU is present, else ``cpu``."""
+    """Turn ``auto`` into ``cuda`` when a GPU is present, else ``cpu``.
+
+    Raises
+    ------
+    InputError
+        For a name torch does not read as a device, or a GPU this machine does not have.
+    """
     import torch  # here, not above, as in OptimizerConfig.build
 
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as error:
+        raise InputError(
+            f"device {device!r} is not a device: use cpu, cuda, cuda:N or auto"
+        ) from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available")
+        raise InputError(f"device {device!r} requested but CUDA is not available")
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise InputError(
+            f"device {device!r} requested but this machine has {torch.cuda.device_count()} GPUs"
+        )
     return resolved

@@ -11,6 +11,7 @@ import torch
 from torch.func import functional_call, grad
 
 from mibias.estimators import MIEstimator, marginal_permutation, stratified_permutations
+from mibias.io import InputError
 from mibias.training.config import TrainerConfig
 from mibias.training.distributed import broadcast_module
 
@@ -270,7 +271,7 @@ class EstimatorFeed:
                 capacity = self.config.feature_pool * len(z)
                 rows = self.config.estimator_batch or len(z)
                 if rows > capacity:
-                    raise ValueError(
+                    raise InputError(
                         f"estimator_batch {rows} is larger than the feature pool, which holds "
                         f"{capacity} rows (feature_pool {self.config.feature_pool} x batches of "
                         f"{len(z)}): lower estimator_batch or raise feature_pool"
