@@ -1,5 +1,6 @@
 """Where and in what precision the networks run."""
 
+import re
 import warnings
 
 import pytest
@@ -43,3 +44,20 @@ def test_bf16_autocast_returns_float32_on_the_cpu():
     precision = Precision(torch.device("cpu"), bf16=True, channels_last=True)
     out = precision.run(torch.nn.Linear(4, 2), torch.ones(3, 4))
     assert out.dtype == torch.float32 and out.shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("y", "c", "said"),
+    [
+        (torch.zeros(4), torch.zeros(4, 2), "y of shape (4,) and dtype torch.float32"),
+        (torch.zeros(4, 1, dtype=torch.long), torch.zeros(4, 2), "y of shape (4, 1)"),
+        (torch.zeros(4, dtype=torch.long), torch.zeros(4, dtype=torch.long), "c of shape (4,)"),
+        (torch.zeros(4, dtype=torch.long), torch.zeros(3, 2), "4 rows of x, 4 of y and 3 of c"),
+    ],
+)
+def test_a_batch_that_is_not_labels_and_attribute_codes_is_refused_by_name(y, c, said):
+    precision = Precision(torch.device("cpu"), bf16=False, channels_last=False)
+    x, y_ok, c_ok = torch.zeros(4, 3), torch.zeros(4, dtype=torch.long), torch.zeros(4, 2)
+    assert [t.shape for t in precision.batch((x, y_ok, c_ok))] == [x.shape, (4,), (4, 2)]
+    with pytest.raises(InputError, match=f"a training batch has {re.escape(said)}"):
+        precision.batch((x, y, c))

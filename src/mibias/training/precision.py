@@ -65,15 +65,49 @@ class Precision:
             return module(x).float()
 
     def batch(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(x, y, c)`` on the device, ``x`` in the configured layout."""
+        """``(x, y, c)`` on the device, ``x`` in the configured layout.
+
+        Raises
+        ------
+        InputError
+            Unless the batch is three tensors of as many rows: ``y`` integer class labels and
+            ``c`` a float matrix (the attribute's codes).
+        """
         if len(batch) != 3:
-            raise ValueError(
+            raise InputError(
                 f"each training batch must be (x, y, c); got a batch of {len(batch)} items"
             )
+        problem = batch_error(*batch)
+        if problem:
+            raise InputError(f"a training batch {problem}")
         x, y, c = (t.to(self.device, non_blocking=True) for t in batch)
         if self.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y, c
+
+
+def batch_error(x: object, y: object, c: object) -> str | None:
+    """What is wrong with a batch ``(x, y, c)``, or None: three tensors of as many rows, ``y``
+    integer class labels (one per row) and ``c`` a float matrix, one row of codes per row (for
+    labels, :class:`~mibias.estimators.AttributeEncoder` makes one-hot codes)."""
+    if not all(isinstance(t, torch.Tensor) for t in (x, y, c)):
+        return "must hold three tensors (x, y, c)"
+    assert isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
+    assert isinstance(c, torch.Tensor)
+    if y.ndim != 1 or y.dtype.is_floating_point or y.dtype == torch.bool:
+        return (
+            f"has y of shape {tuple(y.shape)} and dtype {y.dtype}: y must hold one integer "
+            "class label per row"
+        )
+    if c.ndim != 2 or not c.dtype.is_floating_point:
+        return (
+            f"has c of shape {tuple(c.shape)} and dtype {c.dtype}: c must be a float matrix, "
+            "one row of codes per row (AttributeEncoder().fit_transform(labels) makes one-hot "
+            "codes)"
+        )
+    if not len(x) == len(y) == len(c):
+        return f"has {len(x)} rows of x, {len(y)} of y and {len(c)} of c"
+    return None
 
 
 def native_cpu_bfloat16() -> bool:
