@@ -85,3 +85,15 @@ def test_runs_of_other_recipes_are_chosen_for_apart(tmp_path):
     selections = select_lambda([load_run(r) for r in runs], window=1)
     chosen = {s.group: s.chosen_lambda for s in selections}
     assert chosen == {"sigma=0.030, k=10, z_layer=conv": 0.0, "sigma=0.030, k=40, z_layer=fc": 1.0}
+
+
+def test_where_no_lambda_meets_the_rule_the_fallback_says_so(tmp_path, capsys):
+    runs = [  # no lambda-0 run: each is compared with its own first epoch
+        fake_run(tmp_path / "l1", 1.0, [0.9, 0.98], [1.0, 1.5], 0.7),  # MI not down
+        fake_run(tmp_path / "l2", 2.0, [0.9, 0.98], [1.0, 1.2], 0.7),  # nor here
+    ]
+    (selection,) = select_lambda([load_run(r) for r in runs], window=1)
+    assert selection.chosen_lambda == 1.0 and not selection.meets_rule
+    assert main(["select", str(tmp_path), "--window", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "no lambda fits and drives the MI estimate down; the smallest, lambda = 1" in out

@@ -50,6 +50,8 @@ class Selection:
     group: str
     chosen_lambda: float
     reasons: dict[float, str] = field(default_factory=dict)
+    # False: no lambda fits and drives the MI estimate down; the smallest is the fallback
+    meets_rule: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable."""
@@ -91,7 +93,8 @@ def group_labels(runs: list[LoggedRun]) -> list[str]:
 def select_lambda(
     runs: list[LoggedRun], *, fit_tolerance: float = 0.05, window: int = 3
 ) -> list[Selection]:
-    """Choose, per group, the largest lambda whose runs fit and drive the MI estimate down.
+    """Choose, per group, the largest lambda whose runs fit and drive the MI estimate down;
+    where none does, the smallest, with ``meets_rule`` False.
 
     A lambda *fits* when its mean train accuracy over the last ``window`` epochs is within
     ``fit_tolerance`` of the best in its group. It *reduces MI* when its MI estimate over the
@@ -132,7 +135,7 @@ def select_lambda(
             if fits and reduces:
                 eligible.append(lam)
         chosen = max(eligible) if eligible else min(by_lam)
-        selections.append(Selection(group, chosen, reasons))
+        selections.append(Selection(group, chosen, reasons, meets_rule=bool(eligible)))
     return selections
 
 

@@ -100,7 +100,12 @@ def run_select(args: argparse.Namespace) -> int:
         print(json.dumps([s.to_dict() for s in selections], indent=2))
         return 0
     for selection in selections:
-        print(f"{selection.group}: chosen lambda = {selection.chosen_lambda:g}")
+        print(
+            f"{selection.group}: chosen lambda = {selection.chosen_lambda:g}"
+            if selection.meets_rule
+            else f"{selection.group}: no lambda fits and drives the MI estimate down; the "
+            f"smallest, lambda = {selection.chosen_lambda:g}, is the fallback"
+        )
         for lam, reason in selection.reasons.items():
             print(f"  lambda {lam:g}: {reason}")
     return 0
