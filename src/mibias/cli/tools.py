@@ -33,9 +33,17 @@ def add_tool_commands(commands: Any) -> None:
         "while their MI estimate goes down (the paper's validation-free model selection).",
     )
     select.add_argument("runs", nargs="+", help="run folders (or folders holding run folders)")
-    select.add_argument("--fit-tolerance", type=float, default=0.05)
-    select.add_argument("--window", type=int, default=3, help="epochs averaged at the end")
-    select.add_argument("--json", action="store_true")
+    select.add_argument(
+        "--fit-tolerance",
+        type=float,
+        default=0.05,
+        help="a lambda fits when its train accuracy is within this of the group's best "
+        "(default: %(default)s)",
+    )
+    select.add_argument(
+        "--window", type=int, default=3, help="epochs averaged at the end (default: %(default)s)"
+    )
+    select.add_argument("--json", action="store_true", help="print machine-readable JSON")
     select.set_defaults(handler=run_select)
 
 
