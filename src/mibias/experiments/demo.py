@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mibias.audit import LEAKAGE_COLUMNS, audit_leakage
+from mibias.audit import LEAKAGE_COLUMNS, AuditResult, audit_leakage
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.run_folder import RECIPE, write_json_atomic
@@ -119,13 +119,17 @@ def run_demo(
             )
             runs.append({key: result[key] for key in DEMO_COLUMNS})
         rows.append((method, runs))
+    names = {
+        "test_accuracy": "unbiased test accuracy",
+        "train_accuracy": "train accuracy",
+        **AuditResult.column_names("colour"),
+    }
     lines = [
-        "| method | unbiased test accuracy | train accuracy | held-out I(z; colour), nats "
-        "| MLP probe | linear probe | majority |",
-        "|---|---|---|---|---|---|---|",
+        "| method | " + " | ".join(names[key] for key in DEMO_COLUMNS) + " |",
+        "|---|" + "---|" * len(DEMO_COLUMNS),
     ]
     for method, runs in rows:
-        cells = [_mean_std([run[key] for run in runs]) for key in runs[0]]
+        cells = [_mean_std([run[key] for run in runs]) for key in DEMO_COLUMNS]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     note = (
