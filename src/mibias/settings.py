@@ -334,8 +334,9 @@ def setting_errors(settings: Any) -> list[str]:
     """One message for each setting of the dataclass instance ``settings`` (its :func:`nested`
     ones included, by flat name) whose value its declaration does not allow: not one of a
     ``Literal``'s values or of the field's ``choices`` (``clip must be param, global, z or
-    none, got 'x'``), below its ``at_least`` or not above its ``above`` (``epochs must be >=
-    1, got 0``). The allowed values are read from the declarations, never written out again."""
+    none, got 'x'``), below its ``at_least``, not above its ``above`` or not below its
+    ``below`` (``epochs must be >= 1, got 0``); None stands for a default and is not checked.
+    The allowed values are read from the declarations, never written out again."""
     problems = []
     for name, flat in flat_settings(type(settings)).items():
         value = settings
@@ -343,7 +344,7 @@ def setting_errors(settings: Any) -> list[str]:
             value = getattr(value, attribute)
         _, choices, _ = _value_type(flat.annotation)
         choices = flat.field.metadata.get("choices") or choices
-        if choices is not None and value not in choices:
+        if choices is not None and value is not None and value not in choices:
             allowed = [str(choice) for choice in choices]
             problems.append(
                 f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
