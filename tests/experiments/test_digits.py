@@ -228,6 +228,7 @@ def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, caps
         (["--estimator-batch", "100000"], "estimator_batch 100000 is larger than the feature"),
         (["--device", "cuda:7"], "device 'cuda:7'"),
         (["--device", "gpu"], "device 'gpu'"),
+        (["--k", "0"], "k 0 with lambda 1: the estimator would never train"),
     ],
 )
 def test_a_value_a_setting_does_not_allow_stops_in_one_line(

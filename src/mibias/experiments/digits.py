@@ -34,6 +34,7 @@ from mibias.models.z_layer import representation_size
 from mibias.run_folder import CHECKPOINT, claim_run_folder
 from mibias.settings import settings_record
 from mibias.training import MITrainer, OptimizerConfig
+from mibias.training.config import untrained_term_error
 from mibias.training.distributed import is_main_process, training_loader
 
 
@@ -199,6 +200,9 @@ def prepare_digits(
     # a term without parameters (moyer's, hsic) is a closed form: no estimator steps
     trainable = estimator is not None and any(p.requires_grad for p in estimator.parameters())
     k = (run.head_steps if head else run.trainer.k) if trainable else 0
+    problem = untrained_term_error(lam, k) if trainable else None
+    if problem:
+        raise InputError(problem)
     config = replace(
         run.trainer,
         lam=lam,

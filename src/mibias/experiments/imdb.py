@@ -33,7 +33,7 @@ from mibias.run_folder import claim_run_folder
 from mibias.settings import from_settings, job_settings, refuse_invalid_jobs, settings_record
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 from mibias.training import MITrainer, OptimizerConfig
-from mibias.training.config import resolve_device
+from mibias.training.config import resolve_device, untrained_term_error
 from mibias.training.distributed import is_main_process, training_loader
 
 OTHER = {"eb1": "eb2", "eb2": "eb1"}
@@ -125,6 +125,10 @@ def run_imdb(
         if term is not None
         else None
     )
+    trainable = estimator is not None and any(p.requires_grad for p in estimator.parameters())
+    problem = untrained_term_error(lam, run.trainer.k) if trainable and not head else None
+    if problem:
+        raise InputError(problem)
     config = replace(
         run.trainer,
         lam=lam,

@@ -259,6 +259,17 @@ class TrainerConfig:
         return cls(**values)
 
 
+def untrained_term_error(lam: float, k: int) -> str | None:
+    """What is wrong with a weighted term whose estimator has parameters but ``k`` 0 steps
+    to train them, or None: its estimate would say nothing about z."""
+    if lam > 0 and k == 0:
+        return (
+            f"k 0 with lambda {lam:g}: the estimator would never train, and the term would "
+            "penalise what an untrained network reads; give k >= 1"
+        )
+    return None
+
+
 def lr_factor(
     schedule: LRSchedule, epoch: int, epochs: int, step: int = 40, gamma: float = 0.1
 ) -> float:
