@@ -68,6 +68,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--method", "leace", "--lambda", "2"], "--lambda set the mi eraser"),
         (["--out", "z.npy", "--holdout", "1"], "--holdout must be in [0, 1)"),
         (["--out", "z.npy", "--keep", "all"], "keep must be auto, distance"),
+        (["--out", "z.npy", "--keep", "task"], "--keep task keeps the task --y names: give --y"),
         (["--out", "z.npy", "--linear-first", "pca"], "linear_first must be None, leace"),
         (["--out", "z.npy", "--kernel-weight", "-1"], "kernel_weight must be >= 0"),
         (["--out", "z.npy", "--hidden-size", "0"], "hidden_size must be >= 1, got 0"),

@@ -132,6 +132,8 @@ def run_erase(args: argparse.Namespace) -> int:
     if given and args.method != "mi":
         flags = [flag for flag, (name, *_) in MI_OPTIONS.items() if name in given]
         raise InputError(f"{', '.join(flags)} set the mi eraser; --method {args.method} has none")
+    if given.get("keep") == "task" and y is None:
+        raise InputError("--keep task keeps the task --y names: give --y Y")
     settings: dict[str, Any] = dict(given)
     if args.method == "mi":  # a live bar on a terminal, one plain line an epoch in a log file
         settings["verbose"] = True
