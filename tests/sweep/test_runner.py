@@ -165,3 +165,11 @@ def test_each_worker_gets_a_share_of_the_threads_the_command_may_use(
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the machine's cores are not the budget
     assert worker_threads(workers) == threads
+
+
+def test_off_a_terminal_each_run_that_ends_is_one_line(tmp_path, capsys):
+    jobs = [Job(f"j{i}", write_finished, {"value": i, "fail": i == 1}) for i in range(2)]
+    run_jobs(jobs, tmp_path, progress=True)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("sweep: ")]
+    assert [line.split(" (")[0] for line in lines] == ["sweep: j0 finished", "sweep: j1 failed"]
+    assert lines[1].endswith(" s in)") and "(2 of 2, 0 min " in lines[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import traceback
@@ -210,14 +211,15 @@ def _run_unfinished(
     if not pending:
         return results
     threads = worker_threads(workers)
-    bar = tqdm(total=len(pending), desc="sweep", disable=None if progress else True)
+    shown = SweepProgress(len(pending), progress)
     if ray is not None:
-        for i, result in _run_on_ray(pending, out, ray, bar):
+        for i, result in _run_on_ray(pending, out, ray):
             results[i] = result
+            shown.ended(result)
     elif workers <= 1:
         for i, job in pending:
             results[i] = _run_one(job, out / job.key, threads)
-            bar.update(1)
+            shown.ended(results[i])
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
@@ -229,9 +231,46 @@ def _run_unfinished(
             futures = {pool.submit(_run_one, job, out / job.key, threads): i for i, job in pending}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
-                bar.update(1)
-    bar.close()
+                shown.ended(results[futures[future]])
+    shown.close()
     return results
+
+
+class SweepProgress:
+    """The runs of a sweep as they end: a live bar on a terminal; elsewhere (a log file, a
+    pipe) one plain line a run, ``sweep: KEY finished (3 of 10, 2 min 05 s in)``.
+
+    Parameters
+    ----------
+    total : int
+        Runs to end.
+    show : bool
+        False: neither.
+    """
+
+    def __init__(self, total: int, show: bool) -> None:
+        self.total, self.count, self.started = total, 0, time.monotonic()
+        self.lines = show and not sys.stderr.isatty()
+        self.bar = tqdm(
+            total=total, desc="sweep", disable=None if show and not self.lines else True
+        )
+
+    def ended(self, result: JobResult) -> None:
+        """Count ``result``'s run as ended."""
+        self.count += 1
+        self.bar.update(1)
+        if self.lines:
+            minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
+            print(
+                f"sweep: {result.key} {result.status} ({self.count} of {self.total}, "
+                f"{minutes} min {seconds:02d} s in)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        """Close the bar."""
+        self.bar.close()
 
 
 def run_grid(
@@ -261,7 +300,7 @@ def run_grid(
 
 
 def _run_on_ray(
-    pending: Sequence[tuple[int, Job]], out: Path, backend: RayBackend, bar: tqdm
+    pending: Sequence[tuple[int, Job]], out: Path, backend: RayBackend
 ) -> Iterator[tuple[int, JobResult]]:
     """Submit every job as a Ray task; yield (index, result) as they finish."""
     try:
@@ -287,7 +326,6 @@ def _run_on_ray(
                 result = ray.get(done[0])
             except ray.exceptions.RayError as error:  # the task's worker died
                 result = JobResult(job.key, out / job.key, "failed", f"{type(error).__name__}")
-            bar.update(1)
             yield i, result
     finally:
         if started_here:
