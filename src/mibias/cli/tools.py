@@ -50,7 +50,7 @@ def add_tool_commands(commands: Any) -> None:
 def run_data(args: argparse.Namespace) -> int:
     """``mibias data fetch|verify mnist|adult|german|words|all``."""
     from mibias.data import word_embeddings
-    from mibias.data.fetch import FetchError
+    from mibias.data.fetch import FetchError, data_home
     from mibias.data.mnist import load_mnist, verify_mnist
     from mibias.data.uci import load_fairness_data, verify_uci
 
@@ -67,6 +67,7 @@ def run_data(args: argparse.Namespace) -> int:
             except FetchError as error:
                 raise InputError(str(error)) from error
             print(f"{name}: ready")
+        print(f"in {data_home(args.data_home)}")
         return 0
     problems = verify_mnist(args.data_home) if "mnist" in names else []
     if "words" in names:
@@ -80,7 +81,7 @@ def run_data(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"damaged: {problem}", file=sys.stderr)
     status = "FAILED" if problems else "all cached files match their sha256"
-    print(f"{', '.join(names)}: {status}")
+    print(f"{', '.join(names)}: {status}, in {data_home(args.data_home)}")
     return EXIT_DAMAGED if problems else 0
 
 
