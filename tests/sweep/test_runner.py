@@ -8,7 +8,7 @@ import pytest
 from mibias.io import InputError
 from mibias.run_folder import NoRunFinished
 from mibias.sweep import Job, JobResult, run_grid, run_jobs, runs_note
-from mibias.sweep.runner import worker_threads
+from mibias.sweep.runner import refuse_no_run_finished, worker_threads
 
 
 def write_finished(out_dir, value, fail=False):
@@ -36,6 +36,8 @@ def test_a_grid_of_which_no_run_finished_names_the_first_failure(tmp_path):
     jobs = [Job(f"j{i}", write_finished, {"value": i, "fail": True}) for i in range(2)]
     with pytest.raises(NoRunFinished, match=r"2 failed; the first, j0: RuntimeError: run 0 broke"):
         run_grid(jobs, tmp_path)
+    one = [JobResult("j0", tmp_path / "j0", "failed", "x"), JobResult("j1", tmp_path, "finished")]
+    assert refuse_no_run_finished(one, tmp_path) == one  # what figure4 checks its runs with
 
 
 def test_parallel_workers_use_separate_processes(tmp_path):

@@ -16,6 +16,7 @@ from mibias.experiments.table1 import digits_jobs
 from mibias.plotting import pyplot, save_figure
 from mibias.run_folder import read_metrics
 from mibias.sweep import JobResult, RayBackend, run_jobs
+from mibias.sweep.runner import refuse_no_run_finished
 
 PANELS = (
     ("mi", "MI estimate (nats)"),
@@ -40,7 +41,9 @@ def figure4(
     Returns the figure's path and the runs' results."""
     out = Path(out)
     jobs = digits_jobs(["mi"], sigmas, seeds, lams=lams, track_mi=True, **settings)
-    results = run_jobs(jobs, out / "runs", workers=workers, ray=ray)
+    results = refuse_no_run_finished(
+        run_jobs(jobs, out / "runs", workers=workers, ray=ray), out / "runs"
+    )
     curves: dict[tuple[float, float], list[dict[str, list[float]]]] = defaultdict(list)
     for job, result in zip(jobs, results, strict=True):
         if result.status == "finished":

@@ -287,16 +287,25 @@ def run_grid(
     NoRunFinished
         When none finished, with the first failure's error.
     """
-    results = run_jobs(jobs, out, workers=workers, ray=ray)
-    frame = collect(results)
-    if frame.empty:
-        failed = [r for r in results if r.status != "finished"]
-        first = f"; the first, {failed[0].key}: {failed[0].error}" if failed else ""
-        raise NoRunFinished(
-            f"no run finished ({len(failed)} failed{first}); each run's traceback is in its "
-            f"error.txt under {out}"
-        )
-    return results, frame
+    results = refuse_no_run_finished(run_jobs(jobs, out, workers=workers, ray=ray), out)
+    return results, collect(results)
+
+
+def refuse_no_run_finished(results: list[JobResult], out: str | Path) -> list[JobResult]:
+    """``results``, when at least one run finished.
+
+    Raises
+    ------
+    NoRunFinished
+        When none did, with the first failure's error.
+    """
+    if any(result.status == "finished" for result in results):
+        return results
+    first = f"; the first, {results[0].key}: {results[0].error}" if results else ""
+    raise NoRunFinished(
+        f"no run finished ({len(results)} failed{first}); each run's traceback is in its "
+        f"error.txt under {out}"
+    )
 
 
 def _run_on_ray(
