@@ -1,5 +1,6 @@
 import dataclasses
 import math
+import re
 import warnings
 
 import numpy as np
@@ -290,6 +291,21 @@ def test_patience_keeps_the_estimate_of_a_leak_that_is_found_early():
     full = audit_leakage(z, c, restarts=1, steps=400, probes=[], progress=False, patience=None)
     early = audit_leakage(z, c, restarts=1, steps=400, probes=[], progress=False)
     assert early.mi_nats == pytest.approx(full.mi_nats, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"batch_size": 1}, "batch_size must be at least 2, got 1"),  # was: a derangement's error
+        ({"lr": 0.0}, "lr must be > 0, got 0.0"),  # was: estimators that never moved
+        ({"seed": -1}, "seed must be >= 0, got -1"),  # was: scikit-learn's error
+        ({"test_size": 1.0, "steps": 0}, "1, got 1.0; restarts, steps and max_dims must be"),
+    ],
+)
+def test_a_setting_out_of_its_range_is_refused_before_any_estimator_trains(setting, said):
+    z, c = leaky_embedding(n=100)
+    with pytest.raises(InputError, match=re.escape(said)):
+        audit_leakage(z, c, progress=False, **setting)
 
 
 @pytest.mark.parametrize("patience", [0.0, 1.5])

@@ -449,12 +449,26 @@ def audit_leakage(
         (``python -m benchmarks.audit_patience``, docs/leakage.md).
     """
     z = validate_pair(z, c)
-    if not 0 < test_size < 1:
-        raise InputError(f"test_size must be between 0 and 1, got {test_size}")
-    if restarts < 1 or steps < 1 or max_dims < 1:
-        raise InputError("restarts, steps and max_dims must be at least 1")
-    if patience is not None and not 0 < patience <= 1:
-        raise InputError(f"patience must be a share of the steps in (0, 1], got {patience}")
+    problems = [
+        message
+        for message, allowed in (
+            (f"test_size must be between 0 and 1, got {test_size}", 0 < test_size < 1),
+            (
+                "restarts, steps and max_dims must be at least 1",
+                min(restarts, steps, max_dims) >= 1,
+            ),
+            (f"batch_size must be at least 2, got {batch_size}", batch_size >= 2),
+            (f"lr must be > 0, got {lr}", lr > 0),
+            (f"seed must be >= 0, got {seed}", seed >= 0),
+            (
+                f"patience must be a share of the steps in (0, 1], got {patience}",
+                patience is None or 0 < patience <= 1,
+            ),
+        )
+        if not allowed
+    ]
+    if problems:
+        raise InputError("; ".join(problems))
     rows = np.arange(len(z))
     train_rows, test_rows = train_test_split(rows, test_size=test_size, random_state=seed)
     try:
