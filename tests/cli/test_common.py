@@ -1,6 +1,9 @@
+import argparse
+
 import pytest
 
 from mibias.cli import build_parser, main
+from mibias.cli.common import say_when_nothing_to_resume
 from mibias.sweep import RayBackend
 
 
@@ -53,3 +56,16 @@ def test_every_sweep_spells_its_seeds_the_same(command):
         [command, "--seeds", "2", *(["--data", "x"] if command == "table2" else [])]
     )
     assert args.seeds == 2
+
+
+def test_resuming_a_folder_that_holds_no_run_says_the_run_starts_afresh(tmp_path, capsys):
+    args = argparse.Namespace(command="digits", out=str(tmp_path / "typo"), resume=True)
+    say_when_nothing_to_resume(args)
+    assert capsys.readouterr().err == (
+        f"mibias digits: {tmp_path / 'typo'} holds no run to resume; starting from the first "
+        "epoch\n"
+    )
+    (tmp_path / "run.json").write_text("{}")
+    say_when_nothing_to_resume(argparse.Namespace(command="digits", out=tmp_path, resume=True))
+    say_when_nothing_to_resume(argparse.Namespace(command="digits", out=args.out, resume=False))
+    assert capsys.readouterr().err == ""

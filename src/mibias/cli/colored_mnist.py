@@ -13,6 +13,7 @@ from mibias.cli.common import (
     leakage_clause,
     names,
     numbers,
+    say_when_nothing_to_resume,
     seeds,
     sweep_backend,
 )
@@ -150,6 +151,7 @@ def run_digits_command(args: argparse.Namespace) -> int:
     run = from_settings(
         DigitsRun, digits_settings(args, [getattr(args, "method", DigitsRun.method)])
     )
+    say_when_nothing_to_resume(args)
     history = run_digits(run, args.out, resume=args.resume)
     last = history[-1]
     refits = int(last.get("estimator_refits", 0))

@@ -4,10 +4,13 @@ sweep options (where and how widely the runs go)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 from mibias.audit.settings import PROBE_KINDS, PROBES
 from mibias.io import InputError
+from mibias.run_folder import is_run_folder
 from mibias.sweep.runner import RayBackend
 
 
@@ -123,3 +126,15 @@ def leakage_clause(row: Mapping[str, float], attribute: str, rows: str) -> str:
         f"{row['leak_bound_nats']:.4f} nats, MLP probe {row['probe_mlp']:.4f} (majority "
         f"{row['majority']:.4f})"
     )
+
+
+def say_when_nothing_to_resume(args: argparse.Namespace) -> None:
+    """With ``--resume`` on a folder that holds no run, say that the run starts from its
+    first epoch: a mistyped ``--out`` would otherwise start a new run unnoticed."""
+    if args.resume and not is_run_folder(Path(args.out)):
+        print(
+            f"mibias {args.command}: {args.out} holds no run to resume; starting from the "
+            "first epoch",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -10,6 +10,7 @@ from mibias.cli.common import (
     add_sweep_options,
     leakage_clause,
     names,
+    say_when_nothing_to_resume,
     seeds,
     sweep_backend,
 )
@@ -70,6 +71,7 @@ def run_imdb_command(args: argparse.Namespace) -> int:
     from mibias.methods import METHODS
 
     run = from_settings(ImdbRun, _settings(args, [getattr(args, "method", ImdbRun.method)]))
+    say_when_nothing_to_resume(args)
     last = run_imdb(run, args.out, resume=args.resume)[-1]
     print(
         f"epoch {int(last['epoch'])}: accuracy on {run.train} (train) "
