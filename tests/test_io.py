@@ -3,10 +3,18 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from mibias.io import InputError, atomic_path, held_lock, load_array
+from mibias.io import (
+    InputError,
+    atomic_path,
+    held_lock,
+    load_array,
+    write_csv_atomic,
+    write_text_atomic,
+)
 
 
 def test_reads_npy_csv_and_pt(tmp_path):
@@ -109,3 +117,19 @@ def test_a_free_lock_is_taken_without_a_word_and_busy_may_give_up(tmp_path):
                 pass
         assert refused.value.__context__ is None  # one message, not chained to flock's
     assert time.monotonic() - start < 5
+
+
+def test_text_and_tables_are_written_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "table.csv"
+    write_csv_atomic(pd.DataFrame({"a": [1, 2]}), path, index=False)
+    write_text_atomic(tmp_path / "note.md", "kept\n")
+
+    class Broken:
+        def __str__(self):
+            raise RuntimeError("the writer died half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        write_csv_atomic(pd.DataFrame({"a": [Broken()]}), path, index=False)
+    assert path.read_text() == "a\n1\n2\n"  # the old table, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["note.md", "table.csv"]  # no leftovers
+    assert (tmp_path / "note.md").read_text() == "kept\n"

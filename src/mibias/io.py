@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,19 @@ def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename: a reader, or a
+    process killed half-way, sees the old file or the whole new one."""
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        tmp.write_text(text)
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: Path, **options: Any) -> None:
+    """``frame.to_csv(path, **options)`` through a temporary file and an atomic rename."""
+    with atomic_path(path, suffix=".csv") as tmp:
+        frame.to_csv(tmp, **options)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mibias.io import DamagedFileError, InputError, atomic_path, held_lock
+from mibias.io import DamagedFileError, InputError, held_lock, write_text_atomic
 
 METRICS = "metrics.csv"
 SUMMARY = "run.json"
@@ -37,9 +37,7 @@ RESUMABLE_CHANGES = RUNTIME_SETTINGS | {"epochs"}
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
     """Write ``data`` as indented JSON through a temporary file and an atomic rename."""
-    with atomic_path(path) as tmp, tmp.open("w") as handle:
-        json.dump(data, handle, indent=2, default=str)
-        handle.write("\n")
+    write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def read_json(path: Path) -> dict[str, Any]:

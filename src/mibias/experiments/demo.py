@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from torch.utils.data import DataLoader
 from mibias.audit import LEAKAGE_COLUMNS, AuditResult, audit_leakage
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
+from mibias.io import write_text_atomic
 from mibias.run_folder import RECIPE, write_json_atomic
 from mibias.sweep import Job
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
@@ -137,8 +137,8 @@ def run_demo(
         "Command: mibias demo " + f"--epochs {epochs} --lambda {lam:g} --seeds {len(seeds)}"
     )
     if is_main_process():
-        (out / "demo.md").write_text(table + "\n\n" + note + "\n")
-        (out / "demo.json").write_text(json.dumps({m: r for m, r in rows}, indent=2) + "\n")
+        write_text_atomic(out / "demo.md", table + "\n\n" + note + "\n")
+        write_json_atomic(dict(rows), out / "demo.json")
     print()
     print(table)
     print()

@@ -16,7 +16,7 @@ from mibias.data.uci import load_fairness_data
 from mibias.experiments.fairness_recipe import EXPERIMENT, PER_JOB, FairnessRun
 from mibias.fairness.methods import build_method, method_lambda, positive_scores
 from mibias.fairness.metrics import fairness_metrics
-from mibias.io import atomic_path
+from mibias.io import write_csv_atomic
 from mibias.methods import methods_of
 from mibias.plotting import pyplot, save_figure
 from mibias.report import summary_table, with_columns, write_table
@@ -96,8 +96,7 @@ def run_fairness(run: FairnessRun, out_dir: str | Path | None = None) -> dict[st
                 data.sensitive.name: split.s_test,
             }
         )
-        with atomic_path(out / "predictions.csv", suffix=".csv") as tmp:
-            predictions.to_csv(tmp, index=False)
+        write_csv_atomic(predictions, out / "predictions.csv", index=False)
         write_json_atomic({**settings_record(run), "lam": lam}, out / RECIPE)
         write_json_atomic({"status": "finished", "final": metrics}, out / SUMMARY)
     return metrics
@@ -171,7 +170,7 @@ def table3(
         published=published_cells(names),
         columns=names,
     )
-    frame.to_csv(out / "table3_runs.csv", index=False)
+    write_csv_atomic(frame, out / "table3_runs.csv", index=False)
     variants = "; ".join(
         f"{m}: {d}" for m, d in (
             ("mi", "I(z; c), the paper's term"),
@@ -259,7 +258,7 @@ def figure5(
     summary = frame.groupby("lam")[["accuracy", "eo"]].agg(["mean", "std"])
     summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
     summary = summary.reset_index()
-    summary.to_csv(out / "figure5.csv", index=False)
+    write_csv_atomic(summary, out / "figure5.csv", index=False)
     plt = pyplot()
 
     figure, ax = plt.subplots(figsize=(6, 4))

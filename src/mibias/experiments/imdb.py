@@ -25,7 +25,7 @@ from mibias.data.imdb import (
     subsample,
 )
 from mibias.experiments.imdb_recipe import EXPERIMENT, PER_JOB, ImdbRun
-from mibias.io import InputError
+from mibias.io import InputError, write_csv_atomic
 from mibias.methods import METHODS, find_method, make_term, own_estimate
 from mibias.models.faces import FaceEncoder, resnet_backbone
 from mibias.report import summary_table, with_columns, write_table
@@ -88,7 +88,7 @@ def run_imdb(
     if run.trainer.progress and is_main_process():
         print(report.to_string(index=False), flush=True)
     if out_dir is not None and is_main_process():
-        report.to_csv(Path(out_dir) / "splits.csv", index=False)
+        write_csv_atomic(report, Path(out_dir) / "splits.csv", index=False)
     train = FaceImages(
         folder,
         subsample(splits[run.train], run.subsample, run.trainer.seed),
@@ -204,7 +204,7 @@ def table2(
     table = summary_table(
         long, row="label", column="cell", value="value", published=PUBLISHED, columns=COLUMNS
     )
-    frame.to_csv(out / "table2_runs.csv", index=False)
+    write_csv_atomic(frame, out / "table2_runs.csv", index=False)
     note = (
         f"Gender accuracy after {frame['epochs'].iloc[0]} epochs, mean +- std over seeds "
         f"{list(seeds)}; training subsets of {frame['subsample'].iloc[0]} images; "

@@ -13,6 +13,7 @@ from mibias.audit import AuditResult
 from mibias.data.colored_mnist import SIGMAS
 from mibias.experiments.digits import run_digits
 from mibias.experiments.digits_recipe import DigitsRun, run_weight
+from mibias.io import write_csv_atomic
 from mibias.methods import METHODS
 from mibias.report import summary_table, with_columns, write_table
 from mibias.settings import from_settings, job_settings, refuse_invalid_jobs
@@ -149,7 +150,7 @@ def table1(
         f"after {', '.join(map(str, epochs))} epochs (the last), mean +- std over seeds "
         f"{list(seeds)}; {runs_note(results, frame)}"
     )
-    frame.to_csv(out / "table1_runs.csv", index=False)
+    write_csv_atomic(frame, out / "table1_runs.csv", index=False)
     accuracy = write_table(
         accuracy_table(frame, sigmas),
         out / "table1",
