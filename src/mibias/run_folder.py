@@ -146,7 +146,7 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
         folder's ``recipe.json`` names other settings; the message says which and what to do.
     """
     out = Path(out_dir)
-    if not resume and ((out / SUMMARY).exists() or (out / CHECKPOINT).exists()):
+    if not resume and (is_run_folder(out) or (out / CHECKPOINT).exists()):
         raise RunFolderTaken(
             f"{out} already holds a run{_progress(out)}: --resume continues it (a larger "
             "--epochs extends it); to train from the start, choose another --out or delete "
@@ -160,14 +160,13 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
                 f"({describe_changes(differences)}); give the run's own settings, or choose "
                 "another --out"
             )
-    out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(dict(record), out / RECIPE)
 
 
 def _progress(out: Path) -> str:
     """How far the run in ``out`` got, as its ``run.json`` says: `` (finished: 3 of 3 epochs
     done)``; empty without one."""
-    if not (out / SUMMARY).exists():
+    if not is_run_folder(out):
         return ""
     summary = read_json(out / SUMMARY)
     status = {"running": "unfinished"}.get(summary.get("status"), summary.get("status"))

@@ -35,7 +35,11 @@ from mibias.run_folder import CHECKPOINT, claim_run_folder
 from mibias.settings import settings_record
 from mibias.training import MITrainer, OptimizerConfig
 from mibias.training.config import untrained_term_error
-from mibias.training.distributed import is_main_process, training_loader
+from mibias.training.distributed import (
+    has_trainable_parameters,
+    is_main_process,
+    training_loader,
+)
 
 
 def method_estimator(run: DigitsRun, c_dim: int) -> MIEstimator:
@@ -198,7 +202,7 @@ def prepare_digits(
         )  # fmt: skip
     estimator = method_estimator(run, c_dim) if lam > 0 or run.track_mi or head else None
     # a term without parameters (moyer's, hsic) is a closed form: no estimator steps
-    trainable = estimator is not None and any(p.requires_grad for p in estimator.parameters())
+    trainable = has_trainable_parameters(estimator)
     k = (run.head_steps if head else run.trainer.k) if trainable else 0
     problem = untrained_term_error(lam, k) if trainable else None
     if problem:

@@ -34,7 +34,11 @@ from mibias.settings import from_settings, job_settings, refuse_invalid_jobs, se
 from mibias.sweep import Job, RayBackend, run_grid, runs_note
 from mibias.training import MITrainer, OptimizerConfig
 from mibias.training.config import resolve_device, untrained_term_error
-from mibias.training.distributed import is_main_process, training_loader
+from mibias.training.distributed import (
+    has_trainable_parameters,
+    is_main_process,
+    training_loader,
+)
 
 OTHER = {"eb1": "eb2", "eb2": "eb1"}
 COLUMNS = ("EB1 -> EB2", "EB1 -> test", "EB2 -> EB1", "EB2 -> test")
@@ -125,8 +129,8 @@ def run_imdb(
         if term is not None
         else None
     )
-    trainable = estimator is not None and any(p.requires_grad for p in estimator.parameters())
-    problem = untrained_term_error(lam, run.trainer.k) if trainable and not head else None
+    trainable = has_trainable_parameters(estimator) and not head
+    problem = untrained_term_error(lam, run.trainer.k) if trainable else None
     if problem:
         raise InputError(problem)
     config = replace(

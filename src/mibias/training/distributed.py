@@ -148,11 +148,16 @@ def average_gradients(grads: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]
     )
 
 
+def has_trainable_parameters(module: nn.Module | None) -> bool:
+    """Whether ``module`` (None: no module) has a parameter that takes gradients: an
+    estimator without any is a closed form, with no steps to take."""
+    return module is not None and any(p.requires_grad for p in module.parameters())
+
+
 def wrap(module: nn.Module, device: torch.device) -> nn.Module:
     """``module`` in DistributedDataParallel under torchrun (itself alone, or without
     trainable parameters)."""
-    trainable = any(p.requires_grad for p in module.parameters())
-    if world_size() == 1 or not trainable:
+    if world_size() == 1 or not has_trainable_parameters(module):
         return module
     devices = [device.index] if device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(module, device_ids=devices)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -86,14 +87,12 @@ class Precision:
         return x, y, c
 
 
-def batch_error(x: object, y: object, c: object) -> str | None:
+def batch_error(x: Any, y: Any, c: Any) -> str | None:
     """What is wrong with a batch ``(x, y, c)``, or None: three tensors of as many rows, ``y``
     integer class labels (one per row) and ``c`` a float matrix, one row of codes per row (for
     labels, :class:`~mibias.estimators.AttributeEncoder` makes one-hot codes)."""
     if not all(isinstance(t, torch.Tensor) for t in (x, y, c)):
         return "must hold three tensors (x, y, c)"
-    assert isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
-    assert isinstance(c, torch.Tensor)
     if y.ndim != 1 or y.dtype.is_floating_point or y.dtype == torch.bool:
         return (
             f"has y of shape {tuple(y.shape)} and dtype {y.dtype}: y must hold one integer "

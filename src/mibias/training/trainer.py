@@ -25,6 +25,7 @@ from mibias.training.config import TrainerConfig, lr_factor, resolve_device
 from mibias.training.distributed import (
     broadcast_module,
     epoch_sampler,
+    has_trainable_parameters,
     is_main_process,
     world_size,
     wrap,
@@ -133,9 +134,7 @@ class MITrainer:
             [group["lr"] for group in optimizer.param_groups]
             for optimizer in self._model_optimizers
         ]
-        trainable = self.estimator is not None and any(
-            p.requires_grad for p in self.estimator.parameters()
-        )
+        trainable = has_trainable_parameters(self.estimator)
         if config.k > 0 and self.estimator is not None and not trainable:
             raise ValueError(f"{type(self.estimator).__name__} has no parameters to train: use k=0")
         # Algorithm 1's step over the networks as the forward passes call them (their
