@@ -26,7 +26,8 @@ def biased_table(n=1200, seed=0):
 
 def quick(**params):
     return MIFairClassifier(
-        steps=45, batch_size=128, k=2, check_leakage=False, random_state=0, **params
+        **{"steps": 45, "batch_size": 128, "k": 2, "check_leakage": False, "random_state": 0}
+        | params
     )
 
 
@@ -109,13 +110,16 @@ def test_pipeline_routes_sensitive_features_to_fit():
         assert pipe[-1].attribute_encoder_.groups_ == (2,)
 
 
+@pytest.mark.filterwarnings("error:X does not have valid feature names")
 def test_dataframes_and_string_attributes_are_accepted():
+    """The fit's own leakage check embeds the frame it was given, feature names and all."""
     X, y, s = biased_table(300)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
     groups = pd.Series(np.where(s == 1, "female", "male"))
-    clf = quick(criterion="equalized_odds").fit(
+    clf = quick(criterion="equalized_odds", check_leakage=True).fit(
         frame, np.where(y == 1, "yes", "no"), sensitive_features=groups
     )
+    assert clf.leakage_ is not None
     assert list(clf.feature_names_in_) == list(frame.columns)
     assert set(clf.predict(frame)) <= {"yes", "no"}
 

@@ -218,6 +218,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
         )
         refuse_categorical_columns(X)
+        rows = X  # as given, so that the leakage check's transform sees the same feature names
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -268,7 +269,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.classifier_.eval()
         self.leakage_ = None
         if use_mi and self.check_leakage and len(X) >= FIT_CHECK_ROWS:
-            self.leakage_ = self.leakage_report(X, sensitive_features, **FIT_CHECK)
+            self.leakage_ = self.leakage_report(rows, sensitive_features, **FIT_CHECK)
             warn_on_leakage(
                 self.leakage_,
                 self.history_,
