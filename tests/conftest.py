@@ -1,7 +1,8 @@
-"""Shared test set-up: the fixture ``noise_multiples``, and threads. Under pytest-xdist each
-worker process runs one torch, OpenMP and BLAS thread: with two workers on two cores, two
-threads each made every parallel section spin against the other worker (pytest -n 2 ran the
-suite in 40:32 against 27:01 in one process; one thread each, 14:02)."""
+"""Shared test set-up: the fixtures ``noise_multiples`` and ``torch_wraps``, and threads.
+Under pytest-xdist each worker process runs one torch, OpenMP and BLAS thread: with two
+workers on two cores, two threads each made every parallel section spin against the other
+worker (pytest -n 2 ran the suite in 40:32 against 27:01 in one process; one thread each,
+14:02)."""
 
 import importlib
 import os
@@ -42,3 +43,21 @@ def noise_multiples(monkeypatch):
         return multiples
 
     return watch
+
+
+@pytest.fixture
+def torch_wraps(monkeypatch):
+    """The list of ``writeable`` flags of every numpy array ``torch.from_numpy`` wraps from
+    now on (torch warns, once a process, on each read-only one, as pandas' copy-on-write hands
+    out)."""
+    import torch
+
+    flags = []
+    from_numpy = torch.from_numpy
+
+    def recording_from_numpy(array):
+        flags.append(array.flags.writeable)
+        return from_numpy(array)
+
+    monkeypatch.setattr(torch, "from_numpy", recording_from_numpy)
+    return flags

@@ -97,6 +97,14 @@ def test_numpy_torch_and_pandas_inputs_give_the_same_vectors_and_it_pickles():
     assert np.allclose(again.transform(x), z)
 
 
+def test_read_only_rows_reach_torch_as_a_writable_copy(torch_wraps):
+    """pandas' copy-on-write hands out read-only arrays; torch warns on each one it wraps."""
+    x, c = ring_case(0, n=300)
+    x.setflags(write=False)
+    MIEraser(**FAST, random_state=0).fit(x, sensitive_features=c).transform(x)
+    assert torch_wraps and all(torch_wraps)
+
+
 def test_a_task_is_kept_through_a_head_and_needs_y():
     x, c = ring_case(0, n=300)
     y = (x[:, 2] > 0).astype(int)

@@ -124,6 +124,14 @@ def test_dataframes_and_string_attributes_are_accepted():
     assert set(clf.predict(frame)) <= {"yes", "no"}
 
 
+def test_read_only_rows_reach_torch_as_a_writable_copy(torch_wraps):
+    """pandas' copy-on-write hands out read-only arrays; torch warns on each one it wraps."""
+    X, y, s = biased_table(300)
+    X.setflags(write=False)
+    quick().fit(X, y, sensitive_features=s).predict(X)
+    assert torch_wraps and all(torch_wraps)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

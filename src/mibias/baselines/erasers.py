@@ -54,7 +54,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             or another row count than ``X``.
         """
         refuse_categorical_columns(X)
-        X = validate_data(self, X, dtype=np.float32)
+        X = validate_data(self, X, dtype=np.float32, force_writeable=True)
         self.erases_ = sensitive_features is not None
         if not self.erases_:
             warnings.warn(
@@ -79,7 +79,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """``X`` without the attribute, shape ``(n_samples, n_features)``, float32."""
         check_is_fitted(self)
         refuse_categorical_columns(X)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
         return self._transform(X).astype(np.float32, copy=False) if self.erases_ else X
 
     def fit_transform(

@@ -219,7 +219,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         )
         refuse_categorical_columns(X)
         rows = X  # as given, so that the leakage check's transform sees the same feature names
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = validate_data(self, X, y, dtype=np.float32, force_writeable=True)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -338,7 +338,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _outputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self)
         refuse_categorical_columns(X)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
         zs, logits = [], []
         with torch.no_grad():
             for start in range(0, len(X), INFERENCE_ROWS):
