@@ -299,7 +299,8 @@ def test_patience_keeps_the_estimate_of_a_leak_that_is_found_early():
         ({"batch_size": 1}, "batch_size must be at least 2, got 1"),  # was: a derangement's error
         ({"lr": 0.0}, "lr must be > 0, got 0.0"),  # was: estimators that never moved
         ({"seed": -1}, "seed must be >= 0, got -1"),  # was: scikit-learn's error
-        ({"test_size": 1.0, "steps": 0}, "1, got 1.0; restarts, steps and max_dims must be"),
+        ({"test_size": 1.0, "steps": 0}, "1, got 1.0; steps must be at least 1, got 0"),
+        ({"restarts": 0}, "restarts must be at least 1, got 0"),
     ],
 )
 def test_a_setting_out_of_its_range_is_refused_before_any_estimator_trains(setting, said):

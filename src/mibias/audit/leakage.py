@@ -453,9 +453,13 @@ def audit_leakage(
         message
         for message, allowed in (
             (f"test_size must be between 0 and 1, got {test_size}", 0 < test_size < 1),
-            (
-                "restarts, steps and max_dims must be at least 1",
-                min(restarts, steps, max_dims) >= 1,
+            *(
+                (f"{name} must be at least 1, got {value}", value >= 1)
+                for name, value in (
+                    ("restarts", restarts),
+                    ("steps", steps),
+                    ("max_dims", max_dims),
+                )
             ),
             (f"batch_size must be at least 2, got {batch_size}", batch_size >= 2),
             (f"lr must be > 0, got {lr}", lr > 0),
