@@ -148,7 +148,7 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
     out = Path(out_dir)
     if not resume and (is_run_folder(out) or (out / CHECKPOINT).exists()):
         raise RunFolderTaken(
-            f"{out} already holds a run{_progress(out)}: --resume continues it (a larger "
+            f"{out} already holds a run{run_progress(out)}: --resume continues it (a larger "
             "--epochs extends it); to train from the start, choose another --out or delete "
             "the folder"
         )
@@ -163,7 +163,7 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
     write_json_atomic(dict(record), out / RECIPE)
 
 
-def _progress(out: Path) -> str:
+def run_progress(out: Path) -> str:
     """How far the run in ``out`` got, as its ``run.json`` says: `` (finished: 3 of 3 epochs
     done)``; empty without one."""
     if not is_run_folder(out):

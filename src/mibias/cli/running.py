@@ -10,6 +10,7 @@ import functools
 import io
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 from mibias.cli.status import (
@@ -22,7 +23,7 @@ from mibias.cli.status import (
 )
 from mibias.data.fetch import FetchError
 from mibias.io import DamagedFileError, InputError
-from mibias.run_folder import NoRunFinished
+from mibias.run_folder import NoRunFinished, is_run_folder, run_progress
 from mibias.training import DivergenceError
 from mibias.training.distributed import (
     init_from_environment,
@@ -32,6 +33,11 @@ from mibias.training.distributed import (
 )
 
 DATA_PARALLEL_COMMANDS = frozenset({"digits", "demo", "imdb"})
+# the commands that train a grid of runs under --out, reusing finished runs and resuming
+# interrupted ones when started again (mibias.sweep.run_grid)
+GRID_COMMANDS = frozenset(
+    {"table1", "figure4", "quickstart", "fairness", "table3", "figure5", "table2"}
+)
 
 # a full disk, a quota, a read-only folder or file system, a folder without write permission
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
@@ -79,10 +85,29 @@ def run_command(args: argparse.Namespace) -> int:
         )
         return EXIT_CANNOT_WRITE
     except KeyboardInterrupt:
-        print(f"mibias {args.command}: interrupted", file=sys.stderr)
+        print(f"mibias {args.command}: interrupted{after_interruption(args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         shutdown(finished)
+
+
+def after_interruption(args: argparse.Namespace) -> str:
+    """What an interrupted command left in its ``--out`` folder and how to go on from there,
+    as the end of its "interrupted" line; empty where it left nothing to go on from."""
+    out = getattr(args, "out", None)
+    if out is None or not Path(out).is_dir():
+        return ""
+    if hasattr(args, "resume") and is_run_folder(Path(out)):
+        return (
+            f"; {out} holds the run{run_progress(Path(out))}: the same command with --resume "
+            "continues it from its last checkpoint"
+        )
+    if args.command in GRID_COMMANDS:
+        return (
+            f"; the runs finished in {out} are kept: the same command again reuses them and "
+            "resumes the others from their last checkpoints"
+        )
+    return ""
 
 
 def show_warning(
