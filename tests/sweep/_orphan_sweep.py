@@ -1,4 +1,5 @@
-"""A sweep of two jobs that sleep, run by tests/sweep/test_runner.py in a process it kills."""
+"""A sweep of jobs that sleep, two at a time, run by tests/sweep/test_runner.py in a process it
+kills or interrupts; the first argument is the sweep folder, the second the number of jobs."""
 
 import os
 import sys
@@ -14,5 +15,5 @@ def sleep_long(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    jobs = [Job(f"j{i}", sleep_long, {}) for i in range(2)]
+    jobs = [Job(f"j{i}", sleep_long, {}) for i in range(int(sys.argv[2]))]
     run_jobs(jobs, Path(sys.argv[1]), workers=2, progress=False)

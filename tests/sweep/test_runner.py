@@ -1,5 +1,9 @@
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -96,29 +100,50 @@ def test_a_folder_without_a_job_record_is_checked_against_its_recipe(tmp_path):
         run_jobs([Job("old", write_finished, {"value": 2})], tmp_path, progress=False)
 
 
-def test_workers_end_when_the_sweep_process_is_killed(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
+def start_sleeping_sweep(folder, jobs):
+    """A sweep of ``jobs`` sleeping jobs, two at a time, in a process of its own session;
+    returns it and its two workers' process ids once both have started."""
     sweep = subprocess.Popen(
-        [sys.executable, "-m", "tests.sweep._orphan_sweep", str(tmp_path)],
+        [sys.executable, "-m", "tests.sweep._orphan_sweep", str(folder), str(jobs)],
         cwd=Path(__file__).resolve().parents[2],
+        start_new_session=True,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while len(list(tmp_path.glob("pid-*"))) < 2 and time.monotonic() < deadline:
+    while len(list(folder.glob("pid-*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    workers = [int(path.name.removeprefix("pid-")) for path in tmp_path.glob("pid-*")]
+    workers = [int(path.name.removeprefix("pid-")) for path in folder.glob("pid-*")]
     assert len(workers) == 2, "the workers did not start"
-    sweep.send_signal(signal.SIGKILL)
-    sweep.wait()
-    deadline = time.monotonic() + 20
+    return sweep, workers
+
+
+def assert_ended(workers, within):
+    deadline = time.monotonic() + within
     alive = workers
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
         alive = [pid for pid in workers if _running(pid)]
     assert not alive, f"workers {alive} outlived their sweep"
+
+
+def test_workers_end_when_the_sweep_process_is_killed(tmp_path):
+    sweep, workers = start_sleeping_sweep(tmp_path, jobs=2)
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait()
+    assert_ended(workers, within=20)
+
+
+@pytest.mark.parametrize("whom", ["the process group (Ctrl-C)", "the sweep process alone"])
+def test_an_interrupted_sweep_ends_its_runs_and_starts_no_other(tmp_path, whom):
+    """Before, the sweep went on until every queued run had finished (the jobs sleep 120 s)."""
+    sweep, workers = start_sleeping_sweep(tmp_path, jobs=4)
+    if whom.startswith("the process group"):
+        os.killpg(sweep.pid, signal.SIGINT)
+    else:
+        sweep.send_signal(signal.SIGINT)
+    assert sweep.wait(timeout=30) != 0
+    assert_ended(workers, within=5)
+    assert len(list(tmp_path.glob("pid-*"))) == 2  # the queued jobs never started
 
 
 def _running(pid):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -225,13 +226,17 @@ def _run_unfinished(
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=exit_with_parent,
+            initializer=start_worker,
             initargs=(os.getpid(),),
         ) as pool:
             futures = {pool.submit(_run_one, job, out / job.key, threads): i for i, job in pending}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                shown.ended(results[futures[future]])
+            try:
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    shown.ended(results[futures[future]])
+            except BaseException:  # interrupted: leaving the pool would wait for every run
+                stop_workers(pool)
+                raise
     shown.close()
     return results
 
@@ -341,6 +346,47 @@ def _run_on_ray(
             ray.shutdown()
 
 
+def stop_workers(pool: ProcessPoolExecutor, grace: float = 10.0) -> None:
+    """Cancel ``pool``'s runs that have not started and interrupt its workers' runs under way,
+    which resume from their last checkpoints when the sweep is started again.
+
+    Each worker gets SIGINT (Ctrl-C reaches the whole process group, and a worker ignores any
+    after its first: :func:`start_worker`), ends its run, skips the runs already queued to it
+    and leaves; one still there after ``grace`` seconds is terminated. Without this an
+    interrupted sweep went on training until every queued run had finished."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        if worker.pid is not None:
+            os.kill(worker.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
+
+
+# a pool worker's state: whether SIGINT came, and whether a run is under way (start_worker)
+WORKER_STATE = {"interrupted": False, "running": False}
+
+
+def start_worker(parent: int) -> None:
+    """Set up a local pool worker of the sweep process ``parent``: it ends when that process
+    is gone (:func:`exit_with_parent`), and its first SIGINT stops the run under way (a
+    KeyboardInterrupt, as in a run of its own) and every later run before it starts."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        first = not WORKER_STATE["interrupted"]
+        WORKER_STATE["interrupted"] = True
+        if first and WORKER_STATE["running"]:
+            raise KeyboardInterrupt
+
+    exit_with_parent(parent)
+    signal.signal(signal.SIGINT, interrupt)
+
+
 def exit_with_parent(parent: int, every: float = 1.0) -> None:
     """Make this worker process end when the sweep process ``parent`` is gone (killed, not
     interrupted): a daemon thread checks every ``every`` seconds. Its run resumes from the last
@@ -355,6 +401,16 @@ def exit_with_parent(parent: int, every: float = 1.0) -> None:
 
 
 def _run_one(job: Job, out_dir: Path, threads: int) -> JobResult:
+    if WORKER_STATE["interrupted"]:  # queued to a worker of an interrupted sweep
+        return JobResult(job.key, out_dir, "failed", "the sweep was interrupted")
+    WORKER_STATE["running"] = True
+    try:
+        return _run_job(job, out_dir, threads)
+    finally:
+        WORKER_STATE["running"] = False
+
+
+def _run_job(job: Job, out_dir: Path, threads: int) -> JobResult:
     import torch
     from threadpoolctl import threadpool_limits
 
