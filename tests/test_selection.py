@@ -97,3 +97,28 @@ def test_where_no_lambda_meets_the_rule_the_fallback_says_so(tmp_path, capsys):
     assert main(["select", str(tmp_path), "--window", "1"]) == 0
     out = capsys.readouterr().out
     assert "no lambda fits and drives the MI estimate down; the smallest, lambda = 1" in out
+
+
+def test_a_grids_out_folder_is_searched_for_its_runs_and_unfinished_ones_are_left_out(
+    tmp_path, capsys
+):
+    """A grid keeps its runs in OUT/runs/KEY; select OUT finds them. An interrupted run
+    (status running) is left out, with a line naming it."""
+    grid = tmp_path / "table1"
+    fake_run(grid / "runs" / "l0", 0.0, [0.9, 0.99], [1.0, 1.2], 0.5)
+    fake_run(grid / "runs" / "l1", 1.0, [0.9, 0.98], [0.7, 0.4], 0.7)
+    stopped = fake_run(grid / "runs" / "l2", 2.0, [0.9], [0.2], 0.6)
+    (stopped / "run.json").write_text(json.dumps({"config": {"lam": 2.0}, "status": "running"}))
+    assert main(["select", str(grid), "--window", "1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)[0]["chosen_lambda"] == 1.0
+    assert f"leaving out 1 unfinished run(s), interrupted or still training: {stopped}" in err
+
+
+def test_runs_without_epoch_logs_are_refused_by_name(tmp_path, capsys):
+    """A fairness grid's runs hold run.json and predictions, no metrics.csv."""
+    run = tmp_path / "fairness" / "runs" / "german-mi-lam0.5-seed0"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"status": "finished"}))
+    assert main(["select", str(tmp_path / "fairness")]) == 2
+    assert f"{run}: a run without per-epoch training logs" in capsys.readouterr().err

@@ -87,19 +87,37 @@ def run_data(args: argparse.Namespace) -> int:
 
 def run_select(args: argparse.Namespace) -> int:
     """``mibias select RUNS``."""
-    from mibias.run_folder import is_run_folder
+    from mibias.run_folder import METRICS, SUMMARY, is_run_folder, read_json
     from mibias.selection import load_run, select_lambda
 
     folders = []
     for given in map(Path, args.runs):
         if is_run_folder(given):
             folders.append(given)
-        elif given.is_dir():
-            folders += sorted(p for p in given.iterdir() if is_run_folder(p))
+        elif given.is_dir():  # a grid's --out holds its runs one level further down
+            folders += sorted(summary.parent for summary in given.rglob(SUMMARY))
         else:
             raise InputError(f"{given}: no such run folder")
     if not folders:
         raise InputError("no run folders found (a run folder holds run.json and metrics.csv)")
+    unlogged = [folder for folder in folders if not (folder / METRICS).exists()]
+    if unlogged:
+        raise InputError(
+            f"{unlogged[0]}{f' and {len(unlogged) - 1} more' if len(unlogged) > 1 else ''}: "
+            "a run without per-epoch training logs (metrics.csv); select reads those of "
+            "digits and imdb runs (table1, figure4, table2), not the runs of fairness grids"
+        )
+    unfinished = [f for f in folders if read_json(f / SUMMARY).get("status") == "running"]
+    if unfinished:
+        print(
+            f"mibias select: leaving out {len(unfinished)} unfinished run(s), interrupted or "
+            f"still training: {', '.join(map(str, unfinished[:3]))}"
+            f"{' ...' if len(unfinished) > 3 else ''}",
+            file=sys.stderr,
+        )
+        folders = [folder for folder in folders if folder not in unfinished]
+        if not folders:
+            raise InputError("no finished run to choose from")
     try:
         runs = [load_run(folder) for folder in folders]
     except ValueError as error:
