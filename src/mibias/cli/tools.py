@@ -32,7 +32,11 @@ def add_tool_commands(commands: Any) -> None:
         "sigma in a Table 1 grid), the largest lambda whose runs still fit the training data "
         "while their MI estimate goes down (the paper's validation-free model selection).",
     )
-    select.add_argument("runs", nargs="+", help="run folders (or folders holding run folders)")
+    select.add_argument(
+        "runs",
+        nargs="+",
+        help="run folders, or folders holding run folders at any depth (a grid's --out)",
+    )
     select.add_argument(
         "--fit-tolerance",
         type=float,
