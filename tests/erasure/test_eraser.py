@@ -112,6 +112,8 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
     assert eraser.keep_ == "task" and list(eraser.classes_) == [0, 1]
     with pytest.raises(ValueError, match="keep='task' needs y"):
         MIEraser(**FAST, keep="task").fit(x, sensitive_features=c)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):  # was 300 classes
+        MIEraser(**FAST).fit(x, x[:, 2], sensitive_features=c)
     with pytest.raises(ValueError, match="keep must be"):
         MIEraser(**FAST, keep="everything").fit(x, sensitive_features=c)
     with pytest.raises(ValueError, match="lam must be >= 0"):

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
 from mibias.audit import (
@@ -380,6 +381,7 @@ class MIEraser(AttributeEraser):
             assert y is not None
             if len(y) != len(X):
                 raise ValueError(f"y has {len(y)} rows but X has {len(X)}")
+            check_classification_targets(y)  # the kept task is a classification
             self.classes_, labels = np.unique(y, return_inverse=True)
             n_classes = len(self.classes_)
         else:  # one class: the head's cross-entropy is 0 and sends no gradient
