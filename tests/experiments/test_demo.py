@@ -1,4 +1,5 @@
 from mibias.experiments.demo import DEMO_COLUMNS, run_demo
+from mibias.run_folder import read_metrics
 
 
 def test_the_demo_table_has_a_heading_for_every_column_it_reports(tmp_path, capsys):
@@ -8,3 +9,10 @@ def test_the_demo_table_has_a_heading_for_every_column_it_reports(tmp_path, caps
     assert widths == {len(DEMO_COLUMNS) + 2} and len(rows) == 2
     assert "colour read from whitened z, MLP probe" in header
     assert (tmp_path / "demo.md").read_text().startswith(table)
+
+
+def test_each_epoch_reads_the_validation_sample_and_only_the_last_the_test_sample(tmp_path):
+    run_demo(tmp_path, epochs=2, seeds=(0,))
+    history = read_metrics(tmp_path / "lam1-seed0")
+    assert all("validation_accuracy" in row for row in history)
+    assert ["test_accuracy" in row for row in history] == [False, True]

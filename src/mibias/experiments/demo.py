@@ -38,14 +38,17 @@ def train_synthetic(
 ) -> dict[str, Any]:
     """Train a small MLP on the generated biased task and measure its representation.
 
-    Returns the final training metrics, the unbiased test accuracy, and the leakage columns
-    of :meth:`mibias.audit.AuditResult.columns`: a fresh estimator's I(z; colour) and probes
+    Each epoch logs the accuracy on an unbiased validation sample (``n_test`` rows); the
+    unbiased test sample is read once, after the last epoch. Returns the final training and
+    validation metrics, the unbiased test accuracy, and the leakage columns of
+    :meth:`mibias.audit.AuditResult.columns`: a fresh estimator's I(z; colour) and probes
     predicting the colour from z, fitted and scored on disjoint halves of the unbiased test set
     (where colour and label are independent, so anything above chance, 0.25, is colour
     information in z).
     """
     torch.manual_seed(seed)
     train = make_biased_sample(n_train, bias=0.9, shape_noise=0.5, seed=seed)
+    validation = make_biased_sample(n_test, bias=0.25, shape_noise=0.5, seed=seed + 20_000)
     test = make_biased_sample(n_test, bias=0.25, shape_noise=0.5, seed=seed + 10_000)
     encoder = nn.Sequential(nn.Linear(train.x.shape[1], 32), nn.ReLU(), nn.Linear(32, 8), nn.ReLU())
     classifier = nn.Linear(8, 4)
@@ -63,8 +66,13 @@ def train_synthetic(
     }
     trainer = MITrainer(encoder, classifier, estimator, TrainerConfig(**settings), out_dir=out_dir)
     train_loader = training_loader(train.dataset(), 128, seed=seed)
+    validation_loader = DataLoader(validation.dataset(), batch_size=512)
     test_loader = DataLoader(test.dataset(), batch_size=512)
-    history = trainer.fit(train_loader, {"test": test_loader})
+
+    def read_test(trainer: MITrainer, row: Any) -> dict[str, float]:
+        return {f"test_{key}": value for key, value in trainer.evaluate(test_loader).items()}
+
+    history = trainer.fit(train_loader, {"validation": validation_loader}, final=read_test)
     z_test, _, c_test = trainer.embed(test_loader)
     leakage = audit_leakage(
         z_test, c_test.argmax(1), restarts=2, steps=800, test_size=0.5, seed=seed, progress=False
