@@ -25,6 +25,7 @@ def test_the_sweep_options_choose_the_backend():
     [
         (["--address", "auto"], "--address needs --backend ray"),
         (["--backend", "ray", "--cpus-per-run", "0"], "more than 0 CPUs"),
+        (["--workers", "0"], "--workers must be at least 1, got 0"),  # was: one at a time
     ],
 )
 def test_bad_sweep_options_are_refused(options, message, capsys, tmp_path):

@@ -100,7 +100,10 @@ def add_sweep_options(parser: argparse.ArgumentParser, workers: int) -> None:
 
 
 def sweep_backend(args: argparse.Namespace) -> RayBackend | None:
-    """The Ray backend the options ask for, or ``None`` for the local pool."""
+    """The Ray backend the options ask for, or ``None`` for the local pool (after checking
+    ``--workers``)."""
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
     ray_only = {
         "address": args.address,
         "cpus_per_run": args.cpus_per_run,
