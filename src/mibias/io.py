@@ -59,7 +59,9 @@ def load_array(path: str | Path) -> np.ndarray:
     except InputError:
         raise
     except Exception as error:
-        raise InputError(f"{path}: cannot be read ({type(error).__name__}: {error})") from error
+        # the first line: torch's unpickling errors run to a dozen lines of advice
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise InputError(f"{path}: cannot be read ({type(error).__name__}: {reason})") from error
     if array.size == 0:
         raise InputError(f"{path}: the file holds no values")
     return array
