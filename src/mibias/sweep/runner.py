@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -357,7 +358,7 @@ def stop_workers(pool: ProcessPoolExecutor, grace: float = 10.0) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     workers = multiprocessing.active_children()
     for worker in workers:
-        if worker.pid is not None:
+        with contextlib.suppress(ProcessLookupError):  # one that has just left
             os.kill(worker.pid, signal.SIGINT)
     deadline = time.monotonic() + grace
     for worker in workers:
