@@ -100,11 +100,12 @@ def test_a_folder_without_a_job_record_is_checked_against_its_recipe(tmp_path):
         run_jobs([Job("old", write_finished, {"value": 2})], tmp_path, progress=False)
 
 
-def start_sleeping_sweep(folder, jobs):
-    """A sweep of ``jobs`` sleeping jobs, two at a time, in a process of its own session;
-    returns it and its two workers' process ids once both have started."""
+def start_sleeping_sweep(folder, jobs, *options):
+    """A sweep of ``jobs`` sleeping jobs, two at a time, in a process of its own session
+    (``options``: tests/sweep/_orphan_sweep.py's); returns it and its two workers' process ids
+    once both have started."""
     sweep = subprocess.Popen(
-        [sys.executable, "-m", "tests.sweep._orphan_sweep", str(folder), str(jobs)],
+        [sys.executable, "-m", "tests.sweep._orphan_sweep", str(folder), str(jobs), *options],
         cwd=Path(__file__).resolve().parents[2],
         start_new_session=True,
         stderr=subprocess.DEVNULL,
@@ -127,19 +128,24 @@ def assert_ended(workers, within):
 
 
 def test_workers_end_when_the_sweep_process_is_killed(tmp_path):
-    sweep, workers = start_sleeping_sweep(tmp_path, jobs=2)
+    sweep, workers = start_sleeping_sweep(tmp_path, 2)
     sweep.send_signal(signal.SIGKILL)
     sweep.wait()
     assert_ended(workers, within=20)
 
 
-@pytest.mark.parametrize("whom", ["the process group (Ctrl-C)", "the sweep process alone"])
+@pytest.mark.parametrize(
+    "whom", ["the process group (Ctrl-C)", "the sweep process alone", "a thread not the main one"]
+)
 def test_an_interrupted_sweep_ends_its_runs_and_starts_no_other(tmp_path, whom):
-    """Before, the sweep went on until every queued run had finished (the jobs sleep 120 s)."""
-    sweep, workers = start_sleeping_sweep(tmp_path, jobs=4)
+    """Before, the sweep went on until every queued run had finished (the jobs sleep 120 s);
+    and a signal that reached another thread than the main one went unheeded until a run
+    ended, the main thread blocked in a wait without a timeout."""
+    options = ["interrupt-from-a-thread"] if whom.startswith("a thread") else []
+    sweep, workers = start_sleeping_sweep(tmp_path, 4, *options)
     if whom.startswith("the process group"):
         os.killpg(sweep.pid, signal.SIGINT)
-    else:
+    elif whom.startswith("the sweep process"):
         sweep.send_signal(signal.SIGINT)
     assert sweep.wait(timeout=30) != 0
     assert_ended(workers, within=5)

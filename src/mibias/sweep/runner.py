@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,9 +232,15 @@ def _run_unfinished(
         ) as pool:
             futures = {pool.submit(_run_one, job, out / job.key, threads): i for i, job in pending}
             try:
-                for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    shown.ended(results[futures[future]])
+                waiting = set(futures)
+                while waiting:
+                    # a second at most, so that Ctrl-C is acted on even when the signal
+                    # reached another thread of this process, which leaves a wait without
+                    # a timeout blocked until a run ends
+                    done, waiting = wait(waiting, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        results[futures[future]] = future.result()
+                        shown.ended(results[futures[future]])
             except BaseException:  # interrupted: leaving the pool would wait for every run
                 stop_workers(pool)
                 raise
