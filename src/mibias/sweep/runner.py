@@ -230,8 +230,10 @@ def _run_unfinished(
             initializer=start_worker,
             initargs=(os.getpid(),),
         ) as pool:
-            futures = {pool.submit(_run_one, job, out / job.key, threads): i for i, job in pending}
             try:
+                futures = {
+                    pool.submit(_run_one, job, out / job.key, threads): i for i, job in pending
+                }
                 waiting = set(futures)
                 while waiting:
                     # a second at most, so that Ctrl-C is acted on even when the signal
