@@ -1,7 +1,12 @@
 """A sweep of jobs that sleep, two at a time, run by tests/sweep/test_runner.py in a process it
 kills or interrupts. Arguments: the sweep folder, the number of jobs, and optionally
-``interrupt-from-a-thread``: once both workers run, a thread of this process other than its
-main one sends itself SIGINT, as the kernel may deliver Ctrl-C to any thread."""
+``interrupt-from-a-thread`` (once both workers run, a thread of this process other than its
+main one sends itself SIGINT, as the kernel may deliver Ctrl-C to any thread) or
+``ignore-sigint`` (as under nohup).
+
+SIGINT is otherwise handled as in a command run in the foreground of a terminal, whatever the
+test process had: started in the background by a shell without job control (as a CI runner
+may start the suite), every process of the suite inherits SIGINT ignored."""
 
 import os
 import signal
@@ -26,6 +31,8 @@ def interrupt_from_a_thread(folder: Path) -> None:
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1])
+    ignored = sys.argv[3:] == ["ignore-sigint"]
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.default_int_handler)
     if sys.argv[3:] == ["interrupt-from-a-thread"]:
         threading.Thread(target=interrupt_from_a_thread, args=(folder,), daemon=True).start()
     jobs = [Job(f"j{i}", sleep_long, {}) for i in range(int(sys.argv[2]))]

@@ -152,6 +152,17 @@ def test_an_interrupted_sweep_ends_its_runs_and_starts_no_other(tmp_path, whom):
     assert len(list(tmp_path.glob("pid-*"))) == 2  # the queued jobs never started
 
 
+def test_a_sweep_that_ignores_sigint_goes_on_as_do_its_workers(tmp_path):
+    sweep, workers = start_sleeping_sweep(tmp_path, 4, "ignore-sigint")
+    try:
+        os.killpg(sweep.pid, signal.SIGINT)
+        time.sleep(3)
+        assert sweep.poll() is None and all(_running(pid) for pid in workers)
+    finally:
+        os.killpg(sweep.pid, signal.SIGKILL)
+        sweep.wait()
+
+
 def _running(pid):
     try:
         os.kill(pid, 0)

@@ -384,7 +384,8 @@ WORKER_STATE = {"interrupted": False, "running": False}
 def start_worker(parent: int) -> None:
     """Set up a local pool worker of the sweep process ``parent``: it ends when that process
     is gone (:func:`exit_with_parent`), and its first SIGINT stops the run under way (a
-    KeyboardInterrupt, as in a run of its own) and every later run before it starts."""
+    KeyboardInterrupt, as in a run of its own) and every later run before it starts. A worker
+    of a sweep that ignores SIGINT (started under nohup) ignores it too."""
 
     def interrupt(signum: int, frame: object) -> None:
         first = not WORKER_STATE["interrupted"]
@@ -393,7 +394,8 @@ def start_worker(parent: int) -> None:
             raise KeyboardInterrupt
 
     exit_with_parent(parent)
-    signal.signal(signal.SIGINT, interrupt)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # inherited from the sweep
+        signal.signal(signal.SIGINT, interrupt)
 
 
 def exit_with_parent(parent: int, every: float = 1.0) -> None:
