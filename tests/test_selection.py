@@ -109,10 +109,13 @@ def test_a_grids_out_folder_is_searched_for_its_runs_and_unfinished_ones_are_lef
     fake_run(grid / "runs" / "l1", 1.0, [0.9, 0.98], [0.7, 0.4], 0.7)
     stopped = fake_run(grid / "runs" / "l2", 2.0, [0.9], [0.2], 0.6)
     (stopped / "run.json").write_text(json.dumps({"config": {"lam": 2.0}, "status": "running"}))
+    early = grid / "runs" / "l3"  # stopped in its first epoch: no epoch logged yet
+    early.mkdir()
+    (early / "run.json").write_text(json.dumps({"config": {"lam": 3.0}, "status": "running"}))
     assert main(["select", str(grid), "--window", "1", "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)[0]["chosen_lambda"] == 1.0
-    assert f"leaving out 1 unfinished run(s), interrupted or still training: {stopped}" in err
+    assert f"leaving out 2 unfinished run(s), interrupted or still training: {stopped}" in err
 
 
 def test_runs_without_epoch_logs_are_refused_by_name(tmp_path, capsys):

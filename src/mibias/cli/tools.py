@@ -104,13 +104,6 @@ def run_select(args: argparse.Namespace) -> int:
             raise InputError(f"{given}: no such run folder")
     if not folders:
         raise InputError("no run folders found (a run folder holds run.json and metrics.csv)")
-    unlogged = [folder for folder in folders if not (folder / METRICS).exists()]
-    if unlogged:
-        raise InputError(
-            f"{unlogged[0]}{f' and {len(unlogged) - 1} more' if len(unlogged) > 1 else ''}: "
-            "a run without per-epoch training logs (metrics.csv); select reads those of "
-            "digits and imdb runs (table1, figure4, table2), not the runs of fairness grids"
-        )
     unfinished = [f for f in folders if read_json(f / SUMMARY).get("status") == "running"]
     if unfinished:
         print(
@@ -122,6 +115,13 @@ def run_select(args: argparse.Namespace) -> int:
         folders = [folder for folder in folders if folder not in unfinished]
         if not folders:
             raise InputError("no finished run to choose from")
+    unlogged = [folder for folder in folders if not (folder / METRICS).exists()]
+    if unlogged:
+        raise InputError(
+            f"{unlogged[0]}{f' and {len(unlogged) - 1} more' if len(unlogged) > 1 else ''}: "
+            "a run without per-epoch training logs (metrics.csv); select reads those of "
+            "digits and imdb runs (table1, figure4, table2), not the runs of fairness grids"
+        )
     try:
         runs = [load_run(folder) for folder in folders]
     except ValueError as error:
