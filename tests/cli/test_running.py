@@ -1,7 +1,10 @@
 import argparse
 import warnings
+from pathlib import Path
 
-from mibias.cli import EXIT_INTERRUPTED, EXIT_NO_RUN_FINISHED
+import pytest
+
+from mibias.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NO_RUN_FINISHED
 from mibias.cli.entry import build_parser
 from mibias.cli.running import GRID_COMMANDS, run_command
 from mibias.run_folder import SUMMARY, NoRunFinished, write_json_atomic
@@ -61,3 +64,20 @@ def test_an_interrupted_grid_says_its_finished_runs_are_reused(tmp_path, capsys)
 def test_the_grid_commands_are_commands():
     commands = build_parser()._subparsers._group_actions[0].choices
     assert GRID_COMMANDS <= set(commands)
+
+
+@pytest.mark.parametrize("below", ["", "runs"])
+def test_a_file_where_a_folder_is_needed_is_named_in_one_line(tmp_path, capsys, below):
+    """Was: FileExistsError or NotADirectoryError from deep inside."""
+    blocker = tmp_path / "out"
+    blocker.write_text("")
+
+    def makes_its_folder(args):
+        Path(args.out, below).mkdir(parents=True, exist_ok=True)
+
+    args = argparse.Namespace(command="demo", handler=makes_its_folder, out=str(blocker))
+    assert run_command(args) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == (
+        f"mibias demo: error: {blocker} is a file where a folder is needed (the --out or "
+        "--data-home given?)\n"
+    )

@@ -76,6 +76,18 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"mibias {args.command}: error: {places}", file=sys.stderr)
         return EXIT_DAMAGED
     except OSError as error:
+        blocker = (
+            file_in_the_way(error.filename)
+            if error.errno in (errno.EEXIST, errno.ENOTDIR) and error.filename
+            else None
+        )
+        if blocker is not None:
+            print(
+                f"mibias {args.command}: error: {blocker} is a file where a folder is needed "
+                "(the --out or --data-home given?)",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
         if error.errno not in WRITE_ERRNOS:
             raise
         print(
@@ -89,6 +101,15 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         shutdown(finished)
+
+
+def file_in_the_way(path: str | Path) -> Path | None:
+    """The file that stops a folder at ``path`` from being made: ``path`` itself or the
+    nearest of its parents that exists, if that is not a folder; else None."""
+    for place in (Path(path), *Path(path).parents):
+        if place.exists():
+            return None if place.is_dir() else place
+    return None
 
 
 def after_interruption(args: argparse.Namespace) -> str:
