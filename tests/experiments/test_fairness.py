@@ -55,6 +55,12 @@ def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "mi-eo (lambda 0.5) (ours)" in out and "Test accuracy" in out
+    assert "MI terms: mi-eo: I(z; c | y = 1). " in out
+    code = cli.main(
+        ["fairness", "--dataset", "german", "--method", "nn", "--seeds", "1",
+         "--workers", "1", "--steps", "20", "--no-probe", "--out", str(tmp_path / "nn")]
+    )  # fmt: skip
+    assert code == 0 and "MI terms" not in capsys.readouterr().out  # was: "MI terms: ."
     code = cli.main(
         ["figure5", "--lambdas", "0,1", "--seeds", "2", "--workers", "1", "--steps", "20",
          "--no-probe", "--out", str(tmp_path / "f5")]
