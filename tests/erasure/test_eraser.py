@@ -296,3 +296,15 @@ def test_an_eraser_without_a_task_has_no_classes():
     x, c = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
     eraser = MIEraser(**FAST, random_state=0).fit(x, sensitive_features=c)
     assert eraser.keep_ == "distance" and not hasattr(eraser, "classes_")
+
+
+def test_the_per_epoch_line_names_the_keep_loss_and_shows_no_task_loss_without_a_task(capsys):
+    x, c = ring_case(0, n=300)
+    MIEraser(**FAST, kernel_weight=10.0, verbose=True).fit(x, sensitive_features=c)
+    epochs = [line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch")]
+    assert epochs and all("keep (distance) + kernel term loss" in line for line in epochs)
+    assert not any("task loss" in line for line in epochs)
+    y = (x[:, 0] > 0).astype(int)
+    MIEraser(**FAST, verbose=True).fit(x, y, sensitive_features=c)
+    epochs = [line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch")]
+    assert epochs and all("task loss" in line and "keep" not in line for line in epochs)

@@ -171,11 +171,13 @@ class KernelDependence(nn.Module):
 
 
 class LossSum(nn.Module):
-    """The sum of further losses, each called by the trainer as ``(x, z, y, c)``."""
+    """The sum of further losses, each called by the trainer as ``(x, z, y, c)``; ``name`` is
+    what the trainer's per-epoch line calls it."""
 
-    def __init__(self, losses: list[nn.Module]) -> None:
+    def __init__(self, losses: list[nn.Module], name: str) -> None:
         super().__init__()
         self.losses = nn.ModuleList(losses)
+        self.name = name
 
     def forward(
         self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
@@ -451,8 +453,10 @@ class MIEraser(AttributeEraser):
             "task": lambda: None,
         }[self.keep_]()
         losses = [keep_loss] if keep_loss is not None else []
+        names = [f"keep ({self.keep_})"] if keep_loss is not None else []
         if self.kernel_weight > 0:
             losses.append(KernelDependence(self.kernel_weight))
+            names.append("kernel term")
         estimator = make_estimator(
             "mine",
             width,
@@ -477,7 +481,7 @@ class MIEraser(AttributeEraser):
             seed=seed,
             device=self.device,
             verbose=self.verbose,
-            auxiliary=LossSum(losses) if losses else None,
+            auxiliary=LossSum(losses, " + ".join(names)) if losses else None,
             lam=self.lam,
             k=self.k if self.lam > 0 else 0,
         )

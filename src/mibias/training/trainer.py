@@ -295,7 +295,7 @@ class MITrainer:
                     log.write_summary("running")
                 if not sys.stderr.isatty():
                     # no live bar off a terminal (a log file, a pipe): one plain line an epoch
-                    self.say(epoch_line(row, self.config.epochs))
+                    self.say(epoch_line(row, self.config.epochs, auxiliary_name(self.auxiliary)))
                 for callback in self.callbacks:
                     if hasattr(callback, "on_epoch_end"):
                         callback.on_epoch_end(self, row)
@@ -414,13 +414,21 @@ class MITrainer:
         return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
-def epoch_line(row: Mapping[str, float], epochs: int) -> str:
-    """One epoch's metrics as one plain line: epoch, task loss (and auxiliary loss), MI
-    estimate, accuracies (not the training accuracy of a head of one class, which classifies
-    nothing) and seconds (training and evaluation; the last epoch's final checks apart)."""
-    parts = [f"task loss {row['task_loss']:.4f}"]
+def auxiliary_name(auxiliary: nn.Module | None) -> str:
+    """What an auxiliary loss is called in the per-epoch line: its ``name`` attribute where it
+    has one (``MIEraser``'s keep loss), else "auxiliary"."""
+    return str(getattr(auxiliary, "name", "auxiliary"))
+
+
+def epoch_line(row: Mapping[str, float], epochs: int, auxiliary: str = "auxiliary") -> str:
+    """One epoch's metrics as one plain line: epoch, task loss (not for a head of one class,
+    which classifies nothing: its loss is 0 and it has no training accuracy), the auxiliary
+    loss under the name ``auxiliary`` where there is one, MI estimate, accuracies and seconds
+    (training and evaluation; the last epoch's final checks apart)."""
+    classifies = not math.isnan(row.get("train_accuracy", 0.0))
+    parts = [f"task loss {row['task_loss']:.4f}"] if classifies else []
     if "auxiliary_loss" in row:
-        parts.append(f"auxiliary loss {row['auxiliary_loss']:.4f}")
+        parts.append(f"{auxiliary} loss {row['auxiliary_loss']:.4f}")
     parts.append(f"MI {row['mi']:.4f} nats")
     parts += [
         f"{key.removesuffix('_accuracy').replace('_', ' ')} accuracy {value:.4f}"
