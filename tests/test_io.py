@@ -1,3 +1,5 @@
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -65,6 +67,20 @@ def test_success_replaces_the_file(tmp_path):
         assert not target.exists()
     assert target.read_text() == "new"
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_written_file_has_the_permissions_of_any_new_file(tmp_path, umask):
+    # results and erased vectors are handed on: readable by others where the umask allows
+    previous = os.umask(umask)
+    try:
+        write_text_atomic(tmp_path / "table.md", "shared\n")
+        with atomic_path(tmp_path / "vectors.npy", suffix=".npy") as tmp:
+            np.save(tmp, np.zeros(3))
+    finally:
+        os.umask(previous)
+    for name in ("table.md", "vectors.npy"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask
 
 
 def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import socket
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,14 +104,25 @@ def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
     appends ``.npz`` to any other name).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_file(path.parent, f".{path.name}.", suffix)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty file of a new name in ``folder`` with the permissions any new file gets
+    (read and write for all, less the umask), not ``mkstemp``'s owner-only ones: the file
+    replaces a result others may need to read."""
+    while True:
+        name = folder / f"{prefix}{secrets.token_hex(8)}{suffix}"
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return name
 
 
 def write_text_atomic(path: Path, text: str) -> None:
