@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from mibias.cli.common import add_seeds_option, seeds
+from mibias.experiments.demo_recipe import DEMO_EPOCHS, DEMO_LAMBDA, DEMO_SEEDS
 
 
 def add_demo_command(commands: Any) -> None:
@@ -17,9 +18,17 @@ def add_demo_command(commands: Any) -> None:
         "with a colour shortcut that flips at test time, then audit both representations.",
     )
     demo.add_argument("--out", default="runs/demo", help="output folder")
-    demo.add_argument("--epochs", type=int, default=20)
-    demo.add_argument("--lambda", dest="lam", type=float, default=1.0, help="weight of the MI term")
-    add_seeds_option(demo, 3)
+    demo.add_argument(
+        "--epochs", type=int, default=DEMO_EPOCHS, help="epochs per run (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--lambda",
+        dest="lam",
+        type=float,
+        default=DEMO_LAMBDA,
+        help="weight of the MI term (default: %(default)s)",
+    )
+    add_seeds_option(demo, DEMO_SEEDS)
     demo.set_defaults(handler=run_demo)
 
 

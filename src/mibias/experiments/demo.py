@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 from mibias.audit import LEAKAGE_COLUMNS, AuditResult, audit_leakage
 from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
+from mibias.experiments.demo_recipe import DEMO_EPOCHS, DEMO_LAMBDA, DEMO_SEEDS
 from mibias.io import write_text_atomic
 from mibias.run_folder import RECIPE, write_json_atomic
 from mibias.sweep import Job
@@ -28,7 +29,7 @@ def train_synthetic(
     lam: float,
     seed: int,
     *,
-    epochs: int = 20,
+    epochs: int = DEMO_EPOCHS,
     k: int = 10,
     n_train: int = 2000,
     n_test: int = 2000,
@@ -106,7 +107,11 @@ def demo_grid(
 
 
 def run_demo(
-    out: str | Path, *, epochs: int = 20, lam: float = 1.0, seeds: Sequence[int] = (0, 1, 2)
+    out: str | Path,
+    *,
+    epochs: int = DEMO_EPOCHS,
+    lam: float = DEMO_LAMBDA,
+    seeds: Sequence[int] = range(DEMO_SEEDS),
 ) -> str:
     """Train ERM and MI backprop on the generated task for several seeds; print a table.
 
