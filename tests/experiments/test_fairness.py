@@ -56,11 +56,18 @@ def test_fairness_and_figure5_commands(fixture_data, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "mi-eo (lambda 0.5) (ours)" in out and "Test accuracy" in out
     assert "MI terms: mi-eo: I(z; c | y = 1). " in out
+    # the note names the splits of the datasets that ran, not Adult's on a German run
+    assert "German: seeded 70/30 splits; German's attribute: young = age <= 25)" in out
+    assert "Adult" not in out.split("Test accuracy")[1]
     code = cli.main(
         ["fairness", "--dataset", "german", "--method", "nn", "--seeds", "1",
-         "--workers", "1", "--steps", "20", "--no-probe", "--out", str(tmp_path / "nn")]
+         "--workers", "1", "--steps", "20", "--no-probe", "--german-attribute", "sex",
+         "--test-size", "0.4", "--out", str(tmp_path / "nn")]
     )  # fmt: skip
-    assert code == 0 and "MI terms" not in capsys.readouterr().out  # was: "MI terms: ."
+    out = capsys.readouterr().out
+    assert code == 0 and "MI terms" not in out  # was: "MI terms: ."
+    # the note follows the run's settings (it said "young = age <= 25" and "70/30" always)
+    assert "seeded 60/40 splits; German's attribute: female, from the personal status" in out
     code = cli.main(
         ["figure5", "--lambdas", "0,1", "--seeds", "2", "--workers", "1", "--steps", "20",
          "--no-probe", "--out", str(tmp_path / "f5")]

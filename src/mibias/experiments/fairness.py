@@ -179,20 +179,33 @@ def table3(
         ) if m in methods
     )  # fmt: skip
     # the rows every metric was read on: the test rows, or validation rows (--holdout)
-    rows = str(frame["holdout"].iloc[0])
+    first = frame.iloc[0]
+    rows = str(first["holdout"])
+    test_splits = {
+        "adult": "Adult: official split, seeds vary the initialisation",
+        "german": f"German: seeded {100 * (1 - first['test_size']):.0f}/"
+        f"{100 * first['test_size']:.0f} splits",
+    }
     splits = (
-        "Adult: official split, seeds vary the initialisation; German: seeded 70/30 splits"
+        "; ".join(test_splits[d] for d in datasets)
         if rows == "test"
         else f"each seed holds out its own {VALIDATION_SHARE:.0%} of the training rows"
     )
+    attribute = (
+        f"young = age <= {first['young_age']}"
+        if first["german_attribute"] == "age"
+        else "female, from the personal status"
+    )
+    german = f"; German's attribute: {attribute}" if "german" in datasets else ""
     note = (
         f"{rows.capitalize()} accuracy and equal-opportunity difference |TPR_a - TPR_b|, mean "
-        f"+- std over {len(seeds)} seeds ({splits}; German: young = age <= 25). Leakage of z on "
+        f"+- std over {len(seeds)} seed{'s' if len(seeds) != 1 else ''} ({splits}{german}). "
+        "Leakage of z on "
         f"the {rows} rows (estimator and "
         "probes fitted on 70 % of them, scored on the other 30 %): a fresh MINE's I(z; s) in "
         "nats (leak_mi_nats), the largest of the estimators' and the probes' held-out lower "
         "bounds (leak_bound_nats), MLP and linear probe accuracy of s, and the majority-value "
-        f"rate. Protected attribute among the inputs: {bool(frame['keep_sensitive'].iloc[0])}. "
+        f"rate. Protected attribute among the inputs: {bool(first['keep_sensitive'])}. "
         + (f"MI terms: {variants}. " if variants else "")
         + runs_note(results, frame)
     )
