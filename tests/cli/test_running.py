@@ -78,6 +78,6 @@ def test_a_file_where_a_folder_is_needed_is_named_in_one_line(tmp_path, capsys, 
     args = argparse.Namespace(command="demo", handler=makes_its_folder, out=str(blocker))
     assert run_command(args) == EXIT_BAD_INPUT
     assert capsys.readouterr().err == (
-        f"mibias demo: error: {blocker} is a file where a folder is needed (the --out or "
-        "--data-home given?)\n"
+        f"mibias demo: error: {blocker} is a file where a folder is needed (the --out, "
+        "--data-home or $MIBIAS_DATA given?)\n"
     )

@@ -84,7 +84,7 @@ def run_command(args: argparse.Namespace) -> int:
         if blocker is not None:
             print(
                 f"mibias {args.command}: error: {blocker} is a file where a folder is needed "
-                "(the --out or --data-home given?)",
+                "(the --out, --data-home or $MIBIAS_DATA given?)",
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
