@@ -127,3 +127,26 @@ def test_erase_shows_its_leakage_checks_on_stderr_and_keeps_it_quiet_with_json(v
     assert shown.count("audit: estimator 2/2 reads") == 2  # before and after, off a terminal
     assert shown.count("audit: probe (logistic)") == 2
     assert run_cli(*args, "--json").stderr == ""
+
+
+def test_an_interrupted_erase_says_whether_the_vectors_were_written(vectors, monkeypatch):
+    from mibias.baselines.erasers import ProjectionEraser
+
+    out = vectors / "z.npy"
+    args = ("erase", vectors / "x.npy", vectors / "c.csv", "--out", out, "--method", "project")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ProjectionEraser, "fit", interrupt)
+    result = run_cli(*args)
+    assert result.returncode == 130 and not out.exists()
+    assert result.stderr.endswith(f"mibias erase: interrupted; nothing was written to {out}\n")
+    monkeypatch.undo()
+    monkeypatch.setattr("mibias.audit.audit_leakage", interrupt)
+    result = run_cli(*args)
+    assert result.returncode == 130 and np.load(out).shape == (500, 4)
+    assert result.stderr.endswith(
+        f"mibias erase: interrupted; the erased vectors are in {out}, their leakage report was "
+        "not finished\n"
+    )

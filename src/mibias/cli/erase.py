@@ -150,14 +150,16 @@ def run_erase(args: argparse.Namespace) -> int:
             None if y is None else y[fit_rows],
             sensitive_features=c[fit_rows],
         )
+        z = eraser.transform(x)
+        with atomic_path(out, suffix=out.suffix) as tmp:
+            if out.suffix.lower() == ".npy":
+                np.save(tmp, z)
+            else:
+                np.savetxt(tmp, z, delimiter=",", fmt="%.7g")
     except (ValueError, ImportError) as error:
         raise InputError(str(error).splitlines()[0]) from error
-    z = eraser.transform(x)
-    with atomic_path(out, suffix=out.suffix) as tmp:
-        if out.suffix.lower() == ".npy":
-            np.save(tmp, z)
-        else:
-            np.savetxt(tmp, z, delimiter=",", fmt="%.7g")
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"nothing was written to {out}") from None
     where = (
         f"the {len(report_rows)} rows the eraser did not see"
         if args.holdout > 0
@@ -166,10 +168,14 @@ def run_erase(args: argparse.Namespace) -> int:
     # a bar on a terminal, plain lines elsewhere (with --json, nothing on stderr)
     audit = {**REPORT_AUDIT, "seed": args.seed, "progress": not args.json, "probes": probes}
     reports = {}
-    for label, vectors in (("before", x), ("after", z)):
-        if not args.json:
-            print(f"leakage of C {label} the erasure, on {where}: checking", file=sys.stderr)
-        reports[label] = audit_leakage(vectors[report_rows], c[report_rows], **audit)
+    try:
+        for label, vectors in (("before", x), ("after", z)):
+            if not args.json:
+                print(f"leakage of C {label} the erasure, on {where}: checking", file=sys.stderr)
+            reports[label] = audit_leakage(vectors[report_rows], c[report_rows], **audit)
+    except KeyboardInterrupt:
+        message = f"the erased vectors are in {out}, their leakage report was not finished"
+        raise KeyboardInterrupt(message) from None
     before, after = reports["before"], reports["after"]
     kept = (
         kept_task(x[report_rows], z[report_rows], y[report_rows], seed=args.seed)

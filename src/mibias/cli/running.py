@@ -96,8 +96,10 @@ def run_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CANNOT_WRITE
-    except KeyboardInterrupt:
-        print(f"mibias {args.command}: interrupted{after_interruption(args)}", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        # a command may say itself what it left (raising KeyboardInterrupt with a message)
+        left = f"; {error}" if str(error) else after_interruption(args)
+        print(f"mibias {args.command}: interrupted{left}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         shutdown(finished)
