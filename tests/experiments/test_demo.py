@@ -11,8 +11,12 @@ def test_the_demo_table_has_a_heading_for_every_column_it_reports(tmp_path, caps
     assert (tmp_path / "demo.md").read_text().startswith(table)
 
 
-def test_each_epoch_reads_the_validation_sample_and_only_the_last_the_test_sample(tmp_path):
+def test_each_epoch_reads_the_validation_sample_and_only_the_last_the_test_sample(tmp_path, capsys):
     run_demo(tmp_path, epochs=2, seeds=(0,))
     history = read_metrics(tmp_path / "lam1-seed0")
     assert all("validation_accuracy" in row for row in history)
     assert ["test_accuracy" in row for row in history] == [False, True]
+    # the leakage check joins the last epoch's row, and each run's log gives it in one line
+    assert ["probe_mlp" in row for row in history] == [False, True]
+    err = capsys.readouterr().err
+    assert err.count("lam1-seed0: the check of z on 1000 held-out rows: I(z; colour)") == 1

@@ -70,20 +70,18 @@ def train_synthetic(
     validation_loader = DataLoader(validation.dataset(), batch_size=512)
     test_loader = DataLoader(test.dataset(), batch_size=512)
 
-    def read_test(trainer: MITrainer, row: Any) -> dict[str, float]:
-        return {f"test_{key}": value for key, value in trainer.evaluate(test_loader).items()}
+    def final(trainer: MITrainer, row: Any) -> dict[str, float]:
+        metrics = {f"test_{key}": value for key, value in trainer.evaluate(test_loader).items()}
+        z_test, _, c_test = trainer.embed(test_loader)
+        colour = c_test.argmax(1)
+        leakage = audit_leakage(
+            z_test, colour, restarts=2, steps=800, test_size=0.5, seed=seed, progress=False
+        )
+        trainer.say(leakage.summary_line("colour", row["mi"]))
+        return {**metrics, **leakage.columns()}
 
-    history = trainer.fit(train_loader, {"validation": validation_loader}, final=read_test)
-    z_test, _, c_test = trainer.embed(test_loader)
-    leakage = audit_leakage(
-        z_test, c_test.argmax(1), restarts=2, steps=800, test_size=0.5, seed=seed, progress=False
-    )
-    return {
-        **history[-1],
-        **leakage.columns(),
-        "trainer": trainer,
-        "train_dataset": train_loader.dataset,
-    }
+    history = trainer.fit(train_loader, {"validation": validation_loader}, final=final)
+    return {**history[-1], "trainer": trainer, "train_dataset": train_loader.dataset}
 
 
 def demo_job(out_dir: Path, *, lam: float, seed: int, fail: bool = False, **options: Any) -> None:
