@@ -342,7 +342,18 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
     "z, c, message",
     [
         (np.zeros((30, 2, 2)), np.zeros(30), "Z must be a matrix"),
-        (np.zeros((30, 2)), np.zeros(31), "Z has 30 rows but C has 31"),
+        (np.zeros((30, 2)), np.zeros(31), "Z has 30 rows but C has 31$"),
+        # a text column of labels headed by its name: the header is the one row too many
+        (
+            np.zeros((30, 2)),
+            np.array([["sex"]] + [["f"], ["m"]] * 15, dtype=object),
+            r"Z has 30 rows but C has 31 \(is 'sex', on C's first line, a header\?\)$",
+        ),
+        (
+            np.zeros((30, 2)),
+            np.array(["f"] + ["f", "m"] * 15, dtype=object),
+            "Z has 30 rows but C has 31$",
+        ),
         (np.full((30, 2), np.nan), np.arange(30) % 2, "Z contains NaN or inf"),
         (np.zeros((30, 2)), np.ones(30), "C is constant"),
         (np.zeros((5, 2)), np.arange(5) % 2, "at least 20 rows"),

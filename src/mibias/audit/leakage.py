@@ -338,6 +338,19 @@ class AuditResult:
         return out
 
 
+def header_hint(z: np.ndarray, c: np.ndarray, name: str) -> str:
+    """Where ``c`` has one row more than ``z`` and its first value is a text that never comes
+    again (a column of labels whose name heads it, which a text file cannot tell apart from a
+    label): the question to end the row-count error with; else nothing."""
+    if len(c) != len(z) + 1 or c.size != len(c) or c.dtype.kind not in "OUS":
+        return ""
+    labels = c.reshape(-1)
+    first = labels[0]
+    if (labels[1:] == first).any():
+        return ""
+    return f" (is {str(first)!r}, on {name}'s first line, a header?)"
+
+
 def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "C")) -> np.ndarray:
     """Check an embedding matrix and its attribute; returns ``z`` as a 2-D float array.
     ``names`` are what the messages call them.
@@ -354,7 +367,7 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
     if c.ndim not in (1, 2):
         raise InputError(f"{cn} must be a vector or a matrix, got shape {c.shape}")
     if len(z) != len(c):
-        raise InputError(f"{zn} has {len(z)} rows but {cn} has {len(c)}")
+        raise InputError(f"{zn} has {len(z)} rows but {cn} has {len(c)}{header_hint(z, c, cn)}")
     if c.ndim == 2 and c.shape[1] > 1 and c.dtype.kind not in "biuf":
         raise InputError(
             f"{cn} has {c.shape[1]} columns, not all numeric: give its labels as one column, or "
