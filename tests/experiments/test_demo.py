@@ -9,6 +9,10 @@ def test_the_demo_table_has_a_heading_for_every_column_it_reports(tmp_path, caps
     assert widths == {len(DEMO_COLUMNS) + 2} and len(rows) == 2
     assert "colour read from whitened z, MLP probe" in header
     assert (tmp_path / "demo.md").read_text().startswith(table)
+    # a second demo into the same folder reads the finished runs back, trains nothing again
+    capsys.readouterr()
+    assert run_demo(tmp_path, epochs=1, seeds=(0,)) == table
+    assert "the check of z" not in capsys.readouterr().err
 
 
 def test_each_epoch_reads_the_validation_sample_and_only_the_last_the_test_sample(tmp_path, capsys):

@@ -18,6 +18,7 @@ from mibias.data.synthetic import make_biased_sample
 from mibias.estimators import make_estimator
 from mibias.experiments.demo import train_synthetic
 from mibias.io import InputError
+from mibias.run_folder import RunFolderTaken
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
 from mibias.training.checkpoint import checksum_path, load_checkpoint
 from tests.processes import two_at_a_time
@@ -325,6 +326,21 @@ def test_resume_refuses_changed_settings(tmp_path):
     trainer = MITrainer(encoder, classifier, est, quiet(lam=0.5, k=1, epochs=2), out_dir=tmp_path)
     with pytest.raises(InputError, match=r"other settings \(lam 1.0 -> 0.5\)"):
         trainer.fit(loader, resume=True)
+
+
+def test_a_fresh_fit_refuses_to_overwrite_a_run_and_resuming_needs_as_many_epochs(tmp_path):
+    encoder, classifier, loader = small_setup()
+    est = make_estimator("mine", 4, 4, hidden=(8,))
+    MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=2), out_dir=tmp_path).fit(loader)
+    checkpoint = (tmp_path / "checkpoint.pt").read_bytes()
+    again = MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=2), out_dir=tmp_path)
+    with pytest.raises(RunFolderTaken, match=r"holds a run \(finished: 2 of 2 epochs done\)"):
+        again.fit(loader)
+    shorter = MITrainer(encoder, classifier, est, quiet(lam=1.0, k=1, epochs=1), out_dir=tmp_path)
+    with pytest.raises(InputError, match="has 2 epochs done, more than the 1 asked for"):
+        shorter.fit(loader, resume=True)
+    assert (tmp_path / "checkpoint.pt").read_bytes() == checkpoint
+    assert len(again.fit(loader, resume=True)) == 2  # finished: read back as it is
 
 
 def test_bad_settings_and_batches_are_refused():

@@ -35,6 +35,7 @@ def train_synthetic(
     n_test: int = 2000,
     out_dir: str | Path | None = None,
     progress: bool = False,
+    resume: bool = False,
     **config: Any,
 ) -> dict[str, Any]:
     """Train a small MLP on the generated biased task and measure its representation.
@@ -45,7 +46,9 @@ def train_synthetic(
     :meth:`mibias.audit.AuditResult.columns`: a fresh estimator's I(z; colour) and probes
     predicting the colour from z, fitted and scored on disjoint halves of the unbiased test set
     (where colour and label are independent, so anything above chance, 0.25, is colour
-    information in z).
+    information in z). With ``out_dir`` the run is checkpointed there after every epoch, and
+    ``resume`` continues the run that folder holds (a finished one is read back, not trained
+    again).
     """
     torch.manual_seed(seed)
     train = make_biased_sample(n_train, bias=0.9, shape_noise=0.5, seed=seed)
@@ -80,7 +83,9 @@ def train_synthetic(
         trainer.say(leakage.summary_line("colour", row["mi"]))
         return {**metrics, **leakage.columns()}
 
-    history = trainer.fit(train_loader, {"validation": validation_loader}, final=final)
+    history = trainer.fit(
+        train_loader, {"validation": validation_loader}, final=final, resume=resume
+    )
     return {**history[-1], "trainer": trainer, "train_dataset": train_loader.dataset}
 
 
@@ -90,7 +95,7 @@ def demo_job(out_dir: Path, *, lam: float, seed: int, fail: bool = False, **opti
     if fail:
         raise ValueError(f"run lam={lam:g} seed={seed} fails on purpose")
     write_json_atomic({"lam": lam, "seed": seed, **options}, Path(out_dir) / RECIPE)
-    train_synthetic(lam, seed, out_dir=out_dir, **options)
+    train_synthetic(lam, seed, out_dir=out_dir, resume=True, **options)
 
 
 def demo_grid(
@@ -113,7 +118,8 @@ def run_demo(
 ) -> str:
     """Train ERM and MI backprop on the generated task for several seeds; print a table.
 
-    Writes ``demo.md`` and ``demo.json`` to ``out`` and one run folder per training run.
+    Writes ``demo.md`` and ``demo.json`` to ``out`` and one run folder per training run; a
+    run folder already there is continued, or read back when its run finished.
     """
     out = Path(out)
     rows = []
@@ -127,6 +133,7 @@ def run_demo(
                 epochs=epochs,
                 out_dir=out / f"lam{weight:g}-seed{seed}",
                 progress=True,
+                resume=True,
             )
             runs.append({key: result[key] for key in DEMO_COLUMNS})
         rows.append((method, runs))

@@ -92,16 +92,25 @@ class RunState:
 
         Raises
         ------
-        ValueError
-            When the checkpoint was written under settings that change results.
+        InputError
+            When the checkpoint was written under settings that change results, or has
+            done more epochs than ``config`` asks for (its results would pass for a shorter
+            run's).
         """
         check_resumable(state["config"], config)
+        done = int(state["epoch"])
+        if done > config.epochs:
+            raise InputError(
+                f"cannot resume: the checkpoint has {done} epochs done, more than the "
+                f"{config.epochs} asked for; ask for at least {done}, or start the run in "
+                "another folder"
+            )
         for name, part in self.parts.items():
             load_part(part, state[name])
         if self.flat is not None:
             self.flat.load_state_dict(state)
         restore_rng_state(state["rng"], self.generator)
-        return int(state["epoch"]), [dict(row) for row in state["history"]]
+        return done, [dict(row) for row in state["history"]]
 
 
 def load_part(part: Stateful, state: dict[str, Any]) -> None:

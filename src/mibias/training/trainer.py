@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mibias.estimators import MIEstimator
-from mibias.run_folder import CHECKPOINT, run_folder_lock
+from mibias.run_folder import CHECKPOINT, RunFolderTaken, run_folder_lock, run_progress
 from mibias.training.algorithm import AlternatingStep, DivergenceError
 from mibias.training.checkpoint import load_latest_checkpoint, previous_path
 from mibias.training.config import TrainerConfig, lr_factor, resolve_device
@@ -228,12 +228,18 @@ class MITrainer:
             leakage audit (whose finding it can :meth:`say`).
         resume : bool
             Continue from the checkpoint in ``out_dir`` if there is one (the previous one
-            when the latest is damaged).
+            when the latest is damaged); a larger ``config.epochs`` extends the run.
 
         Raises
         ------
         RunFolderBusy
             When another process is training in ``out_dir``.
+        RunFolderTaken
+            When ``out_dir`` holds a checkpoint and ``resume`` is false: starting afresh would
+            overwrite that run.
+        InputError
+            When resuming under settings that change results, or with fewer epochs than
+            the checkpoint has done.
         """
         if self.out_dir is None or not is_main_process():
             return self._fit(train_loader, eval_loaders, final, resume)
@@ -248,6 +254,14 @@ class MITrainer:
         resume: bool,
     ) -> list[dict[str, float]]:
         eval_loaders = dict(eval_loaders or {})
+        path = self.checkpoint_path
+        saved = path is not None and (path.exists() or previous_path(path).exists())
+        if saved and not resume:
+            raise RunFolderTaken(
+                f"{self.out_dir} already holds a run{run_progress(Path(self.out_dir))}: "
+                "fit(..., resume=True) continues it (a larger epochs extends it); to train from "
+                "the start, give another out_dir or delete the folder"
+            )
         if self.config.estimator_features == "fresh" and self.feed is not None:
             self.feed.read_fresh_batches(train_loader)
         log = (
@@ -256,8 +270,8 @@ class MITrainer:
             else None
         )
         start = 0
-        path = self.checkpoint_path
-        if resume and path is not None and (path.exists() or previous_path(path).exists()):
+        if resume and saved:
+            assert path is not None
             start, self.history = self.state.restore(
                 load_latest_checkpoint(path, self.device), self.config
             )
