@@ -44,11 +44,18 @@ def test_a_checkpoint_alone_holds_the_folder(tmp_path):
         claim_run_folder(tmp_path, RECORD, resume=False)
 
 
-def test_resuming_takes_more_epochs_and_another_device_but_no_other_recipe(tmp_path):
+def test_resuming_takes_more_epochs_and_another_device_but_no_other_recipe_or_fewer_epochs(
+    tmp_path,
+):
     hold_a_run(tmp_path)
     changes = r"other settings \(lam 1.0 -> 0.5, sigma 0.02 -> 0.035\)"
     with pytest.raises(RunFolderTaken, match=changes):
         claim_run_folder(tmp_path, {**RECORD, "sigma": 0.035, "lam": 0.5}, resume=True)
+    with pytest.raises(
+        RunFolderTaken, match="2 epochs done, more than --epochs 1; give --epochs 2"
+    ):
+        claim_run_folder(tmp_path, {**RECORD, "epochs": 1}, resume=True)
+    assert json.loads((tmp_path / RECIPE).read_text()) == RECORD  # left as it was
     longer = {**RECORD, "epochs": 6, "device": "cuda"}
     claim_run_folder(tmp_path, longer, resume=True)
     assert json.loads((tmp_path / RECIPE).read_text()) == longer

@@ -137,13 +137,15 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
     nothing else: starting afresh there would overwrite its checkpoint, and resuming it under
     other settings would continue its network on another recipe while ``recipe.json`` named
     the new one. A resumed run may change :data:`RESUMABLE_CHANGES` (a larger epoch count
-    extends it).
+    extends it; a smaller one than it has done is refused, as its results would pass for the
+    shorter run's).
 
     Raises
     ------
     RunFolderTaken
         When ``resume`` is false and the folder holds a run, or when it is true and the
-        folder's ``recipe.json`` names other settings; the message says which and what to do.
+        folder's ``recipe.json`` names other settings or its run has done more epochs than
+        ``record`` asks for; the message says which and what to do.
     """
     out = Path(out_dir)
     if not resume and (is_run_folder(out) or (out / CHECKPOINT).exists()):
@@ -159,6 +161,12 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
                 f"cannot resume {out}: its run was made with other settings "
                 f"({describe_changes(differences)}); give the run's own settings, or choose "
                 "another --out"
+            )
+        done = len(read_json(out / SUMMARY).get("epochs", [])) if is_run_folder(out) else 0
+        if done > record.get("epochs", done):
+            raise RunFolderTaken(
+                f"cannot resume {out}: its run has {done} epochs done, more than --epochs "
+                f"{record['epochs']}; give --epochs {done} or more, or choose another --out"
             )
     write_json_atomic(dict(record), out / RECIPE)
 
