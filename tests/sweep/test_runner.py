@@ -44,12 +44,17 @@ def test_a_grid_of_which_no_run_finished_names_the_first_failure(tmp_path):
     assert refuse_no_run_finished(one, tmp_path) == one  # what figure4 checks its runs with
 
 
-def test_parallel_workers_use_separate_processes(tmp_path):
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_parallel_workers_use_separate_processes(tmp_path, monkeypatch, capsys, cpus):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
     jobs = [Job(f"j{i}", write_finished, {"value": i}) for i in range(4)]
     results = run_jobs(jobs, tmp_path, workers=2, progress=False)
     assert all(r.status == "finished" for r in results)
     pids = {json.loads((tmp_path / f"j{i}" / "run.json").read_text())["pid"] for i in range(4)}
     assert os.getpid() not in pids
+    # more runs at a time than CPUs: said in one line, not refused
+    shared = "sweep: 2 runs at a time on 1 CPU share the cores: each runs slower"
+    assert (shared in capsys.readouterr().err) == (cpus == 1)
 
 
 def record_threads(out_dir):

@@ -188,18 +188,20 @@ def runs_note(results: Sequence[JobResult], frame: pd.DataFrame) -> str:
     )
 
 
+def available_cpus() -> int:
+    """The CPUs of this process's affinity mask (what ``taskset`` or a cluster scheduler
+    allotted), else every core."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def worker_threads(workers: int) -> int:
     """Threads (torch's, numpy's BLAS and scikit-learn's OpenMP) for each of ``workers``
     local processes: an even share of the threads this process may run, ``OMP_NUM_THREADS``
-    where it is set to a positive number, else the CPUs of its affinity mask (what ``taskset``
-    or a cluster scheduler allotted), else every core. At least one."""
+    where it is set to a positive number, else :func:`available_cpus`. At least one."""
     setting = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if setting.isdigit() and int(setting) > 0:
-        budget = int(setting)
-    elif hasattr(os, "sched_getaffinity"):
-        budget = len(os.sched_getaffinity(0))
-    else:
-        budget = os.cpu_count() or 1
+    budget = int(setting) if setting.isdigit() and int(setting) > 0 else available_cpus()
     return max(1, budget // max(workers, 1))
 
 
@@ -223,6 +225,13 @@ def _run_unfinished(
             results[i] = _run_one(job, out / job.key, threads)
             shown.ended(results[i])
     else:
+        running, cpus = min(workers, len(pending)), available_cpus()
+        if running > cpus:
+            print(
+                f"sweep: {running} runs at a time on {cpus} CPU{'s' * (cpus > 1)} share the "
+                "cores: each runs slower and the grid ends no sooner than with one run per CPU",
+                file=sys.stderr,
+            )
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             max_workers=workers,
