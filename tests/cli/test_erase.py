@@ -77,6 +77,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
+        (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
     ],
 )
 def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
@@ -91,7 +92,7 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
         values[3, 1] = np.nan
         np.save(vectors / "nan.npy", values)
         x = vectors / "nan.npy"
-    extra = [str(vectors / e) if e.startswith("z.") else e for e in extra]
+    extra = [str(vectors / e) if e.startswith(("z.", "x.")) else e for e in extra]
     result = run_cli("erase", x, c, *extra)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr

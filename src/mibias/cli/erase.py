@@ -115,6 +115,12 @@ def run_erase(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".csv"):
         raise InputError(f"--out {out}: use a .npy or .csv file name")
+    for name, given in (("X", args.x), ("C", args.c), ("--y", args.y)):
+        if given and out.resolve() == Path(given).resolve():
+            raise InputError(
+                f"--out {out} is the input {name}: the erased vectors would "
+                "replace it; give another file"
+            )
     if not 0 <= args.holdout < 1:
         raise InputError(f"--holdout must be in [0, 1), got {args.holdout}")
     probes = probe_kinds(args.probes)
