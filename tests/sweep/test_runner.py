@@ -1,9 +1,11 @@
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +57,23 @@ def test_parallel_workers_use_separate_processes(tmp_path, monkeypatch, capsys, 
     # more runs at a time than CPUs: said in one line, not refused
     shared = "sweep: 2 runs at a time on 1 CPU share the cores: each runs slower"
     assert (shared in capsys.readouterr().err) == (cpus == 1)
+
+
+def warn_and_finish(out_dir):
+    warnings.warn("the estimator lost track", RuntimeWarning, stacklevel=1)
+    write_finished(out_dir, 0)
+
+
+def one_line(tag, message, category, filename, lineno, file=None, line=None):
+    print(f"{tag}: {category.__name__}: {message}", file=sys.stderr, flush=True)
+
+
+def test_pool_workers_show_warnings_as_the_sweeps_process_does(tmp_path, monkeypatch, capfd):
+    monkeypatch.setattr(warnings, "showwarning", functools.partial(one_line, "mibias table1"))
+    run_jobs([Job(f"j{i}", warn_and_finish) for i in range(2)], tmp_path, workers=2)
+    err = capfd.readouterr().err
+    assert err.count("mibias table1: RuntimeWarning: the estimator lost track\n") == 2
+    assert "warnings.warn(" not in err  # not Python's format, which shows the line of code
 
 
 def record_threads(out_dir):

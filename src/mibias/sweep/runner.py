@@ -6,11 +6,13 @@ import contextlib
 import json
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -237,7 +239,7 @@ def _run_unfinished(
             max_workers=workers,
             mp_context=context,
             initializer=start_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), picklable(warnings.showwarning)),
         ) as pool:
             try:
                 futures = {
@@ -390,11 +392,24 @@ def stop_workers(pool: ProcessPoolExecutor, grace: float = 10.0) -> None:
 WORKER_STATE = {"interrupted": False, "running": False}
 
 
-def start_worker(parent: int) -> None:
+def picklable(function: Callable[..., Any]) -> Callable[..., Any] | None:
+    """``function`` if it can be sent to another process, else None."""
+    try:
+        pickle.dumps(function)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+    return function
+
+
+def start_worker(parent: int, show_warning: Callable[..., None] | None = None) -> None:
     """Set up a local pool worker of the sweep process ``parent``: it ends when that process
     is gone (:func:`exit_with_parent`), and its first SIGINT stops the run under way (a
     KeyboardInterrupt, as in a run of its own) and every later run before it starts. A worker
-    of a sweep that ignores SIGINT (started under nohup) ignores it too."""
+    of a sweep that ignores SIGINT (started under nohup) ignores it too. ``show_warning`` is
+    the sweep process's ``warnings.showwarning`` (a spawned process starts with Python's: a
+    file name, a line number and a line of code, where ``mibias`` shows one line)."""
+    if show_warning is not None:
+        warnings.showwarning = show_warning
 
     def interrupt(signum: int, frame: object) -> None:
         first = not WORKER_STATE["interrupted"]
