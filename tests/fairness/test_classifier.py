@@ -172,6 +172,9 @@ def test_a_fit_that_leaves_the_attribute_in_z_says_so():
     assert re.search(r"trainer's final MI estimate is .* the independent check reads", messages)
     assert re.search(r"probes read the attribute from z .*\(mlp (0\.9\d\d|1\.000)", messages)
     assert clf.leakage_.probes["mlp"]["accuracy"] > 0.9
+    # z of 64 units on 5 columns can keep all of X: the advice is a narrower z, not more of lam
+    assert "is as wide as X (5 columns) or wider" in messages and "raise steps" not in messages
+    assert MIFairClassifier(hidden_size=4)._advice(5) == "raise steps or lam"
 
 
 def test_leakage_report_measures_z_of_the_given_rows():

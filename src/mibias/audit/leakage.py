@@ -750,10 +750,12 @@ def warn_on_leakage(
     stacklevel: int = 3,
     *,
     independent: bool = True,
+    advice: str = "raise steps or lam",
 ) -> None:
     """Warn when the end-of-fit check finds the attribute in z: it reads more than the
     estimate the model was trained against at its last epoch (``history[-1]["mi"]``;
-    :meth:`AuditResult.reads_above`), or a probe reads it (:meth:`AuditResult.reading_probes`).
+    :meth:`AuditResult.reads_above`), or a probe reads it (:meth:`AuditResult.reading_probes`);
+    each warning ends with ``advice``, what to try.
 
     The probes count only when z was trained to be ``independent`` of the attribute (not only
     given the label, where the label may carry it)."""
@@ -764,7 +766,7 @@ def warn_on_leakage(
             f"the trainer's final MI estimate is {trained_mi:.3f} nats but the independent "
             f"check reads at least {read:.3f} nats from z on held-out training "
             "rows (a fresh estimator and probes): z still carries the attribute (see "
-            "leakage_; raise steps or lam)",
+            f"leakage_; {advice})",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -774,7 +776,7 @@ def warn_on_leakage(
         warnings.warn(
             f"probes read the attribute from z on held-out training rows ({found}; always "
             f"the majority value: {leakage.majority_accuracy:.3f}): z still carries it (see "
-            "leakage_ and docs/leakage.md)",
+            f"leakage_ and docs/leakage.md; {advice})",
             UserWarning,
             stacklevel=stacklevel,
         )

@@ -274,8 +274,23 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 self.leakage_,
                 self.history_,
                 independent=self.criterion == "demographic_parity",
+                advice=self._advice(X.shape[1]),
             )
         return self
+
+    def _advice(self, columns: int) -> str:
+        """What to try when the end-of-fit check finds the attribute in z. A z at least as wide
+        as X can keep all of X for almost any weights (z determines x), and I(z; c) then stays
+        I(x; c) until the weights of c's proxies are exactly zero: on a weak proxy, lam and
+        steps did not get there, a narrower z did (``python -m benchmarks.narrow_inputs``)."""
+        if self.hidden_size < columns:
+            return "raise steps or lam"
+        return (
+            f"z ({self.hidden_size} units) is as wide as X ({columns} columns) or wider: it can "
+            "keep all of X, and then only weights of exactly zero on the attribute's proxies "
+            "remove it, which lam and steps may not reach (docs/fairness.md); a hidden_size "
+            f"below {columns} makes z drop some of X, and the MI term chooses what"
+        )
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
         """The independent leakage measurement of z on ``X``: a freshly trained estimator's
