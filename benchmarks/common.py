@@ -6,6 +6,7 @@ import json
 import platform
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,17 @@ DIGITS_TEST_COLUMNS = {
     "test_uniform_accuracy": "test accuracy, uniform",
     **AuditResult.column_names("colour class"),
 }
+
+
+def over_seeds(runs: Sequence[Mapping[str, float]], keys: Sequence[str]) -> dict[str, str]:
+    """Each of ``keys`` over the seeds' ``runs`` as ``mean +- std``, and the MLP probe per
+    seed (``probe_mlp per seed``)."""
+    row = {}
+    for key in keys:
+        values = [run[key] for run in runs]
+        row[key] = f"{np.mean(values):.3f} +- {np.std(values):.3f}"
+    row["probe_mlp per seed"] = " / ".join(f"{run['probe_mlp']:.3f}" for run in runs)
+    return row
 
 
 def tagged(name: str, tag: str | None) -> str:

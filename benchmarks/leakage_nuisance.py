@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
-from benchmarks.common import command_line, tagged, write_results
+from benchmarks.common import command_line, over_seeds, tagged, write_results
 from mibias.audit import LEAKAGE_COLUMNS
 from mibias.cli.common import on_off
 from mibias.data.synthetic import make_nuisance_table
@@ -65,13 +63,9 @@ def main() -> None:
     for n in (int(part) for part in args.rows.split(",")):
         for lam in lams:
             runs = [measure(n, seed, lam, **settings) for seed in range(args.seeds)]
-            row: dict[str, object] = {"training rows": n, "lambda": lam, **settings}
-            for key in (*COLUMNS, "trainer_mi"):
-                values = [run[key] for run in runs]
-                row[key] = f"{np.mean(values):.3f} +- {np.std(values):.3f}"
-            row["probe_mlp per seed"] = " / ".join(f"{run['probe_mlp']:.3f}" for run in runs)
-            rows.append(row)
-            print(row, flush=True)
+            row = {"training rows": n, "lambda": lam, **settings}
+            rows.append({**row, **over_seeds(runs, (*COLUMNS, "trainer_mi"))})
+            print(rows[-1], flush=True)
     notes = (
         f"Mean +- std over {args.seeds} seeds (seed = data and model seed); "
         f"leakage and accuracy on {HELD_OUT_ROWS} fresh rows. trainer_mi is the trainer's own "

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import command_line, write_results
+from benchmarks.common import command_line, over_seeds, write_results
 from mibias import MIFairClassifier
 
 SEEDS = range(5)
@@ -65,13 +65,10 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lambda 0: no independence term, said per fit
             runs = [measure(hidden_size, lam, seed) for seed in SEEDS]
-        row: dict[str, Any] = {"hidden_size": hidden_size, "lam": lam}
-        for key in (*COLUMNS, "fit_seconds"):
-            values = [run[key] for run in runs]
-            row[key] = f"{np.mean(values):.3f} +- {np.std(values):.3f}"
-        row["probe_mlp per seed"] = " / ".join(f"{run['probe_mlp']:.3f}" for run in runs)
-        rows.append(row)
-        print(row, flush=True)
+        rows.append(
+            {"hidden_size": hidden_size, "lam": lam, **over_seeds(runs, (*COLUMNS, "fit_seconds"))}
+        )
+        print(rows[-1], flush=True)
     notes = (
         f"Mean +- std over seeds {SEEDS.start}-{SEEDS.stop - 1}; fitted on {FIT_ROWS:,} rows, "
         f"scored on {SCORE_ROWS:,} fresh rows (leakage: MIFairClassifier.leakage_report's "
