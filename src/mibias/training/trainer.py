@@ -258,7 +258,7 @@ class MITrainer:
         saved = path is not None and (path.exists() or previous_path(path).exists())
         if saved and not resume:
             raise RunFolderTaken(
-                f"{self.out_dir} already holds a run{run_progress(Path(self.out_dir))}: "
+                f"{self.out_dir} already holds a run{run_progress(self.out_dir)}: "
                 "fit(..., resume=True) continues it (a larger epochs extends it); to train from "
                 "the start, give another out_dir or delete the folder"
             )
