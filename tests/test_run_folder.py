@@ -38,8 +38,9 @@ def test_a_folder_holding_a_run_refuses_a_new_one_and_says_how_far_it_got(tmp_pa
     assert json.loads((tmp_path / RECIPE).read_text()) == RECORD  # left as it was
 
 
-def test_a_checkpoint_alone_holds_the_folder(tmp_path):
-    (tmp_path / "checkpoint.pt").write_bytes(b"x")
+@pytest.mark.parametrize("name", ["checkpoint.pt", "checkpoint.previous.pt"])
+def test_a_checkpoint_alone_holds_the_folder(tmp_path, name):
+    (tmp_path / name).write_bytes(b"x")
     with pytest.raises(RunFolderTaken, match="--resume continues it"):
         claim_run_folder(tmp_path, RECORD, resume=False)
 

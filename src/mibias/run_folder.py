@@ -125,6 +125,16 @@ def describe_changes(differences: Mapping[str, tuple[Any, Any]]) -> str:
     return ", ".join(f"{key} {old!r} -> {new!r}" for key, (old, new) in sorted(differences.items()))
 
 
+def previous_path(path: Path) -> Path:
+    """Where the previous good checkpoint of ``path`` is kept."""
+    return path.with_name(f"{path.stem}.previous{path.suffix}")
+
+
+def holds_checkpoint(path: Path) -> bool:
+    """Whether the checkpoint ``path``, or the previous good one kept beside it, exists."""
+    return path.exists() or previous_path(path).exists()
+
+
 class RunFolderTaken(InputError):
     """The output folder holds another run, or the same run under other settings."""
 
@@ -148,7 +158,7 @@ def claim_run_folder(out_dir: str | Path, record: Mapping[str, Any], *, resume: 
         ``record`` asks for; the message says which and what to do.
     """
     out = Path(out_dir)
-    if not resume and (is_run_folder(out) or (out / CHECKPOINT).exists()):
+    if not resume and (is_run_folder(out) or holds_checkpoint(out / CHECKPOINT)):
         raise RunFolderTaken(
             f"{out} already holds a run{run_progress(out)}: --resume continues it (a larger "
             "--epochs extends it); to train from the start, choose another --out or delete "

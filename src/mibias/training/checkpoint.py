@@ -15,14 +15,10 @@ import numpy as np
 import torch
 
 from mibias.io import DamagedFileError, atomic_path
+from mibias.run_folder import previous_path
 
 # what torch.load raises on a truncated or corrupted file
 READ_ERRORS = (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile)
-
-
-def previous_path(path: Path) -> Path:
-    """Where the previous good checkpoint of ``path`` is kept."""
-    return path.with_name(f"{path.stem}.previous{path.suffix}")
 
 
 def checksum_path(path: Path) -> Path:

@@ -18,9 +18,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mibias.estimators import MIEstimator
-from mibias.run_folder import CHECKPOINT, RunFolderTaken, run_folder_lock, run_progress
+from mibias.run_folder import (
+    CHECKPOINT,
+    RunFolderTaken,
+    holds_checkpoint,
+    run_folder_lock,
+    run_progress,
+)
 from mibias.training.algorithm import AlternatingStep, DivergenceError
-from mibias.training.checkpoint import load_latest_checkpoint, previous_path
+from mibias.training.checkpoint import load_latest_checkpoint
 from mibias.training.config import TrainerConfig, lr_factor, resolve_device
 from mibias.training.distributed import (
     broadcast_module,
@@ -255,7 +261,7 @@ class MITrainer:
     ) -> list[dict[str, float]]:
         eval_loaders = dict(eval_loaders or {})
         path = self.checkpoint_path
-        saved = path is not None and (path.exists() or previous_path(path).exists())
+        saved = path is not None and holds_checkpoint(path)
         if saved and not resume:
             raise RunFolderTaken(
                 f"{self.out_dir} already holds a run{run_progress(self.out_dir)}: "
