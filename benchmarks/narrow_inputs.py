@@ -41,17 +41,19 @@ def draw(seed: int, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x.astype(np.float32), y, s
 
 
-def measure(hidden_size: int, lam: float, seed: int) -> dict[str, float]:
-    """One fit at these settings, scored on fresh rows."""
-    x, y, s = draw(seed, FIT_ROWS)
+def fit_and_score(
+    seed: int, rows: int = FIT_ROWS, **settings: Any
+) -> tuple[MIFairClassifier, dict[str, float]]:
+    """One fit on ``rows`` rows with these ``MIFairClassifier`` settings (the defaults
+    otherwise), scored on fresh rows: the model, and its accuracy, leakage and fit time."""
+    x, y, s = draw(seed, rows)
     x_score, y_score, s_score = draw(10_000 + seed, SCORE_ROWS)
     started = time.perf_counter()
-    model = MIFairClassifier(
-        hidden_size=hidden_size, lam=lam, random_state=seed, check_leakage=False
-    ).fit(x, y, sensitive_features=s)
+    model = MIFairClassifier(random_state=seed, check_leakage=False, **settings)
+    model.fit(x, y, sensitive_features=s)
     seconds = time.perf_counter() - started
     leakage = model.leakage_report(x_score, s_score).columns()
-    return {
+    return model, {
         "accuracy": model.score(x_score, y_score),
         **{key: leakage[key] for key in COLUMNS[1:]},
         "fit_seconds": seconds,
@@ -61,7 +63,7 @@ def measure(hidden_size: int, lam: float, seed: int) -> dict[str, float]:
 def main() -> None:
     rows: list[dict[str, Any]] = []
     for hidden_size, lam in SETTINGS:
-        runs = [measure(hidden_size, lam, seed) for seed in SEEDS]
+        runs = [fit_and_score(seed, hidden_size=hidden_size, lam=lam)[1] for seed in SEEDS]
         rows.append(
             {"hidden_size": hidden_size, "lam": lam, **over_seeds(runs, (*COLUMNS, "fit_seconds"))}
         )

@@ -1,6 +1,6 @@
 """Why the default `MIFairClassifier` leaves the weak proxy of `benchmarks.narrow_inputs` in z.
 
-    python -m benchmarks.narrow_inputs_levers          (about 8 minutes on 2 cores)
+    python -m benchmarks.narrow_inputs_levers          (about 5 minutes on 2 cores)
 
 The same generator and scoring as :mod:`benchmarks.narrow_inputs` (fit on 2,000 rows unless
 a lever says otherwise, score on 4,000 fresh ones), on seeds 20-22, none of that benchmark's,
@@ -21,11 +21,10 @@ from typing import Any
 import torch
 
 from benchmarks.common import command_line, over_seeds, write_results
-from benchmarks.narrow_inputs import SCORE_ROWS, draw
-from mibias import MIFairClassifier
+from benchmarks.narrow_inputs import COLUMNS as SCORED
+from benchmarks.narrow_inputs import FIT_ROWS, SCORE_ROWS, fit_and_score
 
 SEEDS = (20, 21, 22)
-FIT_ROWS = 2_000
 # lever: (fit rows, MIFairClassifier settings that differ from the defaults)
 LEVERS: dict[str, tuple[int, dict[str, Any]]] = {
     "no MI term (lam 0)": (FIT_ROWS, {"lam": 0.0}),
@@ -38,31 +37,17 @@ LEVERS: dict[str, tuple[int, dict[str, Any]]] = {
     "weight decay 0.1, lam 0": (FIT_ROWS, {"weight_decay": 0.1, "lam": 0.0}),
     "weight decay 0.1": (FIT_ROWS, {"weight_decay": 0.1}),
 }
-COLUMNS = (
-    "accuracy",
-    "probe_mlp",
-    "probe_whitened_mlp",
-    "majority",
-    "leak_mi_nats",
-    "trainer_mi",
-    "proxy_weight_norm",
-    "unused_weight_norm",
-)
+COLUMNS = (*SCORED, "trainer_mi", "proxy_weight_norm", "unused_weight_norm")
 
 
 def measure(lever: str, seed: int) -> dict[str, float]:
     """One fit with ``lever``'s settings, scored on fresh rows."""
     torch.set_num_threads(1)  # two fits at a time on two cores
     rows, settings = LEVERS[lever]
-    x, y, s = draw(seed, rows)
-    x_score, y_score, s_score = draw(10_000 + seed, SCORE_ROWS)
-    model = MIFairClassifier(random_state=seed, check_leakage=False, **settings)
-    model.fit(x, y, sensitive_features=s)
-    leakage = model.leakage_report(x_score, s_score).columns()
+    model, scores = fit_and_score(seed, rows, **settings)
     norms = model.encoder_[0].weight.detach().norm(dim=0)
     return {
-        "accuracy": model.score(x_score, y_score),
-        **{key: leakage[key] for key in COLUMNS[1:5]},
+        **scores,
         "trainer_mi": model.history_[-1]["mi"],
         "proxy_weight_norm": float(norms[0]),
         "unused_weight_norm": float(norms[2]),
