@@ -45,7 +45,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 
 from benchmarks.common import DIGITS_K, ERM_WITHOUT_ESTIMATOR, write_results
-from mibias.audit.leakage import held_out_estimate, train_estimator
+from mibias.audit.estimates import held_out_estimate, train_estimator
 from mibias.data.colored_mnist import ColoredMNIST, make_colored_mnist
 from mibias.estimators import make_estimator
 from mibias.experiments.digits import prepare_digits, to_dataset

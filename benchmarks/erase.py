@@ -215,7 +215,7 @@ def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, floa
 
 def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
     """Held-out accuracy of each probe kind (``probe_{kind}``), the lower bound on I(z; c) its
-    log-loss gives (``probe_{kind}_nats``, :func:`mibias.audit.leakage.log_loss_gain`) and the
+    log-loss gives (``probe_{kind}_nats``, :func:`mibias.audit.probes.log_loss_gain`) and the
     majority rate, on all the rows (a probe fitted on fewer rows reads less: docs/erasure.md),
     standardised with the probes' training rows' statistics."""
     train, test = train_test_split(np.arange(len(z)), test_size=0.3, random_state=seed, stratify=c)

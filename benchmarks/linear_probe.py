@@ -1,5 +1,5 @@
 """How the audit's linear probe is solved: lbfgs at its default tolerance (the probe until
-2026-12-01) against Newton-CG (:func:`mibias.audit.leakage.probe_classifier`), both against a
+2026-12-01) against Newton-CG (:func:`mibias.audit.probes.probe_classifier`), both against a
 tightly converged reference, on the rows and features the audit reads.
 
     python -m benchmarks.linear_probe          (about 5 minutes on 2 cores)
@@ -35,7 +35,8 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks.common import command_line, digit_features, trained_digit_encoder, write_results
-from mibias.audit.leakage import probe_classifier, standardised
+from mibias.audit.estimates import standardised
+from mibias.audit.probes import probe_classifier
 
 REPEATS = 3
 SOLVERS: dict[str, Callable[[], Any]] = {

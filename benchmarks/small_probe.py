@@ -1,6 +1,6 @@
 """The audit's MLP probe on small samples: Adam with early stopping alone (the probe until
-2026-12-03) against the probe now (:func:`mibias.audit.leakage.fit_probe`: below
-:data:`mibias.audit.leakage.SMALL_PROBE_ROWS` training rows, the one of Adam with early stopping and
+2026-12-03) against the probe now (:func:`mibias.audit.probes.fit_probe`: below
+:data:`mibias.audit.probes.SMALL_PROBE_ROWS` training rows, the one of Adam with early stopping and
 L-BFGS at two penalties whose log-loss is lowest on a quarter of those rows), seeds 0-4.
 
     python -m benchmarks.small_probe          (about 3 minutes on 2 cores)
@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from benchmarks.common import command_line, write_results
 from benchmarks.erase import words_case
-from mibias.audit.leakage import fit_probe, probe_classifier
+from mibias.audit.probes import fit_probe, probe_classifier
 from mibias.erasure.eraser import make_eraser
 
 SEEDS = range(5)
@@ -85,7 +85,7 @@ def cases() -> Iterator[tuple[str, int, Sample]]:
 
 def read(z: np.ndarray, c: np.ndarray, seed: int, now: bool) -> tuple[float, float]:
     """Held-out accuracy of the MLP probe as the audit fits it ``now``
-    (:func:`mibias.audit.leakage.fit_probe`) or as it did before (Adam with early stopping, BLAS at
+    (:func:`mibias.audit.probes.fit_probe`) or as it did before (Adam with early stopping, BLAS at
     its default threads), and the seconds its fit took."""
     train, test = train_test_split(np.arange(len(z)), test_size=0.3, random_state=seed, stratify=c)
     scaler = StandardScaler().fit(z[train])
@@ -135,7 +135,7 @@ def main() -> None:
         rows,
         notes="Held-out accuracy of the audit's MLP probe over seeds 0-4 (median, and the "
         "range), each sample split 70/30 and standardised with the probe's training rows. "
-        "Before: Adam with early stopping whatever the rows; now (mibias.audit.leakage.fit_probe): "
+        "Before: Adam with early stopping whatever the rows; now (mibias.audit.probes.fit_probe): "
         "below SMALL_PROBE_ROWS training rows, the one of that and L-BFGS at two penalties "
         "with the lowest log-loss on a quarter of the training rows, refitted on all, with "
         "one BLAS thread.",

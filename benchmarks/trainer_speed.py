@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from benchmarks.common import write_results
-from mibias.audit.leakage import held_out_estimate, train_estimator
+from mibias.audit.estimates import held_out_estimate, train_estimator
 from mibias.estimators import make_estimator
 from mibias.experiments.demo import train_synthetic
 from mibias.training import EstimatorUpdater, OptimizerConfig

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from mibias.audit.leakage import held_out_estimate, train_estimator
+from mibias.audit.estimates import held_out_estimate, train_estimator
 from mibias.data.synthetic import correlated_gaussians, gaussian_mutual_information
 from mibias.estimators import AttributeEncoder, make_estimator
 

@@ -1,5 +1,6 @@
-"""How much does a representation leak an attribute? Held-out MI estimates and probes
-(:mod:`mibias.audit.leakage`), with the defaults and probe names in
+"""How much does a representation leak an attribute? The audit (:mod:`mibias.audit.leakage`),
+its held-out MI estimates (:mod:`mibias.audit.estimates`) and probes
+(:mod:`mibias.audit.probes`), with the defaults and probe names in
 :mod:`mibias.audit.settings`, which imports no torch (``mibias audit --help`` reads it).
 
 The names below are imported on first use (:mod:`mibias.lazy`).
@@ -10,19 +11,21 @@ from mibias.lazy import lazy_names
 _LEAKAGE = (
     "FIT_CHECK",
     "FIT_CHECK_ROWS",
-    "GAIN_NATS",
     "LEAKAGE_COLUMNS",
     "REPORT_AUDIT",
     "AuditResult",
     "audit_leakage",
-    "probe_scores",
     "validate_pair",
     "warn_on_leakage",
 )
+_ESTIMATES = ("GAIN_NATS",)
+_PROBES = ("probe_scores",)
 _SETTINGS = ("AUDIT", "PROBE_KINDS", "PROBES", "AuditDefaults", "ProbeKind")
 # each public name and the module that defines it
 _HOMES = {
     **{name: "mibias.audit.leakage" for name in _LEAKAGE},
+    **{name: "mibias.audit.estimates" for name in _ESTIMATES},
+    **{name: "mibias.audit.probes" for name in _PROBES},
     **{name: "mibias.audit.settings" for name in _SETTINGS},
 }
 

@@ -1,0 +1,132 @@
+"""Probe classifiers of an attribute from a representation: fitted on training rows, scored on
+held-out rows (accuracy, balanced accuracy, and the lower bound on I(z; c) their probabilities
+give). :func:`mibias.audit.leakage.audit_leakage` runs them beside the fresh estimators."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
+
+from mibias.audit.settings import ProbeKind
+
+
+def probe_scores(
+    z_train: np.ndarray,
+    c_train: np.ndarray,
+    z_test: np.ndarray,
+    c_test: np.ndarray,
+    kind: ProbeKind = "mlp",
+    seed: int = 0,
+) -> dict[str, float]:
+    """Held-out ``accuracy`` and ``balanced_accuracy`` of a classifier predicting the
+    attribute labels from z, and the lower bound on I(z; c) its probabilities give
+    (``nats``, :func:`log_loss_gain`).
+
+    Parameters
+    ----------
+    kind : {"mlp", "logistic", "svm", "knn"}
+        The classifier (:func:`probe_classifier`).
+    """
+    model = fit_probe(kind, z_train, c_train, seed)
+    predicted = model.predict(z_test)
+    return {
+        "accuracy": float(np.mean(predicted == c_test)),
+        "balanced_accuracy": float(balanced_accuracy_score(c_test, predicted)),
+        "nats": log_loss_gain(model, z_test, c_test, c_train),
+    }
+
+
+def fit_probe(kind: str, z_train: np.ndarray, c_train: np.ndarray, seed: int = 0) -> Any:
+    """The probe of ``kind`` (:func:`probe_classifier`) fitted on the rows given; on fewer
+    than :data:`SMALL_PROBE_ROWS` of them with one BLAS thread, which is ten times faster
+    there than two (an L-BFGS fit on 525 x 64 rows, on 2 cores). The MLP chooses its solver
+    on a share of the rows only there, and where each value of c has two rows or more to
+    split."""
+    small = len(z_train) < SMALL_PROBE_ROWS
+    choose_solver = small and np.unique(c_train, return_counts=True)[1].min() >= 2
+    with threadpool_limits(1) if small else contextlib.nullcontext(), warnings.catch_warnings():
+        # a probe stopped before it converged still gives a held-out lower bound
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        probe = probe_classifier(kind, seed, choose_solver=choose_solver)
+        return probe.fit(z_train, c_train)
+
+
+def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray, c_train: np.ndarray) -> float:
+    """Nats by which a fitted probe's held-out log-loss beats the constant prediction of the
+    training rows' attribute frequencies: the Barber-Agakov lower bound on I(z; c),
+    H(c) + E[log q(c | z)] for the probe's q, read on rows that took no part in its fit.
+
+    A probe with no information reads about 0 or below (an overconfident one far below); any
+    positive reading is information about c that z carries, however the probe was fitted.
+    On erased word vectors where the fresh MINE estimators read 0.00 nats, a calibrated RBF
+    SVM read 0.14 (docs/leakage.md). Held-out rows of a value the probe never saw are left
+    out.
+    """
+    classes = model.classes_
+    seen = np.isin(c_test, classes)
+    column = np.searchsorted(classes, c_test[seen])
+    probability = model.predict_proba(z_test[seen])[np.arange(len(column)), column]
+    prior = np.array([np.mean(c_train == value) for value in classes])[column]
+    tiny = np.finfo(np.float64).eps
+    return float(np.mean(np.log(np.maximum(probability, tiny)) - np.log(prior)))
+
+
+def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -> Any:
+    """An unfitted probe: ``mlp`` (one hidden layer of 64, trained by Adam with early
+    stopping; with ``choose_solver``, for a small sample (:func:`fit_probe`), that or L-BFGS
+    at each of :data:`LBFGS_PENALTIES`, whichever has the lowest log-loss on a quarter of the
+    training rows, refitted on all of them), ``svm`` (an RBF support vector machine), ``knn``
+    (a vote of the nearest training rows by cosine similarity, their number, among
+    :data:`KNN_NEIGHBOURS`, chosen by 3-fold cross-validation on the training rows) or
+    ``logistic`` (an L2-regularised logistic regression, C = 1). The
+    SVM's scores and the vote are turned into probabilities by a sigmoid fitted on 5-fold
+    cross-validated scores. The non-linear probes read different leaks: where c is left in
+    which rows lie next to each other (erased word vectors, docs/erasure.md), the vote reads
+    more than the MLP and the SVM.
+
+    The logistic regression is solved by Newton-CG: on the 1,024 convolutional features of
+    7,000 digits it ended closer to the regularised optimum than lbfgs at its default
+    tolerance, and sooner, with numpy's BLAS at 2 threads and at one (``python -m
+    benchmarks.linear_probe``, docs/leakage.md).
+    """
+    if kind == "logistic":
+        return LogisticRegression(solver="newton-cg", max_iter=1000)
+    if kind == "mlp":
+        mlp = MLPClassifier(
+            hidden_layer_sizes=(64,), max_iter=300, early_stopping=True, random_state=seed
+        )
+        if not choose_solver:
+            return mlp
+        grid = [{"solver": ["adam"]}, {"solver": ["lbfgs"], "alpha": list(LBFGS_PENALTIES)}]
+        held_out = StratifiedShuffleSplit(n_splits=1, test_size=0.25, random_state=seed)
+        return GridSearchCV(mlp, grid, scoring="neg_log_loss", cv=held_out)
+    if kind == "svm":
+        return CalibratedClassifierCV(SVC(kernel="rbf"), ensemble=False)
+    if kind == "knn":
+        vote = KNeighborsClassifier(metric="cosine")
+        chosen = GridSearchCV(vote, {"n_neighbors": KNN_NEIGHBOURS}, cv=3)
+        return CalibratedClassifierCV(chosen, ensemble=False)
+    raise ValueError(f"unknown probe {kind!r}; choose mlp, logistic, svm or knn")
+
+
+# the nearest-neighbour probe's choices of how many rows vote
+KNN_NEIGHBOURS = (1, 5, 15)
+# below this many training rows the MLP probe may be fitted by L-BFGS: Adam with early stopping
+# stops on a tenth of them and takes one step an epoch below 200 (python -m
+# benchmarks.small_probe, docs/leakage.md); L-BFGS, penalised, is chosen where it reads c with
+# the lower held-out log-loss, so an overconfident fit on noise is not
+SMALL_PROBE_ROWS = 4000
+# the L2 penalties (MLPClassifier's alpha) of the L-BFGS candidates
+LBFGS_PENALTIES = (1.0, 10.0)
