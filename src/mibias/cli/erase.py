@@ -110,7 +110,8 @@ def run_erase(args: argparse.Namespace) -> int:
     from sklearn.model_selection import train_test_split
 
     from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
-    from mibias.erasure.eraser import kept_geometry, kept_task, make_eraser
+    from mibias.erasure.eraser import make_eraser
+    from mibias.erasure.kept import kept_geometry, kept_task
 
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".csv"):

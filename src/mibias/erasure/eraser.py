@@ -9,11 +9,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
@@ -33,7 +28,14 @@ from mibias.baselines.erasers import (
     ProjectionEraser,
     nullspace_projection,
 )
-from mibias.baselines.penalties import NormalisedHSIC
+from mibias.erasure.losses import (
+    ConditionalReconstruction,
+    DistanceLoss,
+    KernelDependence,
+    LossSum,
+    SimilarityLoss,
+    total_variance,
+)
 from mibias.erasure.settings import (
     ERASERS,
     ERASURE_PROBES,
@@ -89,100 +91,6 @@ class LeadingDirections:
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.centre + (z - self.centre) @ self.projection
-
-
-class WeightedKeepLoss(nn.Module):
-    """A keep loss ``weight`` x ``loss(x, z)``, called by the trainer as ``(x, z, y, c)``."""
-
-    def __init__(self, weight: float) -> None:
-        super().__init__()
-        self.weight = weight
-
-    def forward(
-        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
-    ) -> torch.Tensor:
-        return self.weight * self.loss(x, z)
-
-    def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-
-class DistanceLoss(WeightedKeepLoss):
-    """The mean squared distance between z and x: keep the geometry of x by moving each vector
-    as little as the MI term allows."""
-
-    def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return (z - x).pow(2).sum(1).mean()
-
-
-class SimilarityLoss(WeightedKeepLoss):
-    """The mean squared difference between the batch's pairwise cosine similarities in z and
-    in x: keep the neighbourhoods of x, not its coordinates."""
-
-    def loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        def cosines(a: torch.Tensor) -> torch.Tensor:
-            unit = nn.functional.normalize(a.float(), dim=1)
-            return unit @ unit.T
-
-        return (cosines(z) - cosines(x)).pow(2).mean()
-
-
-class ConditionalReconstruction(nn.Module):
-    """``weight`` x the squared error of a decoder that rebuilds x from z and c: z keeps
-    everything in x but c, which the decoder is given."""
-
-    def __init__(self, width: int, c_dim: int, hidden: int, weight: float) -> None:
-        super().__init__()
-        self.decoder = nn.Sequential(
-            nn.Linear(width + c_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)
-        )
-        self.weight = weight
-
-    def forward(
-        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
-    ) -> torch.Tensor:
-        return self.weight * (self.decoder(torch.cat([z, c], 1)) - x).pow(2).sum(1).mean()
-
-
-def total_variance(x: np.ndarray) -> float:
-    """The mean squared distance of the rows of ``x`` to their mean (the sum of the columns'
-    variances); the squared-distance keep losses are weighed per unit of it, so that they read
-    the same whatever the units of x (at least a tiny positive number: a constant x has
-    none)."""
-    rows = x.astype(np.float64)
-    return max(float(((rows - rows.mean(axis=0)) ** 2).sum(axis=1).mean()), 1e-12)
-
-
-class KernelDependence(nn.Module):
-    """``weight`` x the normalised HSIC between z and c on the batch
-    (:class:`~mibias.baselines.penalties.NormalisedHSIC`, a Gaussian kernel on z): a closed-form
-    dependence term beside the MI term, which reads c the way a kernel classifier such as an
-    RBF SVM does."""
-
-    def __init__(self, weight: float) -> None:
-        super().__init__()
-        self.weight = weight
-        self.hsic = NormalisedHSIC()
-
-    def forward(
-        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
-    ) -> torch.Tensor:
-        return self.weight * self.hsic.estimate(z, c, torch.arange(len(z), device=z.device))
-
-
-class LossSum(nn.Module):
-    """The sum of further losses, each called by the trainer as ``(x, z, y, c)``; ``name`` is
-    what the trainer's per-epoch line calls it."""
-
-    def __init__(self, losses: list[nn.Module], name: str) -> None:
-        super().__init__()
-        self.losses = nn.ModuleList(losses)
-        self.name = name
-
-    def forward(
-        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor, c: torch.Tensor
-    ) -> torch.Tensor:
-        return sum((loss(x, z, y, c) for loss in self.losses), z.new_zeros(()))
 
 
 class MIEraser(AttributeEraser):
@@ -545,36 +453,3 @@ def make_eraser(method: str, *, random_state: Any = None, **settings: Any) -> At
     if random_state is not None and "random_state" in eraser.get_params():
         eraser.set_params(random_state=random_state)
     return eraser
-
-
-def kept_geometry(
-    x: np.ndarray, z: np.ndarray, rows: int = 2000, seed: int = 0
-) -> dict[str, float]:
-    """How much of the geometry of ``x`` survives in ``z``: the Spearman correlation between
-    the pairwise cosine similarities of up to ``rows`` rows before and after, and the mean
-    cosine between each row and its erased self."""
-    chosen = np.random.default_rng(seed).permutation(len(x))[:rows]
-
-    def unit(a: np.ndarray) -> np.ndarray:
-        a = a[chosen].astype(np.float64)
-        return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-
-    ux, uz = unit(x), unit(z)
-    upper = np.triu_indices(len(chosen), k=1)
-    return {
-        "similarity_spearman": float(spearmanr((ux @ ux.T)[upper], (uz @ uz.T)[upper]).statistic),
-        "cosine_to_input": float(np.mean(np.sum(ux * uz, axis=1))),
-    }
-
-
-def kept_task(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, float]:
-    """Held-out accuracy of a logistic regression for ``y`` from ``x`` and from ``z`` (fit on
-    70 % of the rows, scored on the other 30 %)."""
-    train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed, stratify=y)
-    scores = {}
-    for name, values in (("input", x), ("erased", z)):
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-        scores[f"task_accuracy_{name}"] = float(
-            model.fit(values[train], y[train]).score(values[test], y[test])
-        )
-    return scores

@@ -1,0 +1,23 @@
+"""What an erasure kept: the geometry of x and a task."""
+
+import numpy as np
+import pytest
+
+from mibias.erasure.kept import kept_geometry, kept_task
+
+
+def test_kept_measures_read_one_for_an_untouched_copy():
+    x = np.random.default_rng(0).normal(size=(400, 6))
+    assert kept_geometry(x, x)["similarity_spearman"] == pytest.approx(1.0)
+    assert kept_geometry(x, x)["cosine_to_input"] == pytest.approx(1.0)
+    y = (x[:, 0] > 0).astype(int)
+    scores = kept_task(x, x.copy(), y)
+    assert scores["task_accuracy_input"] == scores["task_accuracy_erased"] > 0.9
+
+
+def test_kept_measures_fall_for_vectors_unrelated_to_the_input():
+    rng = np.random.default_rng(1)
+    x, z = rng.normal(size=(400, 6)), rng.normal(size=(400, 6))
+    assert abs(kept_geometry(x, z)["similarity_spearman"]) < 0.1
+    y = (x[:, 0] > 0).astype(int)
+    assert kept_task(x, z, y)["task_accuracy_erased"] < 0.65
