@@ -1,4 +1,4 @@
-"""A sweep of jobs that sleep, two at a time, run by tests/sweep/test_runner.py in a process it
+"""A sweep of jobs that sleep, two at a time, run by tests/sweep/test_workers.py in a process it
 kills or interrupts. Arguments: the sweep folder, the number of jobs, and optionally
 ``interrupt-from-a-thread`` (once both workers run, a thread of this process other than its
 main one sends itself SIGINT, as the kernel may deliver Ctrl-C to any thread) or
