@@ -1,20 +1,34 @@
-"""Every benchmark under benchmarks/ imports: a rename in the package that a benchmark still
-reads fails here, not when someone next runs that benchmark."""
+"""Every benchmark under benchmarks/ imports, and those with options answer ``--help``: a
+rename in the package that a benchmark still reads fails here, not when someone next runs that
+benchmark."""
 
 import importlib
+import sys
 from pathlib import Path
 
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 MODULES = sorted(path.stem for path in BENCHMARKS.glob("*.py") if path.stem != "__init__")
+# the benchmarks that parse options (the others run as soon as main() is called)
+WITH_OPTIONS = [name for name in MODULES if "argparse" in (BENCHMARKS / f"{name}.py").read_text()]
 
 
 def test_the_benchmarks_folder_is_found():
     assert {"audit_accuracy", "digits_speed", "erase"} <= set(MODULES)
+    assert {"digits_speed", "erase"} <= set(WITH_OPTIONS)
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_the_benchmark_imports(name):
     module = importlib.import_module(f"benchmarks.{name}")
     assert callable(getattr(module, "main", None)) or name == "common"
+
+
+@pytest.mark.parametrize("name", WITH_OPTIONS)
+def test_the_benchmark_answers_help(name, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", [name, "--help"])
+    with pytest.raises(SystemExit) as ended:
+        importlib.import_module(f"benchmarks.{name}").main()
+    assert ended.value.code == 0
+    assert "usage:" in capsys.readouterr().out
