@@ -156,13 +156,19 @@ class AuditResult:
         rate on the held-out rows; their accuracies by kind."""
         if self.majority_accuracy is None or self.n_test == 0:
             return {}
-        rate = self.majority_accuracy
-        margin = max(PROBE_MARGIN, 3 * math.sqrt(rate * (1 - rate) / self.n_test))
+        margin = self.probe_margin()
         return {
             kind: scores["accuracy"]
             for kind, scores in self.probes.items()
-            if scores["accuracy"] > rate + margin
+            if scores["accuracy"] > self.majority_accuracy + margin
         }
+
+    def probe_margin(self) -> float:
+        """How far above the majority rate a probe must read to count as reading the
+        attribute (:meth:`reading_probes`): :data:`PROBE_MARGIN`, or three standard errors of
+        an accuracy at that rate on the held-out rows where that is more."""
+        rate = self.majority_accuracy if self.majority_accuracy is not None else 0.5
+        return max(PROBE_MARGIN, 3 * math.sqrt(rate * (1 - rate) / max(self.n_test, 1)))
 
     def reads_above(self, trained_mi: float, *, independent: bool = True) -> float | None:
         """The check's reading of I(z; c) when it exceeds ``trained_mi`` (a run's own final
@@ -219,7 +225,25 @@ class AuditResult:
                 f"I(Z; C) is at least {self.bound_nats:.4f} nats: the largest held-out reading "
                 "of the estimators and the probes"
             )
+            out.append(self.probe_verdict())
         return out
+
+    def probe_verdict(self) -> str:
+        """One line: whether a probe reads the attribute (:meth:`reading_probes`), naming
+        those that do, or the margin none of them beat."""
+        rate, margin = self.majority_accuracy, self.probe_margin()
+        reading = self.reading_probes()
+        if reading:
+            found = ", ".join(f"{kind} {accuracy:.4f}" for kind, accuracy in reading.items())
+            return (
+                f"Z still carries C: probes read it ({found}), above the majority value's "
+                f"{rate:.4f} by more than {margin:.4f}"
+            )
+        return (
+            f"no probe reads C: none beats the majority value's {rate:.4f} by more than "
+            f"{margin:.4f} ({PROBE_MARGIN}, or three standard errors on {self.n_test} rows); "
+            "the bound above is what the estimators and the probes' log-losses still read"
+        )
 
 
 def header_hint(z: np.ndarray, c: np.ndarray, name: str) -> str:
