@@ -54,6 +54,8 @@ def test_audit_json(leaky_files):
     assert report["mi_nats"] > 0.4 and report["mi_bits"] > report["mi_nats"]
     assert report["probes"]["mlp"]["accuracy"] > 0.95 and report["n_test"] == 180
     assert report["probes"]["logistic"]["balanced_accuracy"] > 0.95
+    assert set(report["reading_probes"]) == set(report["probes"])
+    assert report["probe_margin"] > 0.05  # three standard errors on 180 rows
 
 
 def test_audit_text(leaky_files, capsys):
@@ -61,6 +63,7 @@ def test_audit_text(leaky_files, capsys):
     out = capsys.readouterr().out
     assert "nats" in out and "bits" in out and "probe (logistic)" in out and "majority" in out
     assert "probe (mlp)" not in out
+    assert out.splitlines()[-1].startswith("Z still carries C: probes read it (logistic ")
 
 
 def test_audit_takes_probes_by_name_and_refuses_an_unknown_one(leaky_files, capsys):

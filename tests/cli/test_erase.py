@@ -29,6 +29,8 @@ def test_erase_writes_every_row_and_reports_before_and_after_on_unseen_rows(vect
     before, after = report["before"]["probes"], report["after"]["probes"]
     assert set(before) == set(after) == {"mlp", "logistic", "whitened_mlp", "knn"}
     assert before["logistic"]["accuracy"] > 0.9 and after["logistic"]["accuracy"] < 0.65
+    assert "logistic" in report["before"]["reading_probes"]
+    assert "logistic" not in report["after"]["reading_probes"]
     assert report["kept"]["similarity_spearman"] > 0.5
 
 

@@ -110,13 +110,16 @@ class AuditResult:
         return max(self.mi_nats, *(scores["nats"] for scores in self.probes.values()))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dictionary, bits and the bounds included."""
+        """A JSON-serialisable dictionary, bits, the bounds and the verdict included
+        (``reading_probes``: :meth:`reading_probes`, beside ``probe_margin``)."""
         return {
             **asdict(self),
             "mi_bits": self.mi_bits,
             "mi_bits_std": self.mi_bits_std,
             "probe_nats": self.probe_nats,
             "bound_nats": self.bound_nats,
+            "reading_probes": self.reading_probes(),
+            "probe_margin": self.probe_margin() if self.probes else None,
         }
 
     def columns(self) -> dict[str, float]:
