@@ -17,7 +17,11 @@ Cases (issue 18):
   Colored MNIST (sigma 0.02). Utility: unbiased accuracy of a linear head fitted on the erased
   training features.
 
-Protocol, per seed: the eraser is fitted on the fitting rows; the attribute probes (logistic,
+Protocol, per seed: the eraser is fitted on the fitting rows (:func:`fitting_rows`: for the
+test table of the words and Adult, the fitting and validation rows together, as a model is
+refitted on all its training rows once its settings are chosen; the digits' validation digits
+are coloured by the test rule, not drawn as the training digits are, and stay out); the
+attribute probes (logistic,
 MLP, RBF SVM, a nearest-neighbour vote) are fitted on 70 % of the evaluation rows' erased
 vectors and scored on the other 30 %; on all of them,
 the independent leakage audit (:func:`mibias.audit.audit_leakage` at its defaults, its own
@@ -86,6 +90,16 @@ def three_way(n: int, seed: int, labels: np.ndarray) -> dict[str, np.ndarray]:
     return {"fit": fit, "validation": validation, "test": test}
 
 
+def fitting_rows(rows: dict[str, np.ndarray], split: str) -> np.ndarray:
+    """The rows an eraser is fitted on: the fitting rows while its settings are chosen on the
+    validation rows, and once they are chosen, for the test table, the fitting and validation
+    rows together (on 2,500 word vectors against 1,667, the validation words' linear probe
+    read 0.537 against 0.575 after MIEraser: docs/erasure.md)."""
+    if split == "validation":
+        return rows["fit"]
+    return np.concatenate([rows["fit"], rows["validation"]])
+
+
 def words_case(seed: int, split: str) -> Case:
     from mibias.data import word_embeddings as we
 
@@ -118,8 +132,9 @@ def words_case(seed: int, split: str) -> Case:
         return scores
 
     he_she = vectors.vectors[index["he"]] - vectors.vectors[index["she"]]
+    fit = fitting_rows(rows, split)
     return Case(
-        x[rows["fit"]], c[rows["fit"]], None, x[rows[split]], c[rows[split]], utility,
+        x[fit], c[fit], None, x[rows[split]], c[rows[split]], utility,
         {"directions": he_she},
     )  # fmt: skip
 
@@ -141,6 +156,7 @@ def adult_case(seed: int, split: str) -> Case:
         )
     else:
         x_eval, c_eval, y_eval = data.x_test, data.s_test, data.y_test
+    fit = fitting_rows({"fit": fit, "validation": validation}, split)
     x_fit, y_fit = data.x_train[fit].astype(np.float32), data.y_train[fit]
 
     def utility(eraser: Any) -> dict[str, float]:

@@ -6,6 +6,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -32,3 +33,17 @@ def test_the_benchmark_answers_help(name, monkeypatch, capsys):
         importlib.import_module(f"benchmarks.{name}").main()
     assert ended.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+def test_the_erase_test_table_fits_on_the_fitting_and_validation_rows_and_never_on_the_test_rows():
+    from benchmarks.erase import fitting_rows, three_way
+
+    labels = np.repeat([0, 1], 50)
+    rows = three_way(len(labels), seed=0, labels=labels)
+    chosen = fitting_rows(rows, "validation")
+    assert set(chosen) == set(rows["fit"])
+    assert not set(chosen) & set(rows["validation"])
+    final = fitting_rows(rows, "test")
+    assert set(final) == set(rows["fit"]) | set(rows["validation"])
+    assert len(final) == len(set(final)) == 75
+    assert not set(final) & set(rows["test"])
