@@ -75,6 +75,8 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--kernel-weight", "-1"], "kernel_weight must be >= 0"),
         (["--out", "z.npy", "--hidden-size", "0"], "hidden_size must be >= 1, got 0"),
         (["--out", "z.npy", "--n-init", "0"], "n_init must be >= 1, got 0"),
+        (["--out", "z.npy", "--n-components", "5"], "from 1 to X's width 4, got 5"),
+        (["--out", "z.npy", "--n-components", "2", "--keep", "distance"], "needs z as wide"),
         (["--out", "z.npy", "--noise-start", "0.5"], "noise_start must be >= 1, got 0.5"),
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
@@ -112,6 +114,16 @@ def test_erase_min_variance_cuts_z_to_its_wide_directions_and_says_so(vectors):
     assert report["directions_kept"] == 1
     assert np.linalg.matrix_rank(z - z.mean(0), tol=1e-3 * np.abs(z).max()) == 1
     assert "z keeps 1 of its 4 principal directions" in run_cli(*args).stdout
+
+
+def test_erase_n_components_writes_narrower_vectors(vectors):
+    out = vectors / "z.npy"
+    args = ("erase", vectors / "x.npy", vectors / "c.csv", "--out", out, "--steps", "20",
+            "--n-components", "2", "--probes", "logistic", "--json")  # fmt: skip
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert np.load(out).shape == (500, 2)
+    assert set(json.loads(result.stdout)["kept"]) == {"similarity_spearman"}
 
 
 def test_erase_whiten_is_a_switch(vectors):

@@ -22,3 +22,11 @@ def test_kept_measures_fall_for_vectors_unrelated_to_the_input():
     assert abs(kept_geometry(x, z)["similarity_spearman"]) < 0.1
     y = (x[:, 0] > 0).astype(int)
     assert kept_task(x, z, y)["task_accuracy_erased"] < 0.65
+
+
+def test_a_narrower_z_keeps_a_similarity_but_has_no_cosine_to_its_input():
+    x = np.random.default_rng(2).normal(size=(400, 6))
+    x[:, :2] *= 5.0  # most of the geometry lies in the first two columns, which z keeps
+    kept = kept_geometry(x, x[:, :2])
+    # measured on seeds 0-4: 0.95 to 0.97
+    assert set(kept) == {"similarity_spearman"} and kept["similarity_spearman"] > 0.8

@@ -46,3 +46,11 @@ def test_the_kernel_term_reads_more_where_z_carries_c_and_the_sum_adds_its_parts
     parts = [DistanceLoss(1.0), decoder]
     total = LossSum(parts, "keep")(x, x + 1, None, c)
     assert total.item() == pytest.approx(sum(p(x, x + 1, None, c).item() for p in parts), rel=1e-5)
+
+
+def test_the_reconstruction_rebuilds_x_from_a_narrower_z():
+    x, c = batch(n=64)
+    decoder = ConditionalReconstruction(5, 2, 8, weight=1.0, z_width=3)
+    assert decoder.decoder[0].in_features == 3 + 2 and decoder.decoder[-1].out_features == 5
+    loss = decoder(x, x[:, :3], None, c)
+    assert loss.ndim == 0 and loss.item() > 0

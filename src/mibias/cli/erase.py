@@ -55,6 +55,12 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "keep only z's principal directions with at least this share of the leading variance",
     ),
     "--n-init": ("n_init", int, "fits from different seeds; the lowest final objective is kept"),
+    "--n-components": (
+        "n_components",
+        int,
+        "width of the erased vectors, at most X's (unset: X's width; narrower: --keep auto "
+        "keeps reconstruction, and distance is refused)",
+    ),
 }
 
 

@@ -4,13 +4,17 @@ backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
+import numbers
 import sys
 from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import ClassNamePrefixFeaturesOutMixin
+from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from mibias.audit import (
@@ -55,15 +59,49 @@ class ResidualMap(nn.Module):
     """``x + W2 relu(W1 x + b1) + b2``, the identity at initialisation (``W2``, ``b2`` zero):
     an eraser starts from the vectors it was given and moves them only as far as it must."""
 
-    def __init__(self, width: int, hidden: int) -> None:
+    def __init__(self, width: int, hidden: int, out: int | None = None) -> None:
         super().__init__()
         self.inner = nn.Linear(width, hidden)
-        self.outer = nn.Linear(hidden, width)
+        self.outer = nn.Linear(hidden, width if out is None else out)
         nn.init.zeros_(self.outer.weight)
         nn.init.zeros_(self.outer.bias)
 
+    def base(self, x: torch.Tensor) -> torch.Tensor:
+        """Where the map starts: x itself."""
+        return x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.outer(torch.relu(self.inner(x)))
+        return self.base(x) + self.outer(torch.relu(self.inner(x)))
+
+
+class PrincipalResidualMap(ResidualMap):
+    """A :class:`ResidualMap` to a narrower z: ``A x + a + W2 relu(W1 x + b1) + b2``, where the
+    linear part ``A x + a`` (trained with the rest) starts as x's coordinates along its
+    ``out`` leading principal directions (those of ``rows``, centred), which keep the most of
+    x that ``out`` linear coordinates can; the residual part starts at zero.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_samples, width)
+        The rows whose principal directions start the map (the fitting rows).
+    hidden : int
+        Width of the residual part's hidden layer.
+    out : int
+        Width of z, at most ``width``.
+    """
+
+    def __init__(self, rows: np.ndarray, hidden: int, out: int) -> None:
+        super().__init__(rows.shape[1], hidden, out)
+        principal = PCA(out, svd_solver="full").fit(rows.astype(np.float64))
+        self.start = nn.Linear(rows.shape[1], out)
+        with torch.no_grad():
+            components = principal.components_
+            self.start.weight.copy_(torch.from_numpy(components.astype(np.float32)))
+            self.start.bias.copy_(torch.from_numpy(-(components @ principal.mean_)).float())
+
+    def base(self, x: torch.Tensor) -> torch.Tensor:
+        """Where the map starts: x's principal coordinates (trained on)."""
+        return self.start(x)
 
 
 class LeadingDirections:
@@ -96,7 +134,8 @@ class LeadingDirections:
 class MIEraser(AttributeEraser):
     """Remove an attribute from given vectors by MI backprop.
 
-    A map z = g(x) of the same width as x (a residual MLP, the identity at the start) is
+    A map z = g(x) of the same width as x (a residual MLP, the identity at the start; or
+    narrower, see ``n_components``) is
     trained with ``lam`` x I(z; c) (a MINE estimator trained in alternation, Algorithm 1 of
     the paper) plus a loss that keeps what matters: the task y when one is given, otherwise
     the geometry of x. Unlike the linear erasers (LEACE, INLP, the projection of the
@@ -114,7 +153,8 @@ class MIEraser(AttributeEraser):
         batch's pairwise cosine similarities, weighted by ``keep_weight``),
         ``reconstruction`` (a decoder rebuilds x from z and c; its squared error a share of
         the total variance too), ``task`` (y's cross-entropy through a linear head on z;
-        needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance``. Only
+        needs y). ``auto``: ``task`` when ``fit`` gets y, else ``distance`` (``reconstruction``
+        for a z narrower than x, see ``n_components``). Only
         ``task`` and ``auto`` read y; the others leave it unused (as in a Pipeline).
     keep_weight : float
         Weight of the ``distance``, ``similarity`` or ``reconstruction`` loss.
@@ -174,6 +214,12 @@ class MIEraser(AttributeEraser):
         seed's removes it: on Adult, with ``whiten=True`` and ``min_variance=1e-4``, three
         starts took the whitened probe on the test rows from 0.746 to 0.693 (majority 0.671)
         with income kept (docs/erasure.md).
+    n_components : int or None
+        Width of z. ``None`` (the default) or x's width: z can replace x, and the map starts
+        as the identity. Fewer (at least 1): the map starts as x's coordinates along its
+        leading principal directions on the fitting rows (:class:`PrincipalResidualMap`), and
+        ``keep`` cannot be ``distance``, which compares z and x coordinate by coordinate.
+        With ``linear_first``, x is the linear eraser's output (as wide as x).
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
         the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and
@@ -189,7 +235,9 @@ class MIEraser(AttributeEraser):
     Attributes
     ----------
     n_features_in_ : int
-        Width of x (and of z).
+        Width of x.
+    n_components_ : int
+        Width of z.
     groups_ : ndarray
         The attribute's values, as text, in code order.
     map_ : torch.nn.Module
@@ -235,6 +283,7 @@ class MIEraser(AttributeEraser):
         linear_first: str | None = MI_ERASER.linear_first,
         min_variance: float = MI_ERASER.min_variance,
         n_init: int = MI_ERASER.n_init,
+        n_components: int | None = MI_ERASER.n_components,
         check_leakage: bool = True,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
@@ -256,6 +305,7 @@ class MIEraser(AttributeEraser):
         self.linear_first = linear_first
         self.min_variance = min_variance
         self.n_init = n_init
+        self.n_components = n_components
         self.check_leakage = check_leakage
         self.random_state = random_state
         self.device = device
@@ -286,7 +336,24 @@ class MIEraser(AttributeEraser):
             raise ValueError(
                 f"linear_first must be None, {', '.join(LINEAR_ERASERS)}, got {self.linear_first!r}"
             )
-        self.keep_ = ("task" if y is not None else "distance") if self.keep == "auto" else self.keep
+        width = X.shape[1]
+        if self.n_components is not None and not (
+            isinstance(self.n_components, numbers.Integral) and 1 <= self.n_components <= width
+        ):
+            raise ValueError(
+                f"n_components must be None or a whole number from 1 to X's width {width}, "
+                f"got {self.n_components!r}"
+            )
+        self.n_components_ = width if self.n_components is None else int(self.n_components)
+        narrower = self.n_components_ < width
+        geometry = "reconstruction" if narrower else "distance"
+        self.keep_ = ("task" if y is not None else geometry) if self.keep == "auto" else self.keep
+        if self.keep_ == "distance" and narrower:
+            raise ValueError(
+                "keep='distance' compares z with x coordinate by coordinate and needs z as "
+                f"wide as x; with n_components={self.n_components_} keep similarity, "
+                "reconstruction or task"
+            )
         if self.keep_ == "task":
             assert y is not None
             if len(y) != len(X):
@@ -347,16 +414,20 @@ class MIEraser(AttributeEraser):
         """One fit of the map from ``seed``: the map (on the CPU, in eval mode) and its
         per-epoch history."""
         torch.manual_seed(seed)
-        width, groups = inputs.shape[1], c.shape[1]
-        residual = ResidualMap(width, self.hidden_size)
-        head = nn.Linear(width, n_classes)
+        width, groups, out = inputs.shape[1], c.shape[1], self.n_components_
+        residual = (
+            ResidualMap(width, self.hidden_size)
+            if out == width
+            else PrincipalResidualMap(inputs, self.hidden_size, out)
+        )
+        head = nn.Linear(out, n_classes)
         # the squared-distance losses weigh a share of x's variance, whatever the units of x
         per_variance = self.keep_weight / total_variance(inputs)
         keep_loss: nn.Module | None = {
             "distance": lambda: DistanceLoss(per_variance),
             "similarity": lambda: SimilarityLoss(self.keep_weight),
             "reconstruction": lambda: ConditionalReconstruction(
-                width, groups, self.hidden_size, per_variance
+                width, groups, self.hidden_size, per_variance, z_width=out
             ),
             "task": lambda: None,
         }[self.keep_]()
@@ -367,7 +438,7 @@ class MIEraser(AttributeEraser):
             names.append("kernel term")
         estimator = make_estimator(
             "mine",
-            width,
+            out,
             groups,
             groups=(groups,),
             noise=self.noise,
@@ -418,7 +489,23 @@ class MIEraser(AttributeEraser):
                 self.map_(torch.from_numpy(X[start : start + INFERENCE_ROWS])).numpy()
                 for start in range(0, len(X), INFERENCE_ROWS)
             ]
-        return np.concatenate(parts) if parts else np.zeros((0, X.shape[1]), np.float32)
+        return np.concatenate(parts) if parts else np.zeros((0, self._n_features_out), np.float32)
+
+    @property
+    def _n_features_out(self) -> int:
+        # n_components_ is absent from erasers pickled before it existed, and from one fitted
+        # without sensitive_features (which hands X back)
+        if not self.erases_:
+            return self.n_features_in_
+        return getattr(self, "n_components_", self.n_features_in_)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of z's columns: X's names when z is as wide as X, else ``mieraser0``,
+        ``mieraser1``, ... (as :class:`sklearn.decomposition.PCA` names its components)."""
+        check_is_fitted(self)
+        if self._n_features_out == self.n_features_in_:
+            return super().get_feature_names_out(input_features)
+        return ClassNamePrefixFeaturesOutMixin.get_feature_names_out(self, input_features)
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
         """The independent leakage measurement of z = transform(X): a freshly trained

@@ -15,8 +15,8 @@ def kept_geometry(
     x: np.ndarray, z: np.ndarray, rows: int = 2000, seed: int = 0
 ) -> dict[str, float]:
     """How much of the geometry of ``x`` survives in ``z``: the Spearman correlation between
-    the pairwise cosine similarities of up to ``rows`` rows before and after, and the mean
-    cosine between each row and its erased self."""
+    the pairwise cosine similarities of up to ``rows`` rows before and after, and, where ``z``
+    is as wide as ``x``, the mean cosine between each row and its erased self."""
     chosen = np.random.default_rng(seed).permutation(len(x))[:rows]
 
     def unit(a: np.ndarray) -> np.ndarray:
@@ -25,10 +25,12 @@ def kept_geometry(
 
     ux, uz = unit(x), unit(z)
     upper = np.triu_indices(len(chosen), k=1)
-    return {
-        "similarity_spearman": float(spearmanr((ux @ ux.T)[upper], (uz @ uz.T)[upper]).statistic),
-        "cosine_to_input": float(np.mean(np.sum(ux * uz, axis=1))),
+    kept = {
+        "similarity_spearman": float(spearmanr((ux @ ux.T)[upper], (uz @ uz.T)[upper]).statistic)
     }
+    if x.shape[1] == z.shape[1]:
+        kept["cosine_to_input"] = float(np.mean(np.sum(ux * uz, axis=1)))
+    return kept
 
 
 def kept_task(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, float]:

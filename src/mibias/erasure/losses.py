@@ -48,13 +48,18 @@ class SimilarityLoss(WeightedKeepLoss):
 
 
 class ConditionalReconstruction(nn.Module):
-    """``weight`` x the squared error of a decoder that rebuilds x from z and c: z keeps
-    everything in x but c, which the decoder is given."""
+    """``weight`` x the squared error of a decoder that rebuilds x (``width`` wide) from z
+    (``z_width`` wide; x's width when ``None``) and c: z keeps everything in x but c, which the
+    decoder is given."""
 
-    def __init__(self, width: int, c_dim: int, hidden: int, weight: float) -> None:
+    def __init__(
+        self, width: int, c_dim: int, hidden: int, weight: float, z_width: int | None = None
+    ) -> None:
         super().__init__()
         self.decoder = nn.Sequential(
-            nn.Linear(width + c_dim, hidden), nn.ReLU(), nn.Linear(hidden, width)
+            nn.Linear((width if z_width is None else z_width) + c_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, width),
         )
         self.weight = weight
 

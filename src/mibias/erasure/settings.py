@@ -39,6 +39,7 @@ class MIEraserDefaults:
     linear_first: str | None = None
     min_variance: float = 0.0
     n_init: int = 1
+    n_components: int | None = None
 
 
 MI_ERASER = MIEraserDefaults()
