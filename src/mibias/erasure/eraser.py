@@ -1,6 +1,6 @@
 """Erase an attribute from vectors a user already has: :class:`MIEraser` learns a map
-z = g(x) of the same width whose output carries no information of any form about c (MI
-backprop), and :func:`make_eraser` builds it or a linear peer by name."""
+z = g(x) of the same width (or narrower) whose output carries no information of any form about
+c (MI backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
