@@ -57,7 +57,9 @@ INFERENCE_ROWS = 8192
 
 class ResidualMap(nn.Module):
     """``x + W2 relu(W1 x + b1) + b2``, the identity at initialisation (``W2``, ``b2`` zero):
-    an eraser starts from the vectors it was given and moves them only as far as it must."""
+    an eraser starts from the vectors it was given and moves them only as far as it must.
+    ``out`` (the width of z) differs from ``width`` only in a subclass whose :meth:`base`
+    maps x to that width (:class:`PrincipalResidualMap`)."""
 
     def __init__(self, width: int, hidden: int, out: int | None = None) -> None:
         super().__init__()
