@@ -36,6 +36,21 @@ def test_leaky_representation_is_detected():
     assert result.lines()[-1].startswith("Z still carries C: probes read it (mlp ")
 
 
+@pytest.mark.parametrize("estimator", ["mine", "nwj", "club"])
+def test_the_reading_is_the_restarts_averaged_critic_and_club_their_mean(estimator):
+    """On the same held-out rows the averaged critic reads at least the restarts' mean (the
+    bound is concave in the critic); one restart is its own average; CLUB has no critic."""
+    z, c = leaky_embedding(n=600)
+    three = audit_leakage(z, c, estimator=estimator, restarts=3, steps=60, progress=False)
+    one = audit_leakage(z, c, estimator=estimator, restarts=1, steps=60, progress=False)
+    assert one.mi_nats == pytest.approx(one.restarts_nats[0], abs=1e-6)
+    if estimator == "club":
+        assert three.mi_nats == pytest.approx(np.mean(three.restarts_nats), abs=1e-6)
+    else:
+        assert three.mi_nats > np.mean(three.restarts_nats)
+    assert three.mi_nats_std == pytest.approx(np.std(three.restarts_nats))
+
+
 def test_clean_representation_is_passed():
     z, c = leaky_embedding()
     rng = np.random.default_rng(1)

@@ -36,8 +36,8 @@ def add_audit_command(commands: Any) -> None:
         "--restarts",
         type=int,
         default=AUDIT.restarts,
-        help="estimators trained from fresh starts; the report gives their mean and spread "
-        "(default: %(default)s)",
+        help="estimators trained from fresh starts; the report reads their critics averaged "
+        "(club: their mean) and their spread (default: %(default)s)",
     )
     audit.add_argument(
         "--steps", type=int, default=AUDIT.steps, help="steps per estimator (default: %(default)s)"

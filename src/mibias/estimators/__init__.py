@@ -9,6 +9,7 @@ from mibias.lazy import lazy_names
 # each public name and the module that defines it
 _HOMES = {
     "AttributeEncoder": "mibias.estimators.attributes",
+    "AveragedCritic": "mibias.estimators.networks",
     "CLUB": "mibias.estimators.club",
     "CRITIC_ESTIMATORS": "mibias.estimators.names",
     "ESTIMATORS": "mibias.estimators.names",
@@ -17,6 +18,7 @@ _HOMES = {
     "MIEstimator": "mibias.estimators.base",
     "NWJ": "mibias.estimators.mine",
     "StatisticsNetwork": "mibias.estimators.networks",
+    "averaged": "mibias.estimators.mine",
     "derangement": "mibias.estimators.base",
     "log_mean_exp": "mibias.estimators.base",
     "make_estimator": "mibias.estimators.factory",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -9,7 +10,7 @@ import torch
 
 from mibias.estimators.base import MIEstimator, log_mean_exp
 from mibias.estimators.names import NOISE_FALL_SHARE
-from mibias.estimators.networks import StatisticsNetwork
+from mibias.estimators.networks import AveragedCritic, StatisticsNetwork
 
 # a whitened critic's running covariance: the weight of each new encoder batch, and the ridge
 # added before it is factored, as a share of the mean variance (numerical safety only)
@@ -75,7 +76,9 @@ class CriticEstimator(MIEstimator):
             raise ValueError(f"noise must be >= 0, got {noise}")
         if noise_start < 1:
             raise ValueError(f"noise_start must be >= 1, got {noise_start}")
-        self.critic = StatisticsNetwork(z_dim, c_dim, hidden, activation)
+        self.critic: StatisticsNetwork | AveragedCritic = StatisticsNetwork(
+            z_dim, c_dim, hidden, activation
+        )
         self.noise = noise
         self.whiten = whiten
         self.noise_start = noise_start
@@ -140,6 +143,15 @@ class CriticEstimator(MIEstimator):
         from_z, from_c = self.critic.first_layer_terms(self.smoothed(z), c)
         scores = self.critic.score(torch.cat([from_z + from_c, from_z + from_c[perm]]))
         return scores[: len(z)], scores[len(z) :]
+
+
+def averaged(estimators: Sequence[CriticEstimator]) -> CriticEstimator:
+    """An estimator of the first one's bound and settings whose critic is the mean of all
+    ``estimators``' critics (:class:`~mibias.estimators.networks.AveragedCritic`): on the same
+    rows it reads at least the mean of their bounds."""
+    combined = copy.deepcopy(estimators[0])
+    combined.critic = AveragedCritic([estimator.critic for estimator in estimators])
+    return combined
 
 
 class MINE(CriticEstimator):

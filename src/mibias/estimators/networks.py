@@ -93,3 +93,46 @@ class StatisticsNetwork(nn.Module):
         for layer in list(self.net)[1:]:
             out = layer(out)
         return out.squeeze(-1)
+
+
+class AveragedCritic(nn.Module):
+    """The mean score of several statistics networks, with :class:`StatisticsNetwork`'s
+    interface, so an estimator can read the average of critics trained apart.
+
+    Every bound built on a critic (DV, NWJ, InfoNCE) is concave in the critic's scores, so on the
+    same rows the averaged critic's bound is never below the mean of the members' bounds
+    (Jensen's inequality); each member fixed, it is still a lower bound on rows none saw.
+
+    Parameters
+    ----------
+    critics : sequence of StatisticsNetwork
+        The members, of the same input widths.
+    """
+
+    def __init__(self, critics: Sequence[StatisticsNetwork]) -> None:
+        super().__init__()
+        if not critics:
+            raise ValueError("an averaged critic needs at least one member")
+        self.members = nn.ModuleList(critics)
+        self.widths = [member.net[0].out_features for member in critics]
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Score each row pair ``(z[i], c[i])``; returns shape ``(N,)``."""
+        from_z, from_c = self.first_layer_terms(z, c)
+        return self.score(from_z + from_c)
+
+    def first_layer_terms(
+        self, z: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every member's :meth:`StatisticsNetwork.first_layer_terms`, side by side."""
+        terms = [member.first_layer_terms(z, c) for member in self.members]
+        return torch.cat([z_term for z_term, _ in terms], -1), torch.cat(
+            [c_term for _, c_term in terms], -1
+        )
+
+    def score(self, first_layer: torch.Tensor) -> torch.Tensor:
+        """The members' mean score, given their first layers' products side by side."""
+        parts = first_layer.split(self.widths, dim=-1)
+        return torch.stack(
+            [member.score(part) for member, part in zip(self.members, parts, strict=True)]
+        ).mean(0)
