@@ -242,15 +242,16 @@ def gaussian_audit(rho, seed):
 @pytest.mark.slow
 def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_data():
     """Closed form: I = -d/2 log(1 - rho^2) = 2.554 nats for d = 5, rho = 0.8. Measured
-    (benchmarks/results/audit_accuracy.md, nine draws): 0.18 below to 0.005 above, spread
-    0.052 between draws; on the three draws here 0.01-0.08 below, median 0.060. The lower bound
-    leaves about 2.5 spreads of a median of three (0.03) under that median, and a little room
-    above the truth. With rho = 0 the truth is 0."""
+    (benchmarks/results/audit_accuracy.md, nine draws, the restarts' critics averaged): 0.157
+    below to 0.022 above, spread 0.052 between draws; on the three draws here 0.020 above to
+    0.048 below, median 0.031 below. The bounds leave about three spreads of a median of three
+    (0.035) under that median and two above it: a lower bound reads above the truth only by
+    noise. With rho = 0 the truth is 0."""
     truth = gaussian_mutual_information(0.8, dimensions=5)
     *estimates, independent = two_at_a_time(
         gaussian_audit, [(0.8, 0), (0.8, 1), (0.8, 2), (0.0, 0)]
     )
-    assert truth - 0.15 < np.median(estimates) < truth + 0.02
+    assert truth - 0.15 < np.median(estimates) < truth + 0.04
     assert abs(independent) < 0.02
 
 
