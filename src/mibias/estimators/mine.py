@@ -10,7 +10,7 @@ import torch
 
 from mibias.estimators.base import MIEstimator, log_mean_exp
 from mibias.estimators.names import NOISE_FALL_SHARE
-from mibias.estimators.networks import AveragedCritic, StatisticsNetwork
+from mibias.estimators.networks import AveragedCritic, PairScorer, StatisticsNetwork
 
 # a whitened critic's running covariance: the weight of each new encoder batch, and the ridge
 # added before it is factored, as a share of the mean variance (numerical safety only)
@@ -76,9 +76,7 @@ class CriticEstimator(MIEstimator):
             raise ValueError(f"noise must be >= 0, got {noise}")
         if noise_start < 1:
             raise ValueError(f"noise_start must be >= 1, got {noise_start}")
-        self.critic: StatisticsNetwork | AveragedCritic = StatisticsNetwork(
-            z_dim, c_dim, hidden, activation
-        )
+        self.critic: PairScorer = StatisticsNetwork(z_dim, c_dim, hidden, activation)
         self.noise = noise
         self.whiten = whiten
         self.noise_start = noise_start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import torch
@@ -44,7 +45,29 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-class StatisticsNetwork(nn.Module):
+class PairScorer(nn.Module, ABC):
+    """A critic T(z, c) whose first layer is linear in ``concat(z, c)``: it scores pairs from
+    their first layer's products with ``z`` and with ``c``, computed apart, so that the same
+    ``z`` can be scored against several arrangements of ``c`` for the price of one product."""
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Score each row pair ``(z[i], c[i])``; returns shape ``(N,)``."""
+        from_z, from_c = self.first_layer_terms(z, c)
+        return self.score(from_z + from_c)
+
+    @abstractmethod
+    def first_layer_terms(
+        self, z: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first layer's products with ``z`` and with ``c``, apart."""
+
+    @abstractmethod
+    def score(self, first_layer: torch.Tensor) -> torch.Tensor:
+        """The scores of pairs given the sum of their first layer's products (any leading
+        shape)."""
+
+
+class StatisticsNetwork(PairScorer):
     """The critic T(z, c) of MINE-style bounds: an MLP on ``concat(z, c)`` returning a scalar.
 
     Parameters
@@ -68,11 +91,6 @@ class StatisticsNetwork(nn.Module):
         self.z_dim = z_dim
         self.net = mlp(z_dim + c_dim, hidden, 1, activation)
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Score each row pair ``(z[i], c[i])``; returns shape ``(N,)``."""
-        from_z, from_c = self.first_layer_terms(z, c)
-        return self.score(from_z + from_c)
-
     def first_layer_terms(
         self, z: torch.Tensor, c: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,7 +113,7 @@ class StatisticsNetwork(nn.Module):
         return out.squeeze(-1)
 
 
-class AveragedCritic(nn.Module):
+class AveragedCritic(PairScorer):
     """The mean score of several statistics networks, with :class:`StatisticsNetwork`'s
     interface, so an estimator can read the average of critics trained apart.
 
@@ -115,11 +133,6 @@ class AveragedCritic(nn.Module):
             raise ValueError("an averaged critic needs at least one member")
         self.members = nn.ModuleList(critics)
         self.widths = [member.net[0].out_features for member in critics]
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Score each row pair ``(z[i], c[i])``; returns shape ``(N,)``."""
-        from_z, from_c = self.first_layer_terms(z, c)
-        return self.score(from_z + from_c)
 
     def first_layer_terms(
         self, z: torch.Tensor, c: torch.Tensor
