@@ -224,8 +224,10 @@ class MIEraser(AttributeEraser):
         With ``linear_first``, x is the linear eraser's output (as wide as x). On the Colored
         MNIST features' validation rows, 6 of their 64 columns took the probe on the whitened
         z from 0.78 to 0.53 with the task kept (4 columns: 0.43, the task's accuracy below the
-        original features'), where the full width leaves it as on the original features
-        (docs/erasure.md).
+        original features'), where the full width leaves it as on the original features; on
+        Adult's, 32 of 104 (with ``whiten=True``, 4,000 steps, ``lam=2.5``) took every probe,
+        the whitened one included, to the majority rate with income at 0.84, where 40 and more
+        left sex to the whitened probe (docs/erasure.md).
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
         the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and
