@@ -62,7 +62,7 @@ from mibias.cli.erase import add_mi_options, given_mi_settings
 from mibias.erasure.eraser import make_eraser
 from mibias.erasure.settings import ERASERS
 
-PROBES = ("logistic", "mlp", "svm", "knn")
+PROBES = ("logistic", "mlp", "svm", "knn", "trees")
 PROBE_KEYS = tuple(f"probe_{kind}" for kind in PROBES)
 
 

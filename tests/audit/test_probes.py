@@ -32,11 +32,12 @@ def two_gaussians_information(shift):
     return np.log(2) - integrate.quad(density_times_entropy, -12, 12)[0]
 
 
-@pytest.mark.parametrize("kind", ["logistic", "mlp", "svm", "knn"])
+@pytest.mark.parametrize("kind", ["logistic", "mlp", "svm", "knn", "trees"])
 def test_a_probes_log_loss_is_a_lower_bound_that_reads_nothing_from_independent_data(kind):
     """Over 5 seeds, a probe's held-out log-loss bound stays below the closed-form I(z; c)
-    (0.337 nats) and reads 0 from independent data (medians measured: logistic 0.321, MLP
-    0.238, SVM 0.299, nearest neighbours 0.292; on independent data all within 0.004 of 0;
+    (0.337 nats) and reads nothing from independent data (medians measured: logistic 0.321,
+    MLP 0.238, SVM 0.299, nearest neighbours 0.292, trees 0.282; on independent data all
+    within 0.004 of 0 but the trees, -0.015, a little overconfident: below 0, no reading;
     seed spread about 0.025).
     Logistic regression is the Bayes classifier of two Gaussians of equal variance: its
     median comes within 0.05 nats of the closed form."""
@@ -48,7 +49,7 @@ def test_a_probes_log_loss_is_a_lower_bound_that_reads_nothing_from_independent_
         z, c = two_gaussians(0.0, seed)
         independent.append(probe_scores(z[:1400], c[:1400], z[1400:], c[1400:], kind, seed)["nats"])
     assert 0.15 < np.median(read) < truth + 0.03
-    assert abs(np.median(independent)) < 0.02
+    assert -0.06 < np.median(independent) < 0.02
     if kind == "logistic":
         assert abs(np.median(read) - truth) < 0.05
 
@@ -70,6 +71,26 @@ def test_the_mlp_probe_reads_a_nonlinear_attribute_from_a_few_hundred_rows():
         z, c = radial_attribute(600, seed)
         read.append(probe_scores(z[:420], c[:420], z[420:], c[420:], "mlp", seed)["accuracy"])
     assert np.median(read) > 0.9
+
+
+def stripes(seed, n=2000, width=8, period=0.25):
+    """An attribute carried by thresholds of one column: which of the stripes ``period`` wide
+    along the first of ``width`` Gaussian columns a row falls in (alternately 0 and 1)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, width))
+    return z, (np.floor(z[:, 0] / period) % 2).astype(int)
+
+
+def test_the_tree_probe_reads_an_attribute_carried_by_thresholds_of_one_column():
+    """Measured on seeds 0-4: the trees 0.943-0.965, the MLP 0.497-0.510 (the SVM, the
+    nearest neighbours and the linear probe 0.47-0.55): the smooth probes miss it."""
+    trees, mlp = [], []
+    for seed in range(5):
+        z, c = stripes(seed)
+        split = z[:1400], c[:1400], z[1400:], c[1400:]
+        trees.append(probe_scores(*split, "trees", seed)["accuracy"])
+        mlp.append(probe_scores(*split, "mlp", seed)["accuracy"])
+    assert np.median(trees) > 0.85 and np.median(mlp) < 0.6, (trees, mlp)
 
 
 def test_the_mlp_probe_chooses_its_solver_only_for_small_samples():

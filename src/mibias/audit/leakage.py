@@ -153,6 +153,7 @@ class AuditResult:
             "probe_mlp": f"{attribute} read from z, MLP probe",
             "probe_logistic": f"{attribute} read from z, linear probe",
             "probe_whitened_mlp": f"{attribute} read from whitened z, MLP probe",
+            "probe_trees": f"{attribute} read from z, gradient-boosted trees",
             "majority": f"{attribute}, majority rate",
             "leak_mi_nats": f"fresh I(z; {attribute}), nats",
             "leak_bound_nats": f"I(z; {attribute}) at least, nats (estimators and probes)",
@@ -358,7 +359,7 @@ def audit_leakage(
         restart in three read -31 nats held out, docs/leakage.md).
     test_size : float
         Held-out fraction.
-    probes : sequence of {"mlp", "logistic", "whitened_mlp", "svm", "knn"}
+    probes : sequence of {"mlp", "logistic", "whitened_mlp", "trees", "svm", "knn"}
         Classifiers predicting a single categorical attribute from z (none: empty;
         :func:`~mibias.audit.probes.probe_classifier`), each column standardised; ``whitened_mlp``
         is the MLP on z whitened (its leading ``max_dims`` principal components, each standardised:
