@@ -36,9 +36,8 @@ def two_gaussians_information(shift):
 def test_a_probes_log_loss_is_a_lower_bound_that_reads_nothing_from_independent_data(kind):
     """Over 5 seeds, a probe's held-out log-loss bound stays below the closed-form I(z; c)
     (0.337 nats) and reads nothing from independent data (medians measured: logistic 0.321,
-    MLP 0.238, SVM 0.299, nearest neighbours 0.292, trees 0.282; on independent data all
-    within 0.004 of 0 but the trees, -0.015, a little overconfident: below 0, no reading;
-    seed spread about 0.025).
+    MLP 0.238, SVM 0.299, nearest neighbours 0.292, trees 0.272; on independent data all
+    within 0.004 of 0; seed spread about 0.025).
     Logistic regression is the Bayes classifier of two Gaussians of equal variance: its
     median comes within 0.05 nats of the closed form."""
     truth = two_gaussians_information(1.0)
@@ -49,7 +48,7 @@ def test_a_probes_log_loss_is_a_lower_bound_that_reads_nothing_from_independent_
         z, c = two_gaussians(0.0, seed)
         independent.append(probe_scores(z[:1400], c[:1400], z[1400:], c[1400:], kind, seed)["nats"])
     assert 0.15 < np.median(read) < truth + 0.03
-    assert -0.06 < np.median(independent) < 0.02
+    assert abs(np.median(independent)) < 0.02
     if kind == "logistic":
         assert abs(np.median(read) - truth) < 0.05
 
@@ -82,7 +81,7 @@ def stripes(seed, n=2000, width=8, period=0.25):
 
 
 def test_the_tree_probe_reads_an_attribute_carried_by_thresholds_of_one_column():
-    """Measured on seeds 0-4: the trees 0.943-0.965, the MLP 0.497-0.510 (the SVM, the
+    """Measured on seeds 0-4: the trees 0.952-0.960, the MLP 0.497-0.510 (the SVM, the
     nearest neighbours and the linear probe 0.47-0.55): the smooth probes miss it."""
     trees, mlp = [], []
     for seed in range(5):
