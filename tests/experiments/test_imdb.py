@@ -88,7 +88,6 @@ def test_table2_fills_the_four_columns_beside_the_published_rows(faces, small_ne
         "age read from z, MLP probe",
         "age read from z, linear probe",
         "age read from whitened z, MLP probe",
-        "age read from z, gradient-boosted trees",
         "age, majority rate",
         "fresh I(z; age), nats",
         "I(z; age) at least, nats (estimators and probes)",

@@ -21,8 +21,8 @@ def add_audit_command(commands: Any) -> None:
         "audit",
         description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
         "and bits, spread over restarts) and, for a categorical C, probes' (MLP and linear on "
-        "standardised columns, MLP on whitened principal components, gradient-boosted trees) "
-        "held-out accuracy and balanced accuracy beside the majority-value rate.",
+        "standardised columns, MLP on whitened principal components) held-out accuracy and "
+        "balanced accuracy beside the majority-value rate.",
     )
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")

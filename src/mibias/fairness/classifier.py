@@ -301,7 +301,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
         """The independent leakage measurement of z on ``X``: a freshly trained estimator's
         I(z; c) and the audit's probes (:data:`mibias.audit.PROBES`: MLP, linear, MLP on the
-        whitened z, gradient-boosted trees), each fitted on 70 % of the rows and scored on the
+        whitened z), each fitted on 70 % of the rows and scored on the
         other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its settings).
 
         Parameters
