@@ -43,7 +43,11 @@ def test_every_method_runs_and_writes_predictions(fixture_data, tmp_path, monkey
     metrics = json.loads((run / "run.json").read_text())["final"]
     accuracy = (predictions["y_true"] == predictions["y_pred"]).mean()
     assert metrics["accuracy"] == pytest.approx(accuracy)
-    assert {"leak_mi_nats", "probe_mlp", "probe_logistic", "majority"} <= set(metrics)
+    # the leakage of tabular z: the audit's probes and the gradient-boosted trees
+    assert {"leak_mi_nats", "probe_mlp", "probe_logistic", "probe_trees", "majority"} <= set(
+        metrics
+    )
+    assert "german probe_trees" in text
     assert metrics["estimator_refits"] == 0  # an MI run says how often T was re-fitted
 
 

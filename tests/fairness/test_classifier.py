@@ -8,6 +8,7 @@ import sklearn
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mibias.audit import TABULAR_PROBES
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
 from mibias.methods import make_term
@@ -184,6 +185,9 @@ def test_leakage_report_measures_z_of_the_given_rows():
     report = clf.leakage_report(X, s, restarts=1, steps=200)
     assert report.n_train + report.n_test == 600
     assert report.probes["logistic"]["accuracy"] > 0.95
+    # tabular z: the trees read thresholds of single units, which the other probes miss
+    assert list(report.probes) == list(TABULAR_PROBES)
+    assert report.probes["trees"]["accuracy"] > 0.95
     with pytest.raises(ValueError, match="steps must be >= 1"):
         MIFairClassifier(steps=0).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0; lr must be > 0"):

@@ -15,12 +15,13 @@ _LEAKAGE = (
     "REPORT_AUDIT",
     "AuditResult",
     "audit_leakage",
+    "leakage_columns",
     "validate_pair",
     "warn_on_leakage",
 )
 _ESTIMATES = ("GAIN_NATS",)
 _PROBES = ("probe_scores",)
-_SETTINGS = ("AUDIT", "PROBE_KINDS", "PROBES", "AuditDefaults", "ProbeKind")
+_SETTINGS = ("AUDIT", "PROBE_KINDS", "PROBES", "TABULAR_PROBES", "AuditDefaults", "ProbeKind")
 # each public name and the module that defines it
 _HOMES = {
     **{name: "mibias.audit.leakage" for name in _LEAKAGE},

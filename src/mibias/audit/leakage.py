@@ -31,13 +31,15 @@ from mibias.audit.settings import AUDIT, PROBES, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError
 
-# the leakage columns (:meth:`AuditResult.columns`) a results table shows, in order
-LEAKAGE_COLUMNS: tuple[str, ...] = (
-    "leak_mi_nats",
-    "leak_bound_nats",
-    *(f"probe_{kind}" for kind in PROBES),
-    "majority",
-)
+
+def leakage_columns(probes: Sequence[ProbeKind] = PROBES) -> tuple[str, ...]:
+    """The leakage columns (:meth:`AuditResult.columns`) a results table shows, in order, for
+    an audit that runs ``probes``."""
+    return ("leak_mi_nats", "leak_bound_nats", *(f"probe_{kind}" for kind in probes), "majority")
+
+
+# the leakage columns of an audit with the default probes
+LEAKAGE_COLUMNS = leakage_columns()
 # the prefix of a probe that reads z whitened (:func:`~mibias.audit.estimates.whitened_components`):
 # a direction of z that carries the attribute counts however little z varies along it
 WHITENED = "whitened_"
@@ -153,6 +155,7 @@ class AuditResult:
             "probe_mlp": f"{attribute} read from z, MLP probe",
             "probe_logistic": f"{attribute} read from z, linear probe",
             "probe_whitened_mlp": f"{attribute} read from whitened z, MLP probe",
+            "probe_trees": f"{attribute} read from z, gradient-boosted trees",
             "majority": f"{attribute}, majority rate",
             "leak_mi_nats": f"fresh I(z; {attribute}), nats",
             "leak_bound_nats": f"I(z; {attribute}) at least, nats (estimators and probes)",

@@ -17,6 +17,7 @@ from mibias.audit import (
     FIT_CHECK,
     FIT_CHECK_ROWS,
     REPORT_AUDIT,
+    TABULAR_PROBES,
     AuditResult,
     audit_leakage,
     warn_on_leakage,
@@ -300,9 +301,10 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def leakage_report(self, X: Any, sensitive_features: Any, **audit: Any) -> AuditResult:
         """The independent leakage measurement of z on ``X``: a freshly trained estimator's
-        I(z; c) and the audit's probes (:data:`mibias.audit.PROBES`: MLP, linear, MLP on the
-        whitened z), each fitted on 70 % of the rows and scored on the
-        other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its settings).
+        I(z; c) and the probes of tabular z (:data:`mibias.audit.TABULAR_PROBES`: MLP,
+        linear, MLP on the whitened z, gradient-boosted trees), each fitted on 70 % of the rows
+        and scored on the other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides
+        its settings). The end-of-fit check (``check_leakage``) is this report.
 
         Parameters
         ----------
@@ -312,7 +314,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             The attribute to look for in z.
         """
         z = self.transform(X)
-        return audit_leakage(z, as_array(sensitive_features), **{**REPORT_AUDIT, **audit})
+        settings = {**REPORT_AUDIT, "probes": TABULAR_PROBES, **audit}
+        return audit_leakage(z, as_array(sensitive_features), **settings)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
