@@ -155,7 +155,6 @@ class AuditResult:
             "probe_mlp": f"{attribute} read from z, MLP probe",
             "probe_logistic": f"{attribute} read from z, linear probe",
             "probe_whitened_mlp": f"{attribute} read from whitened z, MLP probe",
-            "probe_trees": f"{attribute} read from z, gradient-boosted trees",
             "majority": f"{attribute}, majority rate",
             "leak_mi_nats": f"fresh I(z; {attribute}), nats",
             "leak_bound_nats": f"I(z; {attribute}) at least, nats (estimators and probes)",
