@@ -119,3 +119,10 @@ def test_the_linear_probe_ends_at_the_regularised_optimum():
         probe = probe_classifier("logistic").fit(z, c)
         gaps.append(np.abs(probe.predict_proba(z) - optimum.predict_proba(z)).max())
     assert np.median(gaps) < 0.006
+
+
+def test_an_unknown_probe_is_refused_naming_every_classifier():
+    with pytest.raises(
+        ValueError, match=r"unknown probe 'forest'; choose one of mlp, logistic, svm, knn, trees$"
+    ):
+        probe_classifier("forest", 0)  # type: ignore[arg-type]

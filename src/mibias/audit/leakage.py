@@ -27,7 +27,7 @@ from mibias.audit.estimates import (
     whitened_components,
 )
 from mibias.audit.probes import probe_scores
-from mibias.audit.settings import AUDIT, PROBES, ProbeKind
+from mibias.audit.settings import AUDIT, PROBES, WHITENED, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError
 
@@ -40,9 +40,6 @@ def leakage_columns(probes: Sequence[ProbeKind] = PROBES) -> tuple[str, ...]:
 
 # the leakage columns of an audit with the default probes
 LEAKAGE_COLUMNS = leakage_columns()
-# the prefix of a probe that reads z whitened (:func:`~mibias.audit.estimates.whitened_components`):
-# a direction of z that carries the attribute counts however little z varies along it
-WHITENED = "whitened_"
 # a probe reads the attribute when it beats the majority rate by more than this (and by three
 # standard errors); the fairness benchmarks' leakage target accepts about as much (Adult: an
 # MLP probe of 0.72 against a majority rate of 0.68)

@@ -20,7 +20,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from mibias.audit.settings import ProbeKind
+from mibias.audit.settings import CLASSIFIER_KINDS, ProbeKind
 
 
 def probe_scores(
@@ -125,7 +125,7 @@ def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -
     if kind == "trees":
         trees = HistGradientBoostingClassifier(early_stopping=False, random_state=seed)
         return CalibratedClassifierCV(trees, ensemble=False)
-    raise ValueError(f"unknown probe {kind!r}; choose mlp, logistic, svm, knn or trees")
+    raise ValueError(f"unknown probe {kind!r}; choose one of {', '.join(CLASSIFIER_KINDS)}")
 
 
 # the nearest-neighbour probe's choices of how many rows vote

@@ -14,7 +14,15 @@ ProbeKind = Literal["mlp", "logistic", "svm", "knn", "trees", "whitened_mlp", "n
 # on 5 folds: on request; so do the gradient-boosted trees, one tree per class and round: one
 # fit on 2,100 x 1,024 features of 10 colour classes took 125 s, docs/leakage.md)
 PROBES: tuple[ProbeKind, ...] = ("mlp", "logistic", "whitened_mlp")
+# the prefix of a probe that reads z whitened (:func:`~mibias.audit.estimates.whitened_components`):
+# a direction of z that carries the attribute counts however little z varies along it; the
+# classifier is the one the rest of its name gives
+WHITENED = "whitened_"
 PROBE_KINDS: tuple[ProbeKind, ...] = (*PROBES, "svm", "knn", "trees")
+# the probe classifiers themselves (a whitened probe fits one of these on the whitened z)
+CLASSIFIER_KINDS: tuple[ProbeKind, ...] = tuple(
+    kind for kind in PROBE_KINDS if not kind.startswith(WHITENED)
+)
 # the probes that check a fair classifier's z on tabular data: the audit's and the trees, which
 # read an attribute left in thresholds of single units of a ReLU layer (MIFairClassifier's z on
 # Adult, docs/leakage.md); there z is narrow and the attribute has few values, so their six
