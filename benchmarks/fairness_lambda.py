@@ -44,7 +44,7 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.experiments.fairness import DATASETS, METRICS, fairness_jobs
-from mibias.report import mean_std
+from mibias.report import mean_std, with_columns
 from mibias.sweep import collect, run_jobs
 
 OUT = Path("runs/fairness-lambda")
@@ -127,7 +127,8 @@ def test() -> None:
         for method, lam in {"nn": None, **chosen[dataset]}.items()
         for job in fairness_jobs([dataset], [method], TEST_SEEDS, (lam,))
     ]
-    frame = collect(run_jobs(jobs, OUT / "test", workers=2))
+    # runs finished before a leakage column existed read it as missing
+    frame = with_columns(collect(run_jobs(jobs, OUT / "test", workers=2)), METRICS)
     rows = []
     for (dataset, method), group in frame.groupby(["dataset", "method"], sort=False):
         lam = group["lam"].iloc[0]
