@@ -206,8 +206,7 @@ def table3(
         "probes fitted on 70 % of them, scored on the other 30 %): a fresh MINE's I(z; s) in "
         "nats (leak_mi_nats), the largest of the estimators' and the probes' held-out lower "
         "bounds (leak_bound_nats), the probes' accuracy of s (MLP, linear, MLP on whitened z, "
-        "gradient-boosted trees), "
-        "and the majority-value rate. "
+        "gradient-boosted trees), and the majority-value rate. "
         f"Protected attribute among the inputs: {bool(first['keep_sensitive'])}. "
         + (f"MI terms: {variants}. " if variants else "")
         + runs_note(results, frame)
