@@ -7,7 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from mibias.baselines.fairness_peers import ExponentiatedGradientPeer, LinearFERM, adversarial_peer
+from mibias.baselines.fairness_peers import (
+    AdversarialPeer,
+    ExponentiatedGradientPeer,
+    LinearFERM,
+)
 from mibias.fairness import EXPERIMENT
 from mibias.fairness.classifier import MIFairClassifier
 from mibias.methods import find_method
@@ -44,7 +48,7 @@ BUILDERS: dict[str, Callable[..., Any]] = {
     "laftr": _mi("equal_opportunity", "adversary"),
     "ferm": lambda seed, lam, steps, batch_size, whiten: LinearFERM(random_state=seed),
     "expgrad": lambda seed, lam, steps, batch_size, whiten: ExponentiatedGradientPeer(seed),
-    "adversarial": lambda seed, lam, steps, batch_size, whiten: adversarial_peer(
+    "adversarial": lambda seed, lam, steps, batch_size, whiten: AdversarialPeer(
         seed, steps, batch_size
     ),
 }
