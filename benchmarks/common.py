@@ -70,6 +70,27 @@ def command_line(module: str) -> str:
     return " ".join([f"python -m benchmarks.{module}", *sys.argv[1:]])
 
 
+# CPU features that change bf16 arithmetic, and with it both speed and results: the main job's
+# bf16 runs gave other accuracies on hosts with and without them (docs/colored-mnist.md)
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def machine_description() -> str:
+    """The machine as a results file records it: architecture, torch's CPU capability, the
+    bf16 instruction sets present (from /proc/cpuinfo where there is one) and torch's
+    threads."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        flags = set(cpuinfo.read_text().split())
+        bf16 = ", ".join(flag for flag in BF16_CPU_FLAGS if flag in flags) or "no bf16 flags"
+    else:
+        bf16 = "bf16 flags unknown"
+    return (
+        f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()}, {bf16}), "
+        f"{torch.get_num_threads()} torch threads"
+    )
+
+
 def write_results(
     name: str,
     command: str,
@@ -84,7 +105,7 @@ def write_results(
         "command": command,
         "mibias_version": mibias.__version__,
         "torch_version": torch.__version__,
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "machine": machine_description(),
     }
     (RESULTS / f"{name}.json").write_text(
         json.dumps({**meta, "rows": rows, **(extra or {})}, indent=2) + "\n"

@@ -3,11 +3,13 @@ rename in the package that a benchmark still reads fails here, not when someone 
 benchmark."""
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 MODULES = sorted(path.stem for path in BENCHMARKS.glob("*.py") if path.stem != "__init__")
@@ -47,3 +49,14 @@ def test_the_erase_test_table_fits_on_the_fitting_and_validation_rows_and_never_
     assert set(final) == set(rows["fit"]) | set(rows["validation"])
     assert len(final) == len(set(final)) == 75
     assert not set(final) & set(rows["test"])
+
+
+def test_a_results_file_names_the_cpu_features_that_change_bf16_results(tmp_path, monkeypatch):
+    from benchmarks import common
+
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    common.write_results("probe", "python -m benchmarks.probe", [{"a": 1.0}])
+    machine = json.loads((tmp_path / "probe.json").read_text())["machine"]
+    assert torch.backends.cpu.get_cpu_capability() in machine
+    assert f"{torch.get_num_threads()} torch threads" in machine
+    assert "bf16" in machine  # the flags found, or that none (or no /proc/cpuinfo) was
