@@ -97,7 +97,7 @@ class AdversarialPeer:
 
     def _diverged(self) -> PeerDiverged:
         return PeerDiverged(
-            "fairlearn's AdversarialFairnessClassifier diverged: its predictor's outputs "
-            "saturated at 0 or 1 and its weights became NaN (at fairlearn's defaults, "
-            f"alpha 1 and learning rate 1e-3, within {self.model.max_iter} steps)"
+            "fairlearn's AdversarialFairnessClassifier diverged: its predictor's weights "
+            f"became NaN within {self.model.max_iter} steps (they do once its outputs saturate "
+            "at 0 or 1; fairlearn's defaults, alpha 1 and learning rate 1e-3)"
         )
