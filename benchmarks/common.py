@@ -19,6 +19,7 @@ from mibias.experiments.digits import load_network, run_digits
 from mibias.experiments.digits_recipe import DigitsRun
 from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.settings import flat_settings, from_settings
+from mibias.training.run_log import source_state
 
 RESULTS = Path(__file__).parent / "results"
 # targets per data set for the MI methods, on the mean of the runs: (accuracy at least, EO
@@ -99,12 +100,13 @@ def write_results(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Write ``results/NAME.json`` (``rows`` and any ``extra`` entries) and ``results/NAME.md``
-    (a table of ``rows``)."""
+    (a table of ``rows``), each naming the command, the commit and the machine."""
     RESULTS.mkdir(exist_ok=True)
     meta = {
         "command": command,
         "mibias_version": mibias.__version__,
         "torch_version": torch.__version__,
+        **source_state(),
         "machine": machine_description(),
     }
     (RESULTS / f"{name}.json").write_text(
@@ -114,9 +116,20 @@ def write_results(
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         lines.append("| " + " | ".join(_cell(row.get(col)) for col in columns) + " |")
-    text = "\n".join([f"# {name}", "", f"Command: `{command}`", "", *lines, "", notes]).strip()
+    header = [f"# {name}", "", f"Command: `{command}`", "", f"Run {provenance(meta)}.", ""]
+    text = "\n".join([*header, *lines, "", notes]).strip()
     (RESULTS / f"{name}.md").write_text(text + "\n")
     print(text)
+
+
+def provenance(meta: dict[str, Any]) -> str:
+    """Where a results file's numbers were made, as its Markdown says: "at COMMIT" (with "and
+    uncommitted changes to the code" where there were some), "on MACHINE"."""
+    commit = meta["git_commit"]
+    where = f"at {commit[:7]}" if commit else "outside a git checkout"
+    if meta["uncommitted_changes"]:
+        where += " and uncommitted changes to the code"
+    return f"{where}, on {meta['machine']}"
 
 
 def _cell(value: Any) -> str:

@@ -60,3 +60,22 @@ def test_a_results_file_names_the_cpu_features_that_change_bf16_results(tmp_path
     assert torch.backends.cpu.get_cpu_capability() in machine
     assert f"{torch.get_num_threads()} torch threads" in machine
     assert "bf16" in machine  # the flags found, or that none (or no /proc/cpuinfo) was
+
+
+def test_a_results_file_names_the_commit_and_whether_the_code_differed_from_it(
+    tmp_path, monkeypatch
+):
+    from benchmarks import common
+
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    state = {"git_commit": "0123456789abcdef", "uncommitted_changes": True}
+    monkeypatch.setattr(common, "source_state", lambda: state)
+    common.write_results("probe", "python -m benchmarks.probe", [{"a": 1.0}])
+    written = json.loads((tmp_path / "probe.json").read_text())
+    assert written["git_commit"] == "0123456789abcdef"
+    assert written["uncommitted_changes"] is True
+    markdown = (tmp_path / "probe.md").read_text()
+    assert "Run at 0123456 and uncommitted changes to the code, on " in markdown
+    state.update(uncommitted_changes=False)
+    common.write_results("probe", "python -m benchmarks.probe", [{"a": 1.0}])
+    assert "Run at 0123456, on " in (tmp_path / "probe.md").read_text()

@@ -15,13 +15,18 @@ from mibias.io import atomic_path
 from mibias.run_folder import METRICS, SUMMARY, write_json_atomic
 from mibias.version import __version__
 
+# the tree mibias runs from, and what a run's results depend on there: the package and the
+# benchmarks' code, not their results files
+SOURCE_TREE = Path(__file__).parent
+SOURCE_PATHS = (":(top)src", ":(top)benchmarks", ":(top,exclude)benchmarks/results")
 
-def git_commit() -> str | None:
-    """The commit of the source tree mibias runs from, if it is a git checkout."""
+
+def _git(*args: str) -> subprocess.CompletedProcess[str] | None:
+    """``git ARGS`` run in the source tree mibias runs from; None where git cannot run."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
+        return subprocess.run(
+            ["git", *args],
+            cwd=SOURCE_TREE,
             capture_output=True,
             text=True,
             timeout=5,
@@ -29,7 +34,23 @@ def git_commit() -> str | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def source_state() -> dict[str, Any]:
+    """The commit of the source tree mibias runs from (``git_commit``) and whether its code
+    (the package and the benchmarks) differs from that commit (``uncommitted_changes``); both
+    None where mibias does not run from a git checkout of its own (an installed copy, even one
+    inside another project's checkout)."""
+    unknown = {"git_commit": None, "uncommitted_changes": None}
+    found = _git("rev-parse", "--show-prefix", "HEAD")
+    if found is None or found.returncode != 0:
+        return unknown
+    prefix, _, commit = found.stdout.strip().rpartition("\n")
+    if not prefix.startswith("src/mibias") or not commit:
+        return unknown
+    diff = _git("diff", "--quiet", "HEAD", "--", *SOURCE_PATHS)
+    changed = None if diff is None or diff.returncode not in (0, 1) else diff.returncode == 1
+    return {"git_commit": commit, "uncommitted_changes": changed}
 
 
 class RunLog:
@@ -81,7 +102,7 @@ class RunLog:
             "mibias_version": __version__,
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
-            "git_commit": git_commit(),
+            **source_state(),
             "seed": self.config.get("seed"),
             "config": self.config,
             "epochs": self.rows,
