@@ -30,6 +30,11 @@ def test_the_source_state_names_the_commit_and_changes_to_the_code_not_to_result
     assert source_state()["uncommitted_changes"] is False
     (tmp_path / "benchmarks/b.py").write_text("changed\n")
     assert source_state() == {"git_commit": head, "uncommitted_changes": True}
+    git(tmp_path, "checkout", "--", "benchmarks/b.py")
+    (tmp_path / "benchmarks/results/new.md").write_text("a new results file\n")
+    assert source_state()["uncommitted_changes"] is False
+    (tmp_path / "src/mibias/new_module.py").write_text("new\n")  # not yet added to git
+    assert source_state()["uncommitted_changes"] is True
 
 
 def test_outside_a_git_checkout_the_source_state_is_unknown(tmp_path, monkeypatch):

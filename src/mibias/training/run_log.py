@@ -48,8 +48,9 @@ def source_state() -> dict[str, Any]:
     prefix, _, commit = found.stdout.strip().rpartition("\n")
     if not prefix.startswith("src/mibias") or not commit:
         return unknown
-    diff = _git("diff", "--quiet", "HEAD", "--", *SOURCE_PATHS)
-    changed = None if diff is None or diff.returncode not in (0, 1) else diff.returncode == 1
+    # changed, staged or new (untracked, not ignored) files
+    status = _git("status", "--porcelain", "--", *SOURCE_PATHS)
+    changed = None if status is None or status.returncode != 0 else bool(status.stdout.strip())
     return {"git_commit": commit, "uncommitted_changes": changed}
 
 
