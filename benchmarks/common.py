@@ -22,6 +22,8 @@ from mibias.settings import flat_settings, from_settings
 from mibias.training.run_log import source_state
 
 RESULTS = Path(__file__).parent / "results"
+# the code a benchmark runs, read when it starts: a commit made while it runs is not what it ran
+SOURCE = source_state()
 # targets per data set for the MI methods, on the mean of the runs: (accuracy at least, EO
 # at most, MLP probe accuracy of the attribute from z at most or None). Table 3's (the
 # fairness issue, the paper's row) and the leakage issue's:
@@ -106,7 +108,7 @@ def write_results(
         "command": command,
         "mibias_version": mibias.__version__,
         "torch_version": torch.__version__,
-        **source_state(),
+        **SOURCE,
         "machine": machine_description(),
     }
     (RESULTS / f"{name}.json").write_text(

@@ -69,7 +69,7 @@ def test_a_results_file_names_the_commit_and_whether_the_code_differed_from_it(
 
     monkeypatch.setattr(common, "RESULTS", tmp_path)
     state = {"git_commit": "0123456789abcdef", "uncommitted_changes": True}
-    monkeypatch.setattr(common, "source_state", lambda: state)
+    monkeypatch.setattr(common, "SOURCE", state)
     common.write_results("probe", "python -m benchmarks.probe", [{"a": 1.0}])
     written = json.loads((tmp_path / "probe.json").read_text())
     assert written["git_commit"] == "0123456789abcdef"

@@ -52,3 +52,16 @@ def test_an_installed_copy_inside_another_projects_checkout_names_no_commit(tmp_
     git(tmp_path, "commit", "-q", "-m", "their project")
     monkeypatch.setattr(run_log, "SOURCE_TREE", installed)
     assert source_state() == {"git_commit": None, "uncommitted_changes": None}
+
+
+def test_run_json_names_the_code_the_run_started_from(tmp_path, monkeypatch):
+    import json
+
+    states = iter([{"git_commit": "a" * 40, "uncommitted_changes": False}])
+    monkeypatch.setattr(run_log, "source_state", lambda: next(states))
+    log = run_log.RunLog(tmp_path, {"seed": 0}, tensorboard=False)
+    for epoch in (1, 2):  # a commit made meanwhile would make a second call fail
+        log.log_epoch({"epoch": float(epoch), "task_loss": 0.5})
+        log.write_summary("running")
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert summary["git_commit"] == "a" * 40 and summary["uncommitted_changes"] is False

@@ -71,6 +71,9 @@ class RunLog:
         self.out_dir = out_dir
         self.config = config
         self.rows: list[dict[str, float]] = []
+        # the code the run started from (once, not at every epoch's summary: edits or commits
+        # made while it trains are not what it runs)
+        self.source = source_state()
         self._writer = None
         if tensorboard:
             try:
@@ -103,7 +106,7 @@ class RunLog:
             "mibias_version": __version__,
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
-            **source_state(),
+            **self.source,
             "seed": self.config.get("seed"),
             "config": self.config,
             "epochs": self.rows,
