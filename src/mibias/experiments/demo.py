@@ -23,6 +23,12 @@ from mibias.training.distributed import is_main_process, training_loader
 
 # what the demo's table reports of each run, in its column order
 DEMO_COLUMNS = ("test_accuracy", "train_accuracy", *LEAKAGE_COLUMNS)
+# and under which headings
+DEMO_HEADINGS = {
+    "test_accuracy": "unbiased test accuracy",
+    "train_accuracy": "train accuracy",
+    **AuditResult.column_names("colour"),
+}
 
 
 def train_synthetic(
@@ -137,13 +143,8 @@ def run_demo(
             )
             runs.append({key: result[key] for key in DEMO_COLUMNS})
         rows.append((method, runs))
-    names = {
-        "test_accuracy": "unbiased test accuracy",
-        "train_accuracy": "train accuracy",
-        **AuditResult.column_names("colour"),
-    }
     lines = [
-        "| method | " + " | ".join(names[key] for key in DEMO_COLUMNS) + " |",
+        "| method | " + " | ".join(DEMO_HEADINGS[key] for key in DEMO_COLUMNS) + " |",
         "|---|" + "---|" * len(DEMO_COLUMNS),
     ]
     for method, runs in rows:
