@@ -1,3 +1,4 @@
+import json
 import subprocess
 
 from mibias.training import run_log
@@ -55,8 +56,6 @@ def test_an_installed_copy_inside_another_projects_checkout_names_no_commit(tmp_
 
 
 def test_run_json_names_the_code_the_run_started_from(tmp_path, monkeypatch):
-    import json
-
     states = iter([{"git_commit": "a" * 40, "uncommitted_changes": False}])
     monkeypatch.setattr(run_log, "source_state", lambda: next(states))
     log = run_log.RunLog(tmp_path, {"seed": 0}, tensorboard=False)
