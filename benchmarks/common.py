@@ -80,17 +80,18 @@ BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 def machine_description() -> str:
     """The machine as a results file records it: architecture, torch's CPU capability, the
-    bf16 instruction sets present (from /proc/cpuinfo where there is one) and torch's
-    threads."""
+    bf16 instruction sets present (from /proc/cpuinfo where there is one), torch's threads and
+    the GPU where there is one."""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         flags = set(cpuinfo.read_text().split())
         bf16 = ", ".join(flag for flag in BF16_CPU_FLAGS if flag in flags) or "no bf16 flags"
     else:
         bf16 = "bf16 flags unknown"
+    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (
         f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()}, {bf16}), "
-        f"{torch.get_num_threads()} torch threads"
+        f"{torch.get_num_threads()} torch threads{gpu}"
     )
 
 

@@ -28,6 +28,13 @@ writes digits_speed_sweep instead: the main job's recipe as ``mibias quickstart`
 ``table1 --workers 2`` run it, ERM (no estimator) and MI backprop side by side through the
 sweep runner, two processes of one torch thread each; per seed (0-2), the median of epochs
 2-EPOCHS of each run and their ratio, then the median over seeds.
+
+    python -m benchmarks.digits_speed --device cuda   (on a GPU; scripts/device-speed.sh)
+
+writes digits_speed_cuda instead: the recipe rows of 1. on that device, then the Table 1
+grid's time there (:func:`grid_slice`): Table 1's methods at one sigma and one seed, side by
+side as ``mibias table1 --workers N`` runs them, and the full grid (the paper's 7 sigmas x 3
+seeds, 21 such slices) estimated from it.
 """
 
 from __future__ import annotations
@@ -46,18 +53,22 @@ from torch.utils.data import DataLoader, Subset
 
 from benchmarks.common import DIGITS_K, ERM_WITHOUT_ESTIMATOR, write_results
 from mibias.audit.estimates import held_out_estimate, train_estimator
-from mibias.data.colored_mnist import ColoredMNIST, make_colored_mnist
+from mibias.data.colored_mnist import SIGMAS, ColoredMNIST, make_colored_mnist
 from mibias.estimators import make_estimator
 from mibias.experiments.digits import prepare_digits, to_dataset
 from mibias.experiments.digits_recipe import FC_TERM, MAIN_JOB, DigitsRun, preset_lambda
 from mibias.experiments.table1 import digits_jobs
+from mibias.io import InputError
 from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.run_folder import read_metrics
 from mibias.settings import from_settings
 from mibias.sweep import run_grid
 from mibias.training import MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training.config import resolve_device
 
 COMMAND = "python -m benchmarks.digits_speed"
+# Table 1's rows (the paper's baselines and MI backprop), whose grid --device times
+TABLE1_METHODS = ("erm", "alvi", "moyer", "kim", "mi")
 EPOCHS = 4  # the first is the untimed warm-up
 ERM = ERM_WITHOUT_ESTIMATOR
 # per recipe, the runs that take turns, one epoch each (HSIC's lambda was chosen for the main
@@ -98,11 +109,12 @@ def make_trainer(k: int, lam: float = 1.0, **settings) -> MITrainer:
     return MITrainer(DigitEncoder(), digit_classifier(), estimator, config)
 
 
-def recipe_epochs(data: ColoredMNIST) -> list[dict]:
+def recipe_epochs(data: ColoredMNIST, device: str = "auto") -> list[dict]:
     """Per recipe, its runs built in this process and trained in turns, one epoch each: epoch
     e of every run trains between epochs e - 1 and e + 1 of the others, so a change in the
     machine's speed reaches them alike. Per run, the median of epochs 2-``EPOCHS`` and the
-    median of its ratio to ERM's epoch of the same turn."""
+    median of its ratio to ERM's epoch of the same turn. ``device``: where they train (the
+    recipes' ``auto``: a GPU where there is one)."""
     rows = []
     for recipe, (preset, runs) in RECIPES.items():
         prepared = {
@@ -115,6 +127,7 @@ def recipe_epochs(data: ColoredMNIST) -> list[dict]:
                         "lam": preset_lambda(settings["method"], preset.get("lam")),
                         "epochs": EPOCHS,
                         "progress": False,
+                        "device": device,
                     },
                 ),
                 None,
@@ -280,12 +293,75 @@ def sweep_pairs(seeds: tuple[int, ...] = (0, 1, 2)) -> list[dict]:
     return rows
 
 
+def grid_slice(device: str, workers: int, seed: int = 0, **settings) -> list[dict]:
+    """The Table 1 grid's time on ``device``, from one slice of it: every method of
+    :data:`TABLE1_METHODS` at sigma 0.020 and ``seed``, ``workers`` runs at a time as ``mibias
+    table1 --workers`` runs them (the methods' own recipes, each run to its end: evaluation and
+    leakage audit included). One row per run (its median epoch and its training seconds) and
+    one for the slice: its wall time and the full grid's estimate, the paper's ``len(SIGMAS)``
+    sigmas x 3 seeds taken as that many slices of this one's length (every sigma trains on as
+    many digits for as many epochs).
+    ``settings`` (a ``limit``, fewer ``epochs``) shrink the runs for a check of the plumbing."""
+    jobs = digits_jobs(TABLE1_METHODS, [0.02], [seed], device=device, **settings)
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        run_grid(jobs, out, workers=workers)
+        wall = time.perf_counter() - started
+        epochs = {job.settings["method"]: read_metrics(Path(out) / job.key) for job in jobs}
+    rows: list[dict] = [
+        {
+            "scheme": f"Table 1 grid slice: {method}, sigma 0.020, seed {seed}",
+            "measured": f"{len(history)} epochs, {workers} runs at a time",
+            "seconds_per_epoch": statistics.median(row["epoch_seconds"] for row in history),
+            "training_seconds": sum(row["epoch_seconds"] for row in history),
+        }
+        for method, history in epochs.items()
+    ]
+    slices = len(SIGMAS) * 3
+    rows.append(
+        {
+            "scheme": f"Table 1 grid slice ({len(jobs)} runs), wall time",
+            "measured": f"{workers} runs at a time",
+            "wall_seconds": wall,
+            f"full grid ({slices} slices, {slices * len(jobs)} runs), estimated s": slices * wall,
+        }
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--sweep", action="store_true", help="time the main job's pair as the sweep runs it"
     )
-    if parser.parse_args().sweep:
+    parser.add_argument(
+        "--device",
+        help="time the recipes and a Table 1 grid slice on this device (cuda, cuda:N) only",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=len(TABLE1_METHODS), help="grid runs at a time (--device)"
+    )
+    args = parser.parse_args()
+    if args.device:
+        try:
+            device = str(resolve_device(args.device))
+        except InputError as error:
+            parser.error(str(error))
+        name = f"digits_speed_{device.replace(':', '')}"
+        rows = recipe_epochs(make_colored_mnist(0.02), device)
+        rows += grid_slice(device, args.workers)
+        write_results(
+            name,
+            f"{COMMAND} --device {args.device} --workers {args.workers}",
+            rows,
+            f"Recipe rows on {device}: training epochs of `mibias digits` runs at sigma 0.020 "
+            f"with the recipe's settings, trained in turns, {EPOCHS} turns, the first untimed; "
+            "ratio_to_erm is the median of each epoch's ratio to ERM's of the same turn. Grid "
+            "rows: Table 1's methods side by side at sigma 0.020, seed 0, each run whole; the "
+            "full grid's estimate is that many slices of this one's wall time.",
+        )
+        return
+    if args.sweep:
         write_results(
             "digits_speed_sweep",
             f"{COMMAND} --sweep",

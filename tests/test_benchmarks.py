@@ -79,3 +79,33 @@ def test_a_results_file_names_the_commit_and_whether_the_code_differed_from_it(
     state.update(uncommitted_changes=False)
     common.write_results("probe", "python -m benchmarks.probe", [{"a": 1.0}])
     assert "Run at 0123456, on " in (tmp_path / "probe.md").read_text()
+
+
+def test_the_speed_benchmark_refuses_a_gpu_this_machine_lacks_in_one_line(monkeypatch, capsys):
+    from benchmarks import digits_speed
+
+    monkeypatch.setattr(sys, "argv", ["digits_speed", "--device", "cuda:99"])
+    with pytest.raises(SystemExit) as ended:
+        digits_speed.main()
+    assert ended.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "cuda:99" in error and "Traceback" not in error
+
+
+def test_a_grid_slice_times_every_table1_method_and_scales_to_the_grid():
+    from benchmarks.digits_speed import TABLE1_METHODS, grid_slice
+
+    rows = grid_slice("cpu", 2, limit=256, epochs=1, leakage_steps=10)
+    runs, whole = rows[:-1], rows[-1]
+    assert [row["scheme"].split(": ")[1].split(",")[0] for row in runs] == list(TABLE1_METHODS)
+    assert all(row["training_seconds"] > 0 for row in runs)
+    estimate = next(value for key, value in whole.items() if key.startswith("full grid"))
+    assert estimate == pytest.approx(21 * whole["wall_seconds"])
+
+
+def test_a_results_file_names_the_gpu_where_there_is_one(monkeypatch):
+    from benchmarks import common
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "NVIDIA H100 80GB HBM3")
+    assert common.machine_description().endswith("GPU NVIDIA H100 80GB HBM3")
