@@ -14,9 +14,7 @@ probes' log-losses). The test rows are read once per run, after its last epoch.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
-from pathlib import Path
 
 from benchmarks.common import command_line, over_seeds, write_results
 from mibias.experiments.demo import DEMO_COLUMNS, DEMO_HEADINGS, run_demo
@@ -28,8 +26,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=DEMO_SEEDS, help="seeds 0..N-1")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        run_demo(scratch, seeds=range(args.seeds))
-        by_method = json.loads((Path(scratch) / "demo.json").read_text())
+        by_method = run_demo(scratch, seeds=range(args.seeds))
     rows = []
     for method, runs in by_method.items():
         for seed, run in enumerate(runs):

@@ -1,17 +1,22 @@
+import json
+
 from mibias.experiments.demo import DEMO_COLUMNS, run_demo
 from mibias.run_folder import read_metrics
 
 
 def test_the_demo_table_has_a_heading_for_every_column_it_reports(tmp_path, capsys):
-    table = run_demo(tmp_path, epochs=1, seeds=(0,))
+    runs = run_demo(tmp_path, epochs=1, seeds=(0,))
+    table = (tmp_path / "demo.md").read_text().split("\n\n")[0]
     header, rule, *rows = table.splitlines()
     widths = {line.count("|") for line in (header, rule, *rows)}
     assert widths == {len(DEMO_COLUMNS) + 2} and len(rows) == 2
     assert "colour read from whitened z, MLP probe" in header
-    assert (tmp_path / "demo.md").read_text().startswith(table)
+    assert table in capsys.readouterr().out
+    # what it returns is what demo.json holds: one run per method and seed, every column
+    assert runs == json.loads((tmp_path / "demo.json").read_text())
+    assert [list(method_runs[0]) for method_runs in runs.values()] == [list(DEMO_COLUMNS)] * 2
     # a second demo into the same folder reads the finished runs back, trains nothing again
-    capsys.readouterr()
-    assert run_demo(tmp_path, epochs=1, seeds=(0,)) == table
+    assert run_demo(tmp_path, epochs=1, seeds=(0,)) == runs
     assert "the check of z" not in capsys.readouterr().err
 
 

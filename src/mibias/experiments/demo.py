@@ -121,11 +121,18 @@ def run_demo(
     epochs: int = DEMO_EPOCHS,
     lam: float = DEMO_LAMBDA,
     seeds: Sequence[int] = range(DEMO_SEEDS),
-) -> str:
+) -> dict[str, list[dict[str, float]]]:
     """Train ERM and MI backprop on the generated task for several seeds; print a table.
 
-    Writes ``demo.md`` and ``demo.json`` to ``out`` and one run folder per training run; a
-    run folder already there is continued, or read back when its run finished.
+    Writes the table (each column's mean +- std over the seeds) to ``demo.md``, the runs to
+    ``demo.json`` and one run folder per training run to ``out``; a run folder already there
+    is continued, or read back when its run finished.
+
+    Returns
+    -------
+    dict
+        Method (its row name) -> one dict per seed, in ``seeds``' order, of the columns
+        :data:`DEMO_COLUMNS`: what ``demo.json`` holds.
     """
     out = Path(out)
     rows = []
@@ -162,7 +169,7 @@ def run_demo(
     print(table)
     print()
     print(note)
-    return table
+    return dict(rows)
 
 
 def _mean_std(values: list[float]) -> str:
