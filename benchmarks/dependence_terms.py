@@ -36,7 +36,7 @@ from mibias.data.colored_mnist import make_colored_mnist
 from mibias.experiments.digits import run_digits
 from mibias.experiments.digits_recipe import MAIN_JOB, DigitsRun, run_weight
 from mibias.report import mean_std
-from mibias.settings import from_settings
+from mibias.settings import flat_settings, from_settings
 
 RECIPES: dict[str, dict] = {"main_job": MAIN_JOB, "table1": {}}
 
@@ -76,7 +76,6 @@ def main() -> None:
     args = parser.parse_args()
     data = make_colored_mnist(0.02)
     lambdas = [float(v) for v in args.lambdas.split(",")] if args.lambdas else [None]
-    recipe = RECIPES[args.recipe]
     rows = []
     for method in args.methods.split(","):
         weights = sorted({run_weight(method, lam) for lam in lambdas})
@@ -92,10 +91,21 @@ def main() -> None:
         tagged(f"dependence_terms_{args.split}", args.tag),
         command_line("dependence_terms"),
         rows,
-        f"Recipe {args.recipe} ({recipe.get('limit') or 50_000:,} training digits, "
-        f"{recipe['epochs']} epochs, conv features), sigma 0.020, one run after another on this "
-        "machine. "
-        "Validation: unbiased held-out training digits under the palette rule unless named.",
+        recipe_note(args.recipe),
+    )
+
+
+def recipe_note(name: str) -> str:
+    """What the results file says of recipe ``name``'s runs: its digits and epochs (the
+    digits defaults' where the recipe keeps them)."""
+    recipe = RECIPES[name]
+    defaults = flat_settings(DigitsRun)
+    digits = recipe.get("limit") or defaults["limit"].default or 50_000
+    epochs = recipe.get("epochs", defaults["epochs"].default)
+    return (
+        f"Recipe {name} ({digits:,} training digits, {epochs} epochs, conv features), sigma "
+        "0.020, one run after another on this machine. Validation: unbiased held-out training "
+        "digits under the palette rule unless named."
     )
 
 

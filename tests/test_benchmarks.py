@@ -109,3 +109,13 @@ def test_a_results_file_names_the_gpu_where_there_is_one(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "NVIDIA H100 80GB HBM3")
     assert common.machine_description().endswith("GPU NVIDIA H100 80GB HBM3")
+
+
+@pytest.mark.parametrize(("recipe", "described"), [("main_job", "20,000"), ("table1", "50,000")])
+def test_the_dependence_terms_note_describes_each_recipe(recipe, described):
+    from benchmarks.dependence_terms import recipe_note
+
+    # the table1 recipe keeps the digits defaults' length; its note once failed after every run
+    note = recipe_note(recipe)
+    assert f"Recipe {recipe} ({described} training digits" in note
+    assert " epochs," in note
