@@ -256,7 +256,8 @@ def test_a_diverged_run_is_a_one_line_message_and_exit_status_3(monkeypatch, tmp
 
 def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
     """As in Kim et al.'s code: one model step follows the gradient of task - lam * H +
-    the reversed CE, the reversed CE scaled by 0.1 whatever lambda and the lambda warm-up."""
+    the reversed CE, the reversed CE scaled by 0.1 whatever lambda and the lambda warm-up, and
+    the entropy term whether or not the penalty is clamped (the digits defaults clamp it)."""
     torch.manual_seed(0)
     x = torch.randint(0, 256, (16, 3, 28, 28), dtype=torch.uint8)
     y = torch.randint(0, 10, (16,))
@@ -267,11 +268,11 @@ def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
         head = method_estimator(DigitsRun(method="kim", z_layer="fc"), 24)
         return DigitEncoder(), digit_classifier(), head
 
-    def stepped(lam, warmup):
+    def stepped(lam, warmup, clamp):
         encoder, classifier, head = kim_network()
         config = TrainerConfig(
-            lam=lam, lam_warmup=warmup, k=0, progress=False, compile_estimator=False,
-            model_optimizer=OptimizerConfig(name="sgd", lr=1.0),
+            lam=lam, lam_warmup=warmup, clamp_penalty=clamp, k=0, progress=False,
+            compile_estimator=False, model_optimizer=OptimizerConfig(name="sgd", lr=1.0),
         )  # fmt: skip
         trainer = MITrainer(encoder, classifier, head, config)
         trainer.step.steps_per_epoch = 8
@@ -291,9 +292,12 @@ def test_kim_reversal_reaches_the_encoder_unweighted_by_lambda():
         grads = torch.autograd.grad(task - weight * entropy + reversed_ce, params)
         return [p.detach() - g for p, g in zip(params, grads, strict=True)]
 
-    # (lambda, warm-up epochs, the entropy's weight at epoch 1, step 0)
-    for lam, warmup, weight in ((0.01, 0.0, 0.01), (0.0, 0.0, 0.0), (0.5, 1.0, 0.0)):
-        for got, want in zip(stepped(lam, warmup), expected(weight), strict=True):
+    # (lambda, warm-up epochs, clamped penalty, the entropy's weight at epoch 1, step 0)
+    for lam, warmup, clamp, weight in (
+        (0.01, 0.0, False, 0.01), (0.0, 0.0, False, 0.0), (0.5, 1.0, False, 0.0),
+        (0.5, 0.0, True, 0.5),
+    ):  # fmt: skip
+        for got, want in zip(stepped(lam, warmup, clamp), expected(weight), strict=True):
             torch.testing.assert_close(got.detach(), want, atol=2e-5, rtol=1e-4)
 
 

@@ -162,7 +162,8 @@ class ReversalAdversary(Adversary):
 
     The estimate is ``CE - H``; :meth:`penalty_terms` splits it into ``-H`` (weighed by
     lambda) and the reversed ``CE`` (``fixed``: it reaches the encoder at ``reversal`` whatever
-    lambda, also at lambda 0 and under a lambda warm-up).
+    lambda, also at lambda 0 and under a lambda warm-up). ``-H`` is never positive, so a
+    clamped penalty (``TrainerConfig.clamp_penalty``) leaves it as it is (``clampable``).
 
     Parameters
     ----------
@@ -171,6 +172,7 @@ class ReversalAdversary(Adversary):
     """
 
     fixed_term = True
+    clampable = False
 
     def __init__(
         self,

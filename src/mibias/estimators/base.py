@@ -42,11 +42,16 @@ class MIEstimator(nn.Module, ABC):
     fixed_term : bool
         Whether :meth:`penalty_terms` has a term that lambda does not weigh, so the model
         minimises it even at lambda 0 (Kim et al.'s reversed cross-entropy).
+    clampable : bool
+        Whether the weighed term estimates a dependence that is never negative, so that
+        ``TrainerConfig.clamp_penalty`` may floor it at 0 (false of Kim et al.'s weighed term,
+        minus an entropy, which the floor would remove whole).
     """
 
     upper_bound: bool = False
     floor_check: bool = True
     fixed_term: bool = False
+    clampable: bool = True
 
     @abstractmethod
     def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:

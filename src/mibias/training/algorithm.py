@@ -135,7 +135,8 @@ class AlternatingStep:
                 weighed, fixed = self.estimator.penalty(target, c_rows, perm)
             mi = (weighed + fixed).detach()
             self.check_divergence(epoch, step, task_value + auxiliary_value, mi)
-            penalty = weighed.clamp(min=0.0) if config.clamp_penalty else weighed
+            clamped = config.clamp_penalty and self.estimator.clampable
+            penalty = weighed.clamp(min=0.0) if clamped else weighed
             self.rule.apply(
                 z,
                 task + scale_gradient(fixed),

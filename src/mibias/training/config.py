@@ -81,6 +81,8 @@ class TrainerConfig:
         The model minimises ``max(I_hat, 0)`` instead of ``I_hat``. The true MI is never
         negative, so a lower bound below 0 says nothing about z; minimising it further only
         chases a stale estimator (seen as estimates of -50 nats and a collapsed network).
+        Terms whose weighed part is not such an estimate (Kim et al.'s: ``clampable`` false)
+        are not clamped.
     k : int
         Estimator steps before each model step (the paper's K). With ``lam = 0`` and ``k > 0``
         the estimator is still trained, so the MI estimate is logged for the baseline too.
