@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mibias.estimators.attributes import MAX_CATEGORIES
+
 
 def as_array(values: Any) -> np.ndarray:
     """A Series, DataFrame or array-like as a numpy array."""
@@ -42,7 +44,9 @@ def checked_sensitive_features(values: Any, n_rows: int) -> np.ndarray:
     ------
     ValueError
         When its row count differs from ``n_rows``, it has missing values, or a column holds
-        a single value.
+        a single value, or more than :data:`~mibias.estimators.attributes.MAX_CATEGORIES`
+        distinct numbers (a continuous attribute, such as an age in years, which these
+        estimators would otherwise read as that many unordered groups).
     """
     values = as_array(values)
     if len(values) != n_rows:
@@ -50,10 +54,17 @@ def checked_sensitive_features(values: Any, n_rows: int) -> np.ndarray:
     if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
         raise ValueError("sensitive_features contains missing values (NaN or None)")
     for column in values.reshape(n_rows, -1).T:
-        if len(np.unique(column.astype(str))) < 2:
+        distinct = len(np.unique(column.astype(str)))
+        if distinct < 2:
             raise ValueError(
                 f"sensitive_features has a single value ({column[0]!r}); the independence "
                 "term needs at least two groups"
+            )
+        if distinct > MAX_CATEGORIES and pd.api.types.is_numeric_dtype(column.dtype):
+            raise ValueError(
+                f"sensitive_features has {distinct} distinct numbers, more than the "
+                f"{MAX_CATEGORIES} groups of a categorical attribute: a continuous one? Put it "
+                "in bins first (for example pandas.cut(values, bins=5))"
             )
     return values
 

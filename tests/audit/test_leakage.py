@@ -118,6 +118,20 @@ def test_continuous_attribute_has_no_probe():
     result = audit_leakage(z, z[:, 0] + 0.1 * rng.normal(size=500), steps=200, progress=False)
     assert result.attribute == "continuous" and result.probes == {}
     assert result.mi_nats > 0.5
+    assert result.bound_nats == result.mi_nats  # the estimators' reading alone
+    assert result.reads_above(0.0) == pytest.approx(result.mi_nats)
+
+
+def test_a_group_seen_only_among_the_held_out_rows_is_no_error():
+    """An attribute's rare group may fall wholly among the held-out rows; it is one of the
+    attribute's groups all the same, and the probes count its rows as misread."""
+    z, c = leaky_embedding(n=600)
+    rows = np.arange(len(z))
+    _, held_out = train_test_split(rows, test_size=0.3, random_state=0)
+    c[held_out[0]] = 3  # the only row of group 3
+    result = audit_leakage(z, c, restarts=1, steps=200, probes=("logistic",), progress=False)
+    assert result.attribute == "categorical (4,)"
+    assert result.mi_nats > 0.5 and result.probes["logistic"]["accuracy"] > 0.9
 
 
 def test_wide_representations_reach_the_estimators_as_their_leading_components():

@@ -75,6 +75,7 @@ def test_inlp_stops_when_the_probe_is_at_chance():
         (lambda x, c: (x, np.stack([c, c], 1)), "erase one attribute at a time"),
         (lambda x, c: (x, c[:-1]), "sensitive_features has 1199 rows but X has 1200"),
         (lambda x, c: (x, np.zeros_like(c)), "single value"),
+        (lambda x, c: (x, c + np.linspace(0, 0.5, len(c))), "1200 distinct numbers"),
         (lambda x, c: (x, np.where(c == 0, None, "b")), "missing values"),
         (
             lambda x, c: (pd.DataFrame({"a": x[:, 0], "b": ["t"] * len(x)}), c),

@@ -81,6 +81,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
+        (["--out", "z.npy", "--continuous"], "distinct numbers, more than the 64 groups"),
         (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
     ],
 )
@@ -90,6 +91,10 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
         extra.remove("--c-rows")
         np.save(vectors / "short.npy", np.loadtxt(c)[:-1])
         c = vectors / "short.npy"
+    if "--continuous" in extra:
+        extra.remove("--continuous")
+        np.save(vectors / "age.npy", np.linspace(18, 90, 500))
+        c = vectors / "age.npy"
     if "--nan" in extra:
         extra.remove("--nan")
         values = np.load(x)
@@ -165,3 +170,16 @@ def test_an_interrupted_erase_says_whether_the_vectors_were_written(vectors, mon
         f"mibias erase: interrupted; the erased vectors are in {out}, their leakage report was "
         "not finished\n"
     )
+
+
+def test_erase_splits_an_attribute_with_a_group_of_one_row(vectors):
+    """A group too rare for a stratified split leaves the split plain, not an error."""
+    c = np.loadtxt(vectors / "c.csv")
+    c[7] = 2
+    np.savetxt(vectors / "rare.csv", c, fmt="%d")
+    result = run_cli("erase", vectors / "x.npy", vectors / "rare.csv", "--out", vectors / "z.npy",
+                     "--method", "leace", "--probes", "logistic", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["fit_rows"], report["report_rows"]) == (350, 150)
+    assert report["before"]["probes"]["logistic"]["accuracy"] > 0.9

@@ -111,7 +111,7 @@ class AuditResult:
 
     @property
     def bound_nats(self) -> float:
-        return max(self.mi_nats, *(scores["nats"] for scores in self.probes.values()))
+        return max([self.mi_nats, *(scores["nats"] for scores in self.probes.values())])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary, bits, the bounds and the verdict included
@@ -405,7 +405,11 @@ def audit_leakage(
     rows = np.arange(len(z))
     train_rows, test_rows = train_test_split(rows, test_size=test_size, random_state=seed)
     try:
-        encoder = AttributeEncoder().fit(c[train_rows])
+        # the groups from every row, so that one seen only among the held-out rows is no error;
+        # a continuous attribute's scale from the training rows alone
+        encoder = AttributeEncoder().fit(c)
+        if encoder.groups_ is None:
+            encoder = AttributeEncoder(kind="continuous").fit(c[train_rows])
         c_train, c_test = encoder.transform(c[train_rows]), encoder.transform(c[test_rows])
     except ValueError as error:
         raise InputError(f"C: {error}") from error

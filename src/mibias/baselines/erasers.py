@@ -44,7 +44,9 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         y : array-like of shape (n_samples,), optional
             A task whose information the eraser keeps, where it uses one.
         sensitive_features : array-like of shape (n_samples,)
-            The attribute to remove: categorical (strings, booleans or integer codes).
+            The attribute to remove: categorical (strings, booleans or integer codes). More
+            distinct numbers than :data:`~mibias.estimators.attributes.MAX_CATEGORIES` are
+            refused as a continuous attribute: put them in bins first.
             Without it nothing is erased (``transform`` returns X), with a warning.
 
         Raises

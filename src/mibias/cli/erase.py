@@ -151,8 +151,10 @@ def run_erase(args: argparse.Namespace) -> int:
     if args.method == "mi":  # a live bar on a terminal, one plain line an epoch in a log file
         settings["verbose"] = True
     rows = np.arange(len(x))
+    # stratified by C where each of its groups has two rows to share out
+    stratify = c if np.unique(c, return_counts=True)[1].min() >= 2 else None
     fit_rows, report_rows = (
-        train_test_split(rows, test_size=args.holdout, random_state=args.seed, stratify=c)
+        train_test_split(rows, test_size=args.holdout, random_state=args.seed, stratify=stratify)
         if args.holdout > 0
         else (rows, rows)
     )

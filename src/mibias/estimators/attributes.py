@@ -10,6 +10,9 @@ import torch
 
 AttributeKind = Literal["auto", "categorical", "continuous"]
 
+# the most distinct numeric values an attribute may have and still be read as categorical
+MAX_CATEGORIES = 64
+
 
 class AttributeEncoder:
     """Turn raw attribute values into the float matrix the estimators read.
@@ -38,7 +41,7 @@ class AttributeEncoder:
         Width of the encoded matrix.
     """
 
-    def __init__(self, kind: AttributeKind = "auto", max_categories: int = 64) -> None:
+    def __init__(self, kind: AttributeKind = "auto", max_categories: int = MAX_CATEGORIES) -> None:
         self.kind = kind
         self.max_categories = max_categories
 

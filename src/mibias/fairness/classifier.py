@@ -206,7 +206,9 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
             The attribute z must not carry: categorical (strings, booleans or integer codes;
-            one one-hot block per column). Without it the network is trained without the
+            one one-hot block per column; more distinct numbers in a column than
+            :data:`~mibias.estimators.attributes.MAX_CATEGORIES` are refused as a continuous
+            attribute: put them in bins first). Without it the network is trained without the
             independence term, with a warning.
         """
         if self.criterion not in CONDITIONS:
