@@ -57,7 +57,13 @@ from mibias.audit.estimates import held_out_estimate, train_estimator
 from mibias.data.colored_mnist import SIGMAS, ColoredMNIST, make_colored_mnist
 from mibias.estimators import make_estimator
 from mibias.experiments.digits import prepare_digits, to_dataset
-from mibias.experiments.digits_recipe import FC_TERM, MAIN_JOB, DigitsRun, preset_lambda
+from mibias.experiments.digits_recipe import (
+    FC_TERM,
+    MAIN_JOB,
+    TABLE1_SEEDS,
+    DigitsRun,
+    preset_lambda,
+)
 from mibias.experiments.table1 import digits_jobs
 from mibias.io import InputError
 from mibias.models.digits import DigitEncoder, digit_classifier
@@ -301,8 +307,8 @@ def grid_slice(device: str, workers: int, seed: int = 0, **settings) -> list[dic
     table1 --workers`` runs them (the methods' own recipes, each run to its end: evaluation and
     leakage audit included). One row per run (its median epoch and its training seconds) and
     one for the slice: its wall time and the full grid's estimate, the paper's ``len(SIGMAS)``
-    sigmas x 3 seeds taken as that many slices of this one's length (every sigma trains on as
-    many digits for as many epochs).
+    sigmas x ``TABLE1_SEEDS`` seeds (``mibias table1``'s default) taken as that many slices of
+    this one's length (every sigma trains on as many digits for as many epochs).
     ``settings`` (a ``limit``, fewer ``epochs``) shrink the runs for a check of the plumbing."""
     jobs = digits_jobs(TABLE1_METHODS, [0.02], [seed], device=device, **settings)
     with tempfile.TemporaryDirectory() as out:
@@ -319,7 +325,7 @@ def grid_slice(device: str, workers: int, seed: int = 0, **settings) -> list[dic
         }
         for method, history in epochs.items()
     ]
-    slices = len(SIGMAS) * 3
+    slices = len(SIGMAS) * TABLE1_SEEDS
     rows.append(
         {
             "scheme": f"Table 1 grid slice ({len(jobs)} runs), wall time",

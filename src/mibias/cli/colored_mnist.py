@@ -22,6 +22,7 @@ from mibias.experiments.digits_recipe import (
     FC_TERM,
     KIM_SCHEDULE,
     MAIN_JOB,
+    TABLE1_SEEDS,
     DigitsRun,
     preset_lambda,
 )
@@ -57,7 +58,7 @@ def add_colored_mnist_commands(commands: Any) -> None:
         help=f"comma-separated: {', '.join(methods_of(EXPERIMENT))}",
     )
     table1.add_argument("--sigmas", help="comma-separated variances (default: the paper's 7)")
-    add_seeds_option(table1, 3)
+    add_seeds_option(table1, TABLE1_SEEDS)
     table1.add_argument(
         "--quick",
         action="store_true",
