@@ -9,8 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mibias.estimators.attributes import MAX_CATEGORIES
-
 
 def as_array(values: Any) -> np.ndarray:
     """A Series, DataFrame or array-like as a numpy array."""
@@ -37,16 +35,15 @@ def refuse_categorical_columns(X: Any) -> None:
             )
 
 
-def checked_sensitive_features(values: Any, n_rows: int) -> np.ndarray:
+def checked_sensitive_features(values: Any, n_rows: int, *, max_groups: int) -> np.ndarray:
     """``sensitive_features`` as an array, after checking it can define groups.
 
     Raises
     ------
     ValueError
         When its row count differs from ``n_rows``, it has missing values, or a column holds
-        a single value, or more than :data:`~mibias.estimators.attributes.MAX_CATEGORIES`
-        distinct numbers (a continuous attribute, such as an age in years, which these
-        estimators would otherwise read as that many unordered groups).
+        a single value or more than ``max_groups`` distinct numbers (a continuous attribute,
+        such as an age in years, which would otherwise be read as that many unordered groups).
     """
     values = as_array(values)
     if len(values) != n_rows:
@@ -60,10 +57,10 @@ def checked_sensitive_features(values: Any, n_rows: int) -> np.ndarray:
                 f"sensitive_features has a single value ({column[0]!r}); the independence "
                 "term needs at least two groups"
             )
-        if distinct > MAX_CATEGORIES and pd.api.types.is_numeric_dtype(column.dtype):
+        if distinct > max_groups and pd.api.types.is_numeric_dtype(column.dtype):
             raise ValueError(
                 f"sensitive_features has {distinct} distinct numbers, more than the "
-                f"{MAX_CATEGORIES} groups of a categorical attribute: a continuous one? Put it "
+                f"{max_groups} groups of a categorical attribute: a continuous one? Put it "
                 "in bins first (for example pandas.cut(values, bins=5))"
             )
     return values

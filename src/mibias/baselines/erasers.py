@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import checked_sensitive_features, refuse_categorical_columns
 
 
@@ -67,7 +68,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
             self.groups_ = np.array([], dtype=str)
             return self
-        values = checked_sensitive_features(sensitive_features, len(X))
+        values = checked_sensitive_features(sensitive_features, len(X), max_groups=MAX_CATEGORIES)
         if values.ndim > 1 and values.shape[1] != 1:
             raise ValueError(
                 f"sensitive_features has {values.shape[1]} columns; erase one attribute at a "

@@ -10,7 +10,7 @@ import torch
 
 AttributeKind = Literal["auto", "categorical", "continuous"]
 
-# the most distinct numeric values an attribute may have and still be read as categorical
+# the most distinct numbers an attribute may have and still be read as categorical (groups)
 MAX_CATEGORIES = 64
 
 

@@ -23,6 +23,7 @@ from mibias.audit import (
     warn_on_leakage,
 )
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
+from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import (
     as_array,
     check_settings,
@@ -337,7 +338,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     stacklevel=3,
                 )
             return None, None
-        values = checked_sensitive_features(sensitive, n_rows)
+        values = checked_sensitive_features(sensitive, n_rows, max_groups=MAX_CATEGORIES)
         encoder = AttributeEncoder(kind="categorical").fit(values)
         c = encoder.transform(values).numpy()
         if self.criterion == "equalized_odds":
