@@ -26,7 +26,7 @@ from mibias.audit.estimates import (
     train_estimator,
     whitened_components,
 )
-from mibias.audit.probes import probe_scores
+from mibias.audit.probes import RARE_GROUP_ROWS, probe_scores
 from mibias.audit.settings import AUDIT, PROBES, WHITENED, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError
@@ -471,6 +471,17 @@ def audit_leakage(
     if probes and encoder.groups_ is not None and len(encoder.groups_) == 1:
         labels_train = c_train.argmax(1).numpy()
         labels_test = c_test.argmax(1).numpy()
+        counts = np.bincount(labels_train, minlength=encoder.groups_[0])
+        if counts.min() < RARE_GROUP_ROWS:
+            rare = int(np.sum(counts < RARE_GROUP_ROWS))
+            warnings.warn(
+                f"{rare} of the attribute's {len(counts)} groups have fewer than "
+                f"{RARE_GROUP_ROWS} of the {len(labels_train)} rows the probes are fitted on "
+                f"(the smallest {counts.min()}): the probes learn little of them and read "
+                "their rows with more noise; merge rare groups for a sharper check",
+                UserWarning,
+                stacklevel=2,
+            )
         views = {False: (z_train, z_test)}
         if any(kind.startswith(WHITENED) for kind in probes):
             views[True] = (
