@@ -1,5 +1,7 @@
 """The linear erasers: each leaves no linear trace of the attribute on a linear case."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,6 +53,23 @@ def test_a_data_frame_goes_back_with_its_column_names_when_asked(eraser):
     np.testing.assert_array_equal(
         erased.to_numpy(), eraser.set_output(transform="default").transform(x)
     )
+
+
+def test_an_eraser_that_removes_every_direction_says_so():
+    """LEACE removes as many directions as the attribute has groups less one: with more groups
+    than X has columns every row comes out the same, and a warning says it."""
+    rng = np.random.default_rng(0)
+    c = np.arange(300) % 8
+    x = rng.normal(size=(300, 3)) + c[:, None]
+    with pytest.warns(
+        UserWarning, match="maps every row to the same vector: it erased all of X's 3"
+    ):
+        z = LeaceEraser().fit_transform(x, sensitive_features=c)
+    assert np.var(z, axis=0).sum() < 1e-6 * np.var(x, axis=0).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # two groups in six columns leave five directions
+        x, c = linear_case()
+        LeaceEraser().fit(x, sensitive_features=c)
 
 
 def test_projection_takes_given_directions_and_checks_their_width():

@@ -1,5 +1,7 @@
 """What an erasure kept: the geometry of x and a task."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -30,3 +32,11 @@ def test_a_narrower_z_keeps_a_similarity_but_has_no_cosine_to_its_input():
     kept = kept_geometry(x, x[:, :2])
     # measured on seeds 0-4: 0.95 to 0.97
     assert set(kept) == {"similarity_spearman"} and kept["similarity_spearman"] > 0.8
+
+
+def test_rows_erased_to_one_vector_keep_no_similarity_to_rank():
+    x = np.random.default_rng(3).normal(size=(200, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the NaN is the answer, not a warning's matter
+        kept = kept_geometry(x, np.ones_like(x))
+    assert np.isnan(kept["similarity_spearman"])

@@ -22,6 +22,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import checked_sensitive_features, refuse_categorical_columns
 
+# erased rows whose total variance is at most this share of X's: every row maps to one vector
+COLLAPSED = 1e-6
+
 
 class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """A transformer fitted with ``fit(X, y=None, *, sensitive_features=c)`` whose
@@ -76,6 +79,16 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
         self.groups_, codes = np.unique(values.reshape(-1).astype(str), return_inverse=True)
         self._fit(X, codes, None if y is None else np.asarray(y))
+        spread, total = (float(np.var(rows, axis=0).sum()) for rows in (self._transform(X), X))
+        if total > 0 and spread <= COLLAPSED * total:
+            warnings.warn(
+                f"{type(self).__name__} maps every row to the same vector: it erased all of "
+                f"X's {X.shape[1]} directions (a linear eraser may remove one fewer than the "
+                f"attribute's groups, here {len(self.groups_)}): merge groups or keep more "
+                "columns",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
 
     def transform(self, X: Any) -> np.ndarray:

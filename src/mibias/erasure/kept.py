@@ -3,8 +3,10 @@ each row's cosine to its erased self) and a task (a fresh logistic regression's 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from scipy.stats import spearmanr
+from scipy.stats import ConstantInputWarning, spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -25,9 +27,11 @@ def kept_geometry(
 
     ux, uz = unit(x), unit(z)
     upper = np.triu_indices(len(chosen), k=1)
-    kept = {
-        "similarity_spearman": float(spearmanr((ux @ ux.T)[upper], (uz @ uz.T)[upper]).statistic)
-    }
+    with warnings.catch_warnings():
+        # rows erased to one vector have no similarities to rank: NaN, which the report prints
+        warnings.simplefilter("ignore", ConstantInputWarning)
+        similarity = spearmanr((ux @ ux.T)[upper], (uz @ uz.T)[upper]).statistic
+    kept = {"similarity_spearman": float(similarity)}
     if x.shape[1] == z.shape[1]:
         kept["cosine_to_input"] = float(np.mean(np.sum(ux * uz, axis=1)))
     return kept
