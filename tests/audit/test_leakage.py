@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import math
 import re
 import warnings
@@ -120,6 +121,8 @@ def test_continuous_attribute_has_no_probe():
     assert result.mi_nats > 0.5
     assert result.bound_nats == result.mi_nats  # the estimators' reading alone
     assert result.reads_above(0.0) == pytest.approx(result.mi_nats)
+    # strict JSON: no NaN where there are no probes
+    assert json.loads(json.dumps(result.to_dict(), allow_nan=False))["probe_nats"] is None
 
 
 def test_a_group_seen_only_among_the_held_out_rows_is_no_error():

@@ -120,7 +120,8 @@ class AuditResult:
             **asdict(self),
             "mi_bits": self.mi_bits,
             "mi_bits_std": self.mi_bits_std,
-            "probe_nats": self.probe_nats,
+            # null, not NaN (which strict JSON readers refuse), without probes
+            "probe_nats": self.probe_nats if self.probes else None,
             "bound_nats": self.bound_nats,
             "reading_probes": self.reading_probes(),
             "probe_margin": self.probe_margin() if self.probes else None,
