@@ -172,6 +172,25 @@ def test_an_interrupted_erase_says_whether_the_vectors_were_written(vectors, mon
     )
 
 
+def test_erase_says_when_every_row_is_erased_to_one_vector(vectors):
+    """LEACE with as many groups as X has columns leaves one vector (and float noise): the
+    command says so, and its JSON stays strict (no NaN)."""
+    groups = np.arange(500) % 5
+    x = 3 * np.eye(5)[groups][:, :4] + np.random.default_rng(0).normal(size=(500, 4))
+    np.save(vectors / "x5.npy", x.astype(np.float32))  # each group but one moves a column
+    np.savetxt(vectors / "five.csv", groups, fmt="%d")
+    result = run_cli("erase", vectors / "x5.npy", vectors / "five.csv", "--out", vectors / "z.npy",
+                     "--method", "leace", "--probes", "logistic", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "LeaceEraser maps every row to the same vector" in result.stderr
+    assert "DeprecationWarning" not in result.stderr  # concept-erasure's, at its import
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in the JSON report")
+
+    json.loads(result.stdout, parse_constant=refuse)
+
+
 def test_erase_splits_an_attribute_with_a_group_of_one_row(vectors):
     """A group too rare for a stratified split leaves the split plain, not an error."""
     c = np.loadtxt(vectors / "c.csv")

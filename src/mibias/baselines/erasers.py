@@ -232,7 +232,10 @@ class LeaceEraser(AttributeEraser):
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
         try:
-            from concept_erasure import LeaceEraser as Leace
+            with warnings.catch_warnings():
+                # its decorators use torch.jit.script, which torch now calls deprecated
+                warnings.simplefilter("ignore", DeprecationWarning)
+                from concept_erasure import LeaceEraser as Leace
         except ImportError as missing:
             raise ImportError(
                 "the leace method needs the optional package concept-erasure: "

@@ -207,9 +207,10 @@ def run_erase(args: argparse.Namespace) -> int:
             "directions_kept": None if leading is None else leading.kept,
             "before": before.to_dict(),
             "after": after.to_dict(),
-            "kept": kept,
+            # null where nothing is left to compare (rows erased to one vector): strict JSON
+            "kept": {name: value if np.isfinite(value) else None for name, value in kept.items()},
         }
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2, allow_nan=False))
         return 0
     print(f"{args.method}: wrote {z.shape[0]} x {z.shape[1]} erased vectors to {out}")
     if leading is not None:
