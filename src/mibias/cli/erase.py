@@ -210,7 +210,7 @@ def run_erase(args: argparse.Namespace) -> int:
             # null where nothing is left to compare (rows erased to one vector): strict JSON
             "kept": {name: value if np.isfinite(value) else None for name, value in kept.items()},
         }
-        print(json.dumps(report, indent=2, allow_nan=False))
+        print(json.dumps(report, indent=2))
         return 0
     print(f"{args.method}: wrote {z.shape[0]} x {z.shape[1]} erased vectors to {out}")
     if leading is not None:
