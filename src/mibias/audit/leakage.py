@@ -504,7 +504,7 @@ def audit_leakage(
             if progress and not live:
                 accuracy = result.probes[kind]["accuracy"]
                 plain_line(f"probe ({kind}) held-out accuracy {accuracy:.4f}", started)
-        majority = np.bincount(labels_train).argmax()
+        majority = counts.argmax()
         result.majority_accuracy = float(np.mean(labels_test == majority))
     return result
 
