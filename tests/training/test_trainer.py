@@ -20,6 +20,7 @@ from mibias.experiments.demo import train_synthetic
 from mibias.io import InputError
 from mibias.run_folder import RunFolderTaken
 from mibias.training import DivergenceError, MITrainer, OptimizerConfig, TrainerConfig
+from mibias.training import trainer as trainer_module
 from mibias.training.checkpoint import checksum_path, load_checkpoint
 from tests.processes import two_at_a_time
 
@@ -526,6 +527,18 @@ def test_final_metrics_join_the_last_epoch_only_and_are_computed_once(tmp_path):
     assert [("final_seconds" in row) for row in history] == [False, False, True]
     summary = json.loads((tmp_path / "run.json").read_text())
     assert summary["final"]["test_accuracy"] == history[-1]["test_accuracy"]
+
+
+@pytest.mark.parametrize("period, said", [(0.0, [1, 2, 3, 4]), (1e9, [1, 4])])
+def test_epochs_shorter_than_the_period_share_one_plain_line(capsys, monkeypatch, period, said):
+    monkeypatch.setattr(trainer_module, "PLAIN_LINE_SECONDS", period)
+    encoder, classifier, loader = small_setup()
+    config = quiet(epochs=4, lam=0.0, k=0)
+    config.progress = True
+    history = MITrainer(encoder, classifier, None, config).fit(loader)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"epoch {n}/4" for n in said]
+    assert len(history) == 4  # every epoch's metrics are kept, said or not
 
 
 def said_and_measured(trainer, row):

@@ -238,7 +238,8 @@ class MIEraser(AttributeEraser):
     device : str
         ``cpu``, ``cuda`` or ``auto``.
     verbose : bool
-        Show a progress bar per epoch on a terminal, one plain line per epoch elsewhere.
+        Show a progress bar per epoch on a terminal, one plain line per epoch elsewhere (one
+        a second where epochs are shorter: a fit on a few hundred rows runs thousands).
 
     Attributes
     ----------

@@ -124,7 +124,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     device : str
         ``cpu``, ``cuda`` or ``auto``.
     verbose : bool
-        Show a progress bar per epoch.
+        Show a progress bar per epoch on a terminal, one plain line per epoch elsewhere (one
+        a second where epochs are shorter: a fit on a few hundred rows runs thousands).
 
     Attributes
     ----------

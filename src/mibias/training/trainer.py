@@ -43,6 +43,10 @@ from mibias.training.run_log import RunLog
 from mibias.training.run_state import RunState
 
 Batch = Sequence[torch.Tensor]
+# off a terminal, the least time between two plain epoch lines (the first and last epoch
+# always have theirs): every epoch of a run whose epochs take longer has its line, and a fit of
+# thousands of tiny epochs (a scikit-learn style fit on a few hundred rows) does not flood its log
+PLAIN_LINE_SECONDS = 1.0
 
 
 class Callback(Protocol):
@@ -290,6 +294,7 @@ class MITrainer:
             self.generator.manual_seed(self.config.seed)
         if self.estimator is not None:
             broadcast_module(self.estimator)  # every rank starts from rank 0's estimator
+        last_line = -math.inf  # when the last plain epoch line was said
         try:
             for epoch in range(start + 1, self.config.epochs + 1):
                 row = self.train_epoch(epoch, train_loader)
@@ -313,8 +318,14 @@ class MITrainer:
                     assert path is not None
                     self.state.save(path, epoch, self.config, self.history)
                     log.write_summary("running")
-                if not sys.stderr.isatty():
-                    # no live bar off a terminal (a log file, a pipe): one plain line an epoch
+                now = time.monotonic()
+                if not sys.stderr.isatty() and (
+                    epoch in (start + 1, self.config.epochs)
+                    or now - last_line >= PLAIN_LINE_SECONDS
+                ):
+                    # no live bar off a terminal (a log file, a pipe): one plain line an epoch,
+                    # of epochs that take under PLAIN_LINE_SECONDS one such line a period
+                    last_line = now
                     self.say(epoch_line(row, self.config.epochs, auxiliary_name(self.auxiliary)))
                 for callback in self.callbacks:
                     if hasattr(callback, "on_epoch_end"):
