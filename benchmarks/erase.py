@@ -39,7 +39,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -245,10 +245,26 @@ def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float
     return scores
 
 
+def shuffled_attribute(case: Case, seed: int) -> Case:
+    """``case`` with its attribute shuffled among the fitting rows and among the evaluation
+    rows: a case with nothing to erase, whose utility columns read what an eraser costs there
+    (its probes should read the majority rate before and after)."""
+    rng = np.random.default_rng(seed)
+    return replace(case, c_fit=rng.permutation(case.c_fit), c_eval=rng.permutation(case.c_eval))
+
+
 def run_case(
-    name: str, seed: int, split: str, methods: list[str], mi_settings: dict[str, Any]
+    name: str,
+    seed: int,
+    split: str,
+    methods: list[str],
+    mi_settings: dict[str, Any],
+    *,
+    shuffle: bool = False,
 ) -> list[dict[str, Any]]:
     case = CASES[name](seed, split)
+    if shuffle:
+        case = shuffled_attribute(case, seed)
     leakage = attribute_leakage(case.x_eval, case.c_eval, seed)
     rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0, **leakage,
              **case.utility(None)}]  # fmt: skip
@@ -325,6 +341,11 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(ERASERS))
     add_mi_options(parser)
     parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
+    parser.add_argument(
+        "--shuffle-attribute",
+        action="store_true",
+        help="shuffle the attribute among the rows: nothing to erase; what erasing costs there",
+    )
     parser.add_argument("--tag", help="suffix of the results name")
     args = parser.parse_args()
     mi_settings = given_mi_settings(args)
@@ -333,12 +354,19 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for case in cases:
         for seed in (int(s) for s in args.seeds.split(",")):
-            rows += run_case(case, seed, args.split, methods, mi_settings)
+            rows += run_case(
+                case, seed, args.split, methods, mi_settings, shuffle=args.shuffle_attribute
+            )
     table = summarise(rows)
     if args.fit_time:
         table.append(fit_time_on_the_vocabulary(mi_settings))
     notes = (
-        f"Evaluation rows: {args.split}. Mean over seeds {args.seeds} (std beside the probes "
+        (
+            "The attribute shuffled among the rows: nothing to erase. "
+            if args.shuffle_attribute
+            else ""
+        )
+        + f"Evaluation rows: {args.split}. Mean over seeds {args.seeds} (std beside the probes "
         "and utilities); per-seed rows in the JSON file's `per_seed`. MI settings: "
         f"{mi_settings or 'the defaults'}."
     )

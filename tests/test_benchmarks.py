@@ -51,6 +51,20 @@ def test_the_erase_test_table_fits_on_the_fitting_and_validation_rows_and_never_
     assert not set(final) & set(rows["test"])
 
 
+def test_the_shuffled_attribute_keeps_each_split_s_rows_and_counts_and_breaks_the_tie_to_x():
+    from benchmarks.erase import Case, shuffled_attribute
+
+    x = np.arange(200, dtype=float)[:, None]
+    c = (x[:, 0] >= 100).astype(int)  # c read off x exactly
+    case = Case(x[::2], c[::2], None, x[1::2], c[1::2], lambda eraser: {}, {})
+    null = shuffled_attribute(case, seed=0)
+    assert null.x_fit is case.x_fit and null.x_eval is case.x_eval
+    for before, after in ((case.c_fit, null.c_fit), (case.c_eval, null.c_eval)):
+        assert sorted(after) == sorted(before) and not np.array_equal(after, before)
+    for rows, labels in ((null.x_fit, null.c_fit), (null.x_eval, null.c_eval)):
+        assert abs(np.corrcoef(rows[:, 0], labels)[0, 1]) < 0.3
+
+
 def test_a_results_file_names_the_cpu_features_that_change_bf16_results(tmp_path, monkeypatch):
     from benchmarks import common
 
