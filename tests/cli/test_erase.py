@@ -202,3 +202,14 @@ def test_erase_splits_an_attribute_with_a_group_of_one_row(vectors):
     report = json.loads(result.stdout)
     assert (report["fit_rows"], report["report_rows"]) == (350, 150)
     assert report["before"]["probes"]["logistic"]["accuracy"] > 0.9
+
+
+def test_erase_says_when_nothing_read_c_before_the_erasure(vectors):
+    rng = np.random.default_rng(1)
+    np.savetxt(vectors / "apart.csv", rng.integers(0, 2, 500), fmt="%d")  # drawn apart from x
+    said = "note: no probe read C from X before the erasure either"
+    for c, expected in (("apart.csv", True), ("c.csv", False)):
+        result = run_cli("erase", vectors / "x.npy", vectors / c, "--out", vectors / "z.npy",
+                         "--method", "leace")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert (said in result.stdout) is expected
