@@ -16,6 +16,12 @@ LINEAR_ERASERS = ERASERS[1:]
 ERASURE_PROBES: tuple[ProbeKind, ...] = (*PROBES, "knn")
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
 KEEPS: tuple[str, ...] = get_args(Keep)
+# noise="auto": the least of these critic noises at which a critic trained for
+# AUTO_NOISE_STEPS map steps (the map held) reads at most CHANCE_NATS from the attribute
+# shuffled among the fitting rows (docs/erasure.md, "A critic noise fitted to the rows")
+AUTO_NOISES = (0.25, 0.5, 1.0, 2.0, 4.0)
+AUTO_NOISE_STEPS = 1000
+CHANCE_NATS = 0.1
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class MIEraserDefaults:
     lr: float = 1e-3
     estimator_lr: float = 1e-3
     k: int = 5
-    noise: float = 0.25
+    noise: float | Literal["auto"] = "auto"
     noise_start: float = 1.0
     kernel_weight: float = 0.0
     whiten: bool = False
