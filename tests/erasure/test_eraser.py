@@ -394,7 +394,7 @@ def test_auto_noise_where_the_attribute_is_read_is_the_least_and_fits_as_it_does
     rng = np.random.default_rng(0)
     x, c = rng.normal(size=(2000, 4)).astype(np.float32), rng.integers(0, 2, 2000)
     x[:, 0] += 3 * c
-    auto = MIEraser(**FAST, random_state=0).fit(x, sensitive_features=c)
+    auto = MIEraser(**FAST, noise="auto", random_state=0).fit(x, sensitive_features=c)
     assert auto.noise_ == AUTO_NOISES[0] and list(auto.noise_readings_) == [AUTO_NOISES[0]]
     given = MIEraser(**FAST, noise=AUTO_NOISES[0], random_state=0).fit(x, sensitive_features=c)
     assert given.noise_readings_ == {}

@@ -236,7 +236,7 @@ def run_erase(args: argparse.Namespace) -> int:
     if not before.reading_probes():
         # where there is nothing to remove, MIEraser's map still follows its critic's chance
         # readings: on 5,000 x 50 generated rows with C drawn apart it moved 32 % of their
-        # variance at noise 0.25, 2 % at the noise "auto" chose (docs/erasure.md)
+        # variance at the default noise, 2 % at the one --noise auto chose (docs/erasure.md)
         print(
             f"note: no probe read C from X before the erasure either (at most "
             f"{before.bound_nats:.4f} nats): the vectors were changed with nothing measured to "

@@ -178,12 +178,15 @@ class MIEraser(AttributeEraser):
         Smoothing of the MI term: the critic reads the batch-standardised z plus Gaussian
         noise of this scale (see :class:`mibias.estimators.mine.CriticEstimator`). Too little
         and the critic fits the rows' chance pattern, and the map moves the vectors after
-        it where there is nothing to erase. ``"auto"`` (the default) takes the least of
+        it where there is nothing to erase. ``"auto"`` takes the least of
         :data:`~mibias.erasure.settings.AUTO_NOISES` at which a critic trained with the map
         held reads at most :data:`~mibias.erasure.settings.CHANCE_NATS` from the attribute
         shuffled among the rows (``noise_`` and ``noise_readings_``): up to five short fits
-        before the real one. On the validation rows it takes 0.25 on Adult and the digits
-        features, 2 on the word vectors, the noises chosen there by hand (docs/erasure.md).
+        before the real one. On the validation rows it took 0.25 on Adult and the digits
+        features and 2 on the word vectors, the noises chosen there by hand, and left a
+        generated table with nothing to erase in place; on a generated table with a faint
+        trace of c it took 1 and erased less than 0.25 (docs/erasure.md), so it is not the
+        default.
     noise_start : float
         The noise starts at ``noise_start`` x ``noise`` and falls linearly to ``noise`` over
         the first :data:`~mibias.estimators.names.NOISE_FALL_SHARE` of the fit (the schedule

@@ -38,7 +38,7 @@ class MIEraserDefaults:
     lr: float = 1e-3
     estimator_lr: float = 1e-3
     k: int = 5
-    noise: float | Literal["auto"] = "auto"
+    noise: float | Literal["auto"] = 0.25
     noise_start: float = 1.0
     kernel_weight: float = 0.0
     whiten: bool = False
