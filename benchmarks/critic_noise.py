@@ -9,11 +9,12 @@ it fits the rows' chance pattern, so that it reads an attribute shuffled among t
 erase) and the map moves the vectors after that reading; too much and it no longer reads the
 real attribute. Per case (the fitting rows of ``benchmarks.erase``'s validation split, seed 0,
 and a generated table of 5,000 standard normal rows x 50 columns with an attribute drawn apart
-from them), each noise fits ``MIEraser(lam=1e-6, noise=N, steps=1000)`` twice, with the real
-attribute and with it shuffled: lambda 1e-6 leaves the map where it starts, so the critic alone
-learns. The table gives the trainer's own MI estimate (nats, the mean over the last fifth of
-the epochs) in both fits. Where the shuffled reading is high, the term chases chance; the real
-reading is what is left for it to remove.
+from them), each noise fits ``MIEraser(lam=HELD_LAM, noise=N, steps=1000)`` twice (``HELD_LAM``
+= 1e-6, :mod:`mibias.erasure.settings`), with the real attribute and with it shuffled: that
+lambda leaves the map where it starts, so the critic alone learns, as ``noise="auto"`` reads it.
+The table gives the trainer's own MI estimate (nats, the mean over the last fifth of the epochs)
+in both fits. Where the shuffled reading is high, the term chases chance; the real reading is
+what is left for it to remove.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from benchmarks.common import command_line, write_results
 from benchmarks.erase import CASES
 from mibias import MIEraser
+from mibias.erasure.settings import HELD_LAM
 
 NOISES = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -46,7 +48,7 @@ def fitting_rows(case: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
 
 def critic_reading(x: np.ndarray, c: np.ndarray, y: np.ndarray | None, noise: float) -> float:
     """The trainer's MI estimate, mean of the last fifth of the epochs, with the map held."""
-    eraser = MIEraser(lam=1e-6, noise=noise, steps=1000, random_state=0, check_leakage=False)
+    eraser = MIEraser(lam=HELD_LAM, noise=noise, steps=1000, random_state=0, check_leakage=False)
     eraser.fit(x, y, sensitive_features=c)
     estimates = [row["mi"] for row in eraser.history_]
     return float(np.mean(estimates[-max(1, len(estimates) // 5) :]))

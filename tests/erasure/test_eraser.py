@@ -390,12 +390,18 @@ def test_auto_noise_leaves_rows_alone_where_the_attribute_is_drawn_apart_from_th
     assert moved["auto"] < moved[0.25] / 2, moved
 
 
-def test_auto_noise_where_the_attribute_is_read_is_the_least_and_fits_as_it_does():
+def test_auto_noise_where_the_attribute_is_read_is_the_least_and_fits_as_it_does(capsys):
     rng = np.random.default_rng(0)
     x, c = rng.normal(size=(2000, 4)).astype(np.float32), rng.integers(0, 2, 2000)
     x[:, 0] += 3 * c
-    auto = MIEraser(**FAST, noise="auto", random_state=0).fit(x, sensitive_features=c)
+    auto = MIEraser(**FAST, noise="auto", verbose=True, random_state=0)
+    auto.fit(x, sensitive_features=c)
     assert auto.noise_ == AUTO_NOISES[0] and list(auto.noise_readings_) == [AUTO_NOISES[0]]
+    said = [line for line in capsys.readouterr().err.splitlines() if "critic noise" in line]
+    assert said == [
+        f"MIEraser: at critic noise 0.25 a critic reads {auto.noise_readings_[0.25]:.4f} nats "
+        "from the attribute shuffled among the rows: the fit runs at this noise"
+    ]
     given = MIEraser(**FAST, noise=AUTO_NOISES[0], random_state=0).fit(x, sensitive_features=c)
     assert given.noise_readings_ == {}
     np.testing.assert_array_equal(auto.transform(x), given.transform(x))

@@ -46,6 +46,7 @@ from mibias.erasure.settings import (
     CHANCE_NATS,
     ERASERS,
     ERASURE_PROBES,
+    HELD_LAM,
     KEEPS,
     LINEAR_ERASERS,
     MI_ERASER,
@@ -455,17 +456,19 @@ class MIEraser(AttributeEraser):
                 inputs, labels, shuffled, n_classes, seed, noise, held=True
             )
             estimates = [row["mi"] for row in history]
-            self.noise_readings_[noise] = float(np.mean(estimates[-max(1, len(history) // 5) :]))
-            if self.noise_readings_[noise] <= CHANCE_NATS:
+            reading = float(np.mean(estimates[-max(1, len(history) // 5) :]))
+            self.noise_readings_[noise] = reading
+            chosen = reading <= CHANCE_NATS or noise == AUTO_NOISES[-1]
+            if self.verbose:
+                print(
+                    f"MIEraser: at critic noise {noise:g} a critic reads {reading:.4f} nats "
+                    f"from the attribute shuffled among the rows"
+                    + (": the fit runs at this noise" if chosen else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if chosen:
                 break
-        if self.verbose:
-            print(
-                f"MIEraser: critic noise {noise:g}, at which it reads "
-                f"{self.noise_readings_[noise]:.4f} nats from the attribute shuffled among the "
-                "rows (noise='auto')",
-                file=sys.stderr,
-                flush=True,
-            )
         return noise
 
     def _train_map(
@@ -481,9 +484,9 @@ class MIEraser(AttributeEraser):
     ) -> tuple[nn.Module, list[dict[str, float]]]:
         """One fit of the map from ``seed`` with the critic's ``noise``: the map (on the CPU,
         in eval mode) and its per-epoch history. ``held``: the critic alone learns (lambda
-        1e-6, no kernel term, at most :data:`AUTO_NOISE_STEPS` steps, quietly), as
+        :data:`HELD_LAM`, no kernel term, at most :data:`AUTO_NOISE_STEPS` steps, quietly), as
         :meth:`_noise_for` reads it."""
-        lam, kernel_weight = (1e-6, 0.0) if held else (self.lam, self.kernel_weight)
+        lam, kernel_weight = (HELD_LAM, 0.0) if held else (self.lam, self.kernel_weight)
         torch.manual_seed(seed)
         width, groups, out = inputs.shape[1], c.shape[1], self.n_components_
         residual = (

@@ -17,10 +17,12 @@ ERASURE_PROBES: tuple[ProbeKind, ...] = (*PROBES, "knn")
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
 KEEPS: tuple[str, ...] = get_args(Keep)
 # noise="auto": the least of these critic noises at which a critic trained for
-# AUTO_NOISE_STEPS map steps (the map held) reads at most CHANCE_NATS from the attribute
-# shuffled among the fitting rows (docs/erasure.md, "A critic noise fitted to the rows")
+# AUTO_NOISE_STEPS map steps, the map held by a lambda of HELD_LAM, reads at most CHANCE_NATS
+# from the attribute shuffled among the fitting rows (docs/erasure.md, "A critic noise fitted
+# to the rows")
 AUTO_NOISES = (0.25, 0.5, 1.0, 2.0, 4.0)
 AUTO_NOISE_STEPS = 1000
+HELD_LAM = 1e-6
 CHANCE_NATS = 0.1
 
 
