@@ -283,9 +283,11 @@ def run_case(
         # the same probes on the rows the eraser was fitted on: how far its erasure generalises
         on_fit_rows = attribute_probes(eraser.transform(case.x_fit), case.c_fit, seed)
         fit_rows = {f"fit_rows_{key}": on_fit_rows[key] for key in PROBE_KEYS}
+        # the critic's noise the fit ran at (MIEraser; what noise="auto" chose)
+        noise = {"noise": eraser.noise_} if hasattr(eraser, "noise_") else {}
         rows.append({"case": name, "seed": seed, "method": method, "fit_seconds": seconds,
-                     **attribute_leakage(z, case.c_eval, seed), **case.utility(eraser),
-                     **fit_rows})  # fmt: skip
+                     **noise, **attribute_leakage(z, case.c_eval, seed),
+                     **case.utility(eraser), **fit_rows})  # fmt: skip
         print(rows[-1], flush=True)
     return rows
 
