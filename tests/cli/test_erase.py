@@ -207,7 +207,7 @@ def test_erase_splits_an_attribute_with_a_group_of_one_row(vectors):
 def test_erase_says_when_nothing_read_c_before_the_erasure(vectors):
     rng = np.random.default_rng(1)
     np.savetxt(vectors / "apart.csv", rng.integers(0, 2, 500), fmt="%d")  # drawn apart from x
-    said = "note: no probe read C from X before the erasure either"
+    said = "note: nothing read C from X before the erasure either"
     for c, expected in (("apart.csv", True), ("c.csv", False)):
         result = run_cli("erase", vectors / "x.npy", vectors / c, "--out", vectors / "z.npy",
                          "--method", "leace")  # fmt: skip
