@@ -9,12 +9,12 @@ it fits the rows' chance pattern, so that it reads an attribute shuffled among t
 erase) and the map moves the vectors after that reading; too much and it no longer reads the
 real attribute. Per case (the fitting rows of ``benchmarks.erase``'s validation split, seed 0,
 and a generated table of 5,000 standard normal rows x 50 columns with an attribute drawn apart
-from them), each noise fits ``MIEraser(lam=HELD_LAM, noise=N, steps=1000)`` twice (``HELD_LAM``
-= 1e-6, :mod:`mibias.erasure.settings`), with the real attribute and with it shuffled: that
-lambda leaves the map where it starts, so the critic alone learns, as ``noise="auto"`` reads it.
-The table gives the trainer's own MI estimate (nats, the mean over the last fifth of the epochs)
-in both fits. Where the shuffled reading is high, the term chases chance; the real reading is
-what is left for it to remove.
+from them), each noise fits ``MIEraser(lam=HELD_LAM, noise=N, steps=AUTO_NOISE_STEPS)`` twice
+(1e-6 and 1,000, :mod:`mibias.erasure.settings`), with the real attribute and with it shuffled:
+that lambda leaves the map where it starts, so the critic alone learns, as ``noise="auto"``
+reads it. The table gives the trainer's own MI estimate (nats, the mean over the last fifth of
+the epochs) in both fits. Where the shuffled reading is high, the term chases chance; the real
+reading is what is left for it to remove.
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ import numpy as np
 from benchmarks.common import command_line, write_results
 from benchmarks.erase import CASES
 from mibias import MIEraser
-from mibias.erasure.settings import HELD_LAM
-
-NOISES = (0.25, 0.5, 1.0, 2.0, 4.0)
+from mibias.erasure.eraser import critic_reading
+from mibias.erasure.settings import AUTO_NOISE_STEPS, AUTO_NOISES, HELD_LAM
 
 
 def generated_rows() -> tuple[np.ndarray, np.ndarray, None]:
@@ -46,12 +45,12 @@ def fitting_rows(case: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     return data.x_fit, data.c_fit, data.y_fit
 
 
-def critic_reading(x: np.ndarray, c: np.ndarray, y: np.ndarray | None, noise: float) -> float:
-    """The trainer's MI estimate, mean of the last fifth of the epochs, with the map held."""
-    eraser = MIEraser(lam=HELD_LAM, noise=noise, steps=1000, random_state=0, check_leakage=False)
-    eraser.fit(x, y, sensitive_features=c)
-    estimates = [row["mi"] for row in eraser.history_]
-    return float(np.mean(estimates[-max(1, len(estimates) // 5) :]))
+def held_reading(x: np.ndarray, c: np.ndarray, y: np.ndarray | None, noise: float) -> float:
+    """What the critic reads at ``noise`` with the map held, as ``noise="auto"`` reads it."""
+    eraser = MIEraser(
+        lam=HELD_LAM, noise=noise, steps=AUTO_NOISE_STEPS, random_state=0, check_leakage=False
+    )
+    return critic_reading(eraser.fit(x, y, sensitive_features=c).history_)
 
 
 def main() -> None:
@@ -64,8 +63,8 @@ def main() -> None:
             parser.error(f"--cases: unknown case {case!r}")
         x, c, y = fitting_rows(case)
         shuffled = np.random.default_rng(0).permutation(c)
-        for noise in NOISES:
-            real, chance = (critic_reading(x, labels, y, noise) for labels in (c, shuffled))
+        for noise in AUTO_NOISES:
+            real, chance = (held_reading(x, labels, y, noise) for labels in (c, shuffled))
             rows.append({"case": case, "rows": len(x), "columns": x.shape[1], "noise": noise,
                          "real_nats": real, "shuffled_nats": chance})  # fmt: skip
             print(rows[-1], flush=True)

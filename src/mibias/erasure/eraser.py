@@ -59,6 +59,13 @@ from mibias.training.arrays import fit_on_arrays
 INFERENCE_ROWS = 8192
 
 
+def critic_reading(history: list[dict[str, float]]) -> float:
+    """A fit's own MI estimate over the last fifth of its epochs (at least the last one), in
+    nats: what ``noise="auto"`` compares with :data:`~mibias.erasure.settings.CHANCE_NATS`."""
+    estimates = [row["mi"] for row in history]
+    return float(np.mean(estimates[-max(1, len(estimates) // 5) :]))
+
+
 class ResidualMap(nn.Module):
     """``x + W2 relu(W1 x + b1) + b2``, the identity at initialisation (``W2``, ``b2`` zero):
     an eraser starts from the vectors it was given and moves them only as far as it must.
@@ -455,8 +462,7 @@ class MIEraser(AttributeEraser):
             _, history = self._train_map(
                 inputs, labels, shuffled, n_classes, seed, noise, held=True
             )
-            estimates = [row["mi"] for row in history]
-            reading = float(np.mean(estimates[-max(1, len(history) // 5) :]))
+            reading = critic_reading(history)
             self.noise_readings_[noise] = reading
             chosen = reading <= CHANCE_NATS or noise == AUTO_NOISES[-1]
             if self.verbose:
