@@ -35,8 +35,11 @@ def refuse_categorical_columns(X: Any) -> None:
             )
 
 
-def checked_sensitive_features(values: Any, n_rows: int, *, max_groups: int) -> np.ndarray:
-    """``sensitive_features`` as an array, after checking it can define groups.
+def checked_sensitive_features(
+    values: Any, n_rows: int, *, max_groups: int, name: str = "sensitive_features"
+) -> np.ndarray:
+    """``sensitive_features`` as an array, after checking it can define groups; ``name`` is
+    what the messages call it.
 
     Raises
     ------
@@ -46,20 +49,22 @@ def checked_sensitive_features(values: Any, n_rows: int, *, max_groups: int) -> 
         such as an age in years, which would otherwise be read as that many unordered groups).
     """
     values = as_array(values)
+    if values.dtype.kind == "f":
+        values = values + 0.0  # -0.0 to 0.0: one group, which their text would split
     if len(values) != n_rows:
-        raise ValueError(f"sensitive_features has {len(values)} rows but X has {n_rows}")
+        raise ValueError(f"{name} has {len(values)} rows but X has {n_rows}")
     if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
-        raise ValueError("sensitive_features contains missing values (NaN or None)")
+        raise ValueError(f"{name} contains missing values (NaN or None)")
     for column in values.reshape(n_rows, -1).T:
         distinct = len(np.unique(column.astype(str)))
         if distinct < 2:
             raise ValueError(
-                f"sensitive_features has a single value ({column[0]!r}); the independence "
+                f"{name} has a single value ({column[0]!r}); the independence "
                 "term needs at least two groups"
             )
         if distinct > max_groups and pd.api.types.is_numeric_dtype(column.dtype):
             raise ValueError(
-                f"sensitive_features has {distinct} distinct numbers, more than the "
+                f"{name} has {distinct} distinct numbers, more than the "
                 f"{max_groups} groups of a categorical attribute: a continuous one? Put it "
                 "in bins first (for example pandas.cut(values, bins=5))"
             )

@@ -108,6 +108,23 @@ def test_bad_input_is_refused_naming_the_problem(make, message):
         ProjectionEraser().fit(x, sensitive_features=c)
 
 
+def test_the_attribute_check_uses_the_name_it_is_given():
+    x, c = linear_case()
+    with pytest.raises(ValueError, match=r"^C has 1200 distinct numbers"):
+        ProjectionEraser.checked_attribute(c + np.linspace(0, 0.5, len(c)), len(x), name="C")
+    with pytest.raises(ValueError, match=r"^C has 2 columns"):
+        ProjectionEraser.checked_attribute(np.stack([c, c], 1), len(x), name="C")
+
+
+def test_negative_zero_and_zero_are_one_group():
+    x, c = linear_case()
+    signed = np.where(c == 0, -0.0, 1.0)
+    signed[: len(c) // 2] = np.abs(signed[: len(c) // 2])  # half of group 0 as +0.0
+    assert {str(value) for value in signed} == {"-0.0", "0.0", "1.0"}
+    eraser = ProjectionEraser().fit(x, sensitive_features=signed)
+    assert list(eraser.groups_) == ["0.0", "1.0"]
+
+
 def test_without_an_attribute_nothing_is_erased_and_a_warning_says_so():
     x, _ = linear_case()
     with pytest.warns(UserWarning, match="nothing is erased"):

@@ -81,7 +81,8 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
-        (["--out", "z.npy", "--continuous"], "distinct numbers, more than the 64 groups"),
+        # named as given and counted on every row, not on the fitting rows
+        (["--out", "z.npy", "--continuous"], "C has 500 distinct numbers, more than the 64"),
         (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
     ],
 )

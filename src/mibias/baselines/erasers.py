@@ -71,12 +71,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
             self.groups_ = np.array([], dtype=str)
             return self
-        values = checked_sensitive_features(sensitive_features, len(X), max_groups=MAX_CATEGORIES)
-        if values.ndim > 1 and values.shape[1] != 1:
-            raise ValueError(
-                f"sensitive_features has {values.shape[1]} columns; erase one attribute at a "
-                "time (or combine them into one column of group names)"
-            )
+        values = self.checked_attribute(sensitive_features, len(X))
         self.groups_, codes = np.unique(values.reshape(-1).astype(str), return_inverse=True)
         self._fit(X, codes, None if y is None else np.asarray(y))
         spread, total = (float(np.var(rows, axis=0).sum()) for rows in (self._transform(X), X))
@@ -90,6 +85,28 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    @staticmethod
+    def checked_attribute(
+        values: Any, n_rows: int, *, name: str = "sensitive_features"
+    ) -> np.ndarray:
+        """The attribute ``values`` as an array, after the checks :meth:`fit` makes of
+        ``sensitive_features`` (one column of at least two groups, no missing values, at most
+        :data:`~mibias.estimators.attributes.MAX_CATEGORIES` distinct numbers, ``n_rows``
+        rows); ``name`` is what the messages call it.
+
+        Raises
+        ------
+        ValueError
+            When a check fails.
+        """
+        values = checked_sensitive_features(values, n_rows, max_groups=MAX_CATEGORIES, name=name)
+        if values.ndim > 1 and values.shape[1] != 1:
+            raise ValueError(
+                f"{name} has {values.shape[1]} columns; erase one attribute at a "
+                "time (or combine them into one column of group names)"
+            )
+        return values
 
     def transform(self, X: Any) -> np.ndarray:
         """``X`` without the attribute, shape ``(n_samples, n_features)``, float32."""

@@ -171,6 +171,8 @@ def run_erase(args: argparse.Namespace) -> int:
     )
     try:
         eraser = make_eraser(args.method, random_state=args.seed, **settings)
+        # checked on every row, before the split, so that the messages name and count C
+        eraser.checked_attribute(c, len(x), name="C")
         eraser.fit(
             x[fit_rows],
             None if y is None else y[fit_rows],
