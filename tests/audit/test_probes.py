@@ -1,14 +1,24 @@
 """The probes of the audit: their log-loss bound, the MLP's choice of solver on small samples,
 the linear probe's optimum."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from scipy import integrate, stats
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 
-from mibias.audit.probes import SMALL_PROBE_ROWS, fit_probe, probe_classifier, probe_scores
+from mibias.audit.probes import (
+    KNN_NEIGHBOURS,
+    SMALL_PROBE_ROWS,
+    NeighbourVote,
+    fit_probe,
+    probe_classifier,
+    probe_scores,
+)
 
 
 def two_gaussians(shift, seed, n=2000):
@@ -51,6 +61,29 @@ def test_a_probes_log_loss_is_a_lower_bound_that_reads_nothing_from_independent_
     assert abs(np.median(independent)) < 0.02
     if kind == "logistic":
         assert abs(np.median(read) - truth) < 0.05
+
+
+@pytest.mark.parametrize(
+    "rows, groups, seed", [(600, 2, 0), (600, 2, 1), (900, 5, 2), (40, 3, 3), (20, 2, 4)]
+)
+def test_the_neighbour_vote_chooses_and_predicts_as_a_grid_search_over_the_vote(rows, groups, seed):
+    """One neighbour query a fold serves every number of voters: the number chosen and the
+    probabilities are GridSearchCV's over KNeighborsClassifier, from clusters that split the
+    groups unevenly to rows so few that 15 voters cannot vote in a fold (the cases choose 15,
+    5, 15, 1 and 5 voters)."""
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, groups, rows)
+    z = rng.normal(size=(rows, 6)) + 0.8 * np.eye(6)[c % 6] + 0.5 * rng.normal(size=(1, 6))
+    search = GridSearchCV(
+        KNeighborsClassifier(metric="cosine"), {"n_neighbors": KNN_NEIGHBOURS}, cv=3
+    )
+    with pytest.warns() if rows < 45 else contextlib.nullcontext():  # failed candidates
+        search.fit(z[: rows // 2], c[: rows // 2])
+    vote = NeighbourVote().fit(z[: rows // 2], c[: rows // 2])
+    assert vote.n_neighbors_ == search.best_params_["n_neighbors"]
+    np.testing.assert_array_equal(
+        vote.predict_proba(z[rows // 2 :]), search.predict_proba(z[rows // 2 :])
+    )
 
 
 def radial_attribute(n, seed, width=4):

@@ -9,15 +9,17 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
+from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from mibias.audit.settings import CLASSIFIER_KINDS, ProbeKind
@@ -127,9 +129,7 @@ def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -
     if kind == "svm":
         return CalibratedClassifierCV(SVC(kernel="rbf"), ensemble=False)
     if kind == "knn":
-        vote = KNeighborsClassifier(metric="cosine")
-        chosen = GridSearchCV(vote, {"n_neighbors": KNN_NEIGHBOURS}, cv=3)
-        return CalibratedClassifierCV(chosen, ensemble=False)
+        return CalibratedClassifierCV(NeighbourVote(), ensemble=False)
     if kind == "trees":
         trees = HistGradientBoostingClassifier(early_stopping=False, random_state=seed)
         return CalibratedClassifierCV(trees, ensemble=False)
@@ -138,6 +138,69 @@ def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -
 
 # the nearest-neighbour probe's choices of how many rows vote
 KNN_NEIGHBOURS = (1, 5, 15)
+
+
+class NeighbourVote(ClassifierMixin, BaseEstimator):
+    """A vote of the nearest training rows by cosine similarity, their number chosen among
+    ``neighbours`` by stratified ``folds``-fold cross-validation on the training rows (the
+    highest mean accuracy over the folds, the first of equal ones), as
+    :class:`~sklearn.model_selection.GridSearchCV` over
+    :class:`~sklearn.neighbors.KNeighborsClassifier` chooses it, but with one neighbour query
+    a fold for every number instead of one a number (``python -m benchmarks.knn_probe``).
+
+    Parameters
+    ----------
+    neighbours : tuple of int
+        The numbers of voting rows to choose from.
+    folds : int
+        Folds of the cross-validation.
+
+    Attributes
+    ----------
+    n_neighbors_ : int
+        The number chosen.
+    vote_ : KNeighborsClassifier
+        The vote of that many rows, fitted on every training row.
+    classes_ : ndarray
+        The class labels.
+    """
+
+    def __init__(self, neighbours: tuple[int, ...] = KNN_NEIGHBOURS, folds: int = 3) -> None:
+        self.neighbours = neighbours
+        self.folds = folds
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> NeighbourVote:
+        """Choose the number of voting rows, then fit the vote on every row."""
+        X, y = validate_data(self, X, y)
+        classes, codes = np.unique(y, return_inverse=True)
+        # a number larger than a fold's training rows cannot vote: scored as the worst
+        accuracy = np.full((self.folds, len(self.neighbours)), -np.inf)
+        for fold, (train, held) in enumerate(StratifiedKFold(self.folds).split(X, codes)):
+            usable = [k for k in self.neighbours if k <= len(train)]
+            vote = KNeighborsClassifier(n_neighbors=max(usable), metric="cosine")
+            nearest = vote.fit(X[train], codes[train]).kneighbors(X[held], return_distance=False)
+            for column, k in enumerate(self.neighbours):
+                if k in usable:
+                    votes = codes[train][nearest[:, :k], None] == np.arange(len(classes))
+                    # the most votes, the first class of equal ones: KNeighborsClassifier's
+                    accuracy[fold, column] = np.mean(np.argmax(votes.sum(1), 1) == codes[held])
+        self.n_neighbors_ = self.neighbours[int(np.argmax(accuracy.mean(axis=0)))]
+        self.vote_ = KNeighborsClassifier(n_neighbors=self.n_neighbors_, metric="cosine")
+        self.vote_.fit(X, y)
+        self.classes_ = self.vote_.classes_
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The vote's class for each row."""
+        check_is_fitted(self)
+        return self.vote_.predict(validate_data(self, X, reset=False))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """The share of the voting rows of each class."""
+        check_is_fitted(self)
+        return self.vote_.predict_proba(validate_data(self, X, reset=False))
+
+
 # below this many training rows the MLP probe may be fitted by L-BFGS: Adam with early stopping
 # stops on a tenth of them and takes one step an epoch below 200 (python -m
 # benchmarks.small_probe, docs/leakage.md); L-BFGS, penalised, is chosen where it reads c with
