@@ -349,7 +349,23 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=len(TABLE1_METHODS), help="grid runs at a time (--device)"
     )
+    parser.add_argument(
+        "--layouts",
+        action="store_true",
+        help="time only the encoder's step in each precision and layout (this CPU's table)",
+    )
     args = parser.parse_args()
+    if args.layouts:
+        write_results(
+            "digits_speed_layouts",
+            f"{COMMAND} --layouts",
+            precision_layouts(),
+            "The digit network's forward and backward pass (fc z, batch 128, after 3 untimed "
+            "steps), mean of 20 steps, bf16 asked of autocast whatever the CPU (the trainer "
+            "itself runs float32 where it has no AVX-512, mibias.training.precision); "
+            "ratio_to_erm: to the float32 step of the same run.",
+        )
+        return
     if args.device:
         try:
             device = str(resolve_device(args.device))

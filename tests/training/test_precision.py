@@ -21,26 +21,38 @@ def test_bf16_on_a_gpu_without_bfloat16_is_refused_by_name(monkeypatch):
     Precision(torch.device("cuda:1"), bf16=True, channels_last=False)
 
 
+def cpu(monkeypatch, architecture, capability):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": architecture})
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+
+
 @pytest.mark.parametrize(
-    "flags, warns",
+    "architecture, capability, runs_bf16",
     [
-        ({"avx512_bf16": False, "amx_bf16": False}, True),
-        ({"avx512_bf16": True, "amx_bf16": False}, False),
-        ({"avx512_bf16": False, "amx_bf16": True}, False),
+        ("x86_64", "AVX2", False),
+        ("x86_64", "NO AVX", False),
+        ("x86_64", "AVX512", True),
+        ("aarch64", "DEFAULT", True),
     ],
 )
-def test_bf16_on_an_x86_cpu_without_bfloat16_instructions_warns(monkeypatch, flags, warns):
-    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": "x86_64", **flags})
+def test_bf16_on_an_x86_cpu_without_avx512_runs_float32_and_says_so(
+    monkeypatch, architecture, capability, runs_bf16
+):
+    cpu(monkeypatch, architecture, capability)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        Precision(torch.device("cpu"), bf16=True, channels_last=False)
-        Precision(torch.device("cpu"), bf16=False, channels_last=False)  # float32: never
+        asked = Precision(torch.device("cpu"), bf16=True, channels_last=False)
+        never = Precision(torch.device("cpu"), bf16=False, channels_last=False)
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert len(messages) == warns
-    assert all("no bfloat16 instructions" in m and "--no-bf16" in m for m in messages)
+    assert asked.bf16 is runs_bf16 and never.bf16 is False
+    assert len(messages) == (not runs_bf16)
+    assert all(f"no AVX-512 ({capability})" in m and "uses float32" in m for m in messages)
+    with asked.autocast():
+        assert torch.is_autocast_enabled("cpu") is runs_bf16
 
 
-def test_bf16_autocast_returns_float32_on_the_cpu():
+def test_bf16_autocast_returns_float32_on_the_cpu(monkeypatch):
+    cpu(monkeypatch, "x86_64", "AVX512")  # autocast on, whatever this machine's CPU
     precision = Precision(torch.device("cpu"), bf16=True, channels_last=True)
     out = precision.run(torch.nn.Linear(4, 2), torch.ones(3, 4))
     assert out.dtype == torch.float32 and out.shape == (3, 2)

@@ -304,6 +304,19 @@ def test_run_folder_holds_config_metrics_and_timings(tmp_path):
     assert summary["mibias_version"] and summary["status"] == "finished"
     assert len(summary["timings"]["epoch_seconds"]) == 2
     assert "train_accuracy" in summary["final"] and "train_loss" in summary["final"]
+    # what the settings left open or the CPU overruled: here float32 on the CPU
+    assert summary["ran_on"] == {"device": "cpu", "bf16": False}
+
+
+def test_run_json_says_when_the_cpu_overruled_bf16(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": "x86_64"})
+    encoder, classifier, loader = small_setup()
+    config = TrainerConfig(lam=0.0, k=0, epochs=1, bf16=True, progress=False)
+    with pytest.warns(RuntimeWarning, match="no AVX-512"):
+        MITrainer(encoder, classifier, None, config, out_dir=tmp_path).fit(loader)
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert summary["config"]["bf16"] is True and summary["ran_on"]["bf16"] is False
     assert (tmp_path / "metrics.csv").exists()
     assert any((tmp_path / "tensorboard").iterdir())
 

@@ -156,7 +156,9 @@ class TrainerConfig:
     bf16 : bool
         Run the encoder and classifier under bfloat16 autocast (the estimator, losses and
         optimiser states stay float32). About 2x faster convolutions on CPUs with AVX-512
-        bf16 (benchmarks/results/digits_speed.md).
+        bf16 (benchmarks/results/digits_speed.md); on an x86 CPU without AVX-512 the run uses
+        float32, with a warning (:class:`~mibias.training.precision.Precision`), and
+        ``run.json``'s ``ran_on`` says which ran.
     channels_last : bool
         Keep 4-D inputs and the encoder in channels-last memory layout.
     compile_estimator : bool
@@ -222,7 +224,9 @@ class TrainerConfig:
         at_least=0,
     )
     refit_steps: int = setting(200, "estimator steps of a re-fit", at_least=1)
-    bf16: bool = setting(False, "bfloat16 autocast for the network")
+    bf16: bool = setting(
+        False, "bfloat16 autocast for the network (float32 on an x86 CPU without AVX-512)"
+    )
     channels_last: bool = setting(False, "channels-last layout")
     compile_estimator: bool = setting(
         True, "compiled estimator steps (torch.compile)", flag="--no-compile"

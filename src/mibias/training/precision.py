@@ -25,11 +25,18 @@ class Precision:
     bf16 : bool
         Run forward passes under bfloat16 autocast; their outputs come back as float32. An
         error on a GPU without native bfloat16 (compute capability below 8.0), asked of the
-        GPU ``device`` names; a warning on an x86 CPU without bfloat16 instructions
-        (AVX512-BF16 or AMX), where autocast is emulated and can be slower than float32.
+        GPU ``device`` names. On an x86 CPU without AVX-512 (:func:`cpu_bfloat16_kernels`)
+        the run uses float32 instead, with a warning: torch has no bfloat16 kernels there, and
+        its emulation ran the digit network's step 7.8 times slower than float32
+        (benchmarks/results/digits_speed_layouts.md).
     channels_last : bool
         Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
         channels-last layout.
+
+    Attributes
+    ----------
+    bf16 : bool
+        Whether forward passes do run under bfloat16 autocast.
     """
 
     def __init__(self, device: torch.device, bf16: bool, channels_last: bool) -> None:
@@ -38,13 +45,15 @@ class Precision:
                 f"bf16: {torch.cuda.get_device_name(device)} has no bfloat16; "
                 "turn it off (--no-bf16)"
             )
-        if bf16 and device.type == "cpu" and not native_cpu_bfloat16():
+        if bf16 and device.type == "cpu" and not cpu_bfloat16_kernels():
             warnings.warn(
-                "bf16: this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), so autocast "
-                "is emulated and may run slower than float32; --no-bf16 turns it off",
+                f"bf16: this CPU has no AVX-512 ({torch.backends.cpu.get_cpu_capability()}), "
+                "where torch emulates bfloat16 several times slower than float32: the run "
+                "uses float32",
                 RuntimeWarning,
                 stacklevel=3,
             )
+            bf16 = False
         self.device = device
         self.bf16 = bf16
         self.channels_last = channels_last
@@ -109,10 +118,10 @@ def batch_error(x: Any, y: Any, c: Any) -> str | None:
     return None
 
 
-def native_cpu_bfloat16() -> bool:
-    """Whether this CPU computes in bfloat16 natively: on x86, AVX512-BF16 or AMX; other
-    architectures are taken to (their capability names differ)."""
-    capabilities = torch.cpu.get_capabilities()
-    if capabilities.get("architecture") != "x86_64":
+def cpu_bfloat16_kernels() -> bool:
+    """Whether torch computes bfloat16 on this CPU with kernels made for it: on x86, those of
+    AVX-512 (with the AVX512-BF16 or AMX instructions, or converting through AVX-512 where
+    the CPU has neither); other architectures are taken to (their capability names differ)."""
+    if torch.cpu.get_capabilities().get("architecture") != "x86_64":
         return True
-    return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
+    return torch.backends.cpu.get_cpu_capability() == "AVX512"

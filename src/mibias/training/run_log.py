@@ -65,11 +65,21 @@ class RunLog:
         The run's full configuration, recorded in ``run.json``.
     tensorboard : bool
         Also write TensorBoard event files under ``out_dir/tensorboard``.
+    ran_on : dict, optional
+        How the run computes where the configuration leaves it open or is overruled (the
+        device ``auto`` chose, whether bfloat16 autocast is on), recorded in ``run.json``.
     """
 
-    def __init__(self, out_dir: Path, config: dict[str, Any], tensorboard: bool = True) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        config: dict[str, Any],
+        tensorboard: bool = True,
+        ran_on: dict[str, Any] | None = None,
+    ) -> None:
         self.out_dir = out_dir
         self.config = config
+        self.ran_on = dict(ran_on or {})
         self.rows: list[dict[str, float]] = []
         # the code the run started from (once, not at every epoch's summary: edits or commits
         # made while it trains are not what it runs)
@@ -109,6 +119,7 @@ class RunLog:
             **self.source,
             "seed": self.config.get("seed"),
             "config": self.config,
+            "ran_on": self.ran_on,
             "epochs": self.rows,
             "final": self.rows[-1] if self.rows else {},
             "timings": {

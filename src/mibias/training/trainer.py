@@ -275,7 +275,12 @@ class MITrainer:
         if self.config.estimator_features == "fresh" and self.feed is not None:
             self.feed.read_fresh_batches(train_loader)
         log = (
-            RunLog(self.out_dir, self.config.to_dict(), self.config.tensorboard)
+            RunLog(
+                self.out_dir,
+                self.config.to_dict(),
+                self.config.tensorboard,
+                ran_on={"device": str(self.device), "bf16": self.precision.bf16},
+            )
             if self.out_dir is not None and is_main_process()
             else None
         )
