@@ -27,8 +27,8 @@ class Precision:
         error on a GPU without native bfloat16 (compute capability below 8.0), asked of the
         GPU ``device`` names. On an x86 CPU without AVX-512 (:func:`cpu_bfloat16_kernels`)
         the run uses float32 instead, with a warning: torch has no bfloat16 kernels there, and
-        its emulation ran the digit network's step 7.8 times slower than float32
-        (benchmarks/results/digits_speed_layouts.md).
+        its emulation ran the digit network's step 11.5 times slower than float32 on an AVX2
+        host, 12.9 times in channels-last layout (benchmarks/results/digits_speed_layouts.md).
     channels_last : bool
         Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
         channels-last layout.
