@@ -120,8 +120,11 @@ def batch_error(x: Any, y: Any, c: Any) -> str | None:
 
 def cpu_bfloat16_kernels() -> bool:
     """Whether torch computes bfloat16 on this CPU with kernels made for it: on x86, those of
-    AVX-512 (with the AVX512-BF16 or AMX instructions, or converting through AVX-512 where
-    the CPU has neither); other architectures are taken to (their capability names differ)."""
+    AVX-512 (measured here with the AVX512-BF16 and AMX instructions: the digit network's
+    step in channels-last bf16 took half the time of channels-last float32,
+    benchmarks/results/digits_speed.md; an AVX-512 CPU without them, where oneDNN converts
+    through AVX-512, was not measured); other architectures are taken to (their capability
+    names differ)."""
     if torch.cpu.get_capabilities().get("architecture") != "x86_64":
         return True
     return torch.backends.cpu.get_cpu_capability() == "AVX512"
