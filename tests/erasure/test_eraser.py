@@ -176,7 +176,8 @@ def test_a_whitened_critic_trains_the_map_differently():
 def test_the_critic_noise_falls_from_noise_start_times_its_scale(noise_multiples):
     multiples = noise_multiples("mibias.erasure.eraser.make_estimator")
     x, c = ring_case(0, n=300)
-    # a noise given, not "auto", whose short fits before the real one would read alike
+    # the noise given, so that the count holds whatever the default (noise="auto" would add
+    # its short fits before the real one)
     MIEraser(**FAST, noise=0.25, noise_start=4.0, random_state=0).fit(x, sensitive_features=c)
     assert multiples[0] > 3.5 and multiples[-1] == 1.0
     assert multiples == sorted(multiples, reverse=True)
