@@ -29,6 +29,11 @@ writes digits_speed_sweep instead: the main job's recipe as ``mibias quickstart`
 sweep runner, two processes of one torch thread each; per seed (0-2), the median of epochs
 2-EPOCHS of each run and their ratio, then the median over seeds.
 
+    python -m benchmarks.digits_speed --evaluation  (about 2 minutes on 2 cores)
+
+writes digits_speed_evaluation instead: the main job's network reading its validation digits
+(as after every epoch) in batches of several sizes, on one torch thread and on two.
+
     python -m benchmarks.digits_speed --device cuda   (on a GPU; scripts/device-speed.sh)
 
 writes digits_speed_cuda instead: the recipe rows of 1. on that device, then the Table 1
@@ -251,6 +256,52 @@ def precision_layouts() -> list[dict]:
     return rows
 
 
+# the batch sizes --evaluation reads the validation digits in (1,000: the loaders' batch before
+# the network's own, 128) and the torch threads it reads them on (the main job's runs: one each)
+EVALUATION_BATCHES = (1000, 500, 256, 128, 64)
+EVALUATION_THREADS = (1, 2)
+
+
+def evaluation_batches(data: ColoredMNIST, repeats: int = 3) -> list[dict]:
+    """The main job's MI run (untrained) reading its validation digits under its own colour
+    rule, as every epoch does, in batches of each of :data:`EVALUATION_BATCHES` on each of
+    :data:`EVALUATION_THREADS`: the median of ``repeats`` passes after an untimed one, and the
+    accuracy each batch size reads (the same digits, so it should not move)."""
+    run = prepare_digits(
+        from_settings(DigitsRun, {**MAIN_JOB, "method": "mi", "progress": False}), None, data
+    )
+    digits = run.evaluations["validation"].dataset
+    threads = torch.get_num_threads()
+    rows = []
+    try:
+        for count in EVALUATION_THREADS:
+            torch.set_num_threads(count)
+            base = None
+            for batch in EVALUATION_BATCHES:
+                loader = DataLoader(digits, batch_size=batch)
+                accuracy = run.trainer.evaluate(loader)["accuracy"]
+                times = []
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    run.trainer.evaluate(loader)
+                    times.append(time.perf_counter() - started)
+                seconds = statistics.median(times)
+                base = base or seconds
+                rows.append(
+                    {
+                        "torch_threads": count,
+                        "batch": batch,
+                        "digits": len(digits),
+                        "seconds": seconds,
+                        "ratio_to_first_batch": seconds / base,
+                        "accuracy": accuracy,
+                    }
+                )
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
 def digits_run_memory() -> dict:
     """Peak resident memory of one `mibias digits` run (full data, one epoch, the defaults)."""
     with tempfile.TemporaryDirectory() as out:
@@ -354,7 +405,24 @@ def main() -> None:
         action="store_true",
         help="time only the encoder's step in each precision and layout (this CPU's table)",
     )
+    parser.add_argument(
+        "--evaluation",
+        action="store_true",
+        help="time only the main job's reading of its validation digits at each batch size",
+    )
     args = parser.parse_args()
+    if args.evaluation:
+        write_results(
+            "digits_speed_evaluation",
+            f"{COMMAND} --evaluation",
+            evaluation_batches(make_colored_mnist(0.02)),
+            "The main job's MI run as `mibias quickstart` builds it (untrained, this CPU's "
+            "precision and layout) reading its 10,000 validation digits (MITrainer.evaluate, "
+            "as after every epoch) in batches of each size; seconds: the median of 3 passes "
+            "after an untimed one; ratio_to_first_batch: to the first row of the same thread "
+            "count. The runs of the main job use one torch thread each.",
+        )
+        return
     if args.layouts:
         write_results(
             "digits_speed_layouts",

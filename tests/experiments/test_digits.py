@@ -7,7 +7,7 @@ import torch
 from mibias.baselines import reverse_gradient
 from mibias.cli import main
 from mibias.data.colored_mnist import make_colored_mnist
-from mibias.experiments.digits import method_estimator, to_dataset
+from mibias.experiments.digits import method_estimator, prepare_digits, to_dataset
 from mibias.experiments.digits_recipe import EXPERIMENT, FC_TERM, DigitsRun
 from mibias.methods import METHODS
 from mibias.models.digits import DigitEncoder, digit_classifier
@@ -109,6 +109,15 @@ def test_the_defaults_are_the_papers_lambda_on_the_conv_features_with_its_stabil
     assert recipe["lam"] == 1.0 and recipe["z_layer"] == "conv" and recipe["k"] == 10
     config = json.loads((out / "run.json").read_text())["config"]
     assert config["lam_warmup"] == 2.0 and config["clamp_penalty"] is True
+
+
+def test_the_unbiased_digits_are_read_in_batches_of_a_model_step(tiny_data):
+    run = from_settings(DigitsRun, {"batch_size": 32, "limit": 128, "progress": False})
+    prepared = prepare_digits(run, None, tiny_data)
+    assert {name: loader.batch_size for name, loader in prepared.evaluations.items()} == {
+        "validation": 32,
+        "validation_uniform": 32,
+    }
 
 
 def test_lambda_warmup_and_clamp_reach_the_trainer(tiny_data, tmp_path):
