@@ -29,6 +29,11 @@ writes digits_speed_sweep instead: the main job's recipe as ``mibias quickstart`
 sweep runner, two processes of one torch thread each; per seed (0-2), the median of epochs
 2-EPOCHS of each run and their ratio, then the median over seeds.
 
+    python -m benchmarks.digits_speed --recipes     (about 15 minutes on 2 cores)
+
+writes digits_speed_recipes instead: the rows of 1. alone, for a host whose other rows are
+already known (in float32 on a CPU without AVX-512, where the recipes train in float32).
+
     python -m benchmarks.digits_speed --evaluation  (about 2 minutes on 2 cores)
 
 writes digits_speed_evaluation instead: the main job's network reading its validation digits
@@ -104,6 +109,17 @@ RECIPES = {
         },
     ),
 }
+
+
+# what the recipe rows are, in every table that has them
+RECIPE_ROWS = (
+    "training epochs (evaluation not included) of `mibias digits` runs at sigma 0.020 with the "
+    "recipe's settings in this CPU's precision (bf16, but float32 on an x86 CPU without "
+    "AVX-512; mibias.training.precision), ERM without the estimator; a recipe's runs train in "
+    f"turns in one process, one epoch each, {EPOCHS} turns, the first untimed; ratio_to_erm is "
+    "the median of each epoch's ratio to ERM's epoch of the same turn; the runs train "
+    "normally (divergence checks on)."
+)
 
 
 def make_trainer(k: int, lam: float = 1.0, **settings) -> MITrainer:
@@ -406,6 +422,11 @@ def main() -> None:
         help="time only the encoder's step in each precision and layout (this CPU's table)",
     )
     parser.add_argument(
+        "--recipes",
+        action="store_true",
+        help="time only the recipes' epochs (the table's first rows), as a table of their own",
+    )
+    parser.add_argument(
         "--evaluation",
         action="store_true",
         help="time only the main job's reading of its validation digits at each batch size",
@@ -421,6 +442,14 @@ def main() -> None:
             "as after every epoch) in batches of each size; seconds: the median of 3 passes "
             "after an untimed one; ratio_to_first_batch: to the first row of the same thread "
             "count. The runs of the main job use one torch thread each.",
+        )
+        return
+    if args.recipes:
+        write_results(
+            "digits_speed_recipes",
+            f"{COMMAND} --recipes",
+            recipe_epochs(make_colored_mnist(0.02)),
+            RECIPE_ROWS,
         )
         return
     if args.layouts:
@@ -474,13 +503,9 @@ def main() -> None:
         "digits_speed",
         COMMAND,
         rows,
-        "Recipe rows: training epochs (evaluation not included) of `mibias digits` runs at "
-        f"sigma 0.020 with the recipe's settings, ERM without the estimator; a recipe's runs "
-        f"train in turns in one process, one epoch each, {EPOCHS} turns, the first untimed; "
-        "ratio_to_erm is the median of each epoch's ratio to ERM's epoch of the same turn; the "
-        "runs train normally (divergence checks on). "
-        "The other rows: float32, fc z. The literal Algorithm 1 and the matching pool row are "
-        "timed over 60 model steps beside an ERM over the same steps and scaled to an epoch. "
+        f"Recipe rows: {RECIPE_ROWS} The other rows: float32, fc z. The literal Algorithm 1 "
+        "and the matching pool row are timed over 60 model steps beside an ERM over the same "
+        "steps and scaled to an epoch. "
         "trainer_mi: the run's own estimator on 2,000 held-out training digits' features after "
         "those 60 steps; fresh_mi: a new estimator trained for 2,000 steps on 4,000 other "
         "digits' features (same encoder), read on the same 2,000.",
