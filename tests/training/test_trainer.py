@@ -272,6 +272,23 @@ def test_bf16_and_channels_last_train_a_conv_encoder():
     assert z.dtype == np.float32 and z.shape == (64, 8)
 
 
+def test_one_pass_reads_what_evaluate_and_embed_read_apart():
+    encoder, classifier, loader = small_setup()
+    estimator = make_estimator("mine", 4, 4, hidden=(8,))
+    trainer = MITrainer(encoder, classifier, estimator, quiet(lam=1.0, k=1, epochs=1))
+    trainer.fit(loader)
+    loader = DataLoader(loader.dataset, batch_size=50)  # the same order on every pass
+    metrics, arrays = trainer.evaluate_and_embed(loader)
+    assert metrics == trainer.evaluate(loader)
+    for together, apart in zip(arrays, trainer.embed(loader), strict=True):
+        np.testing.assert_array_equal(together, apart)
+    rows = len(loader.dataset)
+    assert arrays[0].shape == (rows, 4) and len(arrays[1]) == len(arrays[2]) == rows
+    unkept = trainer.evaluate_and_embed(loader, keep=False)[1]
+    assert all(array.size == 0 for array in unkept)
+    assert trainer.encoder.training and trainer.classifier.training  # left in training mode
+
+
 def test_warmup_and_accumulation_run():
     encoder, classifier, loader = small_setup()
     estimator = make_estimator("mine", 4, 4, hidden=(8,))

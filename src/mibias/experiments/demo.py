@@ -80,8 +80,8 @@ def train_synthetic(
     test_loader = DataLoader(test.dataset(), batch_size=512)
 
     def final(trainer: MITrainer, row: Any) -> dict[str, float]:
-        metrics = {f"test_{key}": value for key, value in trainer.evaluate(test_loader).items()}
-        z_test, _, c_test = trainer.embed(test_loader)
+        read, (z_test, _, c_test) = trainer.evaluate_and_embed(test_loader)
+        metrics = {f"test_{key}": value for key, value in read.items()}
         colour = c_test.argmax(1)
         leakage = audit_leakage(
             z_test, colour, restarts=2, steps=800, test_size=0.5, seed=seed, progress=False

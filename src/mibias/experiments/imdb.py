@@ -149,12 +149,17 @@ def run_imdb(
     loader = training_loader(train, run.batch_size, seed=run.trainer.seed, num_workers=workers)
 
     def final(trainer: MITrainer, row: Mapping[str, float]) -> dict[str, float]:
+        # each split read once; z and the age groups (for the audit) from the test split
+        reads = {
+            name: trainer.evaluate_and_embed(evaluation, keep=name == "test")
+            for name, evaluation in evaluations.items()
+        }
         read = {
             f"{name}_{key}": value
-            for name, evaluation in evaluations.items()
-            for key, value in trainer.evaluate(evaluation).items()
+            for name, (metrics, _) in reads.items()
+            for key, value in metrics.items()
         }
-        z, _, age = trainer.embed(evaluations["test"])
+        z, _, age = reads["test"][1]
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
         leakage = audit_leakage(z, age.argmax(1), seed=run.trainer.seed, progress=False, **steps)
         conditional = run.trainer.mi_condition != "none"

@@ -405,21 +405,35 @@ class MITrainer:
         return self.step(batch, epoch=epoch, step=step)
 
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
     def evaluate(self, loader: Iterable[Batch]) -> dict[str, float]:
         """Accuracy and mean task loss of the model on ``loader``."""
+        return self.evaluate_and_embed(loader, keep=False)[0]
+
+    @torch.no_grad()
+    def evaluate_and_embed(
+        self, loader: Iterable[Batch], keep: bool = True
+    ) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`evaluate` and :meth:`embed` in one pass over ``loader``, so that a final
+        check reads its test rows once (with ``keep`` False, the arrays are left empty)."""
         self.encoder.eval()
         self.classifier.eval()
         loss_sum, correct, rows = 0.0, 0, 0
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for batch in loader:
-            x, y, _ = self.precision.batch(batch)
-            _, logits = self.step.forward(x)
+            x, y, c = self.precision.batch(batch)
+            z, logits = self.step.forward(x)
             loss_sum += self.step.task_loss(logits, y).item() * len(y)
             correct += (logits.argmax(dim=1) == y).sum().item()
             rows += len(y)
+            if keep:
+                parts.append((z.cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
         self.encoder.train()
         self.classifier.train()
-        return {"accuracy": correct / max(rows, 1), "loss": loss_sum / max(rows, 1)}
+        metrics = {"accuracy": correct / max(rows, 1), "loss": loss_sum / max(rows, 1)}
+        if not parts:
+            return metrics, (np.empty(0), np.empty(0), np.empty(0))
+        z, y, c = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        return metrics, (z, y, c)
 
     def _report(self, line: str) -> None:
         """An event of the run (a re-fit of the estimator), from the main process: a line on
@@ -437,17 +451,9 @@ class MITrainer:
             run = f"{self.out_dir.name}: " if self.out_dir is not None else ""
             print(run + line, file=sys.stderr, flush=True)
 
-    @torch.no_grad()
     def embed(self, loader: Iterable[Batch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The representation z of every row of ``loader``, with its y and c (numpy arrays)."""
-        self.encoder.eval()
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for batch in loader:
-            x, y, c = self.precision.batch(batch)
-            z = self.step.encode(x)
-            parts.append((z.cpu().numpy(), y.cpu().numpy(), c.cpu().numpy()))
-        self.encoder.train()
-        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
+        return self.evaluate_and_embed(loader)[1]
 
 
 def auxiliary_name(auxiliary: nn.Module | None) -> str:
