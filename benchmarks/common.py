@@ -19,6 +19,7 @@ from mibias.experiments.digits import load_network, run_digits
 from mibias.experiments.digits_recipe import DigitsRun
 from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.settings import flat_settings, from_settings
+from mibias.training.precision import BF16_INSTRUCTIONS
 from mibias.training.run_log import source_state
 
 RESULTS = Path(__file__).parent / "results"
@@ -73,11 +74,6 @@ def command_line(module: str) -> str:
     return " ".join([f"python -m benchmarks.{module}", *sys.argv[1:]])
 
 
-# CPU features that change bf16 arithmetic, and with it both speed and results: the main job's
-# bf16 runs gave other accuracies on hosts with and without them (docs/colored-mnist.md)
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
 def machine_description() -> str:
     """The machine as a results file records it: architecture, torch's CPU capability, the
     bf16 instruction sets present (from /proc/cpuinfo where there is one), torch's threads and
@@ -85,7 +81,7 @@ def machine_description() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         flags = set(cpuinfo.read_text().split())
-        bf16 = ", ".join(flag for flag in BF16_CPU_FLAGS if flag in flags) or "no bf16 flags"
+        bf16 = ", ".join(flag for flag in BF16_INSTRUCTIONS if flag in flags) or "no bf16 flags"
     else:
         bf16 = "bf16 flags unknown"
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""

@@ -32,7 +32,8 @@ sweep runner, two processes of one torch thread each; per seed (0-2), the median
     python -m benchmarks.digits_speed --recipes     (about 15 minutes on 2 cores)
 
 writes digits_speed_recipes instead: the rows of 1. alone, for a host whose other rows are
-already known (in float32 on a CPU without AVX-512, where the recipes train in float32).
+already known (on an x86 CPU without bfloat16 instructions, where the recipes train in
+float32).
 
     python -m benchmarks.digits_speed --evaluation  (about 2 minutes on 2 cores)
 
@@ -114,8 +115,8 @@ RECIPES = {
 # what the recipe rows are, in every table that has them
 RECIPE_ROWS = (
     "training epochs (evaluation not included) of `mibias digits` runs at sigma 0.020 with the "
-    "recipe's settings in this CPU's precision (bf16, but float32 on an x86 CPU without "
-    "AVX-512; mibias.training.precision), ERM without the estimator; a recipe's runs train in "
+    "recipe's settings in this CPU's precision (bf16, but float32 on an x86 CPU without bf16 "
+    "instructions; mibias.training.precision), ERM without the estimator; a recipe's runs train in "
     f"turns in one process, one epoch each, {EPOCHS} turns, the first untimed; ratio_to_erm is "
     "the median of each epoch's ratio to ERM's epoch of the same turn; the runs train "
     "normally (divergence checks on)."
@@ -459,7 +460,7 @@ def main() -> None:
             precision_layouts(),
             "The digit network's forward and backward pass (fc z, batch 128, after 3 untimed "
             "steps), mean of 20 steps, bf16 asked of autocast whatever the CPU (the trainer "
-            "itself runs float32 where it has no AVX-512, mibias.training.precision); "
+            "itself runs float32 where it has no bf16 instructions, mibias.training.precision); "
             "ratio_to_erm: to the float32 step of the same run.",
         )
         return

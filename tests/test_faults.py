@@ -21,7 +21,7 @@ from mibias.training import checkpoint
 from tests.experiments.test_digits import TINY_RUN, tiny_data  # noqa: F401 - a fixture
 
 # float32: the faults are the same in either precision, and bf16 asked of a CPU without
-# AVX-512 adds a warning line (training.precision) to the one line these tests count
+# bfloat16 instructions adds a warning line (training.precision) to the one line these tests count
 DIGITS = ["digits", "--method", "mi", *TINY_RUN, "--k", "2", "--no-compile", "--no-bf16"]
 
 

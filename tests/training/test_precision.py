@@ -21,24 +21,28 @@ def test_bf16_on_a_gpu_without_bfloat16_is_refused_by_name(monkeypatch):
     Precision(torch.device("cuda:1"), bf16=True, channels_last=False)
 
 
-def cpu(monkeypatch, architecture, capability):
-    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": architecture})
+def cpu(monkeypatch, architecture, capability, *flags):
+    found = {"architecture": architecture, **dict.fromkeys(flags, True)}
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: found)
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
 
 
 @pytest.mark.parametrize(
-    "architecture, capability, runs_bf16",
+    "architecture, capability, flags, runs_bf16",
     [
-        ("x86_64", "AVX2", False),
-        ("x86_64", "NO AVX", False),
-        ("x86_64", "AVX512", True),
-        ("aarch64", "DEFAULT", True),
+        ("x86_64", "AVX2", (), False),
+        ("x86_64", "NO AVX", (), False),
+        ("x86_64", "AVX512", (), False),  # AVX-512 alone: bfloat16 emulated
+        ("x86_64", "AVX512", ("avx512_bf16",), True),
+        ("x86_64", "AVX512", ("avx512_bf16", "amx_bf16"), True),
+        ("x86_64", "AVX512", ("amx_bf16",), True),
+        ("aarch64", "DEFAULT", (), True),
     ],
 )
-def test_bf16_on_an_x86_cpu_without_avx512_runs_float32_and_says_so(
-    monkeypatch, architecture, capability, runs_bf16
+def test_bf16_on_an_x86_cpu_without_bf16_instructions_runs_float32_and_says_so(
+    monkeypatch, architecture, capability, flags, runs_bf16
 ):
-    cpu(monkeypatch, architecture, capability)
+    cpu(monkeypatch, architecture, capability, *flags)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         asked = Precision(torch.device("cpu"), bf16=True, channels_last=False)
@@ -46,13 +50,14 @@ def test_bf16_on_an_x86_cpu_without_avx512_runs_float32_and_says_so(
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert asked.bf16 is runs_bf16 and never.bf16 is False
     assert len(messages) == (not runs_bf16)
-    assert all(f"no AVX-512 ({capability})" in m and "uses float32" in m for m in messages)
+    said = f"no bfloat16 instructions (avx512_bf16 or amx_bf16; torch finds {capability})"
+    assert all(said in m and "uses float32" in m for m in messages)
     with asked.autocast():
         assert torch.is_autocast_enabled("cpu") is runs_bf16
 
 
 def test_bf16_autocast_returns_float32_on_the_cpu(monkeypatch):
-    cpu(monkeypatch, "x86_64", "AVX512")  # autocast on, whatever this machine's CPU
+    cpu(monkeypatch, "x86_64", "AVX512", "amx_bf16")  # autocast on, whatever this machine's CPU
     precision = Precision(torch.device("cpu"), bf16=True, channels_last=True)
     out = precision.run(torch.nn.Linear(4, 2), torch.ones(3, 4))
     assert out.dtype == torch.float32 and out.shape == (3, 2)

@@ -330,7 +330,7 @@ def test_run_json_says_when_the_cpu_overruled_bf16(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": "x86_64"})
     encoder, classifier, loader = small_setup()
     config = TrainerConfig(lam=0.0, k=0, epochs=1, bf16=True, progress=False)
-    with pytest.warns(RuntimeWarning, match="no AVX-512"):
+    with pytest.warns(RuntimeWarning, match="no bfloat16 instructions"):
         MITrainer(encoder, classifier, None, config, out_dir=tmp_path).fit(loader)
     summary = json.loads((tmp_path / "run.json").read_text())
     assert summary["config"]["bf16"] is True and summary["ran_on"]["bf16"] is False

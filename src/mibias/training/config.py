@@ -156,9 +156,10 @@ class TrainerConfig:
     bf16 : bool
         Run the encoder and classifier under bfloat16 autocast (the estimator, losses and
         optimiser states stay float32). About 2x faster convolutions on CPUs with AVX-512
-        bf16 (benchmarks/results/digits_speed.md); on an x86 CPU without AVX-512 the run uses
-        float32, with a warning (:class:`~mibias.training.precision.Precision`), and
-        ``run.json``'s ``ran_on`` says which ran.
+        bf16 (benchmarks/results/digits_speed.md); on an x86 CPU without bfloat16
+        instructions (avx512_bf16, amx_bf16) the run uses float32, with a warning
+        (:class:`~mibias.training.precision.Precision`), and ``run.json``'s ``ran_on`` says
+        which ran.
     channels_last : bool
         Keep 4-D inputs and the encoder in channels-last memory layout.
     compile_estimator : bool
@@ -225,7 +226,7 @@ class TrainerConfig:
     )
     refit_steps: int = setting(200, "estimator steps of a re-fit", at_least=1)
     bf16: bool = setting(
-        False, "bfloat16 autocast for the network (float32 on an x86 CPU without AVX-512)"
+        False, "bfloat16 autocast for the network (float32 on an x86 CPU without bf16 instructions)"
     )
     channels_last: bool = setting(False, "channels-last layout")
     compile_estimator: bool = setting(

@@ -25,10 +25,11 @@ class Precision:
     bf16 : bool
         Run forward passes under bfloat16 autocast; their outputs come back as float32. An
         error on a GPU without native bfloat16 (compute capability below 8.0), asked of the
-        GPU ``device`` names. On an x86 CPU without AVX-512 (:func:`cpu_bfloat16_kernels`)
-        the run uses float32 instead, with a warning: torch has no bfloat16 kernels there, and
-        its emulation ran the digit network's step 11.5 times slower than float32 on an AVX2
-        host, 12.9 times in channels-last layout (benchmarks/results/digits_speed_layouts.md).
+        GPU ``device`` names. On an x86 CPU without bfloat16 instructions
+        (:func:`cpu_bfloat16_kernels`) the run uses float32 instead, with a warning: torch
+        emulates bfloat16 there, which ran the digit network's step 11.5 times slower than
+        float32 on an AVX2 host, 12.9 times in channels-last layout
+        (benchmarks/results/digits_speed_layouts.md).
     channels_last : bool
         Keep 4-D inputs (and the module given to :meth:`place` with ``layout=True``) in
         channels-last layout.
@@ -47,9 +48,9 @@ class Precision:
             )
         if bf16 and device.type == "cpu" and not cpu_bfloat16_kernels():
             warnings.warn(
-                f"bf16: this CPU has no AVX-512 ({torch.backends.cpu.get_cpu_capability()}), "
-                "where torch emulates bfloat16 several times slower than float32: the run "
-                "uses float32",
+                f"bf16: this CPU has no bfloat16 instructions ({' or '.join(BF16_INSTRUCTIONS)}; "
+                f"torch finds {torch.backends.cpu.get_cpu_capability()}), where torch emulates "
+                "bfloat16 several times slower than float32: the run uses float32",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -118,13 +119,19 @@ def batch_error(x: Any, y: Any, c: Any) -> str | None:
     return None
 
 
+# the x86 instructions that compute bfloat16 (as torch.cpu.get_capabilities names them); they
+# change bf16 arithmetic, and with it both speed and results (docs/colored-mnist.md)
+BF16_INSTRUCTIONS = ("avx512_bf16", "amx_bf16")
+
+
 def cpu_bfloat16_kernels() -> bool:
-    """Whether torch computes bfloat16 on this CPU with kernels made for it: on x86, those of
-    AVX-512 (measured here with the AVX512-BF16 and AMX instructions: the digit network's
-    step in channels-last bf16 took half the time of channels-last float32,
-    benchmarks/results/digits_speed.md; an AVX-512 CPU without them, where oneDNN converts
-    through AVX-512, was not measured); other architectures are taken to (their capability
-    names differ)."""
-    if torch.cpu.get_capabilities().get("architecture") != "x86_64":
+    """Whether this CPU computes bfloat16 with instructions made for it: on x86, one of
+    :data:`BF16_INSTRUCTIONS` (with them the digit network's step in channels-last bf16 took
+    half the time of channels-last float32, benchmarks/results/digits_speed.md; without
+    them torch emulates bfloat16: on an AVX2 host 11.5 times slower than float32,
+    benchmarks/results/digits_speed_layouts.md, and on AVX-512 alone it converts through
+    float32 too, not measured here); other architectures are taken to."""
+    capabilities = torch.cpu.get_capabilities()
+    if capabilities.get("architecture") != "x86_64":
         return True
-    return torch.backends.cpu.get_cpu_capability() == "AVX512"
+    return any(capabilities.get(name) for name in BF16_INSTRUCTIONS)
