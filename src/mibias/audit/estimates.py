@@ -106,7 +106,11 @@ def train_estimator(
         cut = max(len(z) // 5, 2)
         validation = (z[order[:cut]], c[order[:cut]])
         z, c = z[order[cut:]], c[order[cut:]]
-    updater = EstimatorUpdater(model, torch.optim.Adam(model.parameters(), lr=lr))
+    # torch's fused update, one kernel for every parameter, as the trainer's estimator has: on
+    # the main job's z (5,600 x 64 rows, one thread) 5.37 ms a step against 5.75, the same
+    # reading to 1e-6 nats
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    updater = EstimatorUpdater(model, optimizer)
     rows = min(batch_size, len(z))
     checks = check_steps(steps)
     best_score, best_state = -math.inf, None
