@@ -19,7 +19,7 @@ from mibias.experiments.digits import load_network, run_digits
 from mibias.experiments.digits_recipe import DigitsRun
 from mibias.models.digits import DigitEncoder, digit_classifier
 from mibias.settings import flat_settings, from_settings
-from mibias.training.precision import BF16_INSTRUCTIONS
+from mibias.training.precision import bf16_instructions
 from mibias.training.run_log import source_state
 
 RESULTS = Path(__file__).parent / "results"
@@ -76,14 +76,9 @@ def command_line(module: str) -> str:
 
 def machine_description() -> str:
     """The machine as a results file records it: architecture, torch's CPU capability, the
-    bf16 instruction sets present (from /proc/cpuinfo where there is one), torch's threads and
+    bf16 instructions present (as training.precision finds them), torch's threads and
     the GPU where there is one."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        flags = set(cpuinfo.read_text().split())
-        bf16 = ", ".join(flag for flag in BF16_INSTRUCTIONS if flag in flags) or "no bf16 flags"
-    else:
-        bf16 = "bf16 flags unknown"
+    bf16 = ", ".join(bf16_instructions()) or "no bf16 flags"
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (
         f"{platform.machine()} ({torch.backends.cpu.get_cpu_capability()}, {bf16}), "

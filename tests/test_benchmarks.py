@@ -73,7 +73,13 @@ def test_a_results_file_names_the_cpu_features_that_change_bf16_results(tmp_path
     machine = json.loads((tmp_path / "probe.json").read_text())["machine"]
     assert torch.backends.cpu.get_cpu_capability() in machine
     assert f"{torch.get_num_threads()} torch threads" in machine
-    assert "bf16" in machine  # the flags found, or that none (or no /proc/cpuinfo) was
+    assert "bf16" in machine  # the flags found, or that none was
+    # the flags as the trainer's precision rule finds them
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"amx_bf16": True})
+    assert (
+        "(" + torch.backends.cpu.get_cpu_capability() + ", amx_bf16)"
+        in common.machine_description()
+    )
 
 
 def test_a_results_file_names_the_commit_and_whether_the_code_differed_from_it(

@@ -186,7 +186,7 @@ def prepare_digits(
             for suffix, (read, _) in reads.items()
             for key, value in read.items()
         }
-        z = reads[""][1][0]
+        _, (z, _, _) = reads[""]
         colour = colour_class(data.test_images(run.test_colours)[rows])
         steps = {} if run.leakage_steps is None else {"steps": run.leakage_steps}
         leakage = audit_leakage(z, colour, seed=seed, progress=False, **steps)

@@ -124,6 +124,12 @@ def batch_error(x: Any, y: Any, c: Any) -> str | None:
 BF16_INSTRUCTIONS = ("avx512_bf16", "amx_bf16")
 
 
+def bf16_instructions() -> tuple[str, ...]:
+    """Those of :data:`BF16_INSTRUCTIONS` this CPU has (as torch finds them)."""
+    capabilities = torch.cpu.get_capabilities()
+    return tuple(name for name in BF16_INSTRUCTIONS if capabilities.get(name))
+
+
 def cpu_bfloat16_kernels() -> bool:
     """Whether this CPU computes bfloat16 with instructions made for it: on x86, one of
     :data:`BF16_INSTRUCTIONS` (with them the digit network's step in channels-last bf16 took
@@ -131,7 +137,6 @@ def cpu_bfloat16_kernels() -> bool:
     them torch emulates bfloat16: on an AVX2 host 11.5 times slower than float32,
     benchmarks/results/digits_speed_layouts.md, and on AVX-512 alone it converts through
     float32 too, not measured here); other architectures are taken to."""
-    capabilities = torch.cpu.get_capabilities()
-    if capabilities.get("architecture") != "x86_64":
+    if torch.cpu.get_capabilities().get("architecture") != "x86_64":
         return True
-    return any(capabilities.get(name) for name in BF16_INSTRUCTIONS)
+    return bool(bf16_instructions())
