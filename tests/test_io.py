@@ -36,6 +36,14 @@ def test_reads_string_labels(tmp_path):
     assert load_array(tmp_path / "bare.csv").ravel().tolist() == ["red", "blue", "red", "blue"]
 
 
+def test_a_label_left_empty_keeps_its_row_and_the_header_its_place(tmp_path):
+    # pandas writes a missing label of one column as "" (a blank line would be skipped)
+    (tmp_path / "labels.csv").write_text('group\nred\n""\nblue\nred\nblue\n')
+    labels = load_array(tmp_path / "labels.csv").ravel()
+    assert len(labels) == 5 and pd.isna(labels[1])
+    assert labels[[0, 2, 3, 4]].tolist() == ["red", "blue", "red", "blue"]
+
+
 @pytest.mark.parametrize(
     "name, content, message",
     [

@@ -73,7 +73,7 @@ def _first_line_is_header(frame: pd.DataFrame) -> bool:
     rest = frame.iloc[1:].apply(pd.to_numeric, errors="coerce")
     if first.isna().all() and not rest.isna().all().all():
         return True
-    repeated = frame.iloc[1:].apply(lambda column: column.duplicated(keep=False).all())
+    repeated = frame.iloc[1:].apply(lambda column: column.dropna().duplicated(keep=False).all())
     return bool(
         first.isna().all()
         and repeated.all()

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.cli.test_entry import run_cli
@@ -80,6 +81,10 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--noise-start", "0.5"], "noise_start must be >= 1, got 0.5"),
         (["--out", "z.npy", "--c-rows"], "X has 500 rows but C has 499"),
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
+        (
+            ["--out", "z.npy", "--empty-label"],
+            "C contains missing values (empty cells) (first at row 2)",
+        ),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
         # named as given and counted on every row, not on the fitting rows
         (["--out", "z.npy", "--continuous"], "C has 500 distinct numbers, more than the 64"),
@@ -102,6 +107,10 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
         values[3, 1] = np.nan
         np.save(vectors / "nan.npy", values)
         x = vectors / "nan.npy"
+    if "--empty-label" in extra:
+        extra.remove("--empty-label")
+        c = vectors / "sex.csv"
+        pd.DataFrame({"sex": ["f", "m", None] + ["f", "m"] * 248 + ["f"]}).to_csv(c, index=False)
     extra = [str(vectors / e) if e.startswith(("z.", "x.")) else e for e in extra]
     result = run_cli("erase", x, c, *extra)
     assert result.returncode == 2, result.stderr

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
@@ -295,8 +296,12 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
     if not np.all(np.isfinite(z)):
         bad = np.argwhere(~np.isfinite(z))[0]
         raise InputError(f"{zn} contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
-    if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
-        raise InputError(f"{cn} contains NaN or inf")
+    # a label missing: NaN or inf among numbers, an empty cell (None or NaN) among text
+    missing = ~np.isfinite(c) if c.dtype.kind == "f" else pd.isna(c)
+    if missing.any():
+        bad = np.argwhere(missing)[0]
+        what = "NaN or inf" if c.dtype.kind == "f" else "missing values (empty cells)"
+        raise InputError(f"{cn} contains {what} (first at row {bad[0]})")
     if len(z) < 20:
         raise InputError(f"at least 20 rows are needed for a held-out estimate, got {len(z)}")
     if np.all(c == c[:1]):
