@@ -70,6 +70,9 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.txt"], "use a .npy or .csv file name"),
         (["--out", "z.npy", "--method", "leace", "--lambda", "2"], "--lambda set the mi eraser"),
         (["--out", "z.npy", "--holdout", "1"], "--holdout must be in [0, 1)"),
+        # checked before the fit: each side of the split is read by a held-out audit
+        (["--out", "z.npy", "--holdout", "0.999"], "as 0 to fit the eraser on and 500 for"),
+        (["--out", "z.npy", "--holdout", "0.01"], "as 495 to fit the eraser on and 5 for the"),
         (["--out", "z.npy", "--keep", "all"], "keep must be auto, distance"),
         (["--out", "z.npy", "--keep", "task"], "--keep task keeps the task --y names: give --y"),
         (["--out", "z.npy", "--linear-first", "pca"], "linear_first must be None, leace"),

@@ -227,8 +227,8 @@ def test_invalid_training_settings_are_one_line_errors(tiny_data, tmp_path, caps
 @pytest.mark.parametrize(
     ("option", "said"),
     [
-        (["--limit", "-5"], "invalid settings: limit must be >= 1, got -5"),  # was: all but 5
-        (["--limit", "0"], "limit must be >= 1, got 0"),
+        (["--limit", "-5"], "invalid settings: limit must be >= 20, got -5"),  # was: all but 5
+        (["--limit", "19"], "limit must be >= 20, got 19"),  # the test digits' audit needs 20
         (["--sigma", "-1"], "sigma must be >= 0, got -1"),
         (["--batch-size", "0"], "batch_size must be >= 2, got 0"),
         (["--data-seed", "-1"], "data_seed must be >= 0, got -1"),

@@ -21,7 +21,15 @@ _LEAKAGE = (
 )
 _ESTIMATES = ("GAIN_NATS",)
 _PROBES = ("probe_scores",)
-_SETTINGS = ("AUDIT", "PROBE_KINDS", "PROBES", "TABULAR_PROBES", "AuditDefaults", "ProbeKind")
+_SETTINGS = (
+    "AUDIT",
+    "MIN_ROWS",
+    "PROBE_KINDS",
+    "PROBES",
+    "TABULAR_PROBES",
+    "AuditDefaults",
+    "ProbeKind",
+)
 # each public name and the module that defines it
 _HOMES = {
     **{name: "mibias.audit.leakage" for name in _LEAKAGE},

@@ -28,7 +28,7 @@ from mibias.audit.estimates import (
     whitened_components,
 )
 from mibias.audit.probes import RARE_GROUP_ROWS, probe_scores
-from mibias.audit.settings import AUDIT, PROBES, WHITENED, ProbeKind
+from mibias.audit.settings import AUDIT, MIN_ROWS, PROBES, WHITENED, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError
 
@@ -302,8 +302,10 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
         bad = np.argwhere(missing)[0]
         what = "NaN or inf" if c.dtype.kind == "f" else "missing values (empty cells)"
         raise InputError(f"{cn} contains {what} (first at row {bad[0]})")
-    if len(z) < 20:
-        raise InputError(f"at least 20 rows are needed for a held-out estimate, got {len(z)}")
+    if len(z) < MIN_ROWS:
+        raise InputError(
+            f"at least {MIN_ROWS} rows are needed for a held-out estimate, got {len(z)}"
+        )
     if np.all(c == c[:1]):
         raise InputError(f"{cn} is constant: there is no information to leak")
     return z

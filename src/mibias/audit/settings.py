@@ -29,6 +29,9 @@ CLASSIFIER_KINDS: tuple[ProbeKind, ...] = tuple(
 # fits take seconds (3.4 s on 10,000 rows of 64 columns and two values, one thread)
 TABULAR_PROBES: tuple[ProbeKind, ...] = (*PROBES, "trees")
 
+# the fewest rows an audit reads (a held-out estimate needs some to fit and some to score)
+MIN_ROWS = 20
+
 
 @dataclass(frozen=True)
 class AuditDefaults:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -126,7 +127,7 @@ def run_erase(args: argparse.Namespace) -> int:
     # imported here, not above: they import torch and scikit-learn
     from sklearn.model_selection import train_test_split
 
-    from mibias.audit import REPORT_AUDIT, audit_leakage, validate_pair
+    from mibias.audit import MIN_ROWS, REPORT_AUDIT, audit_leakage, validate_pair
     from mibias.erasure.eraser import make_eraser
     from mibias.erasure.kept import kept_geometry, kept_task
 
@@ -144,6 +145,14 @@ def run_erase(args: argparse.Namespace) -> int:
     probes = probe_kinds(args.probes)
     c = load_array(args.c)
     x = validate_pair(load_array(args.x), c, names=("X", "C"))
+    if args.holdout > 0:  # the split's sizes as scikit-learn's train_test_split makes them
+        held_out = math.ceil(args.holdout * len(x))
+        if min(held_out, len(x) - held_out) < MIN_ROWS:
+            raise InputError(
+                f"--holdout {args.holdout:g} shares the {len(x)} rows as {len(x) - held_out} to "
+                f"fit the eraser on and {held_out} for the report: each needs at least "
+                f"{MIN_ROWS} (--holdout 0 fits and reports on every row)"
+            )
     y = load_array(args.y) if args.y else None
     for name, values in (("C", c), ("--y", y)):
         if values is not None and values.reshape(len(values), -1).shape[1] > 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mibias.audit.settings import MIN_ROWS
 from mibias.data.colored_mnist import TestColours
 from mibias.estimators.names import ESTIMATORS
 from mibias.methods import METHODS, methods_of
@@ -90,7 +91,9 @@ class DigitsRun:
     test_colours: TestColours = setting("palette", "how unbiased digits are coloured")
     data_seed: int = setting(0, "seed of the colours", at_least=0)
     limit: int | None = setting(
-        None, "use only the first N training, validation and test digits", at_least=1
+        None,
+        "use only the first N training, validation and test digits",
+        at_least=MIN_ROWS,  # the test digits' audit reads them all
     )
     leakage_steps: int | None = setting(
         None,
