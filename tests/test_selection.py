@@ -4,6 +4,7 @@ import json
 import pytest
 
 from mibias.cli import main
+from mibias.cli.status import EXIT_DAMAGED
 from mibias.selection import load_run, select_lambda
 
 
@@ -125,3 +126,15 @@ def test_runs_without_epoch_logs_are_refused_by_name(tmp_path, capsys):
     (run / "run.json").write_text(json.dumps({"status": "finished"}))
     assert main(["select", str(tmp_path / "fairness")]) == 2
     assert f"{run}: a run without per-epoch training logs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content", ["", "garbage\n", "epoch,train_accuracy,mi\n", "epoch,mi\n1,0.5\n"]
+)
+def test_a_finished_run_whose_log_holds_no_epoch_is_named_as_damaged(runs, capsys, content):
+    """Its train accuracy would read NaN and the run pass for one that does not fit."""
+    (runs[1] / "metrics.csv").write_text(content)
+    assert main(["select", *map(str, runs)]) == EXIT_DAMAGED
+    err = capsys.readouterr().err
+    assert f"{runs[1] / 'metrics.csv'} logs no epoch's train accuracy" in err
+    assert len(err.strip().splitlines()) == 1
