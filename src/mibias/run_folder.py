@@ -59,25 +59,33 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, float]]:
+def read_metrics(run_dir: Path, needs: str | None = None) -> list[dict[str, float]]:
     """The per-epoch rows of a run's ``metrics.csv`` as floats; cells left empty (a metric
-    some epochs lack) are omitted from their row.
+    some epochs lack) are omitted from their row. ``needs``: a metric that a finished run
+    logs, which at least one row must hold.
 
     Raises
     ------
     DamagedFileError
-        When a cell is not a number or the file is not text; the message names the file.
+        When a cell is not a number, the file is not text, or no row holds ``needs``; the
+        message names the file.
     """
     path = run_dir / METRICS
     try:
         with path.open(newline="") as handle:
-            return [
+            rows = [
                 {k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)
             ]
     except (UnicodeDecodeError, ValueError, TypeError, csv.Error) as error:
         raise DamagedFileError(
             f"{path} is damaged ({error}): delete its run folder and run it again"
         ) from error
+    if needs is not None and not any(needs in row for row in rows):
+        raise DamagedFileError(
+            f"{path} logs no epoch's {needs.replace('_', ' ')}, though the run finished: it is "
+            "damaged; delete its run folder and run it again"
+        )
+    return rows
 
 
 def is_run_folder(path: Path) -> bool:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mibias.io import DamagedFileError
 from mibias.run_folder import (
     METRICS,
     RECIPE,
@@ -65,12 +64,7 @@ def load_run(path: str | Path) -> LoggedRun:
     metrics, summary = path / METRICS, path / SUMMARY
     if not metrics.exists() or not summary.exists():
         raise ValueError(f"{path}: not a run folder (metrics.csv and run.json are needed)")
-    epochs = read_metrics(path)
-    if not any("train_accuracy" in row for row in epochs):  # select compares exactly that
-        raise DamagedFileError(
-            f"{metrics} logs no epoch's train accuracy, though the run finished: it is "
-            "damaged; delete its run folder and run it again"
-        )
+    epochs = read_metrics(path, needs="train_accuracy")  # what the selection compares
     config = read_json(summary)["config"]
     recipe_file = path / RECIPE
     recipe = read_json(recipe_file) if recipe_file.exists() else {}
