@@ -59,7 +59,7 @@ def checked_sensitive_features(
         distinct = len(np.unique(column.astype(str)))
         if distinct < 2:
             raise ValueError(
-                f"{name} has a single value ({column[0]!r}); the independence "
+                f"{name} has a single value ({column[:1].tolist()[0]!r}); the independence "
                 "term needs at least two groups"
             )
         if distinct > max_groups and pd.api.types.is_numeric_dtype(column.dtype):

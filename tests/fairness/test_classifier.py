@@ -138,7 +138,8 @@ def test_read_only_rows_reach_torch_as_a_writable_copy(torch_wraps):
     [
         (lambda X, y, s: (X, y, s[:-1]), "sensitive_features has 299 rows but X has 300"),
         (lambda X, y, s: (X, y, np.where(s == 1, np.nan, 0.0)), "missing values"),
-        (lambda X, y, s: (X, y, np.zeros_like(s)), "single value"),
+        # the value as Python writes it, not numpy's np.int64(0)
+        (lambda X, y, s: (X, y, np.zeros_like(s)), r"single value \(0\)"),
         (lambda X, y, s: (X, y, np.arange(len(s)) % 65), "a continuous one\\? Put it in bins"),
         (lambda X, y, s: (np.where(X > 2, np.nan, X), y, s), "NaN"),
         (lambda X, y, s: (X, y % 2 + (X[:, 0] > 1), s), "needs binary labels"),
