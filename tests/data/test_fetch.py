@@ -7,6 +7,7 @@ import pytest
 
 from mibias.data import fetch as fetch_module
 from mibias.data.fetch import FetchError, RemoteFile, WheelMember, fetch, verify_cached
+from mibias.io import InputError
 
 
 def entry_for(content: bytes, **extra) -> RemoteFile:
@@ -61,6 +62,15 @@ def test_data_home_comes_from_the_environment(tmp_path, monkeypatch):
 
     monkeypatch.setenv("MIBIAS_DATA", str(tmp_path / "here"))
     assert data_home() == tmp_path / "here" and (tmp_path / "here").is_dir()
+
+
+def test_a_data_folder_that_cannot_be_made_is_named(tmp_path, monkeypatch):
+    from mibias.data.fetch import data_home
+
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv("MIBIAS_DATA", str(tmp_path / "file" / "data"))
+    with pytest.raises(InputError, match=r"file/data: the data folder cannot be made \(Not a d"):
+        data_home()
 
 
 # another process fetching file.bin into argv[1]: it holds the fetch lock, writes the file

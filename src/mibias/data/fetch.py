@@ -26,7 +26,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import TypeVar
 
-from mibias.io import held_lock
+from mibias.io import InputError, held_lock
 
 ENV_VAR = "MIBIAS_DATA"
 Made = TypeVar("Made")
@@ -62,10 +62,23 @@ class RemoteFile:
 
 
 def data_home(path: str | Path | None = None) -> Path:
-    """The cache folder: ``path``, else ``$MIBIAS_DATA``, else ``~/.cache/mibias``."""
+    """The cache folder: ``path``, else ``$MIBIAS_DATA``, else ``~/.cache/mibias``.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist and cannot be made (a parent that is a file, or not
+        writable).
+    """
     chosen = path or os.environ.get(ENV_VAR) or Path.home() / ".cache" / "mibias"
     folder = Path(chosen).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"{folder}: the data folder cannot be made ({error.strerror or error}); choose "
+            f"another with --data-home or ${ENV_VAR}"
+        ) from error
     return folder
 
 
