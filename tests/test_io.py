@@ -12,6 +12,7 @@ import torch
 from mibias.io import (
     InputError,
     atomic_path,
+    check_writable,
     held_lock,
     load_array,
     write_csv_atomic,
@@ -66,6 +67,14 @@ def test_pickled_objects_are_not_loaded(tmp_path):
     torch.save({"not": "a tensor"}, tmp_path / "obj.pt")
     with pytest.raises(InputError, match="expected a saved tensor"):
         load_array(tmp_path / "obj.pt")
+
+
+def test_check_writable_makes_the_folder_and_leaves_nothing_in_it(tmp_path):
+    check_writable(tmp_path / "a" / "b")
+    assert (tmp_path / "a" / "b").is_dir() and not list((tmp_path / "a" / "b").iterdir())
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError):
+        check_writable(tmp_path / "file" / "c")
 
 
 def test_success_replaces_the_file(tmp_path):

@@ -112,6 +112,19 @@ def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def check_writable(folder: Path) -> None:
+    """Make ``folder`` where it is missing and create (and remove) a file in it: before a long
+    computation whose result goes there, not after it.
+
+    Raises
+    ------
+    OSError
+        What making the folder or the file raised.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    _new_file(folder, ".mibias-check.", "").unlink()
+
+
 def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
     """Create an empty file of a new name in ``folder`` with the permissions any new file gets
     (read and write for all, less the umask), not ``mkstemp``'s owner-only ones: the file

@@ -121,6 +121,16 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_an_out_folder_that_cannot_be_made_is_named_before_the_fit(vectors):
+    (vectors / "file").write_text("a file where --out's folder would go")
+    out = vectors / "file" / "z.npy"
+    result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out)
+    assert result.returncode == 2, result.stderr
+    assert f"{vectors / 'file'} is a file where a folder is needed" in result.stderr
+    assert "epoch" not in result.stderr  # nothing was fitted
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_erase_min_variance_cuts_z_to_its_wide_directions_and_says_so(vectors):
     out = vectors / "z.npy"
     # c widens x's first column to about 3.25 times the variance of the others; without the

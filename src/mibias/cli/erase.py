@@ -21,7 +21,7 @@ import numpy as np
 from mibias.cli.common import add_probes_option, on_off, probe_kinds
 from mibias.erasure.settings import ERASERS, ERASURE_PROBES, MI_ERASER
 from mibias.estimators.names import NOISE_FALL_SHARE
-from mibias.io import InputError, atomic_path, load_array
+from mibias.io import InputError, atomic_path, check_writable, load_array
 
 
 def noise_setting(text: str) -> float | str:
@@ -143,6 +143,7 @@ def run_erase(args: argparse.Namespace) -> int:
     if not 0 <= args.holdout < 1:
         raise InputError(f"--holdout must be in [0, 1), got {args.holdout}")
     probes = probe_kinds(args.probes)
+    check_writable(out.parent)  # before the fit, which it would otherwise lose
     c = load_array(args.c)
     x = validate_pair(load_array(args.x), c, names=("X", "C"))
     if args.holdout > 0:  # the split's sizes as scikit-learn's train_test_split makes them
