@@ -92,6 +92,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         # named as given and counted on every row, not on the fitting rows
         (["--out", "z.npy", "--continuous"], "C has 500 distinct numbers, more than the 64"),
         (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
+        (["--out", "z.npy", "--out-a-folder"], "z.npy is a folder: give the name of a file"),
     ],
 )
 def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
@@ -110,6 +111,9 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
         values[3, 1] = np.nan
         np.save(vectors / "nan.npy", values)
         x = vectors / "nan.npy"
+    if "--out-a-folder" in extra:
+        extra.remove("--out-a-folder")
+        (vectors / "z.npy").mkdir()
     if "--empty-label" in extra:
         extra.remove("--empty-label")
         c = vectors / "sex.csv"

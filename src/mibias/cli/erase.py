@@ -134,6 +134,8 @@ def run_erase(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".csv"):
         raise InputError(f"--out {out}: use a .npy or .csv file name")
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder: give the name of a file to write")
     for name, given in (("X", args.x), ("C", args.c), ("--y", args.y)):
         if given and out.resolve() == Path(given).resolve():
             raise InputError(
