@@ -35,6 +35,23 @@ def refuse_categorical_columns(X: Any) -> None:
             )
 
 
+def refuse_missing_values(values: Any, name: str) -> None:
+    """Refuse labels of which one is missing (None or NaN): it names no group or class, and
+    numpy cannot sort it among text.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the first row with a missing value.
+    """
+    values = as_array(values)
+    missing = pd.isna(pd.DataFrame(values.reshape(len(values), -1))).to_numpy().any(axis=1)
+    if missing.any():
+        raise ValueError(
+            f"{name} contains missing values (NaN or None; first at row {int(missing.argmax())})"
+        )
+
+
 def checked_sensitive_features(
     values: Any, n_rows: int, *, max_groups: int, name: str = "sensitive_features"
 ) -> np.ndarray:
@@ -53,8 +70,7 @@ def checked_sensitive_features(
         values = values + 0.0  # -0.0 to 0.0: one group, which their text would split
     if len(values) != n_rows:
         raise ValueError(f"{name} has {len(values)} rows but X has {n_rows}")
-    if pd.isna(pd.DataFrame(values.reshape(n_rows, -1))).to_numpy().any():
-        raise ValueError(f"{name} contains missing values (NaN or None)")
+    refuse_missing_values(values, name)
     for column in values.reshape(n_rows, -1).T:
         distinct = len(np.unique(column.astype(str)))
         if distinct < 2:

@@ -108,6 +108,15 @@ def test_bad_input_is_refused_naming_the_problem(make, message):
         ProjectionEraser().fit(x, sensitive_features=c)
 
 
+def test_a_task_label_left_out_is_named_with_its_row():
+    x, c = linear_case()
+    y = np.where(np.arange(len(c)) == 7, None, np.where(c == 0, "a", "b"))
+    with pytest.raises(
+        ValueError, match=r"^y contains missing values \(NaN or None; first at row 7"
+    ):
+        ProjectionEraser().fit(x, y, sensitive_features=c)
+
+
 def test_the_attribute_check_uses_the_name_it_is_given():
     x, c = linear_case()
     with pytest.raises(ValueError, match=r"^C has 1200 distinct numbers"):

@@ -93,6 +93,11 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--continuous"], "C has 500 distinct numbers, more than the 64"),
         (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
         (["--out", "z.npy", "--out-a-folder"], "z.npy is a folder: give the name of a file"),
+        # counted on every row of the file, not on the fitting rows
+        (
+            ["--out", "z.npy", "--y-left-out"],
+            "--y contains missing values (NaN or None; first at row 6)",
+        ),
     ],
 )
 def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
@@ -111,6 +116,12 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
         values[3, 1] = np.nan
         np.save(vectors / "nan.npy", values)
         x = vectors / "nan.npy"
+    if "--y-left-out" in extra:
+        extra.remove("--y-left-out")
+        labels = pd.Series(np.where(np.arange(500) % 2, "yes", "no"), dtype=object, name="y")
+        labels[6] = None
+        labels.to_csv(vectors / "y.csv", index=False)
+        extra += ["--y", str(vectors / "y.csv")]
     if "--out-a-folder" in extra:
         extra.remove("--out-a-folder")
         (vectors / "z.npy").mkdir()

@@ -143,6 +143,11 @@ def test_read_only_rows_reach_torch_as_a_writable_copy(torch_wraps):
         (lambda X, y, s: (X, y, np.arange(len(s)) % 65), "a continuous one\\? Put it in bins"),
         (lambda X, y, s: (np.where(X > 2, np.nan, X), y, s), "NaN"),
         (lambda X, y, s: (X, y % 2 + (X[:, 0] > 1), s), "needs binary labels"),
+        # a label left out: numpy cannot sort None among text labels
+        (
+            lambda X, y, s: (X, np.where(np.arange(len(y)) == 4, None, y.astype(str)), s),
+            r"y contains missing values \(NaN or None; first at row 4\)",
+        ),
         (
             lambda X, y, s: (pd.DataFrame({"a": X[:, 0], "city": ["x"] * len(X)}), y, s),
             "non-numeric columns",

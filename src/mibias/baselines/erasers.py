@@ -20,7 +20,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mibias.estimators.attributes import MAX_CATEGORIES
-from mibias.inputs import checked_sensitive_features, refuse_categorical_columns
+from mibias.inputs import (
+    checked_sensitive_features,
+    refuse_categorical_columns,
+    refuse_missing_values,
+)
 
 # erased rows whose total variance is at most this share of X's: every row maps to one vector
 COLLAPSED = 1e-6
@@ -60,6 +64,8 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             or another row count than ``X``.
         """
         refuse_categorical_columns(X)
+        if y is not None:
+            refuse_missing_values(y, "y")
         X = validate_data(self, X, dtype=np.float32, force_writeable=True)
         self.erases_ = sensitive_features is not None
         if not self.erases_:

@@ -130,6 +130,7 @@ def run_erase(args: argparse.Namespace) -> int:
     from mibias.audit import MIN_ROWS, REPORT_AUDIT, audit_leakage, validate_pair
     from mibias.erasure.eraser import make_eraser
     from mibias.erasure.kept import kept_geometry, kept_task
+    from mibias.inputs import refuse_missing_values
 
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".csv"):
@@ -162,6 +163,11 @@ def run_erase(args: argparse.Namespace) -> int:
             raise InputError(f"{name}: expected one label per row, got shape {values.shape}")
     if y is not None and len(y) != len(x):
         raise InputError(f"--y has {len(y)} rows but X has {len(x)}")
+    if y is not None:  # on every row: the fit's messages would count the fitting rows
+        try:
+            refuse_missing_values(y, "--y")
+        except ValueError as error:
+            raise InputError(str(error)) from error
     c = c.reshape(len(c))
     y = None if y is None else y.reshape(len(y))
     given = given_mi_settings(args)

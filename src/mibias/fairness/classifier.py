@@ -29,6 +29,7 @@ from mibias.inputs import (
     check_settings,
     checked_sensitive_features,
     refuse_categorical_columns,
+    refuse_missing_values,
 )
 from mibias.methods import make_term
 from mibias.training.arrays import fit_on_arrays
@@ -229,6 +230,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
         )
         refuse_categorical_columns(X)
+        refuse_missing_values(y, "y")
         rows = X  # as given, so that the leakage check's transform sees the same feature names
         X, y = validate_data(self, X, y, dtype=np.float32, force_writeable=True)
         check_classification_targets(y)
