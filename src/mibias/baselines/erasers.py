@@ -65,7 +65,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         refuse_categorical_columns(X)
         if y is not None:
-            refuse_missing_values(y, "y")
+            self.check_task(y)
         X = validate_data(self, X, dtype=np.float32, force_writeable=True)
         self.erases_ = sensitive_features is not None
         if not self.erases_:
@@ -113,6 +113,18 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "time (or combine them into one column of group names)"
             )
         return values
+
+    @staticmethod
+    def check_task(values: Any, *, name: str = "y") -> None:
+        """The check :meth:`fit` makes of ``y``: no label missing (None or NaN); ``name`` is
+        what the message calls it.
+
+        Raises
+        ------
+        ValueError
+            Naming the first row with a missing label.
+        """
+        refuse_missing_values(values, name)
 
     def transform(self, X: Any) -> np.ndarray:
         """``X`` without the attribute, shape ``(n_samples, n_features)``, float32."""

@@ -130,7 +130,6 @@ def run_erase(args: argparse.Namespace) -> int:
     from mibias.audit import MIN_ROWS, REPORT_AUDIT, audit_leakage, validate_pair
     from mibias.erasure.eraser import make_eraser
     from mibias.erasure.kept import kept_geometry, kept_task
-    from mibias.inputs import refuse_missing_values
 
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".csv"):
@@ -163,11 +162,6 @@ def run_erase(args: argparse.Namespace) -> int:
             raise InputError(f"{name}: expected one label per row, got shape {values.shape}")
     if y is not None and len(y) != len(x):
         raise InputError(f"--y has {len(y)} rows but X has {len(x)}")
-    if y is not None:  # on every row: the fit's messages would count the fitting rows
-        try:
-            refuse_missing_values(y, "--y")
-        except ValueError as error:
-            raise InputError(str(error)) from error
     c = c.reshape(len(c))
     y = None if y is None else y.reshape(len(y))
     given = given_mi_settings(args)
@@ -189,8 +183,11 @@ def run_erase(args: argparse.Namespace) -> int:
     )
     try:
         eraser = make_eraser(args.method, random_state=args.seed, **settings)
-        # checked on every row, before the split, so that the messages name and count C
+        # checked on every row, before the split, so that the messages name C and --y and
+        # count the rows of their files
         eraser.checked_attribute(c, len(x), name="C")
+        if y is not None:
+            eraser.check_task(y, name="--y")
         eraser.fit(
             x[fit_rows],
             None if y is None else y[fit_rows],
