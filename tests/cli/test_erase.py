@@ -93,6 +93,8 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--continuous"], "C has 500 distinct numbers, more than the 64"),
         (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
         (["--out", "z.npy", "--out-a-folder"], "z.npy is a folder: give the name of a file"),
+        # refused before the fit, for every method: what is kept is scored as an accuracy
+        (["--out", "z.npy", "--method", "leace", "--y-continuous"], "--y: expected class labels"),
         # counted on every row of the file, not on the fitting rows
         (
             ["--out", "z.npy", "--y-left-out"],
@@ -116,6 +118,10 @@ def test_erase_bad_input_is_one_line_and_status_2(vectors, extra, message):
         values[3, 1] = np.nan
         np.save(vectors / "nan.npy", values)
         x = vectors / "nan.npy"
+    if "--y-continuous" in extra:
+        extra.remove("--y-continuous")
+        np.save(vectors / "y.npy", np.linspace(0, 1, 500))
+        extra += ["--y", str(vectors / "y.npy")]
     if "--y-left-out" in extra:
         extra.remove("--y-left-out")
         labels = pd.Series(np.where(np.arange(500) % 2, "yes", "no"), dtype=object, name="y")

@@ -17,6 +17,14 @@ def test_kept_measures_read_one_for_an_untouched_copy():
     assert scores["task_accuracy_input"] == scores["task_accuracy_erased"] > 0.9
 
 
+def test_a_class_of_one_row_is_scored_without_a_stratified_split():
+    x = np.random.default_rng(4).normal(size=(400, 6))
+    y = (x[:, 0] > 0).astype(int)
+    y[0] = 2  # a class of one row: a stratified split cannot share it out
+    scores = kept_task(x, x.copy(), y)
+    assert scores["task_accuracy_input"] == scores["task_accuracy_erased"] > 0.9
+
+
 def test_kept_measures_fall_for_vectors_unrelated_to_the_input():
     rng = np.random.default_rng(1)
     x, z = rng.normal(size=(400, 6)), rng.normal(size=(400, 6))

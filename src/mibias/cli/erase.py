@@ -126,6 +126,7 @@ def run_erase(args: argparse.Namespace) -> int:
     """``mibias erase X C --out Z``."""
     # imported here, not above: they import torch and scikit-learn
     from sklearn.model_selection import train_test_split
+    from sklearn.utils.multiclass import type_of_target
 
     from mibias.audit import MIN_ROWS, REPORT_AUDIT, audit_leakage, validate_pair
     from mibias.erasure.eraser import make_eraser
@@ -188,6 +189,11 @@ def run_erase(args: argparse.Namespace) -> int:
         eraser.checked_attribute(c, len(x), name="C")
         if y is not None:
             eraser.check_task(y, name="--y")
+            if (kind := type_of_target(y)) not in ("binary", "multiclass"):
+                raise InputError(
+                    f"--y: expected class labels (the task kept, scored by its accuracy), got "
+                    f"{kind} values"
+                )
         eraser.fit(
             x[fit_rows],
             None if y is None else y[fit_rows],
