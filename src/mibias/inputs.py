@@ -48,7 +48,7 @@ def refuse_missing_values(values: Any, name: str) -> None:
     missing = pd.isna(pd.DataFrame(values.reshape(len(values), -1))).to_numpy().any(axis=1)
     if missing.any():
         raise ValueError(
-            f"{name} contains missing values (NaN or None; first at row {int(missing.argmax())})"
+            f"{name} contains missing values (NaN or None), first at row {int(missing.argmax())}"
         )
 
 

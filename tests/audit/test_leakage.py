@@ -293,18 +293,18 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
         (
             np.zeros((30, 2)),
             np.r_[np.arange(29) % 2, np.inf],
-            r"C contains NaN or inf \(first at row 29\)",
+            r"C contains NaN or inf, first at row 29$",
         ),
         # a CSV of text labels with an empty cell: read as None or NaN among the strings
         (
             np.zeros((30, 2)),
             np.array(["f", "m", None] * 10, dtype=object),
-            r"C contains missing values \(empty cells\) \(first at row 2\)",
+            r"C contains missing values \(NaN or None\), first at row 2$",
         ),
         (
             np.zeros((30, 2)),
             np.array(["f", np.nan, "m"] * 10, dtype=object),
-            r"C contains missing values \(empty cells\) \(first at row 1\)",
+            r"C contains missing values \(NaN or None\), first at row 1$",
         ),
         (np.zeros((30, 2)), np.ones(30), "C is constant"),
         (np.zeros((5, 2)), np.arange(5) % 2, "at least 20 rows"),

@@ -112,7 +112,7 @@ def test_a_task_label_left_out_is_named_with_its_row():
     x, c = linear_case()
     y = np.where(np.arange(len(c)) == 7, None, np.where(c == 0, "a", "b"))
     with pytest.raises(
-        ValueError, match=r"^y contains missing values \(NaN or None; first at row 7"
+        ValueError, match=r"^y contains missing values \(NaN or None\), first at row 7$"
     ):
         ProjectionEraser().fit(x, y, sensitive_features=c)
 

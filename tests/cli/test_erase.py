@@ -86,7 +86,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         (["--out", "z.npy", "--nan"], "X contains NaN or inf (first at row 3, column 1)"),
         (
             ["--out", "z.npy", "--empty-label"],
-            "C contains missing values (empty cells) (first at row 2)",
+            "C contains missing values (NaN or None), first at row 2",
         ),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
         # named as given and counted on every row, not on the fitting rows
@@ -98,7 +98,7 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
         # counted on every row of the file, not on the fitting rows
         (
             ["--out", "z.npy", "--y-left-out"],
-            "--y contains missing values (NaN or None; first at row 6)",
+            "--y contains missing values (NaN or None), first at row 6",
         ),
     ],
 )

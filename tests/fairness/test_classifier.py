@@ -146,7 +146,7 @@ def test_read_only_rows_reach_torch_as_a_writable_copy(torch_wraps):
         # a label left out: numpy cannot sort None among text labels
         (
             lambda X, y, s: (X, np.where(np.arange(len(y)) == 4, None, y.astype(str)), s),
-            r"y contains missing values \(NaN or None; first at row 4\)",
+            r"y contains missing values \(NaN or None\), first at row 4$",
         ),
         (
             lambda X, y, s: (pd.DataFrame({"a": X[:, 0], "city": ["x"] * len(X)}), y, s),

@@ -296,12 +296,12 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
     if not np.all(np.isfinite(z)):
         bad = np.argwhere(~np.isfinite(z))[0]
         raise InputError(f"{zn} contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
-    # a label missing: NaN or inf among numbers, an empty cell (None or NaN) among text
+    # a label missing: NaN or inf among numbers, an empty cell (None or NaN) among text, in
+    # the words of mibias.inputs.refuse_missing_values
     missing = ~np.isfinite(c) if c.dtype.kind == "f" else pd.isna(c)
     if missing.any():
-        bad = np.argwhere(missing)[0]
-        what = "NaN or inf" if c.dtype.kind == "f" else "missing values (empty cells)"
-        raise InputError(f"{cn} contains {what} (first at row {bad[0]})")
+        what = "NaN or inf" if c.dtype.kind == "f" else "missing values (NaN or None)"
+        raise InputError(f"{cn} contains {what}, first at row {np.argwhere(missing)[0][0]}")
     if len(z) < MIN_ROWS:
         raise InputError(
             f"at least {MIN_ROWS} rows are needed for a held-out estimate, got {len(z)}"
