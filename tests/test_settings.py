@@ -186,9 +186,10 @@ def test_a_number_outside_its_declared_bounds_is_named_by_its_flat_name():
         "size must be >= 1, got 0",
         "share must be < 1, got 1",
     ]
-    assert setting_errors(Bounded(share=float("nan"))) == [
-        "share must be > 0, got nan",
-        "share must be < 1, got nan",
+    assert setting_errors(Bounded(share=float("nan"))) == ["share must be a finite number, got nan"]
+    # infinity too, where no bound above would refuse it (a sigma, a lambda)
+    assert setting_errors(Bounded(trainer=Trainer(lam=float("inf")))) == [
+        "lam must be a finite number, got inf"
     ]
     bad_rate = Bounded(trainer=Trainer(estimator=Optimiser(lr=0.0)))
     assert setting_errors(bad_rate) == ["estimator_lr must be > 0, got 0"]

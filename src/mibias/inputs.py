@@ -3,6 +3,7 @@ DataFrames, a sensitive attribute), refused in one line when it cannot be used."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,17 +92,28 @@ def check_settings(
     at_least: Mapping[str, tuple[float, float]], above_zero: Mapping[str, float]
 ) -> None:
     """Refuse, in one message naming each, the settings below their least value (``at_least``:
-    name -> (value, least)) and those not above 0 (``above_zero``: name -> value).
+    name -> (value, least)), those not above 0 (``above_zero``: name -> value) and those that
+    are not finite numbers.
 
     Raises
     ------
     ValueError
-        When any setting is out of its range (NaN included).
+        When any setting is out of its range (NaN and infinity included).
     """
+    values = {name: value for name, (value, _) in at_least.items()} | dict(above_zero)
     problems = [
+        f"{name} must be a finite number, got {value}"
+        for name, value in values.items()
+        if not math.isfinite(value)
+    ]
+    problems += [
         f"{name} must be >= {least}, got {value}"
         for name, (value, least) in at_least.items()
-        if not value >= least
-    ] + [f"{name} must be > 0, got {value}" for name, value in above_zero.items() if not value > 0]
+        if math.isfinite(value) and not value >= least
+    ] + [
+        f"{name} must be > 0, got {value}"
+        for name, value in above_zero.items()
+        if math.isfinite(value) and not value > 0
+    ]
     if problems:
         raise ValueError("; ".join(problems))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import operator
 import types
 import typing
@@ -350,6 +351,9 @@ def setting_errors(settings: Any) -> list[str]:
                 f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
             )
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not math.isfinite(value):  # NaN or infinity: no run can use it
+            problems.append(f"{name} must be a finite number, got {value:g}")
             continue
         for bound, words, allowed in BOUNDS:
             limit = flat.field.metadata.get(bound)

@@ -2,6 +2,7 @@ import json
 
 from mibias.experiments.demo import DEMO_COLUMNS, run_demo
 from mibias.run_folder import read_metrics
+from tests.cli.test_entry import run_cli
 
 
 def test_the_demo_table_has_a_heading_for_every_column_it_reports(tmp_path, capsys):
@@ -29,3 +30,10 @@ def test_each_epoch_reads_the_validation_sample_and_only_the_last_the_test_sampl
     assert ["probe_mlp" in row for row in history] == [False, True]
     err = capsys.readouterr().err
     assert err.count("lam1-seed0: the check of z on 1000 held-out rows: I(z; colour)") == 1
+
+
+def test_a_weight_no_run_can_take_is_refused_before_the_erm_runs_train(tmp_path):
+    for weight, said in (("-1", "lam must be >= 0, got -1"), ("nan", "lam must be a finite")):
+        result = run_cli("demo", "--out", tmp_path / weight, "--lambda", weight)
+        assert result.returncode == 2 and said in result.stderr
+        assert "training ERM" not in result.stdout and not (tmp_path / weight).exists()

@@ -134,6 +134,7 @@ def run_demo(
         Method (its row name) -> one dict per seed, in ``seeds``' order, of the columns
         :data:`DEMO_COLUMNS`: what ``demo.json`` holds.
     """
+    TrainerConfig(lam=lam, epochs=epochs)  # refused before the ERM runs, not after them
     out = Path(out)
     rows = []
     for method, weight in (("ERM (lambda 0)", 0.0), (f"MI backprop (lambda {lam:g})", lam)):
