@@ -127,8 +127,9 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
     [
         ({"hidden_size": 0}, "hidden_size must be >= 1, got 0"),
         ({"k": 0}, "k must be >= 1, got 0"),  # with the MI term: its estimator must train
-        ({"noise": -0.5}, "noise must be .auto. or a number >= 0, got -0.5"),
-        ({"noise": "loud"}, "noise must be .auto. or a number >= 0, got .loud."),
+        ({"noise": -0.5}, "noise must be .auto. or a finite number >= 0, got -0.5"),
+        ({"noise": "loud"}, "noise must be .auto. or a finite number >= 0, got .loud."),
+        ({"noise": float("inf")}, "noise must be .auto. or a finite number >= 0, got inf"),
         ({"noise_start": 0.5}, "noise_start must be >= 1, got 0.5"),
         ({"lam": float("nan")}, "lam must be a finite number, got nan"),
         ({"lam": float("inf")}, "lam must be a finite number, got inf"),

@@ -4,6 +4,7 @@ c (MI backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 from typing import Any
@@ -364,8 +365,10 @@ class MIEraser(AttributeEraser):
             },
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
         )
-        if self.noise != "auto" and not (isinstance(self.noise, numbers.Real) and self.noise >= 0):
-            raise ValueError(f"noise must be 'auto' or a number >= 0, got {self.noise!r}")
+        if self.noise != "auto" and not (
+            isinstance(self.noise, numbers.Real) and 0 <= self.noise < math.inf
+        ):
+            raise ValueError(f"noise must be 'auto' or a finite number >= 0, got {self.noise!r}")
         if not 0 <= self.min_variance < 1:
             raise ValueError(f"min_variance must be in [0, 1), got {self.min_variance}")
         if self.linear_first not in (None, *LINEAR_ERASERS):
