@@ -30,6 +30,13 @@ def test_reads_npy_csv_and_pt(tmp_path):
         assert np.array_equal(load_array(tmp_path / name), values), name
 
 
+def test_reads_a_bfloat16_tensor_as_float32(tmp_path):
+    values = torch.tensor([[0.5, -1.25], [3.0, 8.0]])  # exact in bfloat16
+    torch.save(values.bfloat16(), tmp_path / "z.pt")
+    loaded = load_array(tmp_path / "z.pt")
+    assert loaded.dtype == np.float32 and np.array_equal(loaded, values.numpy())
+
+
 def test_reads_string_labels(tmp_path):
     (tmp_path / "labels.csv").write_text("group\nred\nblue\nred\nblue\n")
     assert load_array(tmp_path / "labels.csv").ravel().tolist() == ["red", "blue", "red", "blue"]

@@ -53,7 +53,9 @@ def load_array(path: str | Path) -> np.ndarray:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
             if not isinstance(loaded, torch.Tensor):
                 raise InputError(f"{path}: expected a saved tensor, found {type(loaded).__name__}")
-            array = loaded.detach().numpy()
+            # bfloat16 (an encoder's output as it came) has no numpy type: read as float32
+            tensor = loaded.detach()
+            array = (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
         else:
             raise InputError(f"{path}: unsupported file type {suffix!r} (use .npy, .csv or .pt)")
     except InputError:
