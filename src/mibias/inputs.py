@@ -46,6 +46,8 @@ def refuse_missing_values(values: Any, name: str) -> None:
         Naming ``name`` and the first row with a missing value.
     """
     values = as_array(values)
+    if values.ndim == 0:  # not one label per row: scikit-learn's checks say so
+        return
     missing = pd.isna(pd.DataFrame(values.reshape(len(values), -1))).to_numpy().any(axis=1)
     if missing.any():
         raise ValueError(

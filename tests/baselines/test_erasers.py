@@ -117,6 +117,14 @@ def test_a_task_label_left_out_is_named_with_its_row():
         ProjectionEraser().fit(x, y, sensitive_features=c)
 
 
+def test_a_single_value_for_y_is_refused_as_such():
+    x, c = linear_case()
+    with pytest.raises(
+        ValueError, match=r"^y must hold one label per row, got the single value 5$"
+    ):
+        ProjectionEraser().fit(x, 5, sensitive_features=c)
+
+
 def test_the_attribute_check_uses_the_name_it_is_given():
     x, c = linear_case()
     with pytest.raises(ValueError, match=r"^C has 1200 distinct numbers"):

@@ -116,14 +116,16 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     @staticmethod
     def check_task(values: Any, *, name: str = "y") -> None:
-        """The check :meth:`fit` makes of ``y``: no label missing (None or NaN); ``name`` is
-        what the message calls it.
+        """The checks :meth:`fit` makes of ``y``: one label per row, none missing (None or
+        NaN); ``name`` is what the messages call it.
 
         Raises
         ------
         ValueError
-            Naming the first row with a missing label.
+            For a single value, or naming the first row with a missing label.
         """
+        if np.ndim(values) == 0:
+            raise ValueError(f"{name} must hold one label per row, got the single value {values!r}")
         refuse_missing_values(values, name)
 
     def transform(self, X: Any) -> np.ndarray:
