@@ -138,3 +138,19 @@ def test_a_finished_run_whose_log_holds_no_epoch_is_named_as_damaged(runs, capsy
     err = capsys.readouterr().err
     assert f"{runs[1] / 'metrics.csv'} logs no epoch's train accuracy" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--window", "0"], "--window must be at least 1 epoch, got 0"),
+        (["--fit-tolerance", "-1"], "--fit-tolerance must be a finite number >= 0, got -1.0"),
+        (["--fit-tolerance", "nan"], "--fit-tolerance must be a finite number >= 0, got nan"),
+    ],
+)
+def test_a_window_or_tolerance_no_selection_can_use_is_refused_by_its_option(
+    runs, capsys, option, said
+):
+    """Window 0 compared each lambda with a reference of NaN; a negative tolerance let none fit."""
+    assert main(["select", *map(str, runs), *option]) == 2
+    assert f"mibias select: error: {said}\n" == capsys.readouterr().err

@@ -100,7 +100,17 @@ def select_lambda(
     ``fit_tolerance`` of the best in its group. It *reduces MI* when its MI estimate over the
     last ``window`` epochs is below that of lambda 0 (or, without a lambda-0 run that logged an
     MI estimate, below its own first ``window`` epochs). Seeds of the same lambda are averaged.
+
+    Raises
+    ------
+    ValueError
+        When ``window`` is below 1 or ``fit_tolerance`` is negative or not finite; the message
+        starts with the parameter's name.
     """
+    if window < 1:
+        raise ValueError(f"window must be at least 1 epoch, got {window}")
+    if not 0 <= fit_tolerance < math.inf:
+        raise ValueError(f"fit_tolerance must be a finite number >= 0, got {fit_tolerance}")
     groups: dict[str, dict[float, list[LoggedRun]]] = defaultdict(lambda: defaultdict(list))
     for run, group in zip(runs, group_labels(runs), strict=True):
         groups[group][run.lam].append(run)

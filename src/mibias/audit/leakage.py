@@ -28,7 +28,7 @@ from mibias.audit.estimates import (
     whitened_components,
 )
 from mibias.audit.probes import RARE_GROUP_ROWS, probe_scores
-from mibias.audit.settings import AUDIT, MIN_ROWS, PROBES, WHITENED, ProbeKind
+from mibias.audit.settings import AUDIT, MIN_ROWS, MIN_SPLIT_ROWS, PROBES, WHITENED, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError
 
@@ -408,6 +408,12 @@ def audit_leakage(
         )
         if not allowed
     ]
+    held_out = math.ceil(test_size * len(z)) if 0 < test_size < 1 else 0
+    if problems == [] and min(held_out, len(z) - held_out) < MIN_SPLIT_ROWS:
+        problems.append(
+            f"test_size {test_size:g} shares the {len(z)} rows as {len(z) - held_out} to fit "
+            f"on and {held_out} held out: each side needs at least {MIN_SPLIT_ROWS}"
+        )
     if problems:
         raise InputError("; ".join(problems))
     rows = np.arange(len(z))

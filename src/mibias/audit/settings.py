@@ -29,8 +29,10 @@ CLASSIFIER_KINDS: tuple[ProbeKind, ...] = tuple(
 # fits take seconds (3.4 s on 10,000 rows of 64 columns and two values, one thread)
 TABULAR_PROBES: tuple[ProbeKind, ...] = (*PROBES, "trees")
 
-# the fewest rows an audit reads (a held-out estimate needs some to fit and some to score)
+# the fewest rows an audit reads (a held-out estimate needs some to fit and some to score),
+# and the fewest on each side of its split (fewer break the estimators' and probes' own splits)
 MIN_ROWS = 20
+MIN_SPLIT_ROWS = 5
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,11 @@ def run_select(args: argparse.Namespace) -> int:
         runs = [load_run(folder) for folder in folders]
     except ValueError as error:
         raise InputError(str(error)) from error
-    selections = select_lambda(runs, fit_tolerance=args.fit_tolerance, window=args.window)
+    try:
+        selections = select_lambda(runs, fit_tolerance=args.fit_tolerance, window=args.window)
+    except ValueError as error:  # named by the parameter: say the option's name
+        name, said = str(error).split(" ", 1)
+        raise InputError(f"--{name.replace('_', '-')} {said}") from error
     if args.json:
         print(json.dumps([s.to_dict() for s in selections], indent=2))
         return 0
