@@ -53,9 +53,7 @@ def load_array(path: str | Path) -> np.ndarray:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
             if not isinstance(loaded, torch.Tensor):
                 raise InputError(f"{path}: expected a saved tensor, found {type(loaded).__name__}")
-            # bfloat16 (an encoder's output as it came) has no numpy type: read as float32
-            tensor = loaded.detach()
-            array = (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
+            array = tensor_as_array(loaded)
         else:
             raise InputError(f"{path}: unsupported file type {suffix!r} (use .npy, .csv or .pt)")
     except InputError:
@@ -67,6 +65,15 @@ def load_array(path: str | Path) -> np.ndarray:
     if array.size == 0:
         raise InputError(f"{path}: the file holds no values")
     return array
+
+
+def tensor_as_array(tensor: Any) -> np.ndarray:
+    """A torch tensor (on any device, with or without gradient) as a numpy array; bfloat16,
+    which numpy has no type for (an encoder's output as it came), as float32."""
+    import torch  # here, not above: the command line's parser imports this module
+
+    tensor = tensor.detach().cpu()
+    return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
 
 
 def _first_line_is_header(frame: pd.DataFrame) -> bool:

@@ -5,7 +5,9 @@ import re
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 from sklearn.model_selection import train_test_split
 
 from mibias.audit.leakage import AuditResult, audit_leakage, validate_pair, warn_on_leakage
@@ -21,6 +23,20 @@ def leaky_embedding(n=1500, seed=0):
     c = rng.integers(0, 3, size=n)
     z = np.concatenate([np.eye(3)[c] + 0.1 * rng.normal(size=(n, 3)), rng.normal(size=(n, 2))], 1)
     return z, c
+
+
+def test_a_tensor_with_gradient_a_data_frame_or_lists_read_as_the_array_does():
+    z, c = leaky_embedding(n=300)
+    settings = {"restarts": 1, "steps": 30, "progress": False}
+    expected = audit_leakage(z, c, **settings)
+    given = [
+        (torch.tensor(z, requires_grad=True), torch.from_numpy(c)),  # a model's output as it is
+        (pd.DataFrame(z), pd.Series(c)),
+        (z.tolist(), c.tolist()),
+    ]
+    for rows, labels in given:
+        result = audit_leakage(rows, labels, **settings)
+        assert (result.mi_nats, result.probes) == (expected.mi_nats, expected.probes)
 
 
 def test_leaky_representation_is_detected():

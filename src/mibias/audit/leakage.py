@@ -30,7 +30,7 @@ from mibias.audit.estimates import (
 from mibias.audit.probes import RARE_GROUP_ROWS, probe_scores
 from mibias.audit.settings import AUDIT, MIN_ROWS, MIN_SPLIT_ROWS, PROBES, WHITENED, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
-from mibias.io import InputError
+from mibias.io import InputError, tensor_as_array
 
 
 def leakage_columns(probes: Sequence[ProbeKind] = PROBES) -> tuple[str, ...]:
@@ -312,8 +312,8 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
 
 
 def audit_leakage(
-    z: np.ndarray,
-    c: np.ndarray,
+    z: Any,
+    c: Any,
     *,
     estimator: str = AUDIT.estimator,
     restarts: int = AUDIT.restarts,
@@ -345,9 +345,9 @@ def audit_leakage(
 
     Parameters
     ----------
-    z : ndarray of shape (N, d)
-        The representation.
-    c : ndarray of shape (N,) or (N, k)
+    z : array-like or torch tensor of shape (N, d)
+        The representation (a tensor on any device, bfloat16 included).
+    c : array-like or torch tensor of shape (N,) or (N, k)
         The attribute: labels (any values) or a numeric matrix.
     estimator : str
         Name understood by :func:`~mibias.estimators.make_estimator`.
@@ -385,6 +385,7 @@ def audit_leakage(
         on correlated Gaussians and on the Table 3 representations of validation rows (``python -m
         benchmarks.audit_patience``, docs/leakage.md).
     """
+    z, c = (tensor_as_array(v) if isinstance(v, torch.Tensor) else np.asarray(v) for v in (z, c))
     z = validate_pair(z, c)
     problems = [
         message
