@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import (
+    as_array,
     checked_sensitive_features,
     refuse_categorical_columns,
     refuse_missing_values,
@@ -124,7 +125,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ValueError
             For a single value, or naming the first row with a missing label.
         """
-        if np.ndim(values) == 0:
+        if as_array(values).ndim == 0:
             raise ValueError(f"{name} must hold one label per row, got the single value {values!r}")
         refuse_missing_values(values, name)
 
