@@ -114,3 +114,29 @@ def test_a_value_a_setting_does_not_allow_stops_the_grid_before_any_run(
     assert cli.main(["fairness", "--dataset", "german", *extra, "--out", str(out)]) == 2
     assert f"error: invalid settings: {said}" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        # were silently ignored: the plain network and FERM take no weight
+        (["fairness", "--dataset", "german", "--method", "nn", "--lambda", "0.5"],
+         "--lambda does not apply to nn; leave it out"),
+        (["table3", "--datasets", "german", "--methods", "ferm,nn", "--lambda", "2"],
+         "--lambda does not apply to ferm or nn"),
+        # and German's split and attribute on Adult, which has its own split and one attribute
+        (["fairness", "--dataset", "adult", "--german-attribute", "sex"],
+         "--german-attribute applies to German credit only; leave it out for --dataset adult"),
+        (["table3", "--datasets", "adult", "--test-size", "0.2"],
+         "--test-size applies to German credit only"),
+        (["figure5", "--dataset", "adult", "--young-age", "30"],
+         "--young-age applies to German credit only"),
+    ],
+)  # fmt: skip
+def test_a_setting_no_run_of_the_command_reads_is_refused_before_any_run(
+    tmp_path, capsys, command, said
+):
+    out = tmp_path / "f"
+    assert cli.main([*command, "--out", str(out)]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()

@@ -14,9 +14,10 @@ from mibias.cli.common import (
     seeds,
     sweep_backend,
 )
-from mibias.experiments.fairness_recipe import EXPERIMENT, PER_JOB, FairnessRun
+from mibias.experiments.fairness_recipe import EXPERIMENT, GERMAN_ONLY, PER_JOB, FairnessRun
+from mibias.io import InputError
 from mibias.methods import check_settings_apply, methods_of
-from mibias.settings import add_options, given_settings
+from mibias.settings import add_options, given_settings, option_flag
 
 
 def add_fairness_commands(commands: Any) -> None:
@@ -79,11 +80,19 @@ def _add_run_settings(parser: argparse.ArgumentParser) -> None:
     add_options(parser, FairnessRun, skip=PER_JOB, title="run settings")
 
 
-def _settings(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
-    """The ``FairnessRun`` settings the user set; an error for one that none of ``methods``
-    reads."""
+def _settings(args: argparse.Namespace, methods: list[str], datasets: list[str]) -> dict[str, Any]:
+    """The ``FairnessRun`` settings the user set; an error for one (``--lambda`` included)
+    that none of ``methods`` reads, or that only German credit reads where ``datasets`` do
+    not include it."""
     settings = given_settings(args, FairnessRun, skip=PER_JOB)
-    check_settings_apply(EXPERIMENT, methods, settings, FairnessRun)
+    weighed = ["lam"] if getattr(args, "lam", None) is not None else []
+    check_settings_apply(EXPERIMENT, methods, [*settings, *weighed], FairnessRun)
+    german = [name for name in GERMAN_ONLY if name in settings]
+    if german and "german" not in datasets:
+        raise InputError(
+            f"{option_flag(FairnessRun, german[0])} applies to German credit only; leave it "
+            f"out for --dataset {' and '.join(datasets)}"
+        )
     return settings
 
 
@@ -113,7 +122,7 @@ def _run_table3(args: argparse.Namespace, methods: list[str], datasets: list[str
             workers=args.workers,
             ray=sweep_backend(args),
             lam=args.lam,
-            **_settings(args, methods),
+            **_settings(args, methods, datasets),
         )
     )
     return 0
@@ -131,7 +140,7 @@ def run_figure5(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         workers=args.workers,
         ray=sweep_backend(args),
-        **_settings(args, [args.method]),
+        **_settings(args, [args.method], [args.dataset]),
     )
     print(json.dumps(summary.round(4).to_dict(orient="records"), indent=2))
     print(f"wrote {path}")

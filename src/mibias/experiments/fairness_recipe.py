@@ -13,6 +13,8 @@ from mibias.settings import refuse_invalid_settings, setting
 
 # the settings each job of a fairness grid sets itself (the commands give them their own options)
 PER_JOB = ("dataset", "method", "lam", "seed")
+# the settings only German credit reads (Adult has its official split and one attribute)
+GERMAN_ONLY = ("test_size", "german_attribute", "young_age")
 
 
 @dataclass
@@ -29,7 +31,9 @@ class FairnessRun:
 
     dataset: Literal["adult", "german"] = setting("adult", "the data set")
     method: str = setting("mi", "the method", choices=methods_of(EXPERIMENT))
-    lam: float | None = setting(None, "weight of the MI term (default: the method's)", at_least=0)
+    lam: float | None = setting(
+        None, "weight of the MI term (default: the method's)", at_least=0, flag="--lambda"
+    )
     seed: int = setting(0, "seed of the split and the training", at_least=0)
     steps: int | None = setting(None, "network updates (default: the data set's: 2000)", at_least=1)
     batch_size: int | None = setting(
