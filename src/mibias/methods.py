@@ -71,12 +71,11 @@ class Method:
 
     def ignored(self, experiment: Experiment) -> frozenset[str]:
         """The settings the method does not read in ``experiment``: ``lam`` among them where
-        its default weight is 0 or None (plain training, or a method with its own weighting;
-        :meth:`lam`)."""
-        unweighted = (
-            frozenset({"lam"}) if self.lambdas.get(experiment, 1.0) in (0.0, None) else frozenset()
-        )
-        return self.ignores | self.ignores_in.get(experiment, frozenset()) | unweighted
+        its default weight is 0 or None (plain training, or a method with its own weighting:
+        :meth:`weight` never reads ``lam`` there)."""
+        unweighted = experiment in self.lambdas and self.lambdas[experiment] in (0.0, None)
+        lam = frozenset({"lam"}) if unweighted else frozenset()
+        return self.ignores | self.ignores_in.get(experiment, frozenset()) | lam
 
     def default_lambda(self, experiment: Experiment) -> float | None:
         """The method's weight in ``experiment`` when none is given."""
