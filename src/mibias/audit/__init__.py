@@ -16,6 +16,8 @@ _LEAKAGE = (
     "AuditResult",
     "audit_leakage",
     "leakage_columns",
+    "split_sizes",
+    "stratification",
     "validate_pair",
     "warn_on_leakage",
 )

@@ -268,6 +268,19 @@ def header_hint(z: np.ndarray, c: np.ndarray, name: str) -> str:
     return f" (is {str(first)!r}, on {name}'s first line, a header?)"
 
 
+def split_sizes(rows: int, share: float) -> tuple[int, int]:
+    """The rows a split of ``rows`` keeps to fit on and holds out for a held-out ``share`` in
+    (0, 1), counted as scikit-learn's ``train_test_split`` counts them."""
+    held_out = math.ceil(share * rows)
+    return rows - held_out, held_out
+
+
+def stratification(labels: np.ndarray) -> np.ndarray | None:
+    """What to stratify a split by: ``labels`` where each of their groups has two rows to
+    share out, else None (a plain split; scikit-learn refuses to stratify a group of one)."""
+    return labels if np.unique(labels, return_counts=True)[1].min() >= 2 else None
+
+
 def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "C")) -> np.ndarray:
     """Check an embedding matrix and its attribute; returns ``z`` as a 2-D float array.
     ``names`` are what the messages call them.
@@ -409,12 +422,13 @@ def audit_leakage(
         )
         if not allowed
     ]
-    held_out = math.ceil(test_size * len(z)) if 0 < test_size < 1 else 0
-    if problems == [] and min(held_out, len(z) - held_out) < MIN_SPLIT_ROWS:
-        problems.append(
-            f"test_size {test_size:g} shares the {len(z)} rows as {len(z) - held_out} to fit "
-            f"on and {held_out} held out: each side needs at least {MIN_SPLIT_ROWS}"
-        )
+    if not problems:
+        fit, held_out = split_sizes(len(z), test_size)
+        if min(fit, held_out) < MIN_SPLIT_ROWS:
+            problems.append(
+                f"test_size {test_size:g} shares the {len(z)} rows as {fit} to fit on and "
+                f"{held_out} held out: each side needs at least {MIN_SPLIT_ROWS}"
+            )
     if problems:
         raise InputError("; ".join(problems))
     rows = np.arange(len(z))

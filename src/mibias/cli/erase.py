@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -128,7 +127,14 @@ def run_erase(args: argparse.Namespace) -> int:
     from sklearn.model_selection import train_test_split
     from sklearn.utils.multiclass import type_of_target
 
-    from mibias.audit import MIN_ROWS, REPORT_AUDIT, audit_leakage, validate_pair
+    from mibias.audit import (
+        MIN_ROWS,
+        REPORT_AUDIT,
+        audit_leakage,
+        split_sizes,
+        stratification,
+        validate_pair,
+    )
     from mibias.erasure.eraser import make_eraser
     from mibias.erasure.kept import kept_geometry, kept_task
 
@@ -149,13 +155,13 @@ def run_erase(args: argparse.Namespace) -> int:
     check_writable(out.parent)  # before the fit, which it would otherwise lose
     c = load_array(args.c)
     x = validate_pair(load_array(args.x), c, names=("X", "C"))
-    if args.holdout > 0:  # the split's sizes as scikit-learn's train_test_split makes them
-        held_out = math.ceil(args.holdout * len(x))
-        if min(held_out, len(x) - held_out) < MIN_ROWS:
+    if args.holdout > 0:
+        fit, held_out = split_sizes(len(x), args.holdout)
+        if min(fit, held_out) < MIN_ROWS:
             raise InputError(
-                f"--holdout {args.holdout:g} shares the {len(x)} rows as {len(x) - held_out} to "
-                f"fit the eraser on and {held_out} for the report: each needs at least "
-                f"{MIN_ROWS} (--holdout 0 fits and reports on every row)"
+                f"--holdout {args.holdout:g} shares the {len(x)} rows as {fit} to fit the "
+                f"eraser on and {held_out} for the report: each needs at least {MIN_ROWS} "
+                "(--holdout 0 fits and reports on every row)"
             )
     y = load_array(args.y) if args.y else None
     for name, values in (("C", c), ("--y", y)):
@@ -175,10 +181,10 @@ def run_erase(args: argparse.Namespace) -> int:
     if args.method == "mi":  # a live bar on a terminal, one plain line an epoch in a log file
         settings["verbose"] = True
     rows = np.arange(len(x))
-    # stratified by C where each of its groups has two rows to share out
-    stratify = c if np.unique(c, return_counts=True)[1].min() >= 2 else None
     fit_rows, report_rows = (
-        train_test_split(rows, test_size=args.holdout, random_state=args.seed, stratify=stratify)
+        train_test_split(
+            rows, test_size=args.holdout, random_state=args.seed, stratify=stratification(c)
+        )
         if args.holdout > 0
         else (rows, rows)
     )

@@ -12,6 +12,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mibias.audit.leakage import stratification
+
 
 def kept_geometry(
     x: np.ndarray, z: np.ndarray, rows: int = 2000, seed: int = 0
@@ -40,10 +42,8 @@ def kept_geometry(
 def kept_task(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Held-out accuracy of a logistic regression for ``y`` from ``x`` and from ``z`` (fit on
     70 % of the rows, scored on the other 30 %)."""
-    # stratified by y where each class has two rows to share out
-    stratify = y if np.unique(y, return_counts=True)[1].min() >= 2 else None
     train, test = train_test_split(
-        np.arange(len(y)), test_size=0.3, random_state=seed, stratify=stratify
+        np.arange(len(y)), test_size=0.3, random_state=seed, stratify=stratification(y)
     )
     scores = {}
     for name, values in (("input", x), ("erased", z)):
