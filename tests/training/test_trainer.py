@@ -82,6 +82,28 @@ def test_an_estimator_batch_larger_than_the_feature_pool_is_refused():
         trainer.fit(loader)
 
 
+@pytest.mark.parametrize(
+    "build, settings, said",
+    [
+        (lambda: make_estimator("mine", 4, 3), {}, "the encoded attribute c has 4 columns where"),
+        (lambda: make_estimator("club", 5, 4), {}, "z has 4 columns where the estimator was built"),
+        (lambda: make_penalty("adversary", 4, 2), {}, "c has 4 columns where the estimator"),
+        (
+            lambda: make_penalty("chi2", 4, 3),
+            {"penalise": "prediction", "k": 0, "clip": "none", "mi_step": "joint"},
+            "the encoded attribute c has 4 columns",
+        ),
+    ],
+)
+def test_a_batch_of_other_widths_than_the_estimator_s_is_refused_by_name(build, settings, said):
+    """Before any step reaches the estimator's network (a bare shape error from a matrix
+    product), the one-line error names which width is wrong and what the estimator expects."""
+    encoder, classifier, loader = small_setup()
+    trainer = MITrainer(encoder, classifier, build(), quiet(**{"lam": 1.0, "k": 1, **settings}))
+    with pytest.raises(InputError, match=f"the batch does not fit the estimator: .*{said}"):
+        trainer.fit(loader)
+
+
 def without_timings(rows):
     return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in rows]
 

@@ -50,6 +50,7 @@ class ChiSquaredInformation(MIEstimator):
 
     def __init__(self, c_dim: int, groups: Sequence[int] | None = None) -> None:
         super().__init__()
+        self.c_dim = c_dim
         self.groups = _blocks(c_dim, groups)
 
     def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
@@ -92,6 +93,7 @@ class Adversary(MIEstimator):
         activation: str = "leaky_relu",
     ) -> None:
         super().__init__()
+        self.z_dim, self.c_dim = z_dim, c_dim
         self.groups = _blocks(c_dim, groups)
         self.head = mlp(z_dim, hidden, c_dim, activation)
 

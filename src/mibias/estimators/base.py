@@ -46,16 +46,37 @@ class MIEstimator(nn.Module, ABC):
         Whether the weighed term estimates a dependence that is never negative, so that
         ``TrainerConfig.clamp_penalty`` may floor it at 0 (false of Kim et al.'s weighed term,
         minus an entropy, which the floor would remove whole).
+    z_dim, c_dim : int or None
+        The widths of z and of the encoded attribute that the estimator's network was built
+        for (:meth:`width_error` checks a batch against them); ``None`` where any width
+        will do.
     """
 
     upper_bound: bool = False
     floor_check: bool = True
     fixed_term: bool = False
     clampable: bool = True
+    z_dim: int | None = None
+    c_dim: int | None = None
 
     @abstractmethod
     def estimate(self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
         """Mutual-information estimate (nats), a scalar differentiable in ``z``."""
+
+    def width_error(self, z: torch.Tensor, c: torch.Tensor, z_name: str = "z") -> str | None:
+        """What is wrong with the widths of a batch's ``z`` (rows x features, or any shape
+        whose rows flatten to them; called ``z_name`` in the message) and ``c`` for this
+        estimator, or None when they fit."""
+        widths = {
+            z_name: (self.z_dim, z[0].numel() if len(z) else None),
+            "the encoded attribute c": (self.c_dim, c[0].numel() if len(c) else None),
+        }
+        wrong = [
+            f"{name} has {given} columns where the estimator was built for {built}"
+            for name, (built, given) in widths.items()
+            if built is not None and given is not None and built != given
+        ]
+        return "; ".join(wrong) if wrong else None
 
     def objective(
         self, z: torch.Tensor, c: torch.Tensor, perm: torch.Tensor

@@ -41,6 +41,7 @@ class CLUB(MIEstimator):
         activation: str = "leaky_relu",
     ) -> None:
         super().__init__()
+        self.z_dim, self.c_dim = z_dim, c_dim
         if groups is not None and sum(groups) != c_dim:
             raise ValueError(f"groups {list(groups)} do not add up to c_dim={c_dim}")
         self.groups = tuple(groups) if groups is not None else None

@@ -72,6 +72,7 @@ class CriticEstimator(MIEstimator):
         mixed_noise: bool = False,
     ) -> None:
         super().__init__()
+        self.z_dim, self.c_dim = z_dim, c_dim
         if noise < 0:
             raise ValueError(f"noise must be >= 0, got {noise}")
         if noise_start < 1:

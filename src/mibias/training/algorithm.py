@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from mibias.estimators import MIEstimator, marginal_permutation
+from mibias.io import InputError
 from mibias.training.config import TrainerConfig
 from mibias.training.distributed import all_reduce_sum, gather_rows, no_sync, scale_gradient
 from mibias.training.estimator_updates import EstimatorFeed
@@ -177,6 +178,16 @@ class AlternatingStep:
         """What the estimator reads (z or logits), its attribute rows and permutation strata,
         gathered from every rank under torchrun."""
         target = z if self.config.penalise == "representation" else logits
+        read = "z" if self.config.penalise == "representation" else "the prediction"
+        problem = (
+            self.estimator.width_error(target, c, read) if self.estimator is not None else None
+        )
+        if problem is not None:
+            raise InputError(
+                f"the batch does not fit the estimator: {problem} (build it for the widths "
+                "of what it reads and of the encoded attribute, "
+                "AttributeEncoder().fit_transform(c).shape[1])"
+            )
         strata = None
         if self.config.mi_condition == "label":
             strata = y
