@@ -105,6 +105,9 @@ def test_unknown_methods_are_refused(capsys):
         (["--steps", "0"], "steps must be >= 1, got 0"),  # was: the data set's 2,000 steps
         (["--lambda=-1"], "lam must be >= 0, got -1"),
         (["--test-size", "1.5"], "test_size must be < 1, got 1.5"),
+        # were one failed run per seed: German's ages run 19-75, so all are young or none
+        (["--young-age", "200"], "young_age must be < 75, got 200"),
+        (["--young-age", "18"], "young_age must be >= 19, got 18"),
     ],
 )
 def test_a_value_a_setting_does_not_allow_stops_the_grid_before_any_run(

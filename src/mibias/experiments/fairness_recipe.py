@@ -53,7 +53,9 @@ class FairnessRun:
         "rows (where settings are chosen)",
     )
     german_attribute: Literal["age", "sex"] = setting("age", "German: the protected attribute")
-    young_age: int = setting(25, "German: oldest 'young' age", at_least=0)
+    # german.data's ages run from 19 to 75: outside these bounds every applicant falls in
+    # one group and no method has an attribute to be fair about
+    young_age: int = setting(25, "German: oldest 'young' age", at_least=19, below=75)
     whiten: bool = setting(
         True,
         "the MI methods' critic reads z whitened, not standardised column by column "
