@@ -55,6 +55,18 @@ def refuse_missing_values(values: Any, name: str) -> None:
         )
 
 
+def check_rows(values: np.ndarray, n_rows: int, name: str = "sensitive_features") -> None:
+    """Refuse ``values`` (called ``name``) unless it has one row per row of X.
+
+    Raises
+    ------
+    ValueError
+        Naming both row counts.
+    """
+    if len(values) != n_rows:
+        raise ValueError(f"{name} has {len(values)} rows but X has {n_rows}")
+
+
 def checked_sensitive_features(
     values: Any, n_rows: int, *, max_groups: int, name: str = "sensitive_features"
 ) -> np.ndarray:
@@ -71,8 +83,7 @@ def checked_sensitive_features(
     values = as_array(values)
     if values.dtype.kind == "f":
         values = values + 0.0  # -0.0 to 0.0: one group, which their text would split
-    if len(values) != n_rows:
-        raise ValueError(f"{name} has {len(values)} rows but X has {n_rows}")
+    check_rows(values, n_rows, name)
     refuse_missing_values(values, name)
     for column in values.reshape(n_rows, -1).T:
         distinct = len(np.unique(column.astype(str)))

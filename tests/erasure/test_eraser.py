@@ -151,6 +151,9 @@ def test_the_leakage_report_reads_held_out_rows_with_the_nearest_neighbour_vote_
     assert report.n_train + report.n_test == 300
     assert set(report.probes) == {"mlp", "logistic", "whitened_mlp", "knn"}
     assert list(eraser.leakage_report(x[300:], c[300:], steps=50, probes=()).probes) == []
+    # named as the caller passed them (it said "Z has 300 rows but C has 299")
+    with pytest.raises(ValueError, match=r"^sensitive_features has 299 rows but X has 300$"):
+        eraser.leakage_report(x[300:], c[301:])
 
 
 def test_no_estimator_steps_are_accepted_without_the_mi_term():

@@ -195,6 +195,8 @@ def test_leakage_report_measures_z_of_the_given_rows():
     # tabular z: the trees read thresholds of single units, which the other probes miss
     assert list(report.probes) == list(TABULAR_PROBES)
     assert report.probes["trees"]["accuracy"] > 0.95
+    with pytest.raises(ValueError, match=r"^sensitive_features has 599 rows but X has 600$"):
+        clf.leakage_report(X, s[1:])
     with pytest.raises(ValueError, match="steps must be >= 1"):
         MIFairClassifier(steps=0).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0; lr must be > 0"):

@@ -54,7 +54,7 @@ from mibias.erasure.settings import (
     Keep,
 )
 from mibias.estimators import make_estimator
-from mibias.inputs import as_array, check_settings
+from mibias.inputs import as_array, check_rows, check_settings
 from mibias.training.arrays import fit_on_arrays
 
 INFERENCE_ROWS = 8192
@@ -595,7 +595,9 @@ class MIEraser(AttributeEraser):
         estimator's I(z; c) and the :data:`ERASURE_PROBES`, each fitted on 70 % of the rows and
         scored on the other 30 % (:func:`mibias.audit.audit_leakage`; ``audit`` overrides its
         settings). Pass rows the eraser was not fitted on."""
-        return self._audit(self.transform(X), as_array(sensitive_features), **audit)
+        z, c = self.transform(X), as_array(sensitive_features)
+        check_rows(c, len(z))
+        return self._audit(z, c, **audit)
 
     @staticmethod
     def _audit(z: np.ndarray, c: np.ndarray, **audit: Any) -> AuditResult:

@@ -26,6 +26,7 @@ from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
 from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import (
     as_array,
+    check_rows,
     check_settings,
     checked_sensitive_features,
     refuse_categorical_columns,
@@ -319,9 +320,10 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         sensitive_features : array-like of shape (n_samples,)
             The attribute to look for in z.
         """
-        z = self.transform(X)
+        z, c = self.transform(X), as_array(sensitive_features)
+        check_rows(c, len(z))
         settings = {**REPORT_AUDIT, "probes": TABULAR_PROBES, **audit}
-        return audit_leakage(z, as_array(sensitive_features), **settings)
+        return audit_leakage(z, c, **settings)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
