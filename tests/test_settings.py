@@ -79,6 +79,12 @@ def test_a_boolean_takes_both_switches_whatever_its_default():
     }
 
 
+def test_a_boolean_s_two_switches_together_are_refused_by_name():
+    # were read as the last one given
+    with pytest.raises(argparse.ArgumentError, match=r"--no-fast: not allowed with .*--fast"):
+        parse("--data", "d", "--fast", "--no-fast")
+
+
 def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
     parser = argparse.ArgumentParser()
     add_options(parser, Recipe, preset={"steps": 5, "fast": True, "compile": False})

@@ -232,13 +232,15 @@ def add_options(
         if kind is bool:
             # both switches, whatever the default: a command written under other defaults
             # (or a preset's) still parses and can turn the setting either way
+            # (one of the two per command: given both, argparse refuses the second by name)
             where = "in this command" if default != flat.default else "by default"
             dashed = name.replace("_", "-")
+            switches = group.add_mutually_exclusive_group()
             for value, switch, words in (
                 (True, f"--{dashed}", text),
                 (False, flag or f"--no-{dashed}", f"turn off: {text}"),
             ):
-                group.add_argument(
+                switches.add_argument(
                     switch,
                     dest=name,
                     action="store_true" if value else "store_false",

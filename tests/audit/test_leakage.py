@@ -296,7 +296,13 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
     "z, c, message",
     [
         (np.zeros((30, 2, 2)), np.zeros(30), "Z must be a matrix"),
-        (np.zeros((30, 2)), np.zeros(31), "Z has 30 rows but C has 31$"),
+        (np.zeros((30, 2)), np.ones(31), "Z has 30 rows but C has 31$"),
+        # pandas' header of a column without a name, 0, read back as the first label
+        (
+            np.zeros((30, 2)),
+            np.r_[0, np.arange(30) % 2],
+            r"Z has 30 rows but C has 31 \(is the 0 on C's first line a header\? pandas heads",
+        ),
         # a text column of labels headed by its name: the header is the one row too many
         (
             np.zeros((30, 2)),

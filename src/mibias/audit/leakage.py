@@ -256,13 +256,21 @@ class AuditResult:
 
 
 def header_hint(z: np.ndarray, c: np.ndarray, name: str) -> str:
-    """Where ``c`` has one row more than ``z`` and its first value is a text that never comes
-    again (a column of labels whose name heads it, which a text file cannot tell apart from a
-    label): the question to end the row-count error with; else nothing."""
-    if len(c) != len(z) + 1 or c.size != len(c) or c.dtype.kind not in "OUS":
+    """Where ``c`` is one column with one row more than ``z``, and its first value is a text
+    that never comes again (a column of labels whose name heads it, which a text file cannot
+    tell apart from a label) or the number 0 (the header pandas gives a column without a
+    name): the question to end the row-count error with; else nothing."""
+    if len(c) != len(z) + 1 or c.size != len(c):
         return ""
     labels = c.reshape(-1)
     first = labels[0]
+    if c.dtype.kind not in "OUS":
+        if first != 0:
+            return ""
+        return (
+            f" (is the 0 on {name}'s first line a header? pandas heads a column without a "
+            "name with 0, which reads as a label: name the column)"
+        )
     if (labels[1:] == first).any():
         return ""
     return f" (is {str(first)!r}, on {name}'s first line, a header?)"
