@@ -85,6 +85,17 @@ def test_a_boolean_s_two_switches_together_are_refused_by_name():
         parse("--data", "d", "--fast", "--no-fast")
 
 
+def test_a_value_of_another_type_is_refused_by_name():
+    # were taken as they came (a TypeError deep inside, or a string read as true)
+    problems = setting_errors(Recipe(data="d", steps=10.5, lam="a", fast="yes"))
+    assert problems == [
+        "lam must be a number, got 'a'",
+        "steps must be a whole number, got 10.5",
+        "fast must be True or False, got 'yes'",
+    ]
+    assert setting_errors(Recipe(data="d", steps=3, lam=1)) == []  # a whole number is a number
+
+
 def test_a_preset_sets_the_help_and_turns_a_boolean_switch_around():
     parser = argparse.ArgumentParser()
     add_options(parser, Recipe, preset={"steps": 5, "fast": True, "compile": False})

@@ -4,7 +4,8 @@ DataFrames, a sensitive attribute), refused in one line when it cannot be used."
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import numbers
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -101,32 +102,58 @@ def checked_sensitive_features(
     return values
 
 
+def finite_number(value: Any) -> bool:
+    """Whether ``value`` is a real number (Python's or numpy's), neither NaN nor infinite."""
+    return isinstance(value, numbers.Real) and math.isfinite(value)
+
+
+def whole_number(value: Any) -> bool:
+    """Whether ``value`` is a whole number (Python's or numpy's), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_settings(
-    at_least: Mapping[str, tuple[float, float]], above_zero: Mapping[str, float]
+    at_least: Mapping[str, tuple[Any, float]],
+    above_zero: Mapping[str, Any],
+    *,
+    whole: Collection[str] = (),
+    flags: Mapping[str, Any] | None = None,
 ) -> None:
     """Refuse, in one message naming each, the settings below their least value (``at_least``:
-    name -> (value, least)), those not above 0 (``above_zero``: name -> value) and those that
-    are not finite numbers.
+    name -> (value, least)), those not above 0 (``above_zero``: name -> value), those that
+    are not finite numbers or, named in ``whole``, not whole numbers, and the ``flags``
+    (name -> value) that are not True or False.
 
     Raises
     ------
     ValueError
-        When any setting is out of its range (NaN and infinity included).
+        When any setting is out of its range (NaN and infinity included) or of another type.
     """
     values = {name: value for name, (value, _) in at_least.items()} | dict(above_zero)
     problems = [
-        f"{name} must be a finite number, got {value}"
+        f"{name} must be a finite number, got "
+        f"{value if isinstance(value, numbers.Real) else repr(value)}"
         for name, value in values.items()
-        if not math.isfinite(value)
+        if not finite_number(value)
+    ]
+    problems += [
+        f"{name} must be a whole number, got {value!r}"
+        for name, value in values.items()
+        if name in whole and finite_number(value) and not whole_number(value)
     ]
     problems += [
         f"{name} must be >= {least}, got {value}"
         for name, (value, least) in at_least.items()
-        if math.isfinite(value) and not value >= least
+        if finite_number(value) and not value >= least
     ] + [
         f"{name} must be > 0, got {value}"
         for name, value in above_zero.items()
-        if math.isfinite(value) and not value > 0
+        if finite_number(value) and not value > 0
+    ]
+    problems += [
+        f"{name} must be True or False, got {value!r}"
+        for name, value in (flags or {}).items()
+        if not isinstance(value, bool | np.bool_)
     ]
     if problems:
         raise ValueError("; ".join(problems))

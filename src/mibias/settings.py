@@ -22,6 +22,7 @@ import types
 import typing
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any, Literal
 
 from mibias.io import InputError
@@ -345,14 +346,24 @@ def setting_errors(settings: Any) -> list[str]:
         value = settings
         for attribute in flat.path:
             value = getattr(value, attribute)
-        _, choices, _ = _value_type(flat.annotation)
+        kind, choices, count = _value_type(flat.annotation)
         choices = flat.field.metadata.get("choices") or choices
         if choices is not None and value is not None and value not in choices:
             allowed = [str(choice) for choice in choices]
             problems.append(
                 f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
             )
-        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        if value is None or choices is not None or count is not None:
+            continue
+        wrong_type = {
+            bool: ("True or False", not isinstance(value, bool)),
+            int: ("a whole number", isinstance(value, bool) or not isinstance(value, Integral)),
+            float: ("a number", isinstance(value, bool) or not isinstance(value, Real)),
+        }.get(kind)
+        if wrong_type is not None and wrong_type[1]:
+            problems.append(f"{name} must be {wrong_type[0]}, got {value!r}")
+            continue
+        if isinstance(value, bool) or not isinstance(value, Real):
             continue
         if not math.isfinite(value):  # NaN or infinity: no run can use it
             problems.append(f"{name} must be a finite number, got {value:g}")

@@ -136,6 +136,14 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         ({"lr": 0.0, "estimator_lr": -1.0}, "lr must be > 0, got 0.0; estimator_lr must be > 0"),
         ({"min_variance": 1.0}, r"min_variance must be in \[0, 1\), got 1.0"),
         ({"n_init": 0}, "n_init must be >= 1, got 0"),
+        # of another type: were a TypeError from inside, or taken as they came
+        ({"lam": None}, "lam must be a finite number, got None"),
+        ({"keep_weight": "a"}, "keep_weight must be a finite number, got 'a'"),
+        ({"keep_weight": -1.0}, "keep_weight must be >= 0, got -1.0"),
+        ({"steps": 10.5}, "steps must be a whole number, got 10.5"),
+        ({"min_variance": "a"}, r"min_variance must be in \[0, 1\), got 'a'"),
+        ({"whiten": "yes"}, "whiten must be True or False, got 'yes'"),
+        ({"n_components": True}, "n_components must be None or a whole number .* got True"),
     ],
 )
 def test_settings_out_of_range_are_refused_by_name(setting, message):

@@ -185,6 +185,17 @@ def test_a_fit_that_leaves_the_attribute_in_z_says_so():
     assert MIFairClassifier(hidden_size=4)._advice(5) == "raise steps or lam"
 
 
+def test_a_fit_on_a_handful_of_rows_whitens_without_failing():
+    """Fewer rows than z has columns: the whitened critic's covariance, rounded in float32,
+    fell short of positive definite (each of these fits failed in the factorisation)."""
+    X = np.random.default_rng(0).normal(size=(10, 5))
+    y, s = np.where(X[:, 0] > 0, "yes", "no"), np.where(X[:, 1] > 0, "f", "m")
+    for rows, seed in ((3, 0), (4, 1), (10, 1)):
+        clf = MIFairClassifier(steps=50, check_leakage=False, random_state=seed)
+        clf.fit(X[:rows], y[:rows], sensitive_features=s[:rows])
+        assert np.isfinite(clf.history_[-1]["mi"])
+
+
 def test_leakage_report_measures_z_of_the_given_rows():
     X, y, s = make_nuisance_table(600)
     clf = MIFairClassifier(lam=0.0, steps=30, random_state=0).fit(X, y, sensitive_features=s)
@@ -207,5 +218,14 @@ def test_leakage_report_measures_z_of_the_given_rows():
         MIFairClassifier(noise_start=0.5).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):  # the MI term's estimator
         MIFairClassifier(k=0).fit(X, y, sensitive_features=s)
+    # of another type: were a TypeError from inside, or taken as they came
+    with pytest.raises(ValueError, match=r"k must be a whole number, got 1\.5"):
+        MIFairClassifier(k=1.5).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="lam must be a finite number, got 'a'"):
+        MIFairClassifier(lam="a").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="check_leakage must be True or False, got 'no'"):
+        MIFairClassifier(check_leakage="no").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="weight_decay must be a number, got 'a'"):
+        MIFairClassifier(weight_decay="a", steps=5).fit(X, y, sensitive_features=s)
     no_estimator = MIFairClassifier(k=0, estimator="chi2", steps=5, check_leakage=False)
     no_estimator.fit(X, y, sensitive_features=s)  # chi2 has nothing to train: k is not read

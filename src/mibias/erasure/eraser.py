@@ -54,7 +54,7 @@ from mibias.erasure.settings import (
     Keep,
 )
 from mibias.estimators import make_estimator
-from mibias.inputs import as_array, check_rows, check_settings
+from mibias.inputs import as_array, check_rows, check_settings, finite_number, whole_number
 from mibias.training.arrays import fit_on_arrays
 
 INFERENCE_ROWS = 8192
@@ -358,26 +358,32 @@ class MIEraser(AttributeEraser):
                 "n_init": (self.n_init, 1),
                 "batch_size": (self.batch_size, 2),
                 "hidden_size": (self.hidden_size, 1),
-                "k": (self.k, 1 if self.lam > 0 else 0),
+                "k": (self.k, 1 if finite_number(self.lam) and self.lam > 0 else 0),
                 "lam": (self.lam, 0),
+                "keep_weight": (self.keep_weight, 0),
                 "kernel_weight": (self.kernel_weight, 0),
                 "noise_start": (self.noise_start, 1),
             },
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
+            whole=("steps", "n_init", "batch_size", "hidden_size", "k"),
+            flags={
+                "whiten": self.whiten,
+                "check_leakage": self.check_leakage,
+            },
         )
         if self.noise != "auto" and not (
             isinstance(self.noise, numbers.Real) and 0 <= self.noise < math.inf
         ):
             raise ValueError(f"noise must be 'auto' or a finite number >= 0, got {self.noise!r}")
-        if not 0 <= self.min_variance < 1:
-            raise ValueError(f"min_variance must be in [0, 1), got {self.min_variance}")
+        if not (finite_number(self.min_variance) and 0 <= self.min_variance < 1):
+            raise ValueError(f"min_variance must be in [0, 1), got {self.min_variance!r}")
         if self.linear_first not in (None, *LINEAR_ERASERS):
             raise ValueError(
                 f"linear_first must be None, {', '.join(LINEAR_ERASERS)}, got {self.linear_first!r}"
             )
         width = X.shape[1]
         if self.n_components is not None and not (
-            isinstance(self.n_components, numbers.Integral) and 1 <= self.n_components <= width
+            whole_number(self.n_components) and 1 <= self.n_components <= width
         ):
             raise ValueError(
                 f"n_components must be None or a whole number from 1 to X's width {width}, "

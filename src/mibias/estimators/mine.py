@@ -16,6 +16,9 @@ from mibias.estimators.networks import AveragedCritic, PairScorer, StatisticsNet
 # added before it is factored, as a share of the mean variance (numerical safety only)
 WHITEN_RATE = 0.05
 WHITEN_RIDGE = 1e-6
+# how many times the whitening may raise its ridge tenfold where float32 rounding leaves the
+# covariance short of positive definite (to 1e-6 * 10**4 of its mean variance at most)
+RIDGE_RAISES = 4
 
 
 class CriticEstimator(MIEstimator):
@@ -129,7 +132,16 @@ class CriticEstimator(MIEstimator):
             covariance = batch if previous is None else torch.lerp(previous, batch, WHITEN_RATE)
             ridge = WHITEN_RIDGE * covariance.diagonal().mean() + 1e-8
             identity = torch.eye(len(covariance), dtype=rows.dtype, device=rows.device)
-            factor = torch.linalg.cholesky(covariance + ridge * identity)
+            factor, failed = torch.linalg.cholesky_ex(covariance + ridge * identity)
+            for _ in range(RIDGE_RAISES):
+                if not failed.item():
+                    break
+                # fewer rows than z has columns: the covariance's zero eigenvalues, rounded in
+                # float32, can dip below the ridge; a ridge ten times larger lifts them
+                ridge = ridge * 10
+                factor, failed = torch.linalg.cholesky_ex(covariance + ridge * identity)
+            if failed.item():  # not a rounding: z holds NaN or inf
+                factor = torch.linalg.cholesky(covariance + ridge * identity)
             self.running_covariance = covariance
             self.whitener = torch.linalg.solve_triangular(factor, identity, upper=False)
         return self.whitener

@@ -229,6 +229,12 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 "noise_start": (self.noise_start, 1),
             },
             {"lr": self.lr, "estimator_lr": self.estimator_lr},
+            whole=("steps", "batch_size", "hidden_size"),
+            flags={
+                "whiten": self.whiten,
+                "mixed_noise": self.mixed_noise,
+                "check_leakage": self.check_leakage,
+            },
         )
         refuse_categorical_columns(X)
         refuse_missing_values(y, "y")
@@ -254,7 +260,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         dependence = self._make_dependence(c) if c is not None else None
         trains_estimator = dependence is not None and any(True for _ in dependence.parameters())
         if trains_estimator and use_mi:  # an estimator that never trains measures nothing
-            check_settings({"k": (self.k, 1)}, {})
+            check_settings({"k": (self.k, 1)}, {}, whole=("k",))
         if c is None:
             c = np.zeros((len(X), 1), np.float32)
         trainer, self.history_ = fit_on_arrays(
