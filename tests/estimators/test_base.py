@@ -250,3 +250,12 @@ def test_the_whitening_raises_its_ridge_where_rounding_leaves_the_covariance_sho
     whitener = estimator.whitening(torch.zeros(3, 4, requires_grad=True))
     assert torch.isfinite(whitener).all()
     assert whitener[:3, :3].diagonal().allclose(torch.full((3,), 0.95**-0.5), rtol=1e-4)
+
+
+def test_the_whitening_names_features_it_cannot_square():
+    """z of 1e30 squares past float32's range: the error says so, where the factorisation's
+    own was a bare 'not positive-definite'."""
+    estimator = make_estimator("mine", 4, 2, noise=1.0, whiten=True)
+    rows = torch.randn(8, 4, generator=torch.Generator().manual_seed(0)) * 1e30
+    with pytest.raises(FloatingPointError, match="too large to square in float32"):
+        estimator.whitening(rows.requires_grad_(True))

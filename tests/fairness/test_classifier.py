@@ -12,6 +12,7 @@ from mibias.audit import TABULAR_PROBES
 from mibias.data.synthetic import make_nuisance_table
 from mibias.fairness import MIFairClassifier
 from mibias.methods import make_term
+from mibias.training import DivergenceError
 from tests.processes import two_at_a_time
 
 
@@ -194,6 +195,15 @@ def test_a_fit_on_a_handful_of_rows_whitens_without_failing():
         clf = MIFairClassifier(steps=50, check_leakage=False, random_state=seed)
         clf.fit(X[:rows], y[:rows], sensitive_features=s[:rows])
         assert np.isfinite(clf.history_[-1]["mi"])
+
+
+def test_inputs_too_large_for_float32_stop_the_fit_as_a_divergence():
+    """The whitened critic's covariance of z overflows: the fit stops as diverged at its first
+    step, naming the cause (was a bare factorisation error from inside)."""
+    X, y, s = make_nuisance_table(300)
+    clf = MIFairClassifier(steps=20, check_leakage=False, random_state=0)
+    with pytest.raises(DivergenceError, match=r"epoch 1, step 1: .*standardise the inputs"):
+        clf.fit(X * 1e30, y, sensitive_features=s)
 
 
 def test_leakage_report_measures_z_of_the_given_rows():

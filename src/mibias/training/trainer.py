@@ -374,7 +374,10 @@ class MITrainer:
             dynamic_ncols=True,
         )
         for step, batch in enumerate(bar, start=1):
-            stats = self.train_step(batch, epoch=epoch, step=step)
+            try:
+                stats = self.train_step(batch, epoch=epoch, step=step)
+            except FloatingPointError as error:  # non-finite features met by the estimator
+                raise DivergenceError(epoch, step, str(error), self.checkpoint_path) from error
             for key in (*means, "correct", "rows"):
                 totals[key] += stats[key]
             totals["steps"] += 1
