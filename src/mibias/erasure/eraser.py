@@ -272,7 +272,11 @@ class MIEraser(AttributeEraser):
     groups_ : ndarray
         The attribute's values, as text, in code order.
     map_ : torch.nn.Module
-        The learned map g.
+        The learned map g, in units of ``scale_``: ``z = scale_ * map_(x / scale_)`` (x
+        through ``linear_`` first, if any).
+    scale_ : float
+        The root mean square deviation of the fitting rows' columns (after ``linear_``): the
+        map learns on x divided by it, so that its settings act alike whatever the units of x.
     keep_ : str
         The keep loss used.
     linear_ : AttributeEraser or None
@@ -416,9 +420,14 @@ class MIEraser(AttributeEraser):
         if self.linear_first is not None:
             self.linear_ = make_eraser(self.linear_first, random_state=seeds[0])
             inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
+        # the map learns on x in units of its own spread (a root mean square deviation of 1
+        # per column), so that its settings erase alike whatever the units of x
+        spread = total_variance(inputs)
+        self.scale_ = float(np.sqrt(spread / width)) if spread > 1e-12 else 1.0
+        scaled = inputs / np.float32(self.scale_)
         self.noise_readings_: dict[float, float] = {}
         if self.noise == "auto" and self.lam > 0:
-            self.noise_ = self._noise_for(inputs, labels, c, n_classes, seeds[0])
+            self.noise_ = self._noise_for(scaled, labels, c, n_classes, seeds[0])
         else:  # without the MI term the noise plays no part
             self.noise_ = AUTO_NOISES[0] if self.noise == "auto" else float(self.noise)
         announce = self.verbose and self.n_init > 1
@@ -426,7 +435,7 @@ class MIEraser(AttributeEraser):
         for start, seed in enumerate(seeds, 1):
             if announce:
                 print(f"MIEraser: start {start} of {self.n_init}", file=sys.stderr, flush=True)
-            mapping, history = self._train_map(inputs, labels, c, n_classes, seed, self.noise_)
+            mapping, history = self._train_map(scaled, labels, c, n_classes, seed, self.noise_)
             objectives.append(self._final_objective(history))
             # only the best start so far is held; a later start must be strictly lower
             # (np.argmin's rule: the first of equal objectives is kept, infinite ones too)
@@ -572,10 +581,12 @@ class MIEraser(AttributeEraser):
 
     def _mapped(self, X: np.ndarray) -> np.ndarray:
         """The map's output for ``X`` (rows already through the linear eraser, if any), in
-        chunks."""
+        chunks, in the units of X."""
+        scale = np.float32(getattr(self, "scale_", 1.0))  # absent from older pickles
         with torch.no_grad():
             parts = [
-                self.map_(torch.from_numpy(X[start : start + INFERENCE_ROWS])).numpy()
+                self.map_(torch.from_numpy(X[start : start + INFERENCE_ROWS] / scale)).numpy()
+                * scale
                 for start in range(0, len(X), INFERENCE_ROWS)
             ]
         return np.concatenate(parts) if parts else np.zeros((0, self._n_features_out), np.float32)
