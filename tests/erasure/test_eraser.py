@@ -66,22 +66,27 @@ def shifted_case(seed, n=1000, d=8):
     return x.astype(np.float32), c
 
 
-def test_the_trade_off_does_not_depend_on_the_units_of_x_over_five_seeds():
-    """The distance keep loss is a share of x's total variance: x in units 100 times larger
-    moves by the same share. Measured on seeds 0-4: ratios 0.84-1.28 (median 0.98); before
-    the keep loss was a share, the map did not move x at scale 10 at all (ratio 0) and moved
-    0.005-0.03 of it at scale 0.1."""
-    ratios = []
+def test_the_erasure_does_not_depend_on_the_units_of_x_over_five_seeds():
+    """The map learns on x in units of its own spread (``scale_``), so x 100 times smaller or
+    larger is erased alike: each fit lands where the fit in x's own units does, apart from
+    float32 rounding. Measured on seeds 0-4: the mean distance between the two outputs (back
+    in x's units) is 0.055-0.123 of the mean distance the map moved x (medians 0.071 and
+    0.070); before, the keep loss alone was a share of x's variance, and on the ring case the
+    held-out MLP probe read 0.65-0.69 with x in tens and 0.88-0.94 in hundredths, against
+    0.51-0.56 in units (docs/erasure.md, "x in any units")."""
+    offsets = {0.01: [], 100.0: []}
     for seed in range(5):
         x, c = shifted_case(seed)
-        shares = []
-        for scale in (0.1, 10.0):
+
+        def erased(scale, x=x, c=c, seed=seed):
             eraser = MIEraser(**{**FAST, "steps": 300}, random_state=seed)
-            z = eraser.fit_transform(scale * x, sensitive_features=c)
-            moved = ((z - scale * x) ** 2).sum(1).mean()
-            shares.append(moved / ((scale * x - scale * x.mean(0)) ** 2).sum(1).mean())
-        ratios.append(shares[1] / shares[0])
-    assert 0.5 < np.median(ratios) < 2, ratios
+            return eraser.fit_transform(scale * x, sensitive_features=c) / scale
+
+        own = erased(1.0)
+        moved = np.abs(own - x).mean()
+        for scale, found in offsets.items():
+            found.append(np.abs(erased(scale) - own).mean() / moved)
+    assert all(np.median(found) < 0.3 for found in offsets.values()), offsets
 
 
 def test_numpy_torch_and_pandas_inputs_give_the_same_vectors_and_it_pickles():
