@@ -338,8 +338,10 @@ def setting_errors(settings: Any) -> list[str]:
     """One message for each setting of the dataclass instance ``settings`` (its :func:`nested`
     ones included, by flat name) whose value its declaration does not allow: not one of a
     ``Literal``'s values or of the field's ``choices`` (``clip must be param, global, z or
-    none, got 'x'``), below its ``at_least``, not above its ``above`` or not below its
-    ``below`` (``epochs must be >= 1, got 0``); None stands for a default and is not checked.
+    none, got 'x'``), not of its annotation's type (``lam must be a number, got 'a'``;
+    ``epochs must be a whole number, got 2.5``), below its ``at_least``, not above its
+    ``above`` or not below its ``below`` (``epochs must be >= 1, got 0``); None stands for a
+    default and is not checked.
     The allowed values are read from the declarations, never written out again."""
     problems = []
     for name, flat in flat_settings(type(settings)).items():

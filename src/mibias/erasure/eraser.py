@@ -4,8 +4,6 @@ c (MI backprop), and :func:`make_eraser` builds it or a linear peer by name."""
 
 from __future__ import annotations
 
-import math
-import numbers
 import sys
 from typing import Any
 
@@ -375,9 +373,7 @@ class MIEraser(AttributeEraser):
                 "check_leakage": self.check_leakage,
             },
         )
-        if self.noise != "auto" and not (
-            isinstance(self.noise, numbers.Real) and 0 <= self.noise < math.inf
-        ):
+        if self.noise != "auto" and not (finite_number(self.noise) and self.noise >= 0):
             raise ValueError(f"noise must be 'auto' or a finite number >= 0, got {self.noise!r}")
         if not (finite_number(self.min_variance) and 0 <= self.min_variance < 1):
             raise ValueError(f"min_variance must be in [0, 1), got {self.min_variance!r}")
