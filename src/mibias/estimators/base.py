@@ -68,8 +68,8 @@ class MIEstimator(nn.Module, ABC):
         whose rows flatten to them; called ``z_name`` in the message) and ``c`` for this
         estimator, or None when they fit."""
         widths = {
-            z_name: (self.z_dim, z[0].numel() if len(z) else None),
-            "the encoded attribute c": (self.c_dim, c[0].numel() if len(c) else None),
+            z_name: (self.z_dim, math.prod(z.shape[1:]) if len(z) else None),
+            "the encoded attribute c": (self.c_dim, math.prod(c.shape[1:]) if len(c) else None),
         }
         wrong = [
             f"{name} has {given} columns where the estimator was built for {built}"

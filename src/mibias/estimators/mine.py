@@ -140,13 +140,14 @@ class CriticEstimator(MIEstimator):
                 # float32, can dip below the ridge; a ridge ten times larger lifts them
                 ridge = ridge * 10
                 factor, failed = torch.linalg.cholesky_ex(covariance + ridge * identity)
-            if failed.item() and not torch.isfinite(covariance).all():
-                raise FloatingPointError(
-                    "the whitened critic cannot factor z's covariance: z holds NaN or inf, or "
-                    "values too large to square in float32 (standardise the inputs, or lower "
-                    "the learning rate)"
-                )
             if failed.item():
+                if not torch.isfinite(covariance).all():
+                    raise FloatingPointError(
+                        "the whitened critic cannot factor z's covariance: z holds NaN or inf, "
+                        "or values too large to square in float32 (standardise the inputs, or "
+                        "lower the learning rate)"
+                    )
+                # still short after every raise: torch's own error says where
                 factor = torch.linalg.cholesky(covariance + ridge * identity)
             self.running_covariance = covariance
             self.whitener = torch.linalg.solve_triangular(factor, identity, upper=False)
