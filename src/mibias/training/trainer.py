@@ -374,10 +374,7 @@ class MITrainer:
             dynamic_ncols=True,
         )
         for step, batch in enumerate(bar, start=1):
-            try:
-                stats = self.train_step(batch, epoch=epoch, step=step)
-            except FloatingPointError as error:  # non-finite features met by the estimator
-                raise DivergenceError(epoch, step, str(error), self.checkpoint_path) from error
+            stats = self.train_step(batch, epoch=epoch, step=step)
             for key in (*means, "correct", "rows"):
                 totals[key] += stats[key]
             totals["steps"] += 1
@@ -404,8 +401,18 @@ class MITrainer:
 
     def train_step(self, batch: Batch, *, epoch: int = 0, step: int = 0) -> dict[str, float]:
         """One step of Algorithm 1 (:class:`~mibias.training.algorithm.AlternatingStep`):
-        ``k`` estimator steps, then one model step; returns the step's statistics."""
-        return self.step(batch, epoch=epoch, step=step)
+        ``k`` estimator steps, then one model step; returns the step's statistics.
+
+        Raises
+        ------
+        DivergenceError
+            When a loss or the estimate is not finite, the estimate has fallen below
+            ``mi_floor``, or the estimator met features it cannot compute with (NaN, inf).
+        """
+        try:
+            return self.step(batch, epoch=epoch, step=step)
+        except FloatingPointError as error:  # non-finite features met by the estimator
+            raise DivergenceError(epoch, step, str(error), self.checkpoint_path) from error
 
     # ------------------------------------------------------------------ inference
     def evaluate(self, loader: Iterable[Batch]) -> dict[str, float]:
