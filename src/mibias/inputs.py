@@ -68,6 +68,28 @@ def check_rows(values: np.ndarray, n_rows: int, name: str = "sensitive_features"
         raise ValueError(f"{name} has {len(values)} rows but X has {n_rows}")
 
 
+# the range of a standardised column's root mean square (1) that the classifier's network reads
+# well; far outside it, it learns worse without failing (benchmarks/results/input_scale.md)
+STANDARD_SCALE = (0.01, 10.0)
+
+
+def scale_problem(X: np.ndarray, names: Any = None) -> str | None:
+    """What makes the numeric matrix ``X`` far from standardised, or None: its largest column
+    root mean square (offset and spread together) above :data:`STANDARD_SCALE`'s upper end,
+    or every column's below its lower end. ``names``: the columns' names (a DataFrame's), else
+    they are numbered."""
+    rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
+    column = int(np.argmax(rms))
+    largest = float(rms[column])
+    label = repr(str(names[column])) if names is not None else str(column)
+    low, high = STANDARD_SCALE
+    if largest > high:
+        return f"column {label} has a root mean square of {largest:.3g}"
+    if largest < low:
+        return f"every column's root mean square is below {low:g} (the largest {largest:.3g})"
+    return None
+
+
 def checked_sensitive_features(
     values: Any, n_rows: int, *, max_groups: int, name: str = "sensitive_features"
 ) -> np.ndarray:

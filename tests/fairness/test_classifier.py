@@ -206,6 +206,27 @@ def test_inputs_too_large_for_float32_stop_the_fit_as_a_divergence():
         clf.fit(X * 1e30, y, sensitive_features=s)
 
 
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda X: X.assign(x0=X["x0"] * 100), "column 'x0' has a root mean square of 1"),
+        (lambda X: X.assign(x2=X["x2"] + 2000), "column 'x2' has a root mean square of 2e+03"),
+        (lambda X: X * 1e-3, "every column's root mean square is below 0.01"),
+    ],
+)
+def test_inputs_far_from_standardised_get_a_warning_naming_the_column(change, named):
+    X, y, s = biased_table(300)
+    frame = change(pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]))
+    with pytest.warns(UserWarning, match=rf"^X is far from standardised: {re.escape(named)}"):
+        quick(steps=5).fit(frame, y, sensitive_features=s)
+
+
+def test_standardised_inputs_fit_without_the_scale_warning(recwarn):
+    X, y, s = biased_table(300)
+    quick(steps=5).fit(X, y, sensitive_features=s)
+    assert not [w for w in recwarn if "far from standardised" in str(w.message)]
+
+
 def test_leakage_report_measures_z_of_the_given_rows():
     X, y, s = make_nuisance_table(600)
     clf = MIFairClassifier(lam=0.0, steps=30, random_state=0).fit(X, y, sensitive_features=s)

@@ -31,6 +31,7 @@ from mibias.inputs import (
     checked_sensitive_features,
     refuse_categorical_columns,
     refuse_missing_values,
+    scale_problem,
 )
 from mibias.methods import make_term
 from mibias.training.arrays import fit_on_arrays
@@ -205,7 +206,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric inputs (encode categorical columns first, e.g. with ``OneHotEncoder``),
             best standardised (``StandardScaler`` in a ``Pipeline``), as for scikit-learn's
-            ``MLPClassifier``: the network reads them as they are.
+            ``MLPClassifier``: the network reads them as they are. Columns far from that scale
+            (:func:`mibias.inputs.scale_problem`) get a warning.
         y : array-like of shape (n_samples,)
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
@@ -250,6 +252,15 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 "criterion='equal_opportunity' needs binary labels; y has "
                 f"{len(self.classes_)} classes (use equalized_odds or demographic_parity)"
+            )
+        problem = scale_problem(X, getattr(self, "feature_names_in_", None))
+        if problem is not None:
+            warnings.warn(
+                f"X is far from standardised: {problem}, where a standardised column's is 1; "
+                "the network reads X as it is and learns worse from it: standardise it first "
+                "(StandardScaler in a Pipeline)",
+                UserWarning,
+                stacklevel=2,
             )
         c, self.attribute_encoder_ = self._encode_attribute(sensitive_features, len(X), codes)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
