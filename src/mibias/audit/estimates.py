@@ -47,10 +47,16 @@ def whitened_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> l
     than z, so an estimate on it stays a lower bound.
     """
     dims = min(max_dims, *train.shape)  # a PCA has at most as many components as rows
+    # centred first, the mean taken in float64: scikit-learn's PCA of tall float32 rows forms
+    # their covariance in float32, which an offset far larger than the spread (columns around
+    # 10,000 that vary by 1) turns into rounding error, and the components into noise
+    mean, dtype = train.mean(0, dtype=np.float64), train.dtype
+    train, test = ((part - mean).astype(dtype) for part in (train, test))
     pca = PCA(dims, random_state=0).fit(train)
     variance = pca.explained_variance_
     kept = (variance > FLAT_VARIANCE * variance[0]) | (np.arange(dims) == 0)
-    return clipped(*standardised(pca.transform(train)[:, kept], pca.transform(test)[:, kept]))
+    train, test = (pca.transform(part)[:, kept] for part in (train, test))
+    return clipped(*standardised(train, test))
 
 
 def clipped(train: torch.Tensor, test: torch.Tensor) -> list[torch.Tensor]:
