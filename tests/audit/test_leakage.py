@@ -315,6 +315,12 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
             "Z has 30 rows but C has 31$",
         ),
         (np.full((30, 2), np.nan), np.arange(30) % 2, "Z contains NaN or inf"),
+        # finite, but not in float32 (was: "Z contains NaN or inf", of values that were not)
+        (
+            np.c_[np.zeros(30), np.r_[np.zeros(4), 1e200, np.zeros(25)]],
+            np.arange(30) % 2,
+            r"Z holds values beyond float32's range .* \(first at row 4, column 1\): rescale it$",
+        ),
         (
             np.zeros((30, 2)),
             np.r_[np.arange(29) % 2, np.inf],

@@ -313,10 +313,18 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
         )
     if z.dtype.kind not in "biuf":
         raise InputError(f"{zn} must be numeric, got values of type {z.dtype}")
-    z = z.reshape(len(z), -1).astype(np.float32)
+    z = z.reshape(len(z), -1)
     if not np.all(np.isfinite(z)):
         bad = np.argwhere(~np.isfinite(z))[0]
         raise InputError(f"{zn} contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
+    with np.errstate(over="ignore"):  # said below, by name
+        z = z.astype(np.float32)
+    if not np.all(np.isfinite(z)):
+        bad = np.argwhere(~np.isfinite(z))[0]
+        raise InputError(
+            f"{zn} holds values beyond float32's range of about 3.4e38, which the audit computes "
+            f"in (first at row {bad[0]}, column {bad[1]}): rescale it"
+        )
     # a label missing: NaN or inf among numbers, an empty cell (None or NaN) among text, in
     # the words of mibias.inputs.refuse_missing_values
     missing = ~np.isfinite(c) if c.dtype.kind == "f" else pd.isna(c)
