@@ -30,6 +30,27 @@ def test_reads_npy_csv_and_pt(tmp_path):
         assert np.array_equal(load_array(tmp_path / name), values), name
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x;y;z\n0;1,5;-2\n3;4,25;5e-1\n",  # a spreadsheet's export where 0,5 is a half
+        "0;1.5;-2\n3;4.25;5e-1\n",
+        "x\ty\tz\n0\t1.5\t-2\n3\t4.25\t5e-1\n",
+    ],
+    ids=["semicolons, decimal commas, header", "semicolons", "tabs, header"],
+)
+def test_reads_csv_separated_by_semicolons_or_tabs(tmp_path, text):
+    """Was: one column of text (and a header read as a row), so that the audit said the row
+    counts differ."""
+    (tmp_path / "z.csv").write_text(text)
+    assert np.array_equal(load_array(tmp_path / "z.csv"), [[0, 1.5, -2], [3, 4.25, 0.5]])
+
+
+def test_text_labels_with_commas_inside_quotes_stay_one_column(tmp_path):
+    (tmp_path / "labels.csv").write_text('group\n"a, b"\nc\n"a, b"\nc\n')
+    assert load_array(tmp_path / "labels.csv").ravel().tolist() == ["a, b", "c", "a, b", "c"]
+
+
 def test_reads_a_bfloat16_tensor_as_float32(tmp_path):
     values = torch.tensor([[0.5, -1.25], [3.0, 8.0]])  # exact in bfloat16
     torch.save(values.bfloat16(), tmp_path / "z.pt")

@@ -4,6 +4,7 @@ one) and locks that keep a second process out of a file's work."""
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import os
 import secrets
@@ -27,7 +28,8 @@ class DamagedFileError(RuntimeError):
 
 
 def load_array(path: str | Path) -> np.ndarray:
-    """Load a matrix or vector from ``.npy``, ``.csv`` (header optional) or ``.pt``.
+    """Load a matrix or vector from ``.npy``, ``.csv`` (header optional; commas, semicolons or
+    tabs between values) or ``.pt``.
 
     Raises
     ------
@@ -90,14 +92,46 @@ def _first_line_is_header(frame: pd.DataFrame) -> bool:
     )
 
 
-def _read_csv(path: Path) -> np.ndarray:
-    """Read a CSV; its first line is taken as a header when :func:`_first_line_is_header`."""
+# what may separate a CSV file's values: a comma, a semicolon (what spreadsheets write where
+# the comma is the decimal mark) or a tab
+SEPARATORS = ",;\t"
+# how much of the file the separator is sniffed from
+SNIFFED_BYTES = 65536
+
+
+def _separator(path: Path) -> str:
+    """The file's separator among :data:`SEPARATORS`, as :class:`csv.Sniffer` finds it in its
+    first lines; a comma where it finds none (one column)."""
+    with path.open(newline="", errors="replace") as file:
+        sample = file.read(SNIFFED_BYTES)
     try:
-        frame = pd.read_csv(path, header=None)
+        return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _numbers(frame: pd.DataFrame) -> int:
+    """How many of the frame's values read as numbers."""
+    return int(frame.apply(pd.to_numeric, errors="coerce").notna().sum().sum())
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    """Read a CSV (values separated by commas, semicolons or tabs; with semicolons the decimal
+    mark may be a comma); its first line is taken as a header when
+    :func:`_first_line_is_header`."""
+    separator = _separator(path)
+    try:
+        frame = pd.read_csv(path, header=None, sep=separator)
     except pd.errors.EmptyDataError as error:
         raise InputError(f"{path}: the file is empty") from error
+    if separator == ";":
+        points = frame.apply(
+            lambda column: column.map(lambda v: v.replace(",", ".") if isinstance(v, str) else v)
+        )
+        if _numbers(points) > _numbers(frame):
+            frame = points
     if len(frame) > 1 and _first_line_is_header(frame):
-        frame = pd.read_csv(path, header=0)
+        frame = frame.iloc[1:].reset_index(drop=True)
     numeric = frame.apply(pd.to_numeric, errors="coerce")
     if numeric.notna().all().all() or (frame.isna() == numeric.isna()).all().all():
         return numeric.to_numpy()
