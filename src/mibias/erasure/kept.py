@@ -1,5 +1,6 @@
 """What an eraser's output keeps of its input: the geometry of x (pairwise cosine similarities,
-each row's cosine to its erased self) and a task (a fresh logistic regression's accuracy)."""
+each row's cosine to its erased self, both on centred rows) and a task (a fresh logistic
+regression's accuracy)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,16 @@ def kept_geometry(
 ) -> dict[str, float]:
     """How much of the geometry of ``x`` survives in ``z``: the Spearman correlation between
     the pairwise cosine similarities of up to ``rows`` rows before and after, and, where ``z``
-    is as wide as ``x``, the mean cosine between each row and its erased self."""
+    is as wide as ``x``, the mean cosine between each row and its erased self.
+
+    Each matrix is centred on its own column means first: on columns far from zero every
+    uncentred cosine is close to 1, whatever the rows, and a shift of every row by one vector
+    changes no distance between them."""
     chosen = np.random.default_rng(seed).permutation(len(x))[:rows]
 
     def unit(a: np.ndarray) -> np.ndarray:
         a = a[chosen].astype(np.float64)
+        a = a - a.mean(axis=0)
         return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 
     ux, uz = unit(x), unit(z)
