@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mibias"
 
 # lowest first; a part may import parts of its own layer and of the layers below
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "io", "plotting", "lazy"),
+    ("version", "io", "plotting", "lazy", "user_warnings"),
     ("settings", "run_folder", "report", "inputs"),
     ("data", "estimators", "models", "baselines", "methods"),
     ("training",),

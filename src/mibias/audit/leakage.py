@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from mibias.audit.probes import RARE_GROUP_ROWS, probe_scores
 from mibias.audit.settings import AUDIT, MIN_ROWS, MIN_SPLIT_ROWS, PROBES, WHITENED, ProbeKind
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError, tensor_as_array
+from mibias.user_warnings import warn
 
 
 def leakage_columns(probes: Sequence[ProbeKind] = PROBES) -> tuple[str, ...]:
@@ -519,13 +519,12 @@ def audit_leakage(
         counts = np.bincount(labels_train, minlength=encoder.groups_[0])
         if counts.min() < RARE_GROUP_ROWS:
             rare = int(np.sum(counts < RARE_GROUP_ROWS))
-            warnings.warn(
+            warn(
                 f"{rare} of the attribute's {len(counts)} groups have fewer than "
                 f"{RARE_GROUP_ROWS} of the {len(labels_train)} rows the probes are fitted on "
                 f"(the smallest {counts.min()}): the probes learn little of them and read "
                 "their rows with more noise; merge rare groups for a sharper check",
                 UserWarning,
-                stacklevel=2,
             )
         views = {False: (z_train, z_test)}
         if any(kind.startswith(WHITENED) for kind in probes):
@@ -570,7 +569,6 @@ FIT_CHECK_ROWS = 200
 def warn_on_leakage(
     leakage: AuditResult,
     history: Sequence[Mapping[str, float]],
-    stacklevel: int = 3,
     *,
     independent: bool = True,
     advice: str = "raise steps or lam",
@@ -585,21 +583,19 @@ def warn_on_leakage(
     trained_mi = history[-1]["mi"] if history else math.nan
     read = leakage.reads_above(trained_mi, independent=independent)
     if read is not None:
-        warnings.warn(
+        warn(
             f"the trainer's final MI estimate is {trained_mi:.3f} nats but the independent "
             f"check reads at least {read:.3f} nats from z on held-out training "
             "rows (a fresh estimator and probes): z still carries the attribute (see "
             f"leakage_; {advice})",
             UserWarning,
-            stacklevel=stacklevel,
         )
     reading = leakage.reading_probes() if independent else {}
     if reading:
         found = ", ".join(f"{kind} {accuracy:.3f}" for kind, accuracy in reading.items())
-        warnings.warn(
+        warn(
             f"probes read the attribute from z on held-out training rows ({found}; always "
             f"the majority value: {leakage.majority_accuracy:.3f}): z still carries it (see "
             f"leakage_ and docs/leakage.md; {advice})",
             UserWarning,
-            stacklevel=stacklevel,
         )

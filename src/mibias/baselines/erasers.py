@@ -26,6 +26,7 @@ from mibias.inputs import (
     refuse_categorical_columns,
     refuse_missing_values,
 )
+from mibias.user_warnings import warn
 
 # erased rows whose total variance is at most this share of X's: every row maps to one vector
 COLLAPSED = 1e-6
@@ -70,11 +71,10 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, force_writeable=True)
         self.erases_ = sensitive_features is not None
         if not self.erases_:
-            warnings.warn(
+            warn(
                 f"{type(self).__name__}.fit got no sensitive_features: nothing is erased "
                 "(transform returns X unchanged)",
                 UserWarning,
-                stacklevel=2,
             )
             self.groups_ = np.array([], dtype=str)
             return self
@@ -83,13 +83,12 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._fit(X, codes, None if y is None else np.asarray(y))
         spread, total = (float(np.var(rows, axis=0).sum()) for rows in (self._transform(X), X))
         if total > 0 and spread <= COLLAPSED * total:
-            warnings.warn(
+            warn(
                 f"{type(self).__name__} maps every row to the same vector: it erased all of "
                 f"X's {X.shape[1]} directions (a linear eraser may remove one fewer than the "
                 f"attribute's groups, here {len(self.groups_)}): merge groups or keep more "
                 "columns",
                 UserWarning,
-                stacklevel=2,
             )
         return self
 

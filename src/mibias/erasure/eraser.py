@@ -461,7 +461,7 @@ class MIEraser(AttributeEraser):
             assert mapped is not None
             z = mapped if self.leading_ is None else self.leading_(mapped)
             self.leakage_ = self._audit(z, codes, **FIT_CHECK)
-            warn_on_leakage(self.leakage_, self.history_, stacklevel=4)
+            warn_on_leakage(self.leakage_, self.history_)
 
     def _noise_for(
         self, inputs: np.ndarray, labels: np.ndarray, c: np.ndarray, n_classes: int, seed: int

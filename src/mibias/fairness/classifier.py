@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +34,7 @@ from mibias.inputs import (
 )
 from mibias.methods import make_term
 from mibias.training.arrays import fit_on_arrays
+from mibias.user_warnings import warn
 
 Criterion = Literal["demographic_parity", "equalized_odds", "equal_opportunity"]
 CONDITIONS = {
@@ -255,12 +255,11 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
         problem = scale_problem(X, getattr(self, "feature_names_in_", None))
         if problem is not None:
-            warnings.warn(
+            warn(
                 f"X is far from standardised: {problem}, where a standardised column's is 1; "
                 "the network reads X as it is and learns worse from it: standardise it first "
                 "(StandardScaler in a Pipeline)",
                 UserWarning,
-                stacklevel=2,
             )
         c, self.attribute_encoder_ = self._encode_attribute(sensitive_features, len(X), codes)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -353,11 +352,10 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """The estimator's attribute matrix (with y one-hot for equalized odds)."""
         if sensitive is None:
             if self.lam > 0:
-                warnings.warn(
+                warn(
                     "fit() got no sensitive_features: the network is trained without the "
                     "independence term (a plain MLP)",
                     UserWarning,
-                    stacklevel=3,
                 )
             return None, None
         values = checked_sensitive_features(sensitive, n_rows, max_groups=MAX_CATEGORIES)

@@ -3,7 +3,6 @@ batches) and its steps (one compiled gradient and one fused optimiser update eac
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from mibias.estimators import MIEstimator, marginal_permutation, stratified_perm
 from mibias.io import InputError
 from mibias.training.config import TrainerConfig
 from mibias.training.distributed import broadcast_module
+from mibias.user_warnings import warn
 
 
 class FeaturePool:
@@ -165,11 +165,10 @@ class EstimatorUpdater:
             try:
                 gradients = self._compiled(z, c, perm)
             except Exception as error:
-                warnings.warn(
+                warn(
                     f"torch.compile of the estimator step failed ({type(error).__name__}: "
                     f"{str(error)[:200]}); using eager estimator steps",
                     RuntimeWarning,
-                    stacklevel=2,
                 )
                 self._compiled = None
             else:

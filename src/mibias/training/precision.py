@@ -3,7 +3,6 @@ channels-last memory layout."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch
 from torch import nn
 
 from mibias.io import InputError
+from mibias.user_warnings import warn
 
 Batch = Sequence[torch.Tensor]
 
@@ -47,12 +47,11 @@ class Precision:
                 "turn it off (--no-bf16)"
             )
         if bf16 and device.type == "cpu" and not cpu_bfloat16_kernels():
-            warnings.warn(
+            warn(
                 f"bf16: this CPU has no bfloat16 instructions ({' or '.join(BF16_INSTRUCTIONS)}; "
                 f"torch finds {torch.backends.cpu.get_cpu_capability()}), where torch emulates "
                 "bfloat16 several times slower than float32: the run uses float32",
                 RuntimeWarning,
-                stacklevel=3,
             )
             bf16 = False
         self.device = device

@@ -7,7 +7,6 @@ import math
 import random
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +40,7 @@ from mibias.training.gradient_rules import GradientRule
 from mibias.training.precision import Precision
 from mibias.training.run_log import RunLog
 from mibias.training.run_state import RunState
+from mibias.user_warnings import warn
 
 Batch = Sequence[torch.Tensor]
 # off a terminal, the least time between two plain epoch lines (the first and last epoch
@@ -451,7 +451,7 @@ class MITrainer:
         if self.config.progress:
             self.say(line)
         elif is_main_process():
-            warnings.warn(line, RuntimeWarning, stacklevel=2)
+            warn(line, RuntimeWarning)
 
     def say(self, line: str) -> None:
         """One plain line on stderr, named by the run's folder when it has one, from the main
