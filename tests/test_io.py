@@ -46,6 +46,16 @@ def test_reads_csv_separated_by_semicolons_or_tabs(tmp_path, text):
     assert np.array_equal(load_array(tmp_path / "z.csv"), [[0, 1.5, -2], [3, 4.25, 0.5]])
 
 
+def test_the_column_numbers_pandas_writes_for_an_array_are_a_header(tmp_path):
+    """Was: read as a first row of data, and the audit said Z has one row more than C."""
+    values = np.random.default_rng(0).normal(size=(5, 3))
+    pd.DataFrame(values).to_csv(tmp_path / "z.csv", index=False)  # first line: 0,1,2
+    assert np.allclose(load_array(tmp_path / "z.csv"), values)
+    # above whole numbers the same line may be data (a one-hot row): it stays
+    pd.DataFrame(np.eye(2, dtype=int)).to_csv(tmp_path / "onehot.csv", index=False)
+    assert load_array(tmp_path / "onehot.csv").tolist() == [[0, 1], [1, 0], [0, 1]]
+
+
 def test_text_labels_with_commas_inside_quotes_stay_one_column(tmp_path):
     (tmp_path / "labels.csv").write_text('group\n"a, b"\nc\n"a, b"\nc\n')
     assert load_array(tmp_path / "labels.csv").ravel().tolist() == ["a, b", "c", "a, b", "c"]

@@ -79,11 +79,16 @@ def tensor_as_array(tensor: Any) -> np.ndarray:
 
 
 def _first_line_is_header(frame: pd.DataFrame) -> bool:
-    """A first line of text above numbers, or of values that never occur again below it."""
+    """A first line of text above numbers, or of values that never occur again below it, or
+    of the column numbers 0, 1, ... (the names pandas writes for a frame made from an array,
+    two columns or more) above numbers that are not all whole."""
     first = pd.to_numeric(frame.iloc[0], errors="coerce")
     rest = frame.iloc[1:].apply(pd.to_numeric, errors="coerce")
     if first.isna().all() and not rest.isna().all().all():
         return True
+    if frame.shape[1] > 1 and first.tolist() == list(range(frame.shape[1])):
+        values = rest.to_numpy(dtype=float)
+        return bool(np.any(values[np.isfinite(values)] % 1 != 0))
     repeated = frame.iloc[1:].apply(lambda column: column.dropna().duplicated(keep=False).all())
     return bool(
         first.isna().all()
