@@ -9,6 +9,7 @@ import fcntl
 import os
 import secrets
 import socket
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,12 +79,11 @@ def tensor_as_array(tensor: Any) -> np.ndarray:
     return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
 
 
-def _first_line_is_header(frame: pd.DataFrame) -> bool:
+def _first_line_is_header(frame: pd.DataFrame, first: pd.Series, rest: pd.DataFrame) -> bool:
     """A first line of text above numbers, or of values that never occur again below it, or
     of the column numbers 0, 1, ... (the names pandas writes for a frame made from an array,
-    two columns or more) above numbers that are not all whole."""
-    first = pd.to_numeric(frame.iloc[0], errors="coerce")
-    rest = frame.iloc[1:].apply(pd.to_numeric, errors="coerce")
+    two columns or more) above numbers that are not all whole. ``first``, ``rest``: the
+    frame's first line and its other lines as numbers (:func:`_as_numbers`)."""
     if first.isna().all() and not rest.isna().all().all():
         return True
     if frame.shape[1] > 1 and first.tolist() == list(range(frame.shape[1])):
@@ -115,9 +115,27 @@ def _separator(path: Path) -> str:
         return ","
 
 
-def _numbers(frame: pd.DataFrame) -> int:
-    """How many of the frame's values read as numbers."""
-    return int(frame.apply(pd.to_numeric, errors="coerce").notna().sum().sum())
+def _as_numbers(frame: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """The frame's first line and its other lines as numbers (NaN where a value is not one),
+    apart: a header's texts would make whole numbers below them floats."""
+    return (
+        pd.to_numeric(frame.iloc[0], errors="coerce"),
+        frame.iloc[1:].apply(pd.to_numeric, errors="coerce"),
+    )
+
+
+def _count(numbers: tuple[pd.Series, pd.DataFrame]) -> int:
+    """How many values of :func:`_as_numbers`' two parts are numbers."""
+    first, rest = numbers
+    return int(first.notna().sum() + rest.notna().sum().sum())
+
+
+def _decimal_points(column: pd.Series) -> pd.Series:
+    """A column with the decimal commas of its texts made points (its other values kept)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column
+    replaced = column.str.replace(",", ".", regex=False)  # NaN where a value is not a text
+    return column.where(replaced.isna(), replaced)
 
 
 def _read_csv(path: Path) -> np.ndarray:
@@ -126,18 +144,24 @@ def _read_csv(path: Path) -> np.ndarray:
     :func:`_first_line_is_header`."""
     separator = _separator(path)
     try:
-        frame = pd.read_csv(path, header=None, sep=separator)
+        with warnings.catch_warnings():
+            # read in chunks, a column under a text header holds numbers and texts, which
+            # pandas warns of: the conversion below reads both (in one piece it would parse
+            # every number as a text, twice as slow)
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            frame = pd.read_csv(path, header=None, sep=separator)
     except pd.errors.EmptyDataError as error:
         raise InputError(f"{path}: the file is empty") from error
+    numbers = _as_numbers(frame)  # once: on a file of text columns it is most of the reading
     if separator == ";":
-        points = frame.apply(
-            lambda column: column.map(lambda v: v.replace(",", ".") if isinstance(v, str) else v)
-        )
-        if _numbers(points) > _numbers(frame):
-            frame = points
-    if len(frame) > 1 and _first_line_is_header(frame):
-        frame = frame.iloc[1:].reset_index(drop=True)
-    numeric = frame.apply(pd.to_numeric, errors="coerce")
+        points = frame.apply(_decimal_points)
+        if _count(point_numbers := _as_numbers(points)) > _count(numbers):
+            frame, numbers = points, point_numbers
+    first, rest = numbers
+    if len(frame) > 1 and _first_line_is_header(frame, first, rest):
+        frame, numeric = frame.iloc[1:].reset_index(drop=True), rest.reset_index(drop=True)
+    else:
+        numeric = pd.concat([first.to_frame().T, rest]).infer_objects()
     if numeric.notna().all().all() or (frame.isna() == numeric.isna()).all().all():
         return numeric.to_numpy()
     return frame.to_numpy()
