@@ -58,7 +58,7 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.audit import audit_leakage, probe_scores
-from mibias.cli.erase import add_mi_options, given_mi_settings
+from mibias.cli.erase import add_eraser_options, given_settings
 from mibias.erasure.eraser import make_eraser
 from mibias.erasure.settings import ERASERS
 
@@ -258,7 +258,7 @@ def run_case(
     seed: int,
     split: str,
     methods: list[str],
-    mi_settings: dict[str, Any],
+    settings_by_method: dict[str, dict[str, Any]],
     *,
     shuffle: bool = False,
 ) -> list[dict[str, Any]]:
@@ -269,9 +269,9 @@ def run_case(
     rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0, **leakage,
              **case.utility(None)}]  # fmt: skip
     for method in methods:
-        settings: dict[str, Any] = {}
+        settings = dict(settings_by_method.get(method, {}))
         if method == "mi":
-            settings = {"check_leakage": False, **mi_settings}
+            settings["check_leakage"] = False
         elif method == "project":
             settings = case.project
         eraser = make_eraser(method, random_state=seed, **settings)
@@ -341,7 +341,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(ERASERS))
-    add_mi_options(parser)
+    add_eraser_options(parser)
     parser.add_argument("--fit-time", action="store_true", help="time a fit on the vocabulary")
     parser.add_argument(
         "--shuffle-attribute",
@@ -350,14 +350,15 @@ def main() -> None:
     )
     parser.add_argument("--tag", help="suffix of the results name")
     args = parser.parse_args()
-    mi_settings = given_mi_settings(args)
+    settings = given_settings(args)
+    mi_settings = settings.get("mi", {})
     cases = list(CASES) if args.case == "all" else [args.case]
     methods = args.methods.split(",")
     rows: list[dict[str, Any]] = []
     for case in cases:
         for seed in (int(s) for s in args.seeds.split(",")):
             rows += run_case(
-                case, seed, args.split, methods, mi_settings, shuffle=args.shuffle_attribute
+                case, seed, args.split, methods, settings, shuffle=args.shuffle_attribute
             )
     table = summarise(rows)
     if args.fit_time:
@@ -371,6 +372,7 @@ def main() -> None:
         + f"Evaluation rows: {args.split}. Mean over seeds {args.seeds} (std beside the probes "
         "and utilities); per-seed rows in the JSON file's `per_seed`. MI settings: "
         f"{mi_settings or 'the defaults'}."
+        + (f" LEACE settings: {settings['leace']}." if "leace" in settings else "")
     )
     name = tagged(f"erase_{args.split}", args.tag)
     write_results(name, command_line("erase"), table, notes, {"per_seed": rows})

@@ -69,6 +69,14 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
     [
         (["--out", "z.txt"], "use a .npy or .csv file name"),
         (["--out", "z.npy", "--method", "leace", "--lambda", "2"], "--lambda set the mi eraser"),
+        (
+            ["--out", "z.npy", "--second-order-directions", "1"],
+            "--second-order-directions set the leace eraser, not --method mi's",
+        ),
+        (
+            ["--out", "z.npy", "--method", "leace", "--second-order-directions", "4"],
+            "less than X's 4 columns, got 4",
+        ),
         (["--out", "z.npy", "--holdout", "1"], "--holdout must be in [0, 1)"),
         # checked before the fit: each side of the split is read by a held-out audit
         (["--out", "z.npy", "--holdout", "0.999"], "as 0 to fit the eraser on and 500 for"),
@@ -173,6 +181,19 @@ def test_erase_n_components_writes_narrower_vectors(vectors):
     assert result.returncode == 0, result.stderr
     assert np.load(out).shape == (500, 2)
     assert set(json.loads(result.stdout)["kept"]) == {"similarity_spearman"}
+
+
+def test_erase_leace_takes_second_order_directions(vectors):
+    """LEACE leaves 3 of x's 4 directions (it removes the one along which the groups' means
+    differ); the second-order direction is one more."""
+    out = vectors / "z.npy"
+    result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out, "--method",
+                     "leace", "--second-order-directions", "1", "--probes", "logistic",
+                     "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    z = np.load(out)
+    assert z.shape == (500, 4)
+    assert np.linalg.matrix_rank(z - z.mean(0), tol=1e-4 * np.abs(z).max()) == 2
 
 
 def test_erase_whiten_is_a_switch(vectors):

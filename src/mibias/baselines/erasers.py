@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mibias.erasure.settings import LEACE_ERASER
 from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import (
     as_array,
@@ -269,9 +270,34 @@ class INLPEraser(AttributeEraser):
 class LeaceEraser(AttributeEraser):
     """LEACE, least-squares concept erasure (Belrose et al., 2023), from the optional
     ``concept-erasure`` package (``pip install 'mibias[erase]'``): the smallest affine change
-    of X (in the least-squares sense) after which no linear classifier beats a constant."""
+    of X (in the least-squares sense) after which no linear classifier beats a constant.
+
+    Parameters
+    ----------
+    second_order_directions : int
+        After LEACE, also project out this many directions along which the groups'
+        covariances differ most (:func:`second_order_directions`): the differences of spread
+        that a nonlinear probe still reads once the groups' means agree. The projection runs
+        through the erased fitting rows' mean, so no linear probe reads the attribute after it
+        either; each direction costs some of X's geometry. 0: LEACE alone.
+
+    Attributes
+    ----------
+    second_order_ : ndarray of shape (n_features, n_features) or None
+        The projection applied after LEACE, or ``None`` without second-order directions.
+    second_order_mean_ : ndarray of shape (n_features,) or None
+        The point it runs through: the LEACE'd fitting rows' mean.
+    """
+
+    def __init__(self, second_order_directions: int = LEACE_ERASER.second_order_directions) -> None:
+        self.second_order_directions = second_order_directions
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+        if not 0 <= self.second_order_directions < X.shape[1]:
+            raise ValueError(
+                f"second_order_directions must be at least 0 and less than X's "
+                f"{X.shape[1]} columns, got {self.second_order_directions}"
+            )
         try:
             with warnings.catch_warnings():
                 # its decorators use torch.jit.script, which torch now calls deprecated
@@ -284,7 +310,52 @@ class LeaceEraser(AttributeEraser):
             ) from missing
         onehot = np.eye(len(self.groups_), dtype=np.float32)[codes]
         self.eraser_ = Leace.fit(torch.from_numpy(X).double(), torch.from_numpy(onehot).double())
+        self.second_order_ = self.second_order_mean_ = None
+        if self.second_order_directions:
+            erased = self._leace(X)
+            directions = second_order_directions(erased, codes, self.second_order_directions)
+            self.second_order_ = nullspace_projection(directions, X.shape[1])
+            self.second_order_mean_ = erased.mean(0)
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
+    def _leace(self, X: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             return self.eraser_(torch.from_numpy(X).double()).numpy()
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        erased = self._leace(X)
+        if self.second_order_ is None:
+            return erased
+        mean = self.second_order_mean_
+        return (erased - mean) @ self.second_order_ + mean
+
+
+def second_order_directions(X: np.ndarray, codes: np.ndarray, n_directions: int) -> np.ndarray:
+    """The ``n_directions`` directions along which the groups' covariances differ most from
+    that of all the rows: the leading eigenvectors of sum_g p_g (S_g - S)^2 (S_g: group g's
+    covariance, p_g its share of the rows, S the covariance of all of them). A group of one
+    row has no covariance and adds nothing.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The rows (after a linear eraser, whose guarantee a projection keeps).
+    codes : ndarray of shape (n_samples,)
+        Each row's group, an integer code.
+    n_directions : int
+        How many directions.
+
+    Returns
+    -------
+    ndarray of shape (n_directions, n_features)
+        Orthonormal directions, one per row, the largest difference first.
+    """
+    X = X.astype(np.float64, copy=False)
+    pooled = np.cov(X, rowvar=False)
+    spread = np.zeros_like(pooled)
+    for group in np.unique(codes):
+        rows = X[codes == group]
+        if len(rows) > 1:
+            difference = np.cov(rows, rowvar=False) - pooled
+            spread += len(rows) / len(X) * difference @ difference
+    values, vectors = np.linalg.eigh(spread)
+    return vectors[:, np.argsort(-values)[:n_directions]].T

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mibias.cli.common import add_probes_option, on_off, probe_kinds
-from mibias.erasure.settings import ERASERS, ERASURE_PROBES, MI_ERASER
+from mibias.erasure.settings import ERASERS, ERASURE_PROBES, LEACE_ERASER, MI_ERASER
 from mibias.estimators.names import NOISE_FALL_SHARE
 from mibias.io import InputError, atomic_path, check_writable, load_array
 
@@ -28,9 +28,10 @@ def noise_setting(text: str) -> float | str:
     return text if text == "auto" else float(text)
 
 
-# MIEraser's settings the command line offers: option -> (parameter, type, help). The one
-# declaration of them: ``mibias erase`` and ``benchmarks.erase`` both read it.
-MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
+# an eraser's settings the command line offers: option -> (parameter, type, help)
+Options = dict[str, tuple[str, Callable[[str], Any], str]]
+# MIEraser's: the one declaration of them (``mibias erase`` and ``benchmarks.erase`` both read it)
+MI_OPTIONS: Options = {
     "--lambda": ("lam", float, "weight of the MI term"),
     "--steps": ("steps", int, "updates of the map"),
     "--keep": ("keep", str, "what z keeps: auto, distance, similarity, reconstruction or task"),
@@ -75,23 +76,46 @@ MI_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
 }
 
 
-def add_mi_options(parser: argparse.ArgumentParser) -> None:
-    """Add MIEraser's settings (:data:`MI_OPTIONS`) to ``parser``; one not given is absent
-    from the parsed arguments (:func:`given_mi_settings`), so MIEraser's own default holds."""
-    defaults = dataclasses.asdict(MI_ERASER)
-    for flag, (name, kind, text) in MI_OPTIONS.items():
-        parser.add_argument(
-            flag,
-            dest=name,
-            type=kind,
-            default=argparse.SUPPRESS,
-            help=f"mi: {text} (default: {defaults[name]})",
-        )
+# LeaceEraser's
+LEACE_OPTIONS: Options = {
+    "--second-order-directions": (
+        "second_order_directions",
+        int,
+        "after LEACE, also project out this many directions along which the groups' "
+        "covariances differ most",
+    ),
+}
+# each method's options and the dataclass that declares their defaults
+METHOD_OPTIONS: dict[str, tuple[Options, Any]] = {
+    "mi": (MI_OPTIONS, MI_ERASER),
+    "leace": (LEACE_OPTIONS, LEACE_ERASER),
+}
 
 
-def given_mi_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The MIEraser settings given on the command line, by parameter name."""
-    return {name: getattr(args, name) for name, *_ in MI_OPTIONS.values() if hasattr(args, name)}
+def add_eraser_options(parser: argparse.ArgumentParser) -> None:
+    """Add the erasers' settings (:data:`METHOD_OPTIONS`) to ``parser``, each help naming its
+    method; one not given is absent from the parsed arguments (:func:`given_settings`), so the
+    eraser's own default holds."""
+    for method, (options, declared) in METHOD_OPTIONS.items():
+        defaults = dataclasses.asdict(declared)
+        for flag, (name, kind, text) in options.items():
+            parser.add_argument(
+                flag,
+                dest=name,
+                type=kind,
+                default=argparse.SUPPRESS,
+                help=f"{method}: {text} (default: {defaults[name]})",
+            )
+
+
+def given_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The erasers' settings given on the command line: method -> {parameter: value}, a
+    method with none given absent."""
+    given = {
+        method: {name: getattr(args, name) for name, *_ in options.values() if hasattr(args, name)}
+        for method, (options, _) in METHOD_OPTIONS.items()
+    }
+    return {method: settings for method, settings in given.items() if settings}
 
 
 def add_erase_command(commands: Any) -> None:
@@ -108,7 +132,7 @@ def add_erase_command(commands: Any) -> None:
     erase.add_argument("--out", required=True, help="where the erased vectors go (.npy or .csv)")
     erase.add_argument("--y", help="a task to keep: one label per row (MI: keep='task')")
     erase.add_argument("--method", choices=ERASERS, default="mi", help="the eraser")
-    add_mi_options(erase)
+    add_eraser_options(erase)
     erase.add_argument(
         "--holdout",
         type=float,
@@ -171,13 +195,16 @@ def run_erase(args: argparse.Namespace) -> int:
         raise InputError(f"--y has {len(y)} rows but X has {len(x)}")
     c = c.reshape(len(c))
     y = None if y is None else y.reshape(len(y))
-    given = given_mi_settings(args)
-    if given and args.method != "mi":
-        flags = [flag for flag, (name, *_) in MI_OPTIONS.items() if name in given]
-        raise InputError(f"{', '.join(flags)} set the mi eraser; --method {args.method} has none")
-    if given.get("keep") == "task" and y is None:
+    given = given_settings(args)
+    for method in sorted(set(given) - {args.method}):
+        options = METHOD_OPTIONS[method][0]
+        flags = [flag for flag, (name, *_) in options.items() if name in given[method]]
+        raise InputError(
+            f"{', '.join(flags)} set the {method} eraser, not --method {args.method}'s"
+        )
+    settings: dict[str, Any] = dict(given.get(args.method, {}))
+    if settings.get("keep") == "task" and y is None:
         raise InputError("--keep task keeps the task --y names: give --y Y")
-    settings: dict[str, Any] = dict(given)
     if args.method == "mi":  # a live bar on a terminal, one plain line an epoch in a log file
         settings["verbose"] = True
     rows = np.arange(len(x))

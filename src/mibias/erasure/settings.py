@@ -1,6 +1,7 @@
-"""The erasers' names and :class:`~mibias.erasure.eraser.MIEraser`'s defaults, readable
-without torch or scikit-learn: ``mibias erase --help`` shows them, and ``MIEraser`` takes its
-defaults from :data:`MI_ERASER` (the parameters are documented there)."""
+"""The erasers' names and the defaults of :class:`~mibias.erasure.eraser.MIEraser` and
+:class:`~mibias.baselines.erasers.LeaceEraser`, readable without torch or scikit-learn:
+``mibias erase --help`` shows them, and the erasers take their defaults from
+:data:`MI_ERASER` and :data:`LEACE_ERASER` (the parameters are documented there)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,14 @@ class MIEraserDefaults:
 
 
 MI_ERASER = MIEraserDefaults()
+
+
+@dataclass(frozen=True)
+class LeaceEraserDefaults:
+    """The default of each of :class:`~mibias.baselines.erasers.LeaceEraser`'s settings (what
+    each means: that class's parameters)."""
+
+    second_order_directions: int = 0
+
+
+LEACE_ERASER = LeaceEraserDefaults()
