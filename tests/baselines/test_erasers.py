@@ -13,8 +13,8 @@ from mibias.baselines.erasers import (
     INLPEraser,
     LeaceEraser,
     ProjectionEraser,
+    differing_spread_directions,
     nullspace_projection,
-    second_order_directions,
 )
 
 
@@ -199,7 +199,7 @@ def quadratic_probe(z, c):
 
 def test_second_order_directions_find_where_the_spreads_differ():
     x, c = spread_case(0)
-    directions = second_order_directions(x, c, 2)
+    directions = differing_spread_directions(x, c, 2)
     assert directions.shape == (2, 6)
     np.testing.assert_allclose(directions @ directions.T, np.eye(2), atol=1e-10)
     assert abs(directions[0, 2]) > 0.99
@@ -231,8 +231,16 @@ def test_second_order_directions_keep_the_other_columns():
     assert ((z[:, 2] - z[:, 2].mean()) ** 2).mean() < 0.01 * x[:, 2].var()
 
 
-@pytest.mark.parametrize("directions", [-1, 6])
-def test_second_order_directions_out_of_range_are_refused(directions):
+@pytest.mark.parametrize(
+    "directions, message",
+    [
+        (-1, "less than X's 6 columns, got -1"),
+        (6, "less than X's 6 columns, got 6"),
+        (1.5, "must be a whole number, got 1.5"),
+        (True, "must be a whole number, got True"),
+    ],
+)
+def test_second_order_directions_out_of_range_are_refused(directions, message):
     x, c = spread_case(0)
-    with pytest.raises(ValueError, match=f"less than X's 6 columns, got {directions}"):
+    with pytest.raises(ValueError, match=message):
         LeaceEraser(second_order_directions=directions).fit(x, sensitive_features=c)

@@ -9,6 +9,7 @@ often still does (Gonen and Goldberg 2019). All share :class:`AttributeEraser`'s
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -276,7 +277,7 @@ class LeaceEraser(AttributeEraser):
     ----------
     second_order_directions : int
         After LEACE, also project out this many directions along which the groups'
-        covariances differ most (:func:`second_order_directions`): the differences of spread
+        covariances differ most (:func:`differing_spread_directions`): the differences of spread
         that a nonlinear probe still reads once the groups' means agree. The projection runs
         through the erased fitting rows' mean, so no linear probe reads the attribute after it
         either; each direction costs some of X's geometry. 0: LEACE alone.
@@ -293,10 +294,13 @@ class LeaceEraser(AttributeEraser):
         self.second_order_directions = second_order_directions
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
-        if not 0 <= self.second_order_directions < X.shape[1]:
+        directions = self.second_order_directions
+        if isinstance(directions, bool) or not isinstance(directions, numbers.Integral):
+            raise ValueError(f"second_order_directions must be a whole number, got {directions!r}")
+        if not 0 <= directions < X.shape[1]:
             raise ValueError(
                 f"second_order_directions must be at least 0 and less than X's "
-                f"{X.shape[1]} columns, got {self.second_order_directions}"
+                f"{X.shape[1]} columns, got {directions}"
             )
         try:
             with warnings.catch_warnings():
@@ -313,7 +317,7 @@ class LeaceEraser(AttributeEraser):
         self.second_order_ = self.second_order_mean_ = None
         if self.second_order_directions:
             erased = self._leace(X)
-            directions = second_order_directions(erased, codes, self.second_order_directions)
+            directions = differing_spread_directions(erased, codes, self.second_order_directions)
             self.second_order_ = nullspace_projection(directions, X.shape[1])
             self.second_order_mean_ = erased.mean(0)
 
@@ -329,7 +333,7 @@ class LeaceEraser(AttributeEraser):
         return (erased - mean) @ self.second_order_ + mean
 
 
-def second_order_directions(X: np.ndarray, codes: np.ndarray, n_directions: int) -> np.ndarray:
+def differing_spread_directions(X: np.ndarray, codes: np.ndarray, n_directions: int) -> np.ndarray:
     """The ``n_directions`` directions along which the groups' covariances differ most from
     that of all the rows: the leading eigenvectors of sum_g p_g (S_g - S)^2 (S_g: group g's
     covariance, p_g its share of the rows, S the covariance of all of them). A group of one
