@@ -221,8 +221,9 @@ def test_second_order_directions_remove_the_difference_of_spread_that_leace_leav
 
 
 def test_second_order_directions_keep_the_other_columns():
-    """Columns 3-5 carry nothing of c: the projection moves them by about 1 % of their
-    variance (the direction it removes is column 2 up to the estimation error)."""
+    """Columns 3-5 carry nothing of c: the projection moves them by 0.07 % of their variance
+    here (the direction it removes is column 2 up to the estimation error); the test allows
+    1 %."""
     x, c = spread_case(0)
     z = LeaceEraser(second_order_directions=1).fit_transform(x, sensitive_features=c)
     leace = LeaceEraser().fit_transform(x, sensitive_features=c)

@@ -196,11 +196,12 @@ def run_erase(args: argparse.Namespace) -> int:
     c = c.reshape(len(c))
     y = None if y is None else y.reshape(len(y))
     given = given_settings(args)
-    for method in sorted(set(given) - {args.method}):
-        options = METHOD_OPTIONS[method][0]
-        flags = [flag for flag, (name, *_) in options.items() if name in given[method]]
+    if others := sorted(set(given) - {args.method}):
+        # the options of the first other method given; its eraser is not the one asked for
+        options = METHOD_OPTIONS[others[0]][0]
+        flags = [flag for flag, (name, *_) in options.items() if name in given[others[0]]]
         raise InputError(
-            f"{', '.join(flags)} set the {method} eraser, not --method {args.method}'s"
+            f"{', '.join(flags)} set the {others[0]} eraser, not --method {args.method}'s"
         )
     settings: dict[str, Any] = dict(given.get(args.method, {}))
     if settings.get("keep") == "task" and y is None:
