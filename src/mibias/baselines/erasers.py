@@ -20,7 +20,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mibias.erasure.settings import LEACE_ERASER
 from mibias.estimators.attributes import MAX_CATEGORIES
 from mibias.inputs import (
     as_array,
@@ -290,7 +289,8 @@ class LeaceEraser(AttributeEraser):
         The point it runs through: the LEACE'd fitting rows' mean.
     """
 
-    def __init__(self, second_order_directions: int = LEACE_ERASER.second_order_directions) -> None:
+    # the default is declared for the command line in mibias.erasure.settings.LEACE_ERASER
+    def __init__(self, second_order_directions: int = 0) -> None:
         self.second_order_directions = second_order_directions
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:

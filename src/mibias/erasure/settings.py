@@ -57,7 +57,9 @@ MI_ERASER = MIEraserDefaults()
 @dataclass(frozen=True)
 class LeaceEraserDefaults:
     """The default of each of :class:`~mibias.baselines.erasers.LeaceEraser`'s settings (what
-    each means: that class's parameters)."""
+    each means: that class's parameters). ``baselines`` sits below ``erasure`` and does not
+    import it, so ``LeaceEraser`` writes these in its signature; a test holds the two equal
+    (tests/erasure/test_settings.py)."""
 
     second_order_directions: int = 0
 
