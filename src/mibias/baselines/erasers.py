@@ -9,7 +9,6 @@ often still does (Gonen and Goldberg 2019). All share :class:`AttributeEraser`'s
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
@@ -26,6 +25,7 @@ from mibias.inputs import (
     checked_sensitive_features,
     refuse_categorical_columns,
     refuse_missing_values,
+    whole_number,
 )
 from mibias.user_warnings import warn
 
@@ -294,13 +294,13 @@ class LeaceEraser(AttributeEraser):
         self.second_order_directions = second_order_directions
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
-        directions = self.second_order_directions
-        if isinstance(directions, bool) or not isinstance(directions, numbers.Integral):
-            raise ValueError(f"second_order_directions must be a whole number, got {directions!r}")
-        if not 0 <= directions < X.shape[1]:
+        count = self.second_order_directions
+        if not whole_number(count):
+            raise ValueError(f"second_order_directions must be a whole number, got {count!r}")
+        if not 0 <= count < X.shape[1]:
             raise ValueError(
                 f"second_order_directions must be at least 0 and less than X's "
-                f"{X.shape[1]} columns, got {directions}"
+                f"{X.shape[1]} columns, got {count}"
             )
         try:
             with warnings.catch_warnings():
@@ -315,9 +315,9 @@ class LeaceEraser(AttributeEraser):
         onehot = np.eye(len(self.groups_), dtype=np.float32)[codes]
         self.eraser_ = Leace.fit(torch.from_numpy(X).double(), torch.from_numpy(onehot).double())
         self.second_order_ = self.second_order_mean_ = None
-        if self.second_order_directions:
+        if count:
             erased = self._leace(X)
-            directions = differing_spread_directions(erased, codes, self.second_order_directions)
+            directions = differing_spread_directions(erased, codes, count)
             self.second_order_ = nullspace_projection(directions, X.shape[1])
             self.second_order_mean_ = erased.mean(0)
 

@@ -1,7 +1,8 @@
 """The erasers' names and the defaults of :class:`~mibias.erasure.eraser.MIEraser` and
 :class:`~mibias.baselines.erasers.LeaceEraser`, readable without torch or scikit-learn:
-``mibias erase --help`` shows them, and the erasers take their defaults from
-:data:`MI_ERASER` and :data:`LEACE_ERASER` (the parameters are documented there)."""
+``mibias erase --help`` shows them. ``MIEraser`` takes its defaults from :data:`MI_ERASER`;
+``LeaceEraser`` writes its own in its signature, equal to :data:`LEACE_ERASER` (the parameters
+are documented in each class)."""
 
 from __future__ import annotations
 
