@@ -148,6 +148,7 @@ def test_a_task_is_kept_through_a_head_and_needs_y():
         ({"steps": 10.5}, "steps must be a whole number, got 10.5"),
         ({"min_variance": "a"}, r"min_variance must be in \[0, 1\), got 'a'"),
         ({"whiten": "yes"}, "whiten must be True or False, got 'yes'"),
+        ({"verbose": "loud"}, "verbose must be True or False, got 'loud'"),
         ({"n_components": True}, "n_components must be None or a whole number .* got True"),
     ],
 )

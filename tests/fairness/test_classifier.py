@@ -256,6 +256,8 @@ def test_leakage_report_measures_z_of_the_given_rows():
         MIFairClassifier(lam="a").fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="check_leakage must be True or False, got 'no'"):
         MIFairClassifier(check_leakage="no").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="verbose must be True or False, got 2"):
+        MIFairClassifier(verbose=2).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="weight_decay must be a number, got 'a'"):
         MIFairClassifier(weight_decay="a", steps=5).fit(X, y, sensitive_features=s)
     no_estimator = MIFairClassifier(k=0, estimator="chi2", steps=5, check_leakage=False)

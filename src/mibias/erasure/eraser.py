@@ -371,6 +371,7 @@ class MIEraser(AttributeEraser):
             flags={
                 "whiten": self.whiten,
                 "check_leakage": self.check_leakage,
+                "verbose": self.verbose,
             },
         )
         if self.noise != "auto" and not (finite_number(self.noise) and self.noise >= 0):

@@ -236,6 +236,7 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 "whiten": self.whiten,
                 "mixed_noise": self.mixed_noise,
                 "check_leakage": self.check_leakage,
+                "verbose": self.verbose,
             },
         )
         refuse_categorical_columns(X)
