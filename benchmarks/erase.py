@@ -94,7 +94,7 @@ def fitting_rows(rows: dict[str, np.ndarray], split: str) -> np.ndarray:
     """The rows an eraser is fitted on: the fitting rows while its settings are chosen on the
     validation rows, and once they are chosen, for the test table, the fitting and validation
     rows together (on 2,500 word vectors against 1,667, the validation words' linear probe
-    read 0.537 against 0.575 after MIEraser: docs/erasure.md)."""
+    read 0.537 against 0.575 after MIEraser: docs/erasure-measured.md)."""
     if split == "validation":
         return rows["fit"]
     return np.concatenate([rows["fit"], rows["validation"]])
@@ -232,8 +232,8 @@ def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, floa
 def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
     """Held-out accuracy of each probe kind (``probe_{kind}``), the lower bound on I(z; c) its
     log-loss gives (``probe_{kind}_nats``, :func:`mibias.audit.probes.log_loss_gain`) and the
-    majority rate, on all the rows (a probe fitted on fewer rows reads less: docs/erasure.md),
-    standardised with the probes' training rows' statistics."""
+    majority rate, on all the rows (a probe fitted on fewer rows reads less:
+    docs/erasure-measured.md), standardised with the probes' training rows' statistics."""
     train, test = train_test_split(np.arange(len(z)), test_size=0.3, random_state=seed, stratify=c)
     scaler = StandardScaler().fit(z[train])
     z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])

@@ -73,7 +73,7 @@ def test_the_erasure_does_not_depend_on_the_units_of_x_over_five_seeds():
     in x's units) is 0.055-0.123 of the mean distance the map moved x (medians 0.071 and
     0.070); before, the keep loss alone was a share of x's variance, and on the ring case the
     held-out MLP probe read 0.65-0.69 with x in tens and 0.88-0.94 in hundredths, against
-    0.51-0.56 in units (docs/erasure.md, "x in any units")."""
+    0.51-0.56 in units (docs/erasure-measured.md, "x in any units")."""
     offsets = {0.01: [], 100.0: []}
     for seed in range(5):
         x, c = shifted_case(seed)
@@ -307,7 +307,7 @@ def test_a_narrower_z_has_its_width_its_names_and_pickles():
     z = eraser.fit_transform(frame, sensitive_features=c)
     assert z.shape == (300, 3) and eraser.n_components_ == 3 and eraser.n_features_in_ == 6
     assert list(z.columns) == ["mieraser0", "mieraser1", "mieraser2"]
-    assert eraser.keep_ == "reconstruction"  # the auto keep without y (docs/erasure.md)
+    assert eraser.keep_ == "reconstruction"  # the auto keep without y (docs/erasure-measured.md)
     assert np.allclose(pickle.loads(pickle.dumps(eraser)).transform(frame), z)
     # at x's own width the map is the usual one, and z keeps x's column names
     same = MIEraser(**FAST, n_components=6, random_state=0).set_output(transform="pandas")

@@ -40,7 +40,7 @@ def whitened_components(train: np.ndarray, test: np.ndarray, max_dims: int) -> l
     components of ``train``, each :func:`standardised`, and ``test`` :func:`clipped`.
 
     Whitened, a direction along which z hardly varies counts as much as any other: a leak
-    pushed into one is as visible as one along a wide column (docs/erasure.md). Components
+    pushed into one is as visible as one along a wide column (docs/erasure-measured.md). Components
     with no variance of their own (at most :data:`FLAT_VARIANCE` times the leading one's:
     columns that sum to a constant, fewer rows than columns) are left out; they would read
     rounding error. A function of z fitted on the training rows carries no more information

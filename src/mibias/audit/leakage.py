@@ -401,7 +401,7 @@ def audit_leakage(
         :func:`~mibias.audit.estimates.whitened_components`). Per-column scaling hides a direction
         along which z hardly varies: on Adult rows whose sex an eraser had pushed into such
         directions, the MLP read the majority rate and the whitened MLP almost every row
-        (docs/erasure.md).
+        (docs/erasure-measured.md).
     seed : int
         Seed of the split and of every restart.
     progress : bool

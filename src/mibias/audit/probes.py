@@ -106,9 +106,9 @@ def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -
     the trees' are turned into probabilities by a sigmoid fitted on 5-fold cross-validated
     scores (the trees stopped early instead read 0.55 where they read 0.62 on erased word
     vectors, docs/leakage.md). The non-linear probes read different leaks: where c is left
-    in which rows lie next to each other (erased word vectors, docs/erasure.md), the vote reads
-    more than the MLP and the SVM; where it is left in thresholds of single columns (a ReLU
-    layer's z on Adult, docs/leakage.md), the trees do.
+    in which rows lie next to each other (erased word vectors, docs/erasure-measured.md), the
+    vote reads more than the MLP and the SVM; where it is left in thresholds of single columns
+    (a ReLU layer's z on Adult, docs/leakage.md), the trees do.
 
     The logistic regression is solved by Newton-CG: on the 1,024 convolutional features of
     7,000 digits it ended closer to the regularised optimum than lbfgs at its default

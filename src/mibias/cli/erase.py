@@ -293,12 +293,13 @@ def run_erase(args: argparse.Namespace) -> int:
     if not before.reading_probes() and before.reads_above(0.0) is None:
         # where there is nothing to remove, MIEraser's map still follows its critic's chance
         # readings: on 5,000 x 50 generated rows with C drawn apart it moved 32 % of their
-        # variance at the default noise, 2 % at the one --noise auto chose (docs/erasure.md).
+        # variance at the default noise, 2 % at the one --noise auto chose
+        # (docs/erasure-measured.md).
         # Nothing measured: no probe reads C, and the bound is within the audit's margin of 0
         print(
             f"note: nothing read C from X before the erasure either (no probe; at most "
             f"{before.bound_nats:.4f} nats): the vectors were changed with nothing measured to "
-            'remove; if that holds on your data, hand on X (docs/erasure.md, "Where there is '
-            'nothing to erase")'
+            "remove; if that holds on your data, hand on X (docs/erasure-measured.md, "
+            '"Where there is nothing to erase")'
         )
     return 0

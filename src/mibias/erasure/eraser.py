@@ -192,7 +192,7 @@ class MIEraser(AttributeEraser):
         before the real one. On the validation rows it took 0.25 on Adult and the digits
         features and 2 on the word vectors, the noises chosen there by hand, and left a
         generated table with nothing to erase in place; on a generated table with a faint
-        trace of c it took 1 and erased less than 0.25 (docs/erasure.md), so it is not the
+        trace of c it took 1 and erased less than 0.25 (docs/erasure-measured.md), so it is not the
         default.
     noise_start : float
         The noise starts at ``noise_start`` x ``noise`` and falls linearly to ``noise`` over
@@ -200,25 +200,25 @@ class MIEraser(AttributeEraser):
         :class:`~mibias.fairness.MIFairClassifier` starts at 4 by default); 1 (the default)
         keeps it constant. On the validation rows of the word vectors, Adult and the digits
         features a start of 4 erased no more than the constant noise, and on the word vectors
-        less (docs/erasure.md).
+        less (docs/erasure-measured.md).
     kernel_weight : float
         Weight of a second dependence term beside the MI term: the normalised HSIC between z
         and c on each batch with a Gaussian kernel (:class:`KernelDependence`), which reads c
         the way an RBF SVM does. 0 (the default) trains Algorithm 1 as the paper has it; on
         the word vectors' validation rows, weight 300 lowered the MLP and SVM probes by about
-        0.05 for 3 % of the word-similarity score (docs/erasure.md). A batch of fewer than 4
-        rows gives it nothing.
+        0.05 for 3 % of the word-similarity score (docs/erasure-measured.md). A batch of fewer
+        than 4 rows gives it nothing.
     whiten : bool
         The critic reads the batch whitened instead of standardised column by column, so
         that c cannot hide in a direction along which z hardly varies (under the noise,
         where a probe on the whitened z still finds it). On Adult's validation rows it cut
         that probe from 0.97 to 0.78 with income kept; on word vectors it erased less
-        (docs/erasure.md), so it is off by default.
+        (docs/erasure-measured.md), so it is off by default.
     linear_first : {None, "leace", "inlp", "project"}
         Fit this linear eraser (:func:`make_eraser`) on the rows first and learn the map on
         its output, so that the map has only what no linear probe reads left to remove:
         on the word vectors' validation rows LEACE first lowered the MLP probe and kept more
-        of the word similarities (docs/erasure.md). ``transform`` applies both.
+        of the word similarities (docs/erasure-measured.md). ``transform`` applies both.
     min_variance : float
         After the fit, hand back only the principal directions of z (on the fitting rows)
         whose variance is at least this share of the leading direction's; 0 (the default)
@@ -227,7 +227,7 @@ class MIEraser(AttributeEraser):
         removes those directions (:class:`LeadingDirections`). On Adult's validation rows, 1e-3
         took that probe from 0.97 to the majority rate for 0.01 of income accuracy, and with
         ``whiten=True`` 1e-4 took it from 0.79 to 0.72 with income at 0.84 (on the test rows
-        from 0.76 to 0.75, one seed of three far above the others; docs/erasure.md).
+        from 0.76 to 0.75, one seed of three far above the others; docs/erasure-measured.md).
     n_init : int
         Fits of the map from different seeds (drawn from ``random_state``); the one with the
         lowest final training objective (its last epoch's task loss, keep loss, kernel term and
@@ -235,7 +235,7 @@ class MIEraser(AttributeEraser):
         start; each start costs a whole fit. A fit can end with much of c left where another
         seed's removes it: on Adult, with ``whiten=True`` and ``min_variance=1e-4``, three
         starts took the whitened probe on the test rows from 0.746 to 0.693 (majority 0.671)
-        with income kept (docs/erasure.md).
+        with income kept (docs/erasure-measured.md).
     n_components : int or None
         Width of z. ``None`` (the default) or x's width: z can replace x, and the map starts
         as the identity. Fewer (at least 1): the map starts as x's coordinates along its
@@ -247,7 +247,7 @@ class MIEraser(AttributeEraser):
         original features'), where the full width leaves it as on the original features; on
         Adult's, 32 of 104 (with ``whiten=True``, 4,000 steps, ``lam=2.5``) took every probe,
         the whitened one included, to the majority rate with income at 0.84, where 40 and more
-        left sex to the whitened probe (docs/erasure.md).
+        left sex to the whitened probe (docs/erasure-measured.md).
     check_leakage : bool
         After a fit with a dependence term (``lam`` or ``kernel_weight`` above 0), measure
         the leakage of z on the training rows with :func:`mibias.audit.audit_leakage` and

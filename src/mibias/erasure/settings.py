@@ -14,14 +14,15 @@ from mibias.audit.settings import PROBES, ProbeKind
 ERASERS = ("mi", "leace", "inlp", "project")
 LINEAR_ERASERS = ERASERS[1:]
 # the probes that check erased vectors: the audit's and the nearest-neighbour vote, which
-# reads an attribute left in which vectors lie next to each other (word vectors, docs/erasure.md)
+# reads an attribute left in which vectors lie next to each other (word vectors,
+# docs/erasure-measured.md)
 ERASURE_PROBES: tuple[ProbeKind, ...] = (*PROBES, "knn")
 Keep = Literal["auto", "distance", "similarity", "reconstruction", "task"]
 KEEPS: tuple[str, ...] = get_args(Keep)
 # noise="auto": the least of these critic noises at which a critic trained for
 # AUTO_NOISE_STEPS map steps, the map held by a lambda of HELD_LAM, reads at most CHANCE_NATS
-# from the attribute shuffled among the fitting rows (docs/erasure.md, "A critic noise fitted
-# to the rows")
+# from the attribute shuffled among the fitting rows (docs/erasure-measured.md, "A critic
+# noise fitted to the rows")
 AUTO_NOISES = (0.25, 0.5, 1.0, 2.0, 4.0)
 AUTO_NOISE_STEPS = 1000
 HELD_LAM = 1e-6

@@ -43,8 +43,8 @@ class CriticEstimator(MIEstimator):
         standardising each column. Standardised, a direction along which z hardly varies
         stays under the noise, so an encoder that only shrinks the attribute's direction
         looks independent to the critic while a whitened probe still reads it
-        (docs/erasure.md); whitened, every direction counts. The whitening matrix comes from
-        a running covariance of the batches that carry the encoder's gradient (weight
+        (docs/erasure-measured.md); whitened, every direction counts. The whitening matrix comes
+        from a running covariance of the batches that carry the encoder's gradient (weight
         :data:`WHITEN_RATE` each; one batch of 256 rows of 300-d word vectors has a singular
         covariance), held fixed in between, so it follows an encoder that shrinks a
         direction within a few dozen steps.
