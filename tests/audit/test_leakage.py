@@ -303,6 +303,18 @@ def test_the_audit_is_a_close_lower_bound_on_gaussians_and_zero_on_independent_d
             np.r_[0, np.arange(30) % 2],
             r"Z has 30 rows but C has 31 \(is the 0 on C's first line a header\? pandas heads",
         ),
+        # pandas' header of one-hot columns, 0,1, read back as a row of codes
+        (
+            np.zeros((30, 2)),
+            np.r_[[[0, 1]], np.eye(2)[np.arange(30) % 2]],
+            r"Z has 30 rows but C has 31 \(is 0,1, on C's first line, a header\? pandas heads the",
+        ),
+        # a first row of codes that is no such header: no question
+        (
+            np.zeros((30, 2)),
+            np.r_[[[1, 0]], np.eye(2)[np.arange(30) % 2]],
+            "Z has 30 rows but C has 31$",
+        ),
         # a text column of labels headed by its name: the header is the one row too many
         (
             np.zeros((30, 2)),

@@ -256,11 +256,24 @@ class AuditResult:
 
 
 def header_hint(z: np.ndarray, c: np.ndarray, name: str) -> str:
-    """Where ``c`` is one column with one row more than ``z``, and its first value is a text
-    that never comes again (a column of labels whose name heads it, which a text file cannot
-    tell apart from a label) or the number 0 (the header pandas gives a column without a
-    name): the question to end the row-count error with; else nothing."""
-    if len(c) != len(z) + 1 or c.size != len(c):
+    """Where ``c`` has one row more than ``z``, and its first line is the column numbers 0, 1,
+    ... (the header pandas gives the columns of a frame made from an array, which a CSV
+    reader cannot tell from a row of one-hot codes), or, in one column, a text that never
+    comes again (a column of labels whose name heads it) or the number 0 (the header pandas
+    gives a column without a name): the question to end the row-count error with; else
+    nothing."""
+    if len(c) != len(z) + 1:
+        return ""
+    if c.ndim == 2 and c.shape[1] > 1:
+        if c.dtype.kind in "OUS" or c[0].tolist() != list(range(c.shape[1])):
+            return ""
+        numbers = ",".join(str(j) for j in range(c.shape[1]))
+        return (
+            f" (is {numbers}, on {name}'s first line, a header? pandas heads the columns of a "
+            "frame made from an array with their numbers, which read as a row above whole "
+            "numbers: name the columns)"
+        )
+    if c.size != len(c):
         return ""
     labels = c.reshape(-1)
     first = labels[0]
