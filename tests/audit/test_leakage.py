@@ -10,8 +10,15 @@ import pytest
 import torch
 from sklearn.model_selection import train_test_split
 
-from mibias.audit.leakage import AuditResult, audit_leakage, validate_pair, warn_on_leakage
+from mibias.audit.leakage import (
+    AuditResult,
+    audit_leakage,
+    quantile_bins,
+    validate_pair,
+    warn_on_leakage,
+)
 from mibias.audit.probes import probe_scores
+from mibias.audit.settings import CONTINUOUS_BINS, PROBES
 from mibias.data.synthetic import correlated_gaussians, gaussian_mutual_information
 from mibias.io import InputError
 from mibias.training.estimator_updates import EstimatorUpdater
@@ -129,14 +136,60 @@ def test_a_probes_bound_does_not_count_where_z_may_carry_c_through_the_label():
         warn_on_leakage(estimator_reads, [{"mi": 0.0}], independent=False)
 
 
-def test_continuous_attribute_has_no_probe():
+def test_a_continuous_attribute_is_probed_through_its_quantile_bin():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(500, 2))
     result = audit_leakage(z, z[:, 0] + 0.1 * rng.normal(size=500), steps=200, progress=False)
-    assert result.attribute == "continuous" and result.probes == {}
-    assert result.mi_nats > 0.5
+    assert result.attribute == "continuous" and result.binned == CONTINUOUS_BINS
+    assert set(result.probes) == set(PROBES)
+    assert result.majority_accuracy < 0.3  # five bins of about a fifth of the rows each
+    assert result.probes["logistic"]["accuracy"] > 0.8
+    assert result.mi_nats > 0.5 and result.probe_nats > 0.5
+    assert result.bound_nats == max(result.mi_nats, result.probe_nats)
+    assert result.lines()[-1].startswith("Z still carries C: probes read its quantile bin (of 5)")
+    assert " of its quantile bin (of 5) mlp " in result.summary_line("age")
+    assert json.loads(json.dumps(result.to_dict(), allow_nan=False))["binned"] == 5
+
+
+def test_a_continuous_attribute_z_does_not_carry_is_passed():
+    rng = np.random.default_rng(0)
+    result = audit_leakage(
+        rng.normal(size=(500, 2)), rng.normal(size=500), steps=200, progress=False
+    )
+    assert result.lines()[-1].startswith("no probe reads C's quantile bin (of 5): none beats")
+
+
+def test_the_rate_to_beat_is_the_best_constant_on_the_held_out_rows():
+    """The training rows' most frequent value may be rarer among the held-out rows; a probe
+    must beat what always guessing the held-out rows' most frequent value scores."""
+    rng = np.random.default_rng(0)
+    train_rows, test_rows = train_test_split(np.arange(400), test_size=0.3, random_state=0)
+    c = np.zeros(400, dtype=int)
+    c[train_rows[: len(train_rows) * 2 // 5]] = 1  # 60 % zeros among the training rows
+    c[test_rows[: len(test_rows) * 4 // 5]] = 1  # 80 % ones among the held-out rows
+    result = audit_leakage(rng.normal(size=(400, 3)), c, steps=10, restarts=1, progress=False)
+    assert result.majority_accuracy == pytest.approx(np.mean(c[test_rows] == 1))
+
+
+def test_quantile_bins_come_from_the_training_rows_and_none_is_empty():
+    c = np.r_[np.arange(10.0), -100.0, 100.0]
+    train, test, bins = quantile_bins(c, np.arange(10), np.array([10, 11]), 5)
+    assert bins == 5 and np.bincount(train).tolist() == [2, 2, 2, 2, 2]
+    assert test.tolist() == [0, 4]  # held-out values outside the training range: the end bins
+    # repeated values merge bins, and every bin keeps some training rows
+    repeated = np.r_[np.zeros(8), 1.0, 2.0]
+    train, _, bins = quantile_bins(repeated, np.arange(10), np.arange(0), 5)
+    assert bins == 2 and np.bincount(train).tolist() == [8, 2]
+    assert quantile_bins(np.r_[np.zeros(10), 1.0], np.arange(10), np.array([10]), 5) is None
+    assert quantile_bins(np.ones((12, 2)), np.arange(10), np.array([10, 11]), 5) is None
+
+
+def test_several_continuous_attributes_at_once_have_no_probe():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(500, 2))
+    result = audit_leakage(z, z + 0.1 * rng.normal(size=(500, 2)), steps=200, progress=False)
+    assert result.probes == {} and result.binned is None
     assert result.bound_nats == result.mi_nats  # the estimators' reading alone
-    assert result.reads_above(0.0) == pytest.approx(result.mi_nats)
     # strict JSON: no NaN where there are no probes
     assert json.loads(json.dumps(result.to_dict(), allow_nan=False))["probe_nats"] is None
 

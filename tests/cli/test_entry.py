@@ -66,6 +66,21 @@ def test_audit_text(leaky_files, capsys):
     assert out.splitlines()[-1].startswith("Z still carries C: probes read it (logistic ")
 
 
+def test_audit_text_of_a_continuous_attribute_names_the_bins_its_probes_read(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    age = rng.uniform(18, 80, size=600)
+    np.save(
+        tmp_path / "z.npy", np.stack([age / 10 + rng.normal(size=600), rng.normal(size=600)], 1)
+    )
+    np.savetxt(tmp_path / "age.csv", age.round(1), fmt="%.1f")
+    files = [str(tmp_path / "z.npy"), str(tmp_path / "age.csv")]
+    assert main(["audit", *files, "--steps", "100", "--restarts", "1", "--probes", "logistic"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "attribute: continuous"
+    assert lines[2].startswith("probe (logistic) held-out accuracy of C's quantile bin (of 5): ")
+    assert lines[-1].startswith("Z still carries C: probes read its quantile bin (of 5) (logistic")
+
+
 def test_audit_takes_probes_by_name_and_refuses_an_unknown_one(leaky_files, capsys):
     args = [*map(str, leaky_files), "--steps", "100", "--probes", "logistic,whitened_mlp"]
     assert main(["audit", *args]) == 0

@@ -27,7 +27,15 @@ from mibias.audit.estimates import (
     whitened_components,
 )
 from mibias.audit.probes import RARE_GROUP_ROWS, probe_scores
-from mibias.audit.settings import AUDIT, MIN_ROWS, MIN_SPLIT_ROWS, PROBES, WHITENED, ProbeKind
+from mibias.audit.settings import (
+    AUDIT,
+    CONTINUOUS_BINS,
+    MIN_ROWS,
+    MIN_SPLIT_ROWS,
+    PROBES,
+    WHITENED,
+    ProbeKind,
+)
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.io import InputError, tensor_as_array
 from mibias.user_warnings import warn
@@ -75,15 +83,23 @@ class AuditResult:
         For a single categorical attribute: per probe kind (``mlp``, ``logistic``,
         ``whitened_mlp``) its held-out ``accuracy`` and ``balanced_accuracy`` predicting the
         attribute from z, and ``nats``, the lower bound on I(z; c) its held-out log-loss
-        gives (:func:`~mibias.audit.probes.log_loss_gain`).
+        gives (:func:`~mibias.audit.probes.log_loss_gain`). For a continuous attribute of one
+        column the same, predicting its quantile bin (``binned``).
     probe_nats : float
         The largest of the probes' bounds (NaN without probes).
     bound_nats : float
         The larger of the fresh estimators' ``mi_nats`` and ``probe_nats``: every reading is a
         lower bound on I(z; c) taken on held-out rows, so the largest is the audit's reading.
     majority_accuracy : float or None
-        Held-out accuracy of always predicting the most frequent training value (the rate a
-        probe must beat to have read anything; its balanced accuracy is 1 / groups).
+        Held-out accuracy of always predicting the value most frequent among the held-out
+        rows: the best any constant does there, the rate a probe must beat to have read
+        anything (its balanced accuracy is 1 / groups).
+    binned : int or None
+        For a continuous attribute of one column: how many bins the probes predict, their
+        edges the quantiles of the rows the probes are fitted on (:func:`quantile_bins`; fewer
+        than :data:`~mibias.audit.settings.CONTINUOUS_BINS` where values repeat). A bin is a
+        function of c, so a probe that reads it reads c, and its log-loss bound on I(z; bin)
+        bounds I(z; c). None: the probes predict the attribute's own values.
     """
 
     estimator: str
@@ -97,6 +113,7 @@ class AuditResult:
     restarts_nats: list[float] = field(default_factory=list)
     probes: dict[str, dict[str, float]] = field(default_factory=dict)
     majority_accuracy: float | None = None
+    binned: int | None = None
 
     @property
     def mi_bits(self) -> float:
@@ -202,7 +219,8 @@ class AuditResult:
             accuracies = ", ".join(
                 f"{kind} {scores['accuracy']:.3f}" for kind, scores in self.probes.items()
             )
-            line += f"; probes {accuracies} (majority {self.majority_accuracy:.3f})"
+            of = "" if self.binned is None else f" of its {self.bins_phrase()}"
+            line += f"; probes{of} {accuracies} (majority {self.majority_accuracy:.3f})"
         found = []
         if self.reading_probes():
             found.append("probes read it")
@@ -222,9 +240,10 @@ class AuditResult:
                 else ""
             )
         ]
+        of = "" if self.binned is None else f" of C's {self.bins_phrase()}"
         for kind, scores in self.probes.items():
             out.append(
-                f"probe ({kind}) held-out accuracy: {scores['accuracy']:.4f}, balanced "
+                f"probe ({kind}) held-out accuracy{of}: {scores['accuracy']:.4f}, balanced "
                 f"{scores['balanced_accuracy']:.4f} (always the majority value: "
                 f"{self.majority_accuracy:.4f}); its log-loss reads I(Z; C) >= "
                 f"{scores['nats']:.4f} nats"
@@ -237,6 +256,10 @@ class AuditResult:
             out.append(self.probe_verdict())
         return out
 
+    def bins_phrase(self) -> str:
+        """What the probes of a continuous attribute predict, in words."""
+        return f"quantile bin (of {self.binned})"
+
     def probe_verdict(self) -> str:
         """One line: whether a probe reads the attribute (:meth:`reading_probes`), naming
         those that do, or the margin none of them beat."""
@@ -244,12 +267,14 @@ class AuditResult:
         reading = self.reading_probes()
         if reading:
             found = ", ".join(f"{kind} {accuracy:.4f}" for kind, accuracy in reading.items())
+            read = "it" if self.binned is None else f"its {self.bins_phrase()}"
             return (
-                f"Z still carries C: probes read it ({found}), above the majority value's "
+                f"Z still carries C: probes read {read} ({found}), above the majority value's "
                 f"{rate:.4f} by more than {margin:.4f}"
             )
+        read = "C" if self.binned is None else f"C's {self.bins_phrase()}"
         return (
-            f"no probe reads C: none beats the majority value's {rate:.4f} by more than "
+            f"no probe reads {read}: none beats the majority value's {rate:.4f} by more than "
             f"{margin:.4f} ({PROBE_MARGIN}, or three standard errors on {self.n_test} rows); "
             "the bound above is what the estimators and the probes' log-losses still read"
         )
@@ -383,7 +408,9 @@ def audit_leakage(
     or in that choice; the audit reads the bound of the restarts' critics averaged into one
     (``mi_nats``, :class:`AuditResult`). Marginal samples pair every z with another row's c
     (:func:`~mibias.estimators.derangement`). For a single categorical attribute, probe classifiers
-    are fitted on the training part and scored on the held-out part, beside the majority-value rate.
+    are fitted on the training part and scored on the held-out part, beside the majority-value rate;
+    for a continuous attribute of one column they predict its quantile bin
+    (:attr:`AuditResult.binned`); for several attributes at once there are none.
 
     Parameters
     ----------
@@ -408,13 +435,13 @@ def audit_leakage(
     test_size : float
         Held-out fraction.
     probes : sequence of {"mlp", "logistic", "whitened_mlp", "trees", "svm", "knn"}
-        Classifiers predicting a single categorical attribute from z (none: empty;
-        :func:`~mibias.audit.probes.probe_classifier`), each column standardised; ``whitened_mlp``
-        is the MLP on z whitened (its leading ``max_dims`` principal components, each standardised:
-        :func:`~mibias.audit.estimates.whitened_components`). Per-column scaling hides a direction
-        along which z hardly varies: on Adult rows whose sex an eraser had pushed into such
-        directions, the MLP read the majority rate and the whitened MLP almost every row
-        (docs/erasure-measured.md).
+        Classifiers predicting a single attribute (a continuous one's quantile bin) from z
+        (none: empty; :func:`~mibias.audit.probes.probe_classifier`), each column standardised;
+        ``whitened_mlp`` is the MLP on z whitened (its leading ``max_dims`` principal
+        components, each standardised: :func:`~mibias.audit.estimates.whitened_components`).
+        Per-column scaling hides a direction along which z hardly varies: on Adult rows whose
+        sex an eraser had pushed into such directions, the MLP read the majority rate and the
+        whitened MLP almost every row (docs/erasure-measured.md).
     seed : int
         Seed of the split and of every restart.
     progress : bool
@@ -526,10 +553,17 @@ def audit_leakage(
         mi_nats_std=float(np.std(estimates)),
         restarts_nats=[float(e) for e in estimates],
     )
-    if probes and encoder.groups_ is not None and len(encoder.groups_) == 1:
-        labels_train = c_train.argmax(1).numpy()
-        labels_test = c_test.argmax(1).numpy()
-        counts = np.bincount(labels_train, minlength=encoder.groups_[0])
+    if encoder.groups_ is None:
+        labels = quantile_bins(c, train_rows, test_rows, CONTINUOUS_BINS)
+    elif len(encoder.groups_) == 1:
+        labels = c_train.argmax(1).numpy(), c_test.argmax(1).numpy(), encoder.groups_[0]
+    else:
+        labels = None  # several attributes at once: no single label to predict
+    if probes and labels is not None:
+        labels_train, labels_test, groups = labels
+        if encoder.groups_ is None:
+            result.binned = groups
+        counts = np.bincount(labels_train, minlength=groups)
         if counts.min() < RARE_GROUP_ROWS:
             rare = int(np.sum(counts < RARE_GROUP_ROWS))
             warn(
@@ -560,9 +594,33 @@ def audit_leakage(
             if progress and not live:
                 accuracy = result.probes[kind]["accuracy"]
                 plain_line(f"probe ({kind}) held-out accuracy {accuracy:.4f}", started)
-        majority = counts.argmax()
-        result.majority_accuracy = float(np.mean(labels_test == majority))
+        # the best a constant does on the held-out rows: the training rows' most frequent value
+        # may be rarer there, where the values are about equally frequent (a continuous
+        # attribute's quantile bins always are), and a probe would beat it by chance
+        result.majority_accuracy = float(np.bincount(labels_test).max() / len(labels_test))
     return result
+
+
+def quantile_bins(
+    c: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray, bins: int
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A continuous attribute of one column as the probes read it: each row's bin, the edges
+    the ``train_rows``' quantiles, each of them a value of those rows, so that every bin holds
+    some of them (repeated values merge bins: ``bins`` at most). Returns the bins of
+    ``train_rows`` and of ``test_rows`` and how many there are, or None where ``c`` has
+    several columns or the training rows fill a single bin."""
+    if c.size != len(c):
+        return None
+    values = c.reshape(-1).astype(np.float64)
+    fitting = values[train_rows]
+    edges = np.unique(np.quantile(fitting, np.arange(1, bins) / bins, method="higher"))
+    edges = edges[edges > fitting.min()]  # the lowest bin holds the values below the first
+    if not len(edges):
+        return None
+    train, test = (
+        np.searchsorted(edges, values[rows], side="right") for rows in (train_rows, test_rows)
+    )
+    return train, test, len(edges) + 1
 
 
 def plain_line(line: str, started: float) -> None:

@@ -29,6 +29,12 @@ CLASSIFIER_KINDS: tuple[ProbeKind, ...] = tuple(
 # fits take seconds (3.4 s on 10,000 rows of 64 columns and two values, one thread)
 TABULAR_PROBES: tuple[ProbeKind, ...] = (*PROBES, "trees")
 
+# a continuous attribute of one column (an age, say) reaches the probes as its quantile bin:
+# this many bins, their edges the quantiles of the rows the probes are fitted on. A bin is a
+# function of c, so the bound a probe's log-loss gives on I(z; bin) is one on I(z; c) too; five
+# bins leave each of them a fifth of the held-out rows to score
+CONTINUOUS_BINS = 5
+
 # the fewest rows an audit reads (a held-out estimate needs some to fit and some to score),
 # and the fewest on each side of its split (fewer break the estimators' and probes' own splits)
 MIN_ROWS = 20
