@@ -433,6 +433,11 @@ def test_a_probe_whose_log_loss_reads_more_than_the_trainer_is_named_in_a_warnin
     assert check.columns()["leak_bound_nats"] == 0.3
     assert check.columns()["probe_whitened_mlp_nats"] == 0.3
     assert "I(Z; C) is at least 0.3000 nats" in check.lines()[-2]
+    nothing = dataclasses.replace(fit_check(0.52, probe_nats=-0.02), mi_nats=-0.01)
+    assert nothing.lines()[-2] == (
+        "I(Z; C) is at least 0: no held-out reading of the estimators and the probes is above "
+        "it (the largest -0.0100 nats)"
+    )
     # 0.52 against 0.5 on 600 rows is under the margin (0.061, three standard errors)
     assert check.lines()[-1].startswith("no probe reads C: none beats the majority value's 0.5000")
     with pytest.warns(UserWarning, match=r"estimate is 0\.000 nats but the independent check "

@@ -252,6 +252,10 @@ class AuditResult:
             out.append(
                 f"I(Z; C) is at least {self.bound_nats:.4f} nats: the largest held-out reading "
                 "of the estimators and the probes"
+                if self.bound_nats > 0
+                # a bound below 0 says nothing: mutual information never is
+                else f"I(Z; C) is at least 0: no held-out reading of the estimators and the "
+                f"probes is above it (the largest {self.bound_nats:.4f} nats)"
             )
             out.append(self.probe_verdict())
         return out
