@@ -438,6 +438,9 @@ def test_a_probe_whose_log_loss_reads_more_than_the_trainer_is_named_in_a_warnin
         "I(Z; C) is at least 0: no held-out reading of the estimators and the probes is above "
         "it (the largest -0.0100 nats)"
     )
+    assert nothing.summary_line().startswith(
+        "the check of z on 600 held-out rows: I(z; c) at least 0.000 nats (fresh estimators -0.010)"
+    )
     # 0.52 against 0.5 on 600 rows is under the margin (0.061, three standard errors)
     assert check.lines()[-1].startswith("no probe reads C: none beats the majority value's 0.5000")
     with pytest.warns(UserWarning, match=r"estimate is 0\.000 nats but the independent check "

@@ -211,9 +211,9 @@ class AuditResult:
         and whether z still carries the attribute: a probe reads it
         (:meth:`reading_probes`), or it reads more than ``trained_mi``, the run's own final
         MI estimate in nats (:meth:`reads_above`)."""
-        line = (
+        line = (  # at least 0 where every reading is below: mutual information never is
             f"the check of z on {self.n_test} held-out rows: I(z; {name}) at least "
-            f"{self.bound_nats:.3f} nats (fresh estimators {self.mi_nats:.3f})"
+            f"{max(self.bound_nats, 0.0):.3f} nats (fresh estimators {self.mi_nats:.3f})"
         )
         if self.probes:
             accuracies = ", ".join(
