@@ -91,10 +91,10 @@ def scale_problem(X: np.ndarray, names: Any = None) -> str | None:
 
 
 def checked_sensitive_features(
-    values: Any, n_rows: int, *, max_groups: int, name: str = "sensitive_features"
+    values: Any, n_rows: int, *, max_groups: int | None, name: str = "sensitive_features"
 ) -> np.ndarray:
-    """``sensitive_features`` as an array, after checking it can define groups; ``name`` is
-    what the messages call it.
+    """``sensitive_features`` as an array, after checking it can define groups (or, with
+    ``max_groups=None``, that it varies); ``name`` is what the messages call it.
 
     Raises
     ------
@@ -115,13 +115,21 @@ def checked_sensitive_features(
                 f"{name} has a single value ({column[:1].tolist()[0]!r}); the independence "
                 "term needs at least two groups"
             )
-        if distinct > max_groups and pd.api.types.is_numeric_dtype(column.dtype):
+        if max_groups is not None and continuous_attribute(column, max_groups):
             raise ValueError(
                 f"{name} has {distinct} distinct numbers, more than the "
                 f"{max_groups} groups of a categorical attribute: a continuous one? Put it "
                 "in bins first (for example pandas.cut(values, bins=5))"
             )
     return values
+
+
+def continuous_attribute(column: np.ndarray, max_groups: int) -> bool:
+    """Whether an attribute's ``column`` is continuous: more than ``max_groups`` distinct
+    numbers (an age in years, say), not the labels of groups."""
+    return pd.api.types.is_numeric_dtype(column.dtype) and (
+        len(np.unique(column.astype(str))) > max_groups
+    )
 
 
 def finite_number(value: Any) -> bool:

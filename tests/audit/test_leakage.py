@@ -14,6 +14,7 @@ from mibias.audit.leakage import (
     AuditResult,
     audit_leakage,
     quantile_bins,
+    stratification,
     validate_pair,
     warn_on_leakage,
 )
@@ -169,6 +170,28 @@ def test_the_rate_to_beat_is_the_best_constant_on_the_held_out_rows():
     c[test_rows[: len(test_rows) * 4 // 5]] = 1  # 80 % ones among the held-out rows
     result = audit_leakage(rng.normal(size=(400, 3)), c, steps=10, restarts=1, progress=False)
     assert result.majority_accuracy == pytest.approx(np.mean(c[test_rows] == 1))
+
+
+def test_a_named_kind_reads_whole_numbers_as_the_attribute_they_sample():
+    """60 rows of ages in whole years hold fewer distinct values than groups may have, so
+    ``auto`` reads them as 60 groups; named ``continuous`` (as an eraser fitted on more rows
+    read them), the probes read their quantile bin."""
+    rng = np.random.default_rng(0)
+    z, age = rng.normal(size=(60, 2)), np.arange(18.0, 78.0)
+    settings = {"steps": 10, "restarts": 1, "probes": ("logistic",), "progress": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # groups of one row: the point here
+        assert audit_leakage(z, age, **settings).binned is None
+    named = audit_leakage(z, age, attribute_kind="continuous", **settings)
+    assert named.attribute == "continuous" and named.binned == CONTINUOUS_BINS
+
+
+def test_a_split_is_stratified_only_where_each_side_can_hold_every_group():
+    assert stratification(np.repeat([0, 1], 10), 0.3) is not None
+    assert stratification(np.r_[np.repeat([0, 1], 10), 2], 0.3) is None  # a group of one row
+    # 20 groups of two rows: 6 held-out rows cannot hold all of them
+    assert stratification(np.repeat(np.arange(20), 2), 0.15) is None
+    assert stratification(np.repeat(np.arange(20), 2), 0.5) is not None
 
 
 def test_quantile_bins_come_from_the_training_rows_and_none_is_empty():

@@ -16,6 +16,7 @@ from mibias.audit.probes import (
     SMALL_PROBE_ROWS,
     NeighbourVote,
     fit_probe,
+    log_loss_gain,
     probe_classifier,
     probe_scores,
 )
@@ -61,6 +62,15 @@ def test_a_probes_log_loss_is_a_lower_bound_that_reads_nothing_from_independent_
     assert abs(np.median(independent)) < 0.02
     if kind == "logistic":
         assert abs(np.median(read) - truth) < 0.05
+
+
+def test_held_out_rows_all_of_values_the_probe_never_saw_read_no_information():
+    """Every held-out value is new to the probe (groups of one row, as a few rows of ages in
+    whole years read as groups): its log-loss has no row to read, and 0 bounds any z."""
+    rng = np.random.default_rng(0)
+    z, c = rng.normal(size=(40, 2)), np.arange(40)
+    probe = LogisticRegression().fit(z[:30], c[:30])
+    assert log_loss_gain(probe, z[30:], c[30:], c[:30]) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,26 @@ def test_a_linear_probe_reads_nothing_after_erasure(eraser):
     assert linear_probe(z, c) < 0.6
 
 
+def test_leace_erases_a_continuous_attribute_and_the_others_refuse_it():
+    """An age-like attribute (more distinct numbers than a categorical one may have): LEACE
+    leaves no correlation between it and any column; the erasers that compare groups refuse it
+    by name, as does LEACE's second-order option."""
+    rng = np.random.default_rng(0)
+    age = rng.uniform(18, 90, 1200)
+    x = rng.normal(size=(1200, 6)).astype(np.float32)
+    x[:, 0] += 0.05 * age
+    x[:, 2] -= 0.02 * age
+    eraser = LeaceEraser().fit(x, sensitive_features=age)
+    assert eraser.groups_ is None
+    correlations = [abs(np.corrcoef(column, age)[0, 1]) for column in eraser.transform(x).T]
+    assert abs(np.corrcoef(x[:, 0], age)[0, 1]) > 0.5 and max(correlations) < 1e-4
+    for refusing in (ProjectionEraser(), INLPEraser(random_state=0)):
+        with pytest.raises(ValueError, match="1200 distinct numbers, more than the 64 groups"):
+            refusing.fit(x, sensitive_features=age)
+    with pytest.raises(ValueError, match="needs a categorical attribute, and this one is cont"):
+        LeaceEraser(second_order_directions=1).fit(x, sensitive_features=age)
+
+
 @pytest.mark.parametrize(
     "eraser", [ProjectionEraser(), INLPEraser(random_state=0), LeaceEraser()], ids=type
 )

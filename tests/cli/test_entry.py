@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -79,6 +80,20 @@ def test_audit_text_of_a_continuous_attribute_names_the_bins_its_probes_read(tmp
     assert lines[0] == "attribute: continuous"
     assert lines[2].startswith("probe (logistic) held-out accuracy of C's quantile bin (of 5): ")
     assert lines[-1].startswith("Z still carries C: probes read its quantile bin (of 5) (logistic")
+
+
+def test_audit_reads_c_as_the_kind_it_is_told(tmp_path, capsys):
+    """60 ages in whole years read as 60 groups by default, as continuous when told so."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "z.npy", rng.normal(size=(60, 2)))
+    np.savetxt(tmp_path / "age.csv", np.arange(18, 78), fmt="%d")
+    files = [str(tmp_path / "z.npy"), str(tmp_path / "age.csv")]
+    light = ["--steps", "10", "--restarts", "1", "--probes", "logistic"]
+    for kind, attribute in (("auto", "categorical (60,)"), ("continuous", "continuous")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # groups of one row, in auto
+            assert main(["audit", *files, *light, "--attribute", kind]) == 0
+        assert capsys.readouterr().out.splitlines()[0] == f"attribute: {attribute}"
 
 
 def test_audit_takes_probes_by_name_and_refuses_an_unknown_one(leaky_files, capsys):

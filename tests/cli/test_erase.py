@@ -97,8 +97,16 @@ def test_erase_text_report_keeps_the_task_when_given_y(vectors):
             "C contains missing values (NaN or None), first at row 2",
         ),
         (["--out", "z.npy", "--probes", "mlp,svmx"], "unknown probes: svmx"),
-        # named as given and counted on every row, not on the fitting rows
-        (["--out", "z.npy", "--continuous"], "C has 500 distinct numbers, more than the 64"),
+        # named as given and counted on every row, not on the fitting rows; the projection
+        # compares the groups' means, so a continuous attribute has none to give it
+        (
+            ["--out", "z.npy", "--method", "project", "--continuous"],
+            "C has 500 distinct numbers, more than the 64",
+        ),
+        (
+            ["--out", "z.npy", "--linear-first", "inlp", "--continuous"],
+            "linear_first='inlp' reads a categorical attribute, and this one is continuous",
+        ),
         (["--out", "x.npy"], "is the input X: the erased vectors would replace it"),
         (["--out", "z.npy", "--out-a-folder"], "z.npy is a folder: give the name of a file"),
         # refused before the fit, for every method: what is kept is scored as an accuracy
@@ -181,6 +189,25 @@ def test_erase_n_components_writes_narrower_vectors(vectors):
     assert result.returncode == 0, result.stderr
     assert np.load(out).shape == (500, 2)
     assert set(json.loads(result.stdout)["kept"]) == {"similarity_spearman"}
+
+
+def test_erase_takes_a_continuous_attribute_and_reports_its_quantile_bins(vectors):
+    """An age in whole years (100 distinct numbers, growing with x's first column) is erased as
+    it is by the mi and leace methods. The report's probes read its quantile bin even where
+    the 50 rows held out for it hold fewer distinct ages than groups may have, and the split
+    is not stratified by 100 ages that 50 rows cannot all hold."""
+    x = np.load(vectors / "x.npy")
+    age = np.empty(len(x))
+    age[np.argsort(x[:, 0])] = np.sort(np.resize(np.arange(18, 118), len(x)))
+    np.save(vectors / "age.npy", age)
+    for method in ("mi", "leace"):
+        result = run_cli("erase", vectors / "x.npy", vectors / "age.npy", "--out",
+                         vectors / "z.npy", "--method", method, "--holdout", "0.1",
+                         *(("--steps", "40") if method == "mi" else ()),
+                         "--probes", "logistic")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("probe (logistic) held-out accuracy of C's quantile bin") == 2
+        assert np.load(vectors / "z.npy").shape == (500, 4)
 
 
 def test_erase_leace_takes_second_order_directions(vectors):

@@ -37,6 +37,7 @@ from mibias.audit.settings import (
     ProbeKind,
 )
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
+from mibias.estimators.attributes import AttributeKind
 from mibias.io import InputError, tensor_as_array
 from mibias.user_warnings import warn
 
@@ -325,10 +326,14 @@ def split_sizes(rows: int, share: float) -> tuple[int, int]:
     return rows - held_out, held_out
 
 
-def stratification(labels: np.ndarray) -> np.ndarray | None:
-    """What to stratify a split by: ``labels`` where each of their groups has two rows to
-    share out, else None (a plain split; scikit-learn refuses to stratify a group of one)."""
-    return labels if np.unique(labels, return_counts=True)[1].min() >= 2 else None
+def stratification(labels: np.ndarray, share: float) -> np.ndarray | None:
+    """What to stratify a split holding out ``share`` of the rows by: ``labels`` where each of
+    their groups has two rows to share out and each side of the split has a row for each
+    group, else None (a plain split; scikit-learn refuses to stratify otherwise, as for a
+    continuous attribute of more distinct values than a side has rows)."""
+    counts = np.unique(labels, return_counts=True)[1]
+    sides = split_sizes(len(labels), share)
+    return labels if counts.min() >= 2 and len(counts) <= min(sides) else None
 
 
 def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "C")) -> np.ndarray:
@@ -399,6 +404,7 @@ def audit_leakage(
     seed: int = 0,
     progress: bool = True,
     patience: float | None = AUDIT.patience,
+    attribute_kind: AttributeKind = "auto",
 ) -> AuditResult:
     """Estimate I(z; c) on held-out rows, with its spread over restarts, and a probe.
 
@@ -457,6 +463,11 @@ def audit_leakage(
         are the best scored, as without it); ``None`` trains every step. Chosen against every step
         on correlated Gaussians and on the Table 3 representations of validation rows (``python -m
         benchmarks.audit_patience``, docs/leakage.md).
+    attribute_kind : {"auto", "categorical", "continuous"}
+        How ``c`` is read (:class:`~mibias.estimators.AttributeEncoder`'s ``kind``). ``auto``
+        decides from the rows given, so a sample of a continuous attribute's rows with few
+        distinct whole numbers reads as groups; name the kind where it is known (an eraser
+        fitted on more rows, say).
     """
     z, c = (tensor_as_array(v) if isinstance(v, torch.Tensor) else np.asarray(v) for v in (z, c))
     z = validate_pair(z, c)
@@ -496,7 +507,7 @@ def audit_leakage(
     try:
         # the groups from every row, so that one seen only among the held-out rows is no error;
         # a continuous attribute's scale from the training rows alone
-        encoder = AttributeEncoder().fit(c)
+        encoder = AttributeEncoder(kind=attribute_kind).fit(c)
         if encoder.groups_ is None:
             encoder = AttributeEncoder(kind="continuous").fit(c[train_rows])
         c_train, c_test = encoder.transform(c[train_rows]), encoder.transform(c[test_rows])

@@ -83,10 +83,12 @@ def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray, c_train: n
     positive reading is information about c that z carries, however the probe was fitted.
     On erased word vectors where the fresh MINE estimators read 0.00 nats, a calibrated RBF
     SVM read 0.14 (docs/leakage.md). Held-out rows of a value the probe never saw are left
-    out.
+    out; where that is every one of them, it reads 0, the bound that holds for any z.
     """
     classes = model.classes_
     seen = np.isin(c_test, classes)
+    if not seen.any():
+        return 0.0
     column = np.searchsorted(classes, c_test[seen])
     probability = model.predict_proba(z_test[seen])[np.arange(len(column)), column]
     prior = np.array([np.mean(c_train == value) for value in classes])[column]

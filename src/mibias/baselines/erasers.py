@@ -10,7 +10,7 @@ often still does (Gonen and Goldberg 2019). All share :class:`AttributeEraser`'s
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -19,10 +19,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mibias.estimators.attributes import MAX_CATEGORIES
+from mibias.estimators.attributes import MAX_CATEGORIES, AttributeEncoder, AttributeKind
 from mibias.inputs import (
     as_array,
     checked_sensitive_features,
+    continuous_attribute,
     refuse_categorical_columns,
     refuse_missing_values,
     whole_number,
@@ -41,9 +42,16 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     (``get_feature_names_out``), and ``set_output(transform="pandas")`` returns a DataFrame
     with them.
 
-    Subclasses implement ``_fit(X, codes, y)`` (``codes``: the attribute's integer codes, one
-    per row) and ``_transform(X)`` on validated float32 arrays.
+    Subclasses implement ``_fit(X, attribute, y)`` and ``_transform(X)`` on validated float32
+    arrays. ``attribute`` holds one value per row: the integer code of its group (``groups_``
+    lists them), or, for a continuous attribute (``groups_`` is None, only where the class
+    sets ``reads_continuous``), the number itself; :meth:`_attribute_matrix` encodes either
+    for an estimator.
     """
+
+    # whether fit takes a continuous attribute: a numeric one with more distinct values than
+    # MAX_CATEGORIES, which the other erasers refuse (they compare the groups' rows)
+    reads_continuous: ClassVar[bool] = False
 
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any = None) -> AttributeEraser:
         """Learn to erase ``sensitive_features`` from ``X``.
@@ -56,9 +64,11 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             A task whose information the eraser keeps, where it uses one.
         sensitive_features : array-like of shape (n_samples,)
             The attribute to remove: categorical (strings, booleans or integer codes). More
-            distinct numbers than :data:`~mibias.estimators.attributes.MAX_CATEGORIES` are
-            refused as a continuous attribute: put them in bins first.
-            Without it nothing is erased (``transform`` returns X), with a warning.
+            distinct numbers than :data:`~mibias.estimators.attributes.MAX_CATEGORIES` make a
+            continuous attribute (an age, say): :class:`~mibias.MIEraser` and
+            :class:`LeaceEraser` erase it as it is, the other erasers refuse it (put it in
+            bins first). Without it nothing is erased (``transform`` returns X), with a
+            warning.
 
         Raises
         ------
@@ -79,35 +89,58 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
             self.groups_ = np.array([], dtype=str)
             return self
-        values = self.checked_attribute(sensitive_features, len(X))
-        self.groups_, codes = np.unique(values.reshape(-1).astype(str), return_inverse=True)
-        self._fit(X, codes, None if y is None else np.asarray(y))
+        values = self.checked_attribute(sensitive_features, len(X)).reshape(-1)
+        attribute: np.ndarray
+        if continuous_attribute(values, MAX_CATEGORIES):
+            self.groups_, attribute = None, values.astype(np.float64)
+        else:
+            self.groups_, attribute = np.unique(values.astype(str), return_inverse=True)
+        self._fit(X, attribute, None if y is None else np.asarray(y))
         spread, total = (float(np.var(rows, axis=0).sum()) for rows in (self._transform(X), X))
         if total > 0 and spread <= COLLAPSED * total:
+            advice = (
+                ": keep more columns"
+                if self.groups_ is None
+                else " (a linear eraser may remove one fewer than the attribute's groups, "
+                f"here {len(self.groups_)}): merge groups or keep more columns"
+            )
             warn(
                 f"{type(self).__name__} maps every row to the same vector: it erased all of "
-                f"X's {X.shape[1]} directions (a linear eraser may remove one fewer than the "
-                f"attribute's groups, here {len(self.groups_)}): merge groups or keep more "
-                "columns",
+                f"X's {X.shape[1]} directions{advice}",
                 UserWarning,
             )
         return self
 
-    @staticmethod
+    @property
+    def attribute_kind(self) -> AttributeKind:
+        """How the fitted eraser read its attribute, ``categorical`` or ``continuous``: the
+        kind to read other rows of it as (``audit_leakage``'s ``attribute_kind``)."""
+        check_is_fitted(self)
+        return "continuous" if self.groups_ is None else "categorical"
+
+    def _attribute_matrix(self, attribute: np.ndarray) -> np.ndarray:
+        """``attribute`` (as :meth:`_fit` gets it) as an estimator reads it, float32: the
+        groups' one-hot columns, or a continuous attribute standardised, one column."""
+        if self.groups_ is None:
+            return AttributeEncoder(kind="continuous").fit_transform(attribute).numpy()
+        return np.eye(len(self.groups_), dtype=np.float32)[attribute]
+
+    @classmethod
     def checked_attribute(
-        values: Any, n_rows: int, *, name: str = "sensitive_features"
+        cls, values: Any, n_rows: int, *, name: str = "sensitive_features"
     ) -> np.ndarray:
         """The attribute ``values`` as an array, after the checks :meth:`fit` makes of
         ``sensitive_features`` (one column of at least two groups, no missing values, at most
-        :data:`~mibias.estimators.attributes.MAX_CATEGORIES` distinct numbers, ``n_rows``
-        rows); ``name`` is what the messages call it.
+        :data:`~mibias.estimators.attributes.MAX_CATEGORIES` distinct numbers unless the
+        class ``reads_continuous``, ``n_rows`` rows); ``name`` is what the messages call it.
 
         Raises
         ------
         ValueError
             When a check fails.
         """
-        values = checked_sensitive_features(values, n_rows, max_groups=MAX_CATEGORIES, name=name)
+        limit = None if cls.reads_continuous else MAX_CATEGORIES
+        values = checked_sensitive_features(values, n_rows, max_groups=limit, name=name)
         if values.ndim > 1 and values.shape[1] != 1:
             raise ValueError(
                 f"{name} has {values.shape[1]} columns; erase one attribute at a "
@@ -148,7 +181,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         return tags
 
-    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+    def _fit(self, X: np.ndarray, attribute: np.ndarray, y: np.ndarray | None) -> None:
         raise NotImplementedError
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
@@ -279,7 +312,8 @@ class LeaceEraser(AttributeEraser):
         covariances differ most (:func:`differing_spread_directions`): the differences of spread
         that a nonlinear probe still reads once the groups' means agree. The projection runs
         through the erased fitting rows' mean, so no linear probe reads the attribute after it
-        either; each direction costs some of X's geometry. 0: LEACE alone.
+        either; each direction costs some of X's geometry. 0: LEACE alone, the only choice
+        for a continuous attribute, which has no groups to compare.
 
     Attributes
     ----------
@@ -289,11 +323,14 @@ class LeaceEraser(AttributeEraser):
         The point it runs through: the LEACE'd fitting rows' mean.
     """
 
+    # LEACE removes what X shares linearly with a number as with a group's one-hot column
+    reads_continuous = True
+
     # the default is declared for the command line in mibias.erasure.settings.LEACE_ERASER
     def __init__(self, second_order_directions: int = 0) -> None:
         self.second_order_directions = second_order_directions
 
-    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+    def _fit(self, X: np.ndarray, attribute: np.ndarray, y: np.ndarray | None) -> None:
         count = self.second_order_directions
         if not whole_number(count):
             raise ValueError(f"second_order_directions must be a whole number, got {count!r}")
@@ -301,6 +338,11 @@ class LeaceEraser(AttributeEraser):
             raise ValueError(
                 f"second_order_directions must be at least 0 and less than X's "
                 f"{X.shape[1]} columns, got {count}"
+            )
+        if count and self.groups_ is None:
+            raise ValueError(
+                "second_order_directions compares the groups' covariances: it needs a "
+                "categorical attribute, and this one is continuous (put it in bins first)"
             )
         try:
             with warnings.catch_warnings():
@@ -312,12 +354,12 @@ class LeaceEraser(AttributeEraser):
                 "the leace method needs the optional package concept-erasure: "
                 "pip install 'mibias[erase]'"
             ) from missing
-        onehot = np.eye(len(self.groups_), dtype=np.float32)[codes]
-        self.eraser_ = Leace.fit(torch.from_numpy(X).double(), torch.from_numpy(onehot).double())
+        encoded = torch.from_numpy(self._attribute_matrix(attribute)).double()
+        self.eraser_ = Leace.fit(torch.from_numpy(X).double(), encoded)
         self.second_order_ = self.second_order_mean_ = None
         if count:
             erased = self._leace(X)
-            directions = differing_spread_directions(erased, codes, count)
+            directions = differing_spread_directions(erased, attribute, count)
             self.second_order_ = nullspace_projection(directions, X.shape[1])
             self.second_order_mean_ = erased.mean(0)
 

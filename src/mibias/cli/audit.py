@@ -20,12 +20,21 @@ def add_audit_command(commands: Any) -> None:
     audit = commands.add_parser(
         "audit",
         description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
-        "and bits, spread over restarts) and, for a categorical C, probes' (MLP and linear on "
+        "and bits, spread over restarts) and, for a C of one column, probes' (MLP and linear on "
         "standardised columns, MLP on whitened principal components) held-out accuracy and "
-        "balanced accuracy beside the majority-value rate.",
+        "balanced accuracy beside the majority-value rate (a continuous C: of its quantile "
+        "bin).",
     )
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
+    audit.add_argument(
+        "--attribute",
+        choices=("auto", "categorical", "continuous"),
+        default="auto",
+        help="how C is read; auto: a column of text, booleans or a few distinct whole "
+        "numbers is categorical, other numbers continuous; name the kind where a sample's "
+        "values mislead it, as a few rows of ages in whole years (default: %(default)s)",
+    )
     audit.add_argument(
         "--estimator",
         choices=ESTIMATORS,
@@ -109,6 +118,7 @@ def run_audit(args: argparse.Namespace) -> int:
         probes=probe_kinds(args.probes),
         seed=args.seed,
         progress=not args.json,  # a bar on a terminal, plain lines elsewhere
+        attribute_kind=args.attribute,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

@@ -128,7 +128,11 @@ def add_erase_command(commands: Any) -> None:
         "never saw, with what was kept, and write the erased vectors of every row to --out.",
     )
     erase.add_argument("x", help="vectors: .npy, .csv or .pt (rows x features)")
-    erase.add_argument("c", help="attribute to erase: one label per row, .npy, .csv or .pt")
+    erase.add_argument(
+        "c",
+        help="attribute to erase: one label, or one number (an age, say: mi and leace), per "
+        "row, .npy, .csv or .pt",
+    )
     erase.add_argument("--out", required=True, help="where the erased vectors go (.npy or .csv)")
     erase.add_argument("--y", help="a task to keep: one label per row (MI: keep='task')")
     erase.add_argument("--method", choices=ERASERS, default="mi", help="the eraser")
@@ -211,7 +215,10 @@ def run_erase(args: argparse.Namespace) -> int:
     rows = np.arange(len(x))
     fit_rows, report_rows = (
         train_test_split(
-            rows, test_size=args.holdout, random_state=args.seed, stratify=stratification(c)
+            rows,
+            test_size=args.holdout,
+            random_state=args.seed,
+            stratify=stratification(c, args.holdout),
         )
         if args.holdout > 0
         else (rows, rows)
@@ -249,7 +256,13 @@ def run_erase(args: argparse.Namespace) -> int:
         else "the rows it was fitted on (--holdout 0)"
     )
     # a bar on a terminal, plain lines elsewhere (with --json, nothing on stderr)
-    audit = {**REPORT_AUDIT, "seed": args.seed, "progress": not args.json, "probes": probes}
+    audit = {
+        **REPORT_AUDIT,
+        "seed": args.seed,
+        "progress": not args.json,
+        "probes": probes,
+        "attribute_kind": eraser.attribute_kind,  # as the eraser read C, on fewer rows
+    }
     reports = {}
     try:
         for label, vectors in (("before", x), ("after", z)):

@@ -204,7 +204,8 @@ class MIEraser(AttributeEraser):
     kernel_weight : float
         Weight of a second dependence term beside the MI term: the normalised HSIC between z
         and c on each batch with a Gaussian kernel (:class:`KernelDependence`), which reads c
-        the way an RBF SVM does. 0 (the default) trains Algorithm 1 as the paper has it; on
+        the way an RBF SVM does (and a linear kernel on c: a continuous attribute enters
+        as its standardised value). 0 (the default) trains Algorithm 1 as the paper has it; on
         the word vectors' validation rows, weight 300 lowered the MLP and SVM probes by about
         0.05 for 3 % of the word-similarity score (docs/erasure-measured.md). A batch of fewer
         than 4 rows gives it nothing.
@@ -267,8 +268,10 @@ class MIEraser(AttributeEraser):
         Width of x.
     n_components_ : int
         Width of z.
-    groups_ : ndarray
-        The attribute's values, as text, in code order.
+    groups_ : ndarray or None
+        The attribute's values, as text, in code order; ``None`` for a continuous attribute
+        (more distinct numbers than :data:`~mibias.estimators.attributes.MAX_CATEGORIES`, an
+        age, say), which the critic reads standardised, as a number.
     map_ : torch.nn.Module
         The learned map g, in units of ``scale_``: ``z = scale_ * map_(x / scale_)`` (x
         through ``linear_`` first, if any).
@@ -349,7 +352,10 @@ class MIEraser(AttributeEraser):
         self.device = device
         self.verbose = verbose
 
-    def _fit(self, X: np.ndarray, codes: np.ndarray, y: np.ndarray | None) -> None:
+    # the critic reads a number as readily as a group's one-hot columns
+    reads_continuous = True
+
+    def _fit(self, X: np.ndarray, attribute: np.ndarray, y: np.ndarray | None) -> None:
         if self.keep not in KEEPS:
             raise ValueError(f"keep must be {', '.join(KEEPS)}, got {self.keep!r}")
         if self.keep == "task" and y is None:
@@ -382,6 +388,12 @@ class MIEraser(AttributeEraser):
             raise ValueError(
                 f"linear_first must be None, {', '.join(LINEAR_ERASERS)}, got {self.linear_first!r}"
             )
+        if self.linear_first is not None and self.groups_ is None:
+            if not make_eraser(self.linear_first).reads_continuous:
+                raise ValueError(
+                    f"linear_first={self.linear_first!r} reads a categorical attribute, and "
+                    "this one is continuous: use 'leace' or None (or put it in bins first)"
+                )
         width = X.shape[1]
         if self.n_components is not None and not (
             whole_number(self.n_components) and 1 <= self.n_components <= width
@@ -409,14 +421,14 @@ class MIEraser(AttributeEraser):
             n_classes = len(self.classes_)
         else:  # one class: the head's cross-entropy is 0 and sends no gradient
             n_classes, labels = 1, np.zeros(len(X), np.int64)
-        c = np.eye(len(self.groups_), dtype=np.float32)[codes]
+        c = self._attribute_matrix(attribute)
         random = check_random_state(self.random_state)
         seeds = [int(random.randint(2**31 - 1)) for _ in range(self.n_init)]
         self.linear_ = None
         inputs = X
         if self.linear_first is not None:
             self.linear_ = make_eraser(self.linear_first, random_state=seeds[0])
-            inputs = self.linear_.fit(X, sensitive_features=codes).transform(X)
+            inputs = self.linear_.fit(X, sensitive_features=attribute).transform(X)
         # the map learns on x in units of its own spread (a root mean square deviation of 1
         # per column), so that its settings erase alike whatever the units of x
         spread = total_variance(inputs)
@@ -461,7 +473,7 @@ class MIEraser(AttributeEraser):
         if checks:
             assert mapped is not None
             z = mapped if self.leading_ is None else self.leading_(mapped)
-            self.leakage_ = self._audit(z, codes, **FIT_CHECK)
+            self.leakage_ = self._audit(z, attribute, **FIT_CHECK)
             warn_on_leakage(self.leakage_, self.history_)
 
     def _noise_for(
@@ -509,7 +521,8 @@ class MIEraser(AttributeEraser):
         :meth:`_noise_for` reads it."""
         lam, kernel_weight = (HELD_LAM, 0.0) if held else (self.lam, self.kernel_weight)
         torch.manual_seed(seed)
-        width, groups, out = inputs.shape[1], c.shape[1], self.n_components_
+        # c: the groups' one-hot columns, or a continuous attribute's one column
+        width, c_width, out = inputs.shape[1], c.shape[1], self.n_components_
         residual = (
             ResidualMap(width, self.hidden_size)
             if out == width
@@ -522,7 +535,7 @@ class MIEraser(AttributeEraser):
             "distance": lambda: DistanceLoss(per_variance),
             "similarity": lambda: SimilarityLoss(self.keep_weight),
             "reconstruction": lambda: ConditionalReconstruction(
-                width, groups, self.hidden_size, per_variance, z_width=out
+                width, c_width, self.hidden_size, per_variance, z_width=out
             ),
             "task": lambda: None,
         }[self.keep_]()
@@ -534,8 +547,8 @@ class MIEraser(AttributeEraser):
         estimator = make_estimator(
             "mine",
             out,
-            groups,
-            groups=(groups,),
+            c_width,
+            groups=None if self.groups_ is None else (c_width,),
             noise=noise,
             whiten=self.whiten,
             noise_start=self.noise_start,
@@ -613,10 +626,15 @@ class MIEraser(AttributeEraser):
         check_rows(c, len(z))
         return self._audit(z, c, **audit)
 
-    @staticmethod
-    def _audit(z: np.ndarray, c: np.ndarray, **audit: Any) -> AuditResult:
-        """:func:`mibias.audit.audit_leakage` of erased rows with the report's settings."""
-        settings = {**REPORT_AUDIT, "probes": ERASURE_PROBES, **audit}
+    def _audit(self, z: np.ndarray, c: np.ndarray, **audit: Any) -> AuditResult:
+        """:func:`mibias.audit.audit_leakage` of erased rows with the report's settings, c read
+        as the eraser read it."""
+        settings = {
+            **REPORT_AUDIT,
+            "probes": ERASURE_PROBES,
+            "attribute_kind": self.attribute_kind,
+            **audit,
+        }
         return audit_leakage(z, c, **settings)
 
 

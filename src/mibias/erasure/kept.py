@@ -15,6 +15,9 @@ from sklearn.preprocessing import StandardScaler
 
 from mibias.audit.leakage import stratification
 
+# the share of the rows kept_task holds out to score the task on
+TASK_HELD_OUT = 0.3
+
 
 def kept_geometry(
     x: np.ndarray, z: np.ndarray, rows: int = 2000, seed: int = 0
@@ -49,7 +52,10 @@ def kept_task(x: np.ndarray, z: np.ndarray, y: np.ndarray, seed: int = 0) -> dic
     """Held-out accuracy of a logistic regression for ``y`` from ``x`` and from ``z`` (fit on
     70 % of the rows, scored on the other 30 %)."""
     train, test = train_test_split(
-        np.arange(len(y)), test_size=0.3, random_state=seed, stratify=stratification(y)
+        np.arange(len(y)),
+        test_size=TASK_HELD_OUT,
+        random_state=seed,
+        stratify=stratification(y, TASK_HELD_OUT),
     )
     scores = {}
     for name, values in (("input", x), ("erased", z)):
