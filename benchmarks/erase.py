@@ -13,6 +13,10 @@ Cases (issue 18):
 - ``adult``: sex erased from the standardised inputs (MI keeps income through its task head).
   Utility: income accuracy of a fresh logistic regression and MLP fitted on the erased fitting
   rows.
+- ``adult-age``: the same with age, a continuous attribute, erased from the other inputs (its
+  own standardised column taken out of them); the probes read its quantile bin, one of
+  five (:func:`mibias.audit.quantile_bins`), as the audit does. Only the erasers that take a
+  continuous attribute run on it (mi, leace).
 - ``digits``: colour erased from the frozen 64-d features of an ERM network trained on
   Colored MNIST (sigma 0.02). Utility: unbiased accuracy of a linear head fitted on the erased
   training features.
@@ -58,9 +62,13 @@ from benchmarks.common import (
     write_results,
 )
 from mibias.audit import audit_leakage, probe_scores
+from mibias.audit.leakage import quantile_bins
+from mibias.audit.settings import CONTINUOUS_BINS
 from mibias.cli.erase import add_eraser_options, given_settings
 from mibias.erasure.eraser import make_eraser
 from mibias.erasure.settings import ERASERS
+from mibias.estimators.attributes import MAX_CATEGORIES
+from mibias.inputs import continuous_attribute
 
 PROBES = ("logistic", "mlp", "svm", "knn", "trees")
 PROBE_KEYS = tuple(f"probe_{kind}" for kind in PROBES)
@@ -139,14 +147,28 @@ def words_case(seed: int, split: str) -> Case:
     )  # fmt: skip
 
 
-def adult_case(seed: int, split: str) -> Case:
+def adult_case(seed: int, split: str, *, attribute: str = "sex") -> Case:
+    """Adult's standardised inputs; the attribute sex, or ``age``: its standardised column,
+    taken out of the inputs."""
     from mibias.data.tabular import make_split
     from mibias.data.uci import load_fairness_data
 
     data = make_split(load_fairness_data("adult", progress=False), seed=seed)
+    if attribute == "age":
+        column = data.feature_names.index("age")
+        data = replace(
+            data,
+            s_train=data.x_train[:, column].astype(np.float64),
+            s_test=data.x_test[:, column].astype(np.float64),
+            x_train=np.delete(data.x_train, column, axis=1),
+            x_test=np.delete(data.x_test, column, axis=1),
+        )
     # validation rows come out of the training part; the test rows are the split's own
     fit, validation = train_test_split(
-        np.arange(len(data.x_train)), test_size=0.25, random_state=seed, stratify=data.s_train
+        np.arange(len(data.x_train)),
+        test_size=0.25,
+        random_state=seed,
+        stratify=data.s_train if attribute == "sex" else data.y_train,
     )
     if split == "validation":
         x_eval, c_eval, y_eval = (
@@ -207,7 +229,18 @@ def digits_case(seed: int, split: str) -> Case:
     )  # fmt: skip
 
 
-CASES = {"words": words_case, "adult": adult_case, "digits": digits_case}
+def adult_age_case(seed: int, split: str) -> Case:
+    return adult_case(seed, split, attribute="age")
+
+
+CASES = {
+    "words": words_case,
+    "adult": adult_case,
+    "adult-age": adult_age_case,
+    "digits": digits_case,
+}
+# the cases whose attribute is continuous, and the erasers that take one
+CONTINUOUS_CASES = ("adult-age",)
 
 
 def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
@@ -233,15 +266,27 @@ def attribute_probes(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float
     """Held-out accuracy of each probe kind (``probe_{kind}``), the lower bound on I(z; c) its
     log-loss gives (``probe_{kind}_nats``, :func:`mibias.audit.probes.log_loss_gain`) and the
     majority rate, on all the rows (a probe fitted on fewer rows reads less:
-    docs/erasure-measured.md), standardised with the probes' training rows' statistics."""
-    train, test = train_test_split(np.arange(len(z)), test_size=0.3, random_state=seed, stratify=c)
+    docs/erasure-measured.md), standardised with the probes' training rows' statistics. A
+    continuous ``c`` reaches the probes as its quantile bin (:func:`mibias.audit.quantile_bins`,
+    :data:`~mibias.audit.settings.CONTINUOUS_BINS` of them, edges from the probes' training
+    rows)."""
+    continuous = continuous_attribute(c, MAX_CATEGORIES)
+    train, test = train_test_split(
+        np.arange(len(z)), test_size=0.3, random_state=seed, stratify=None if continuous else c
+    )
+    if continuous:
+        binned = quantile_bins(c, train, test, CONTINUOUS_BINS)
+        assert binned is not None  # a continuous attribute has more than one bin
+        c_train, c_test, _ = binned
+    else:
+        c_train, c_test = c[train], c[test]
     scaler = StandardScaler().fit(z[train])
     z_train, z_test = scaler.transform(z[train]), scaler.transform(z[test])
     scores = {}
     for key, kind in zip(PROBE_KEYS, PROBES, strict=True):
-        read = probe_scores(z_train, c[train], z_test, c[test], kind, seed)
+        read = probe_scores(z_train, c_train, z_test, c_test, kind, seed)
         scores[key], scores[f"{key}_nats"] = read["accuracy"], read["nats"]
-    scores["majority"] = float(np.bincount(c[test]).max() / len(test))
+    scores["majority"] = float(np.bincount(c_test).max() / len(test))
     return scores
 
 
@@ -269,6 +314,9 @@ def run_case(
     rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0, **leakage,
              **case.utility(None)}]  # fmt: skip
     for method in methods:
+        if name in CONTINUOUS_CASES and not make_eraser(method).reads_continuous:
+            print(f"{method} skipped on {name}: it takes no continuous attribute", flush=True)
+            continue
         settings = dict(settings_by_method.get(method, {}))
         if method == "mi":
             settings["check_leakage"] = False
