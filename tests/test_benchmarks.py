@@ -65,6 +65,32 @@ def test_the_shuffled_attribute_keeps_each_split_s_rows_and_counts_and_breaks_th
         assert abs(np.corrcoef(rows[:, 0], labels)[0, 1]) < 0.3
 
 
+def test_the_erase_probes_read_a_continuous_attribute_through_its_quantile_bin():
+    """An age-like attribute reaches the benchmark's probes as one of five bins: the majority
+    rate is about a fifth, and a z that holds the age lets the logistic probe read its bin."""
+    from benchmarks.erase import PROBES, attribute_probes
+
+    rng = np.random.default_rng(0)
+    age = rng.uniform(18, 90, 600)
+    z = np.column_stack([age / 10 + 0.3 * rng.normal(size=600), rng.normal(size=600)])
+    scores = attribute_probes(z, age, seed=0)
+    assert 0.15 < scores["majority"] < 0.3
+    assert scores["probe_logistic"] > 0.6 and len(scores) == 2 * len(PROBES) + 1
+
+
+def test_the_adult_age_case_runs_only_the_erasers_that_take_a_continuous_attribute(monkeypatch):
+    from benchmarks import erase
+
+    rng = np.random.default_rng(0)
+    age = rng.uniform(18, 90, 300)
+    x = np.column_stack([age / 10 + rng.normal(size=300), rng.normal(size=300)])
+    case = erase.Case(x[:200], age[:200], None, x[200:], age[200:], lambda eraser: {}, {})
+    monkeypatch.setitem(erase.CASES, "adult-age", lambda seed, split: case)
+    monkeypatch.setattr(erase, "attribute_leakage", lambda z, c, seed: {})
+    rows = erase.run_case("adult-age", 0, "validation", ["leace", "project", "inlp"], {})
+    assert [row["method"] for row in rows] == ["original", "leace"]
+
+
 def test_a_results_file_names_the_cpu_features_that_change_bf16_results(tmp_path, monkeypatch):
     from benchmarks import common
 
