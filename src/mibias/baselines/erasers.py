@@ -19,7 +19,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mibias.estimators.attributes import MAX_CATEGORIES, AttributeEncoder, AttributeKind
+from mibias.estimators.attributes import (
+    MAX_CATEGORIES,
+    AttributeEncoder,
+    AttributeKind,
+    kind_of,
+)
 from mibias.inputs import (
     as_array,
     checked_sensitive_features,
@@ -116,7 +121,7 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """How the fitted eraser read its attribute, ``categorical`` or ``continuous``: the
         kind to read other rows of it as (``audit_leakage``'s ``attribute_kind``)."""
         check_is_fitted(self)
-        return "continuous" if self.groups_ is None else "categorical"
+        return kind_of(self.groups_)
 
     def _attribute_matrix(self, attribute: np.ndarray) -> np.ndarray:
         """``attribute`` (as :meth:`_fit` gets it) as an estimator reads it, float32: the

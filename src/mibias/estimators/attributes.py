@@ -124,6 +124,12 @@ class AttributeEncoder:
         return "continuous"
 
 
+def kind_of(groups: object) -> AttributeKind:
+    """The kind of attribute a fitted encoder's (or eraser's) ``groups_`` describes: None for a
+    continuous one, its groups for a categorical one."""
+    return "continuous" if groups is None else "categorical"
+
+
 def _as_2d(c: np.ndarray | torch.Tensor | Sequence) -> np.ndarray:
     arr = c.detach().cpu().numpy() if isinstance(c, torch.Tensor) else np.asarray(c)
     if arr.ndim == 1:

@@ -22,12 +22,13 @@ from mibias.audit import (
     warn_on_leakage,
 )
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder
-from mibias.estimators.attributes import MAX_CATEGORIES
+from mibias.estimators.attributes import MAX_CATEGORIES, AttributeKind, kind_of
 from mibias.inputs import (
     as_array,
     check_rows,
     check_settings,
     checked_sensitive_features,
+    continuous_attribute,
     refuse_categorical_columns,
     refuse_missing_values,
     scale_problem,
@@ -139,7 +140,8 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray
         Column names, when fitted on a DataFrame with string column names.
     attribute_encoder_ : AttributeEncoder or None
-        Encoding of the sensitive attribute (``None`` when fitted without one).
+        Encoding of the sensitive attribute (``None`` when fitted without one); its
+        ``groups_`` is ``None`` for a continuous attribute.
     encoder_, classifier_ : torch.nn.Module
         The feature extractor (x -> z) and the linear head (z -> logits).
     history_ : list of dict
@@ -212,10 +214,12 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             Class labels.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
             The attribute z must not carry: categorical (strings, booleans or integer codes;
-            one one-hot block per column; more distinct numbers in a column than
-            :data:`~mibias.estimators.attributes.MAX_CATEGORIES` are refused as a continuous
-            attribute: put them in bins first). Without it the network is trained without the
-            independence term, with a warning.
+            one one-hot block per column), or one column of more distinct numbers than
+            :data:`~mibias.estimators.attributes.MAX_CATEGORIES`, a continuous attribute (an
+            age, say), which the critic estimators (``mine``, ``mine-dv``, ``nwj``,
+            ``infonce``) read standardised, as a number; the other terms compare groups and
+            refuse it, as does such a column among several (put it in bins first). Without
+            it the network is trained without the independence term, with a warning.
         """
         if self.criterion not in CONDITIONS:
             raise ValueError(
@@ -339,7 +343,10 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         z, c = self.transform(X), as_array(sensitive_features)
         check_rows(c, len(z))
-        settings = {**REPORT_AUDIT, "probes": TABULAR_PROBES, **audit}
+        encoder = getattr(self, "attribute_encoder_", None)
+        # as the fit read c: a sample of a continuous one may look like groups
+        kind: AttributeKind = "auto" if encoder is None else kind_of(encoder.groups_)
+        settings = {**REPORT_AUDIT, "probes": TABULAR_PROBES, "attribute_kind": kind, **audit}
         return audit_leakage(z, c, **settings)
 
     def __sklearn_tags__(self) -> Any:
@@ -359,8 +366,14 @@ class MIFairClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     UserWarning,
                 )
             return None, None
-        values = checked_sensitive_features(sensitive, n_rows, max_groups=MAX_CATEGORIES)
-        encoder = AttributeEncoder(kind="categorical").fit(values)
+        # a critic reads a number as readily as a group's one-hot columns; one column of them
+        reads_continuous = (
+            self.estimator in CRITIC_ESTIMATORS and as_array(sensitive).size == n_rows
+        )
+        limit = None if reads_continuous else MAX_CATEGORIES
+        values = checked_sensitive_features(sensitive, n_rows, max_groups=limit)
+        continuous = reads_continuous and continuous_attribute(values.reshape(-1), MAX_CATEGORIES)
+        encoder = AttributeEncoder(kind="continuous" if continuous else "categorical").fit(values)
         c = encoder.transform(values).numpy()
         if self.criterion == "equalized_odds":
             c = np.hstack([c, np.eye(len(self.classes_), dtype=np.float32)[codes]])
