@@ -179,8 +179,10 @@ def test_negative_zero_and_zero_are_one_group():
 def test_without_an_attribute_nothing_is_erased_and_a_warning_says_so():
     x, _ = linear_case()
     with pytest.warns(UserWarning, match="nothing is erased"):
-        z = INLPEraser().fit_transform(x)
+        eraser = INLPEraser()
+        z = eraser.fit_transform(x)
     assert np.array_equal(z, x)
+    assert eraser.attribute_kind == "auto"  # its reports guess the kind of what they are given
 
 
 @parametrize_with_checks(

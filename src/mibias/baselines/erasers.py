@@ -118,10 +118,11 @@ class AttributeEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     @property
     def attribute_kind(self) -> AttributeKind:
-        """How the fitted eraser read its attribute, ``categorical`` or ``continuous``: the
-        kind to read other rows of it as (``audit_leakage``'s ``attribute_kind``)."""
+        """How the fitted eraser read its attribute, ``categorical`` or ``continuous`` (``auto``
+        where it was fitted without one): the kind to read other rows of it as
+        (``audit_leakage``'s ``attribute_kind``)."""
         check_is_fitted(self)
-        return kind_of(self.groups_)
+        return kind_of(self.groups_) if self.erases_ else "auto"
 
     def _attribute_matrix(self, attribute: np.ndarray) -> np.ndarray:
         """``attribute`` (as :meth:`_fit` gets it) as an estimator reads it, float32: the
