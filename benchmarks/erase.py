@@ -239,8 +239,6 @@ CASES = {
     "adult-age": adult_age_case,
     "digits": digits_case,
 }
-# the cases whose attribute is continuous, and the erasers that take one
-CONTINUOUS_CASES = ("adult-age",)
 
 
 def attribute_leakage(z: np.ndarray, c: np.ndarray, seed: int) -> dict[str, float]:
@@ -313,8 +311,9 @@ def run_case(
     leakage = attribute_leakage(case.x_eval, case.c_eval, seed)
     rows = [{"case": name, "seed": seed, "method": "original", "fit_seconds": 0.0, **leakage,
              **case.utility(None)}]  # fmt: skip
+    continuous = continuous_attribute(case.c_fit, MAX_CATEGORIES)
     for method in methods:
-        if name in CONTINUOUS_CASES and not make_eraser(method).reads_continuous:
+        if continuous and not make_eraser(method).reads_continuous:
             print(f"{method} skipped on {name}: it takes no continuous attribute", flush=True)
             continue
         settings = dict(settings_by_method.get(method, {}))
