@@ -67,7 +67,7 @@ def compare(name: str, z: np.ndarray, c: np.ndarray) -> list[dict[str, Any]]:
             "case": name, "rows, features": f"{len(train)}, {z.shape[1]}", "probe": probe,
             "seconds": statistics.median(times),
             "accuracy": float(np.mean(predicted == c[test])),
-            "nats": log_loss_gain(model, z_test, c[test], c[train]),
+            "nats": log_loss_gain(model, z_test, c[test]),
         })  # fmt: skip
         print(rows[-1], flush=True)
     before = rows[0]["seconds"]

@@ -14,7 +14,6 @@ from mibias.audit.leakage import (
     AuditResult,
     audit_leakage,
     quantile_bins,
-    stratification,
     validate_pair,
     warn_on_leakage,
 )
@@ -186,14 +185,6 @@ def test_a_named_kind_reads_whole_numbers_as_the_attribute_they_sample():
     assert named.attribute == "continuous" and named.binned == CONTINUOUS_BINS
 
 
-def test_a_split_is_stratified_only_where_each_side_can_hold_every_group():
-    assert stratification(np.repeat([0, 1], 10), 0.3) is not None
-    assert stratification(np.r_[np.repeat([0, 1], 10), 2], 0.3) is None  # a group of one row
-    # 20 groups of two rows: 6 held-out rows cannot hold all of them
-    assert stratification(np.repeat(np.arange(20), 2), 0.15) is None
-    assert stratification(np.repeat(np.arange(20), 2), 0.5) is not None
-
-
 def test_quantile_bins_come_from_the_training_rows_and_none_is_empty():
     c = np.r_[np.arange(10.0), -100.0, 100.0]
     train, test, bins = quantile_bins(c, np.arange(10), np.array([10, 11]), 5)
@@ -228,6 +219,31 @@ def test_a_group_seen_only_among_the_held_out_rows_is_no_error():
         result = audit_leakage(z, c, restarts=1, steps=200, probes=("logistic",), progress=False)
     assert result.attribute == "categorical (4,)"
     assert result.mi_nats > 0.5 and result.probes["logistic"]["accuracy"] > 0.9
+
+
+def test_many_small_groups_are_read_by_every_probe_without_a_false_reading():
+    """60 groups of five rows: fewer held-out rows of a quarter of the probes' fitting rows
+    than groups, so the MLP's choice of solver cannot be stratified (it raised here before),
+    and the calibrated probes make their folds. z is independent of c: nothing is read."""
+    rng = np.random.default_rng(0)
+    z, c = rng.normal(size=(300, 4)), np.tile(np.arange(60), 5).astype(str)
+    with pytest.warns(UserWarning, match="groups have fewer than 5"):
+        result = audit_leakage(
+            z, c, restarts=1, steps=50, probes=("mlp", "svm", "knn", "trees"), progress=False
+        )
+    assert sorted(result.probes) == ["knn", "mlp", "svm", "trees"]
+    assert result.bound_nats < 0.05 and "no probe reads C" in result.lines()[-1]
+
+
+def test_groups_too_small_for_any_probe_leave_the_estimators_alone():
+    """100 groups of three rows: no group has the five fitting rows the probes' folds need, so
+    the audit says so and reads with its estimators alone."""
+    rng = np.random.default_rng(0)
+    z, c = rng.normal(size=(300, 4)), np.repeat(np.arange(100), 3).astype(str)
+    with pytest.warns(UserWarning, match="none of the attribute's 100 groups has 5 of the 210"):
+        result = audit_leakage(z, c, restarts=1, steps=50, progress=False)
+    assert result.probes == {} and result.bound_nats == result.mi_nats
+    assert "held-out I(Z; C)" in "\n".join(result.lines())
 
 
 def test_wide_representations_reach_the_estimators_as_their_leading_components():

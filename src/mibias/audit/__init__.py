@@ -1,7 +1,8 @@
 """How much does a representation leak an attribute? The audit (:mod:`mibias.audit.leakage`),
 its held-out MI estimates (:mod:`mibias.audit.estimates`) and probes
-(:mod:`mibias.audit.probes`), with the defaults and probe names in
-:mod:`mibias.audit.settings`, which imports no torch (``mibias audit --help`` reads it).
+(:mod:`mibias.audit.probes`), how it splits rows (:mod:`mibias.audit.splits`), with the
+defaults and probe names in :mod:`mibias.audit.settings`, which imports no torch (``mibias
+audit --help`` reads it).
 
 The names below are imported on first use (:mod:`mibias.lazy`).
 """
@@ -16,13 +17,12 @@ _LEAKAGE = (
     "AuditResult",
     "audit_leakage",
     "leakage_columns",
-    "split_sizes",
-    "stratification",
     "validate_pair",
     "warn_on_leakage",
 )
 _ESTIMATES = ("GAIN_NATS",)
 _PROBES = ("probe_scores",)
+_SPLITS = ("split_sizes", "stratification")
 _SETTINGS = (
     "AUDIT",
     "MIN_ROWS",
@@ -37,6 +37,7 @@ _HOMES = {
     **{name: "mibias.audit.leakage" for name in _LEAKAGE},
     **{name: "mibias.audit.estimates" for name in _ESTIMATES},
     **{name: "mibias.audit.probes" for name in _PROBES},
+    **{name: "mibias.audit.splits" for name in _SPLITS},
     **{name: "mibias.audit.settings" for name in _SETTINGS},
 }
 

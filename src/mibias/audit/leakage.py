@@ -36,6 +36,7 @@ from mibias.audit.settings import (
     WHITENED,
     ProbeKind,
 )
+from mibias.audit.splits import split_sizes
 from mibias.estimators import CRITIC_ESTIMATORS, AttributeEncoder, averaged, make_estimator
 from mibias.estimators.attributes import AttributeKind
 from mibias.io import InputError, tensor_as_array
@@ -319,23 +320,6 @@ def header_hint(z: np.ndarray, c: np.ndarray, name: str) -> str:
     return f" (is {str(first)!r}, on {name}'s first line, a header?)"
 
 
-def split_sizes(rows: int, share: float) -> tuple[int, int]:
-    """The rows a split of ``rows`` keeps to fit on and holds out for a held-out ``share`` in
-    (0, 1), counted as scikit-learn's ``train_test_split`` counts them."""
-    held_out = math.ceil(share * rows)
-    return rows - held_out, held_out
-
-
-def stratification(labels: np.ndarray, share: float) -> np.ndarray | None:
-    """What to stratify a split holding out ``share`` of the rows by: ``labels`` where each of
-    their groups has two rows to share out and each side of the split has a row for each
-    group, else None (a plain split; scikit-learn refuses to stratify otherwise, as for a
-    continuous attribute of more distinct values than a side has rows)."""
-    counts = np.unique(labels, return_counts=True)[1]
-    sides = split_sizes(len(labels), share)
-    return labels if counts.min() >= 2 and len(counts) <= min(sides) else None
-
-
 def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "C")) -> np.ndarray:
     """Check an embedding matrix and its attribute; returns ``z`` as a 2-D float array.
     ``names`` are what the messages call them.
@@ -579,6 +563,15 @@ def audit_leakage(
         if encoder.groups_ is None:
             result.binned = groups
         counts = np.bincount(labels_train, minlength=groups)
+        if counts.max() < RARE_GROUP_ROWS:
+            warn(
+                f"none of the attribute's {len(counts)} groups has {RARE_GROUP_ROWS} of the "
+                f"{len(labels_train)} rows the probes are fitted on (the largest "
+                f"{counts.max()}): too few to fit a probe on, so the check reads the estimators "
+                "alone; merge groups for probes",
+                UserWarning,
+            )
+            return result
         if counts.min() < RARE_GROUP_ROWS:
             rare = int(np.sum(counts < RARE_GROUP_ROWS))
             warn(

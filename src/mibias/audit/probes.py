@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from mibias.audit.settings import CLASSIFIER_KINDS, ProbeKind
+from mibias.audit.splits import stratification
 
 
 def probe_scores(
@@ -51,7 +52,7 @@ def probe_scores(
     return {
         "accuracy": float(np.mean(predicted == c_test)),
         "balanced_accuracy": float(balanced),
-        "nats": log_loss_gain(model, z_test, c_test, c_train),
+        "nats": log_loss_gain(model, z_test, c_test),
     }
 
 
@@ -59,10 +60,10 @@ def fit_probe(kind: str, z_train: np.ndarray, c_train: np.ndarray, seed: int = 0
     """The probe of ``kind`` (:func:`probe_classifier`) fitted on the rows given; on fewer
     than :data:`SMALL_PROBE_ROWS` of them with one BLAS thread, which is ten times faster
     there than two (an L-BFGS fit on 525 x 64 rows, on 2 cores). The MLP chooses its solver
-    on a share of the rows only there, and where each value of c has two rows or more to
-    split."""
+    on a share of the rows only there, and where that share can be stratified by c
+    (:func:`~mibias.audit.splits.stratification`)."""
     small = len(z_train) < SMALL_PROBE_ROWS
-    choose_solver = small and np.unique(c_train, return_counts=True)[1].min() >= 2
+    choose_solver = small and stratification(c_train, SOLVER_HELD_OUT) is not None
     with threadpool_limits(1) if small else contextlib.nullcontext(), warnings.catch_warnings():
         # a probe stopped before it converged still gives a held-out lower bound
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -74,16 +75,20 @@ def fit_probe(kind: str, z_train: np.ndarray, c_train: np.ndarray, seed: int = 0
         return probe.fit(z_train, c_train)
 
 
-def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray, c_train: np.ndarray) -> float:
-    """Nats by which a fitted probe's held-out log-loss beats the constant prediction of the
-    training rows' attribute frequencies: the Barber-Agakov lower bound on I(z; c),
-    H(c) + E[log q(c | z)] for the probe's q, read on rows that took no part in its fit.
+def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray) -> float:
+    """Nats by which a fitted probe's held-out log-loss beats the best constant prediction
+    there, the held-out rows' own frequencies of c: the Barber-Agakov lower bound on I(z; c),
+    H(c) + E[log q(c | z)] for the probe's q, read on rows that took no part in its fit, with
+    H(c) their plug-in entropy.
 
-    A probe with no information reads about 0 or below (an overconfident one far below); any
-    positive reading is information about c that z carries, however the probe was fitted.
-    On erased word vectors where the fresh MINE estimators read 0.00 nats, a calibrated RBF
-    SVM read 0.14 (docs/leakage.md). Held-out rows of a value the probe never saw are left
-    out; where that is every one of them, it reads 0, the bound that holds for any z.
+    A probe with no information reads about 0 or below (an overconfident one far below), and
+    any constant prediction 0 or below; a positive reading is information about c that z
+    carries, however the probe was fitted. On erased word vectors where the fresh MINE
+    estimators read 0.00 nats, a calibrated RBF SVM read 0.14 (docs/leakage.md). Against the
+    training rows' frequencies instead, which miss the held-out ones where groups are small,
+    a probe that learned nothing read up to 0.13 nats (docs/leakage.md, "The log-loss a probe
+    must beat"). Held-out rows of a value the probe never saw are left out; where that is
+    every one of them, it reads 0, the bound that holds for any z.
     """
     classes = model.classes_
     seen = np.isin(c_test, classes)
@@ -91,9 +96,10 @@ def log_loss_gain(model: Any, z_test: np.ndarray, c_test: np.ndarray, c_train: n
         return 0.0
     column = np.searchsorted(classes, c_test[seen])
     probability = model.predict_proba(z_test[seen])[np.arange(len(column)), column]
-    prior = np.array([np.mean(c_train == value) for value in classes])[column]
+    counts = np.bincount(column)
+    frequency = counts[column] / len(column)
     tiny = np.finfo(np.float64).eps
-    return float(np.mean(np.log(np.maximum(probability, tiny)) - np.log(prior)))
+    return float(np.mean(np.log(np.maximum(probability, tiny)) - np.log(frequency)))
 
 
 def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -> Any:
@@ -126,7 +132,7 @@ def probe_classifier(kind: str, seed: int = 0, *, choose_solver: bool = False) -
         if not choose_solver:
             return mlp
         grid = [{"solver": ["adam"]}, {"solver": ["lbfgs"], "alpha": list(LBFGS_PENALTIES)}]
-        held_out = StratifiedShuffleSplit(n_splits=1, test_size=0.25, random_state=seed)
+        held_out = StratifiedShuffleSplit(n_splits=1, test_size=SOLVER_HELD_OUT, random_state=seed)
         return GridSearchCV(mlp, grid, scoring="neg_log_loss", cv=held_out)
     if kind == "svm":
         return CalibratedClassifierCV(SVC(kernel="rbf"), ensemble=False)
@@ -209,7 +215,10 @@ class NeighbourVote(ClassifierMixin, BaseEstimator):
 # the lower held-out log-loss, so an overconfident fit on noise is not
 SMALL_PROBE_ROWS = 4000
 # fewer training rows than this in a group, and the probes' cross-validation (5 folds at most)
-# cannot put one in each fold: the audit warns once
+# cannot put one in each fold: the audit warns once; where every group has fewer, it cannot
+# make its folds and the audit leaves the probes out
 RARE_GROUP_ROWS = 5
+# the share of a small sample's training rows on which the MLP probe's solver is chosen
+SOLVER_HELD_OUT = 0.25
 # the L2 penalties (MLPClassifier's alpha) of the L-BFGS candidates
 LBFGS_PENALTIES = (1.0, 10.0)

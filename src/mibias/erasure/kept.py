@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mibias.audit.leakage import stratification
+from mibias.audit.splits import stratification
 
 # the share of the rows kept_task holds out to score the task on
 TASK_HELD_OUT = 0.3
