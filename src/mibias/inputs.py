@@ -56,6 +56,29 @@ def refuse_missing_values(values: Any, name: str) -> None:
         )
 
 
+def refuse_mixed_labels(values: Any, name: str) -> None:
+    """Refuse labels that mix text with other values (numbers): numpy cannot sort them into
+    groups, and read as text 1 and "1" would be one group.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the first row of each kind.
+    """
+    values = as_array(values)
+    if values.dtype.kind != "O" or values.ndim == 0:
+        return
+    for column in values.reshape(len(values), -1).T:
+        text = np.array([isinstance(value, str | bytes) for value in column])
+        if text.any() and not text.all():
+            first_text, first_other = int(text.argmax()), int((~text).argmax())
+            raise ValueError(
+                f"{name} mixes text and other values (row {first_other}: "
+                f"{column[first_other]!r}, row {first_text}: {column[first_text]!r}): give its "
+                "labels as one type"
+            )
+
+
 def check_rows(values: np.ndarray, n_rows: int, name: str = "sensitive_features") -> None:
     """Refuse ``values`` (called ``name``) unless it has one row per row of X.
 
@@ -99,15 +122,17 @@ def checked_sensitive_features(
     Raises
     ------
     ValueError
-        When its row count differs from ``n_rows``, it has missing values, or a column holds
-        a single value or more than ``max_groups`` distinct numbers (a continuous attribute,
-        such as an age in years, which would otherwise be read as that many unordered groups).
+        When its row count differs from ``n_rows``, it has missing values or text mixed with
+        numbers, or a column holds a single value or more than ``max_groups`` distinct
+        numbers (a continuous attribute, such as an age in years, which would otherwise be read
+        as that many unordered groups).
     """
     values = as_array(values)
     if values.dtype.kind == "f":
         values = values + 0.0  # -0.0 to 0.0: one group, which their text would split
     check_rows(values, n_rows, name)
     refuse_missing_values(values, name)
+    refuse_mixed_labels(values, name)
     for column in values.reshape(n_rows, -1).T:
         distinct = len(np.unique(column.astype(str)))
         if distinct < 2:

@@ -246,6 +246,14 @@ def test_groups_too_small_for_any_probe_leave_the_estimators_alone():
     assert "held-out I(Z; C)" in "\n".join(result.lines())
 
 
+def test_an_attribute_mixing_text_and_numbers_is_refused_in_one_line():
+    z, c = leaky_embedding(n=300)
+    labels = c.astype(object)
+    labels[c > 0] = "a group"
+    with pytest.raises(InputError, match=r"^C: the attribute mixes text and other values"):
+        audit_leakage(z, labels, progress=False)
+
+
 def test_wide_representations_reach_the_estimators_as_their_leading_components():
     z, c = leaky_embedding()
     rng = np.random.default_rng(2)

@@ -8,6 +8,8 @@ from typing import Literal
 import numpy as np
 import torch
 
+from mibias.inputs import refuse_mixed_labels
+
 AttributeKind = Literal["auto", "categorical", "continuous"]
 
 # the most distinct numbers an attribute may have and still be read as categorical (groups)
@@ -54,6 +56,7 @@ class AttributeEncoder:
         if kind == "auto":
             kind = self._infer_kind(arr)
         if kind == "categorical":
+            refuse_mixed_labels(arr, "the attribute")
             one_hot = _is_one_hot(arr)
             if one_hot:
                 arr = arr.argmax(axis=1)[:, None]
