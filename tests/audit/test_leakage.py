@@ -198,6 +198,22 @@ def test_quantile_bins_come_from_the_training_rows_and_none_is_empty():
     assert quantile_bins(np.ones((12, 2)), np.arange(10), np.array([10, 11]), 5) is None
 
 
+def test_several_categorical_attributes_are_probed_through_the_combination_of_their_groups():
+    """Two attributes (2 and 3 groups): the probes predict which of the 6 combinations a row
+    has, which determines both, so z that carries them is caught and z that does not is
+    passed. Measured: probes 0.89-0.90 against a majority rate of 0.19, and 0.15-0.16 on
+    independent z."""
+    rng = np.random.default_rng(0)
+    c = np.stack([rng.integers(0, 2, 1500), rng.integers(0, 3, 1500)], 1)
+    carrying = np.c_[c + 0.3 * rng.normal(size=c.shape), rng.normal(size=(1500, 2))]
+    result = audit_leakage(carrying, c, steps=300, progress=False)
+    assert result.attribute == "categorical (2, 3)" and set(result.probes) == set(PROBES)
+    assert result.lines()[-1].startswith("Z still carries C: probes read it")
+    assert min(scores["accuracy"] for scores in result.probes.values()) > 0.8
+    independent = audit_leakage(rng.normal(size=(1500, 4)), c, steps=300, progress=False)
+    assert independent.lines()[-1].startswith("no probe reads C")
+
+
 def test_several_continuous_attributes_at_once_have_no_probe():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(500, 2))

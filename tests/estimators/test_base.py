@@ -159,6 +159,14 @@ class TestAttributeEncoder:
         assert enc.groups_ == (3, 3, 2)
         assert enc.transform(codes).shape == (3, 8)
 
+    def test_auto_reads_several_columns_of_labels_as_a_block_each(self):
+        """Two attributes of whole numbers (sex and a three-valued one, say) are groups, as
+        one such column is; a column of measurements among them makes them continuous."""
+        codes = np.array([[0, 2], [1, 0], [0, 1], [1, 1]])
+        assert AttributeEncoder().fit(codes).groups_ == (2, 3)
+        assert AttributeEncoder().fit(codes == 1).groups_ == (2, 2)
+        assert AttributeEncoder().fit(np.c_[codes[:, :1], [0.5, 1.5, 2.5, 0.1]]).groups_ is None
+
     def test_continuous_is_standardised_with_fit_statistics(self):
         values = np.array([[0.5, 1.0], [1.5, 3.0], [2.5, 5.0]])
         enc = AttributeEncoder().fit(values)

@@ -401,10 +401,11 @@ def audit_leakage(
     bounds below zero), and reports its bound on the held-out rows, which took no part in training
     or in that choice; the audit reads the bound of the restarts' critics averaged into one
     (``mi_nats``, :class:`AuditResult`). Marginal samples pair every z with another row's c
-    (:func:`~mibias.estimators.derangement`). For a single categorical attribute, probe classifiers
-    are fitted on the training part and scored on the held-out part, beside the majority-value rate;
-    for a continuous attribute of one column they predict its quantile bin
-    (:attr:`AuditResult.binned`); for several attributes at once there are none.
+    (:func:`~mibias.estimators.derangement`). For a categorical attribute, probe classifiers
+    are fitted on the training part and scored on the held-out part, beside the majority-value rate
+    (for several, they predict the combination of their groups, :func:`joint_groups`); for a
+    continuous attribute of one column they predict its quantile bin
+    (:attr:`AuditResult.binned`); for several continuous ones there are none.
 
     Parameters
     ----------
@@ -554,10 +555,8 @@ def audit_leakage(
     )
     if encoder.groups_ is None:
         labels = quantile_bins(c, train_rows, test_rows, CONTINUOUS_BINS)
-    elif len(encoder.groups_) == 1:
-        labels = c_train.argmax(1).numpy(), c_test.argmax(1).numpy(), encoder.groups_[0]
     else:
-        labels = None  # several attributes at once: no single label to predict
+        labels = joint_groups(c_train.numpy(), c_test.numpy(), encoder.groups_)
     if probes and labels is not None:
         labels_train, labels_test, groups = labels
         if encoder.groups_ is None:
@@ -607,6 +606,24 @@ def audit_leakage(
         # attribute's quantile bins always are), and a probe would beat it by chance
         result.majority_accuracy = float(np.bincount(labels_test).max() / len(labels_test))
     return result
+
+
+def joint_groups(
+    c_train: np.ndarray, c_test: np.ndarray, groups: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Categorical attributes as the probes read them: each row's combination of their groups
+    (one attribute: its group), from the one-hot blocks ``groups`` wide of the encoded
+    ``c_train`` and ``c_test``, numbered among the combinations that occur. The combination
+    determines every attribute and they determine it, so I(z; combination) = I(z; c). Returns
+    the labels of the training and of the held-out rows and how many combinations occur."""
+    ends = np.cumsum(groups)
+    codes = [
+        np.stack([block.argmax(1) for block in np.split(part, ends[:-1], axis=1)], 1)
+        for part in (c_train, c_test)
+    ]
+    joint = np.ravel_multi_index(np.concatenate(codes).T, groups)
+    occurring, labels = np.unique(joint, return_inverse=True)
+    return labels[: len(c_train)], labels[len(c_train) :], len(occurring)
 
 
 def quantile_bins(

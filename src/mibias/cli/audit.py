@@ -20,10 +20,10 @@ def add_audit_command(commands: Any) -> None:
     audit = commands.add_parser(
         "audit",
         description="Estimate I(Z; C) on held-out rows with freshly trained estimators (nats "
-        "and bits, spread over restarts) and, for a C of one column, probes' (MLP and linear on "
-        "standardised columns, MLP on whitened principal components) held-out accuracy and "
-        "balanced accuracy beside the majority-value rate (a continuous C: of its quantile "
-        "bin).",
+        "and bits, spread over restarts) and probes' (MLP and linear on standardised columns, "
+        "MLP on whitened principal components) held-out accuracy and balanced accuracy beside "
+        "the majority-value rate (a continuous C of one column: of its quantile bin; columns of "
+        "labels: of the combination of their groups; several continuous columns: none).",
     )
     audit.add_argument("z", help="embedding matrix: .npy, .csv or .pt (rows x features)")
     audit.add_argument("c", help="attribute: labels or a matrix, .npy, .csv or .pt")
@@ -31,8 +31,8 @@ def add_audit_command(commands: Any) -> None:
         "--attribute",
         choices=("auto", "categorical", "continuous"),
         default="auto",
-        help="how C is read; auto: a column of text, booleans or a few distinct whole "
-        "numbers is categorical, other numbers continuous; name the kind where a sample's "
+        help="how C is read; auto: columns of text, booleans or a few distinct whole "
+        "numbers are categorical, other numbers continuous; name the kind where a sample's "
         "values mislead it, as a few rows of ages in whole years (default: %(default)s)",
     )
     audit.add_argument(

@@ -27,9 +27,9 @@ class AttributeEncoder:
     Parameters
     ----------
     kind : {"auto", "categorical", "continuous"}
-        ``auto`` treats a single column of strings, booleans or integers with at most
-        ``max_categories`` distinct values as categorical, rows that are exactly one-hot as one
-        categorical block, and anything else as continuous.
+        ``auto`` treats columns of strings, booleans or integers with at most
+        ``max_categories`` distinct values as categorical (a block a column), rows that are
+        exactly one-hot as one categorical block, and anything else as continuous.
     max_categories : int
         Largest number of distinct values ``auto`` still calls categorical.
 
@@ -114,17 +114,17 @@ class AttributeEncoder:
         return self.fit(c).transform(c)
 
     def _infer_kind(self, arr: np.ndarray) -> AttributeKind:
-        if _is_one_hot(arr):
+        if _is_one_hot(arr) or all(self._labels_groups(column) for column in arr.T):
             return "categorical"
-        if arr.shape[1] != 1:
-            return "continuous"
-        column = arr[:, 0]
-        if column.dtype.kind in "OUSb":
-            return "categorical"
-        if column.dtype.kind in "iu" or np.all(np.mod(column.astype(np.float64), 1) == 0):
-            if len(np.unique(column)) <= self.max_categories:
-                return "categorical"
         return "continuous"
+
+    def _labels_groups(self, column: np.ndarray) -> bool:
+        """Whether ``auto`` reads ``column`` as the labels of groups: strings or booleans, or
+        whole numbers of at most ``max_categories`` distinct values."""
+        if column.dtype.kind in "OUSb":
+            return True
+        whole = column.dtype.kind in "iu" or np.all(np.mod(column.astype(np.float64), 1) == 0)
+        return bool(whole and len(np.unique(column)) <= self.max_categories)
 
 
 def kind_of(groups: object) -> AttributeKind:
