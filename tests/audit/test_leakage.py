@@ -214,6 +214,20 @@ def test_several_categorical_attributes_are_probed_through_the_combination_of_th
     assert independent.lines()[-1].startswith("no probe reads C")
 
 
+def test_columns_of_text_labels_are_attributes_of_their_own():
+    """A table of two text columns (sex and a region's name) is two categorical attributes;
+    read as numbers it was refused before."""
+    rng = np.random.default_rng(0)
+    sex, region = rng.choice(["f", "m"], 600), rng.choice(["north", "south", "west"], 600)
+    z = np.c_[(sex == "m") + 0.3 * rng.normal(size=600), rng.normal(size=(600, 2))]
+    result = audit_leakage(
+        z, pd.DataFrame({"sex": sex, "region": region}), steps=200, progress=False
+    )
+    assert result.attribute == "categorical (2, 3)" and set(result.probes) == set(PROBES)
+    with pytest.raises(InputError, match=r"^C: a continuous attribute must be numeric"):
+        audit_leakage(z, np.c_[sex, region], attribute_kind="continuous", progress=False)
+
+
 def test_several_continuous_attributes_at_once_have_no_probe():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(500, 2))

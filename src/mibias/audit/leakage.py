@@ -327,8 +327,8 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
     Raises
     ------
     InputError
-        On wrong dimensions, mismatched row counts, non-numeric or non-finite values (of an
-        attribute: in a matrix of several columns), too few rows, or a constant attribute.
+        On wrong dimensions, mismatched row counts, non-numeric or non-finite values, too few
+        rows, or a constant attribute.
     """
     zn, cn = names
     if z.ndim not in (1, 2):
@@ -337,11 +337,6 @@ def validate_pair(z: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("Z", "
         raise InputError(f"{cn} must be a vector or a matrix, got shape {c.shape}")
     if len(z) != len(c):
         raise InputError(f"{zn} has {len(z)} rows but {cn} has {len(c)}{header_hint(z, c, cn)}")
-    if c.ndim == 2 and c.shape[1] > 1 and c.dtype.kind not in "biuf":
-        raise InputError(
-            f"{cn} has {c.shape[1]} columns, not all numeric: give its labels as one column, or "
-            "a numeric matrix"
-        )
     if z.dtype.kind not in "biuf":
         raise InputError(f"{zn} must be numeric, got values of type {z.dtype}")
     z = z.reshape(len(z), -1)
