@@ -37,6 +37,18 @@ def load_array(path: str | Path) -> np.ndarray:
     InputError
         When the file is missing, empty, unreadable or of an unsupported type.
     """
+    return load_table(path)[0]
+
+
+def load_table(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
+    """:func:`load_array`'s matrix and the column names of a ``.csv`` with a header (else
+    None).
+
+    Raises
+    ------
+    InputError
+        As :func:`load_array`.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -45,11 +57,12 @@ def load_array(path: str | Path) -> np.ndarray:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
     suffix = path.suffix.lower()
+    header = None
     try:
         if suffix == ".npy":
             array = np.load(path, allow_pickle=False)
         elif suffix == ".csv":
-            array = _read_csv(path)
+            array, header = _read_csv(path)
         elif suffix == ".pt":
             import torch  # here, not above: the command line's parser imports this module
 
@@ -67,7 +80,7 @@ def load_array(path: str | Path) -> np.ndarray:
         raise InputError(f"{path}: cannot be read ({type(error).__name__}: {reason})") from error
     if array.size == 0:
         raise InputError(f"{path}: the file holds no values")
-    return array
+    return array, header
 
 
 def tensor_as_array(tensor: Any) -> np.ndarray:
@@ -138,10 +151,10 @@ def _decimal_points(column: pd.Series) -> pd.Series:
     return column.where(replaced.isna(), replaced)
 
 
-def _read_csv(path: Path) -> np.ndarray:
+def _read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
     """Read a CSV (values separated by commas, semicolons or tabs; with semicolons the decimal
-    mark may be a comma); its first line is taken as a header when
-    :func:`_first_line_is_header`."""
+    mark may be a comma) and its column names; its first line is taken as a header when
+    :func:`_first_line_is_header` (else the names are None)."""
     separator = _separator(path)
     try:
         with warnings.catch_warnings():
@@ -159,12 +172,14 @@ def _read_csv(path: Path) -> np.ndarray:
             frame, numbers = points, point_numbers
     first, rest = numbers
     if len(frame) > 1 and _first_line_is_header(frame, first, rest):
+        header = [str(name) for name in frame.iloc[0]]
         frame, numeric = frame.iloc[1:].reset_index(drop=True), rest.reset_index(drop=True)
     else:
+        header = None
         numeric = pd.concat([first.to_frame().T, rest]).infer_objects()
     if numeric.notna().all().all() or (frame.isna() == numeric.isna()).all().all():
-        return numeric.to_numpy()
-    return frame.to_numpy()
+        return numeric.to_numpy(), header
+    return frame.to_numpy(), header
 
 
 @contextmanager

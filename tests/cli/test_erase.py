@@ -52,6 +52,24 @@ def test_erase_reports_the_probes_asked_for_and_the_largest_bound(vectors):
     assert before["probes"]["svm"]["nats"] > 0.3  # c shifts x's first column by 3 sd
 
 
+def test_a_csv_out_keeps_the_column_names_of_a_csv_x(vectors):
+    """X's names where z is as wide; the eraser's where it is narrower; none where X had none
+    (the .npy X of the fixture)."""
+    columns = ["age", "hours, weekly", "score", "x4"]  # a comma in a name: quoted
+    pd.DataFrame(np.load(vectors / "x.npy"), columns=columns).to_csv(vectors / "x.csv", index=False)
+    for extra, names in (([], columns), (["--n-components", "2"], ["mieraser0", "mieraser1"])):
+        out = vectors / "z.csv"
+        result = run_cli("erase", vectors / "x.csv", vectors / "c.csv", "--out", out,
+                         "--steps", "20", *extra)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        erased = pd.read_csv(out)
+        assert list(erased.columns) == names and erased.shape == (500, len(names))
+    result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out,
+                     "--method", "project")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(out, header=None).shape == (500, 4)
+
+
 def test_erase_text_report_keeps_the_task_when_given_y(vectors):
     out = vectors / "z.csv"
     result = run_cli("erase", vectors / "x.npy", vectors / "c.csv", "--out", out,

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mibias.cli.common import add_probes_option, on_off, probe_kinds
 from mibias.erasure.settings import ERASERS, ERASURE_PROBES, LEACE_ERASER, MI_ERASER
 from mibias.estimators.names import NOISE_FALL_SHARE
-from mibias.io import InputError, atomic_path, check_writable, load_array
+from mibias.io import InputError, atomic_path, check_writable, load_array, load_table
 
 
 def noise_setting(text: str) -> float | str:
@@ -133,7 +134,12 @@ def add_erase_command(commands: Any) -> None:
         help="attribute to erase: one label, or one number (an age, say: mi and leace), per "
         "row, .npy, .csv or .pt",
     )
-    erase.add_argument("--out", required=True, help="where the erased vectors go (.npy or .csv)")
+    erase.add_argument(
+        "--out",
+        required=True,
+        help="where the erased vectors go (.npy or .csv; a .csv keeps the column names of a "
+        ".csv X)",
+    )
     erase.add_argument("--y", help="a task to keep: one label per row (MI: keep='task')")
     erase.add_argument("--method", choices=ERASERS, default="mi", help="the eraser")
     add_eraser_options(erase)
@@ -182,7 +188,8 @@ def run_erase(args: argparse.Namespace) -> int:
     probes = probe_kinds(args.probes)
     check_writable(out.parent)  # before the fit, which it would otherwise lose
     c = load_array(args.c)
-    x = validate_pair(load_array(args.x), c, names=("X", "C"))
+    x, columns = load_table(args.x)
+    x = validate_pair(x, c, names=("X", "C"))
     if args.holdout > 0:
         fit, held_out = split_sizes(len(x), args.holdout)
         if min(fit, held_out) < MIN_ROWS:
@@ -245,7 +252,12 @@ def run_erase(args: argparse.Namespace) -> int:
             if out.suffix.lower() == ".npy":
                 np.save(tmp, z)
             else:
-                np.savetxt(tmp, z, delimiter=",", fmt="%.7g")
+                # X's column names where it had them and z is as wide, else the eraser's
+                names = columns if columns and len(columns) == z.shape[1] else None
+                if columns and names is None:
+                    names = list(eraser.get_feature_names_out())
+                table = pd.DataFrame(z, columns=names)
+                table.to_csv(tmp, index=False, header=names is not None, float_format="%.7g")
     except (ValueError, ImportError) as error:
         raise InputError(str(error).splitlines()[0]) from error
     except KeyboardInterrupt:
