@@ -8,8 +8,6 @@ from typing import Literal
 import numpy as np
 import torch
 
-from mibias.inputs import refuse_mixed_labels
-
 AttributeKind = Literal["auto", "categorical", "continuous"]
 
 # the most distinct numbers an attribute may have and still be read as categorical (groups)
@@ -56,11 +54,16 @@ class AttributeEncoder:
         if kind == "auto":
             kind = self._infer_kind(arr)
         if kind == "categorical":
-            refuse_mixed_labels(arr, "the attribute")
             one_hot = _is_one_hot(arr)
             if one_hot:
                 arr = arr.argmax(axis=1)[:, None]
-            self.categories_ = [np.unique(arr[:, j]) for j in range(arr.shape[1])]
+            try:
+                self.categories_ = [np.unique(arr[:, j]) for j in range(arr.shape[1])]
+            except TypeError as error:  # as 1 among "a": numpy cannot sort them into groups
+                raise ValueError(
+                    f"the attribute mixes text and other values ({error}): give its labels as "
+                    "one type"
+                ) from error
             for j, cats in enumerate(self.categories_):
                 if len(cats) < 2:
                     raise ValueError(f"the attribute is constant (column {j} has one value)")
