@@ -252,10 +252,11 @@ def run_erase(args: argparse.Namespace) -> int:
             if out.suffix.lower() == ".npy":
                 np.save(tmp, z)
             else:
-                # X's column names where it had them and z is as wide, else the eraser's
-                names = columns if columns and len(columns) == z.shape[1] else None
-                if columns and names is None:
-                    names = list(eraser.get_feature_names_out())
+                # where X had column names: its own if z is as wide, else the eraser's
+                names = None
+                if columns:
+                    wide = len(columns) == z.shape[1]
+                    names = columns if wide else list(eraser.get_feature_names_out())
                 table = pd.DataFrame(z, columns=names)
                 table.to_csv(tmp, index=False, header=names is not None, float_format="%.7g")
     except (ValueError, ImportError) as error:
